@@ -1,0 +1,83 @@
+/*
+ * cfg.h - berth.conf (libconfig).  The whole file is validated at load: an
+ * unknown key, a wrong type or a bad value fails with "file:line: what".
+ * Structured parts (catalog, services, per-role policy lists) are kept as
+ * json-c objects so the same validators that check API bodies check them.
+ */
+#ifndef BERTH_CFG_H
+#define BERTH_CFG_H
+
+#include "berth.h"
+
+#include <json-c/json.h>
+#include <libconfig.h>
+
+/* What one role may do when creating containers (defaults refuse all risk). */
+struct policy {
+	int privileged, host_network, host_pid, host_ipc;
+	int bind_mounts, volumes, cap_add, devices;
+	json_object *images;                /* fnmatch patterns of allowed image refs */
+	json_object *networks;              /* allowed named networks besides bridge/none */
+	json_object *capabilities;          /* caps cap_add may name ("*" = any) */
+	json_object *device_paths;          /* host devices allowed ("*" = any) */
+	json_object *bind_sources;          /* host path prefixes binds may use */
+	int port_min, port_max;             /* explicit host ports allowed; 0 = auto only */
+	int quota;                          /* containers one owner may hold; <0 = unlimited */
+	int64_t memory_default, memory_max; /* bytes; 0 = none */
+	double cpus_default, cpus_max;      /* 0 = none */
+};
+
+struct cfg {
+	config_t lc;
+	char *path;
+	const char *docker_socket;
+	const char *docker_api;
+	long connect_timeout_ms;
+	long timeout_ms;
+	const char *state_dir;
+	const char *socket_group; /* group of the --listen socket */
+	const char *run_user, *run_group;
+	enum role anonymous;    /* role when nginx set no REMOTE_USER */
+	enum role default_role; /* role of an authenticated user not listed */
+	json_object *users;     /* name -> role name */
+	json_object *protected_names;
+	struct policy policy[ROLE__COUNT];
+	size_t max_body;
+	const char *mode; /* engine | swarm | auto */
+	int sweep_interval;
+	int job_retention;
+	int default_job_timeout;
+	json_object *catalog;       /* name -> entry */
+	json_object *services;      /* name -> definition */
+	const char *catalog_prefix; /* tag prefix for catalog images */
+	int log_debug;
+	const char *instance; /* stamped as berth.instance on what this berth creates */
+};
+
+/* Command-line overrides that survive a reload (NULL = take the file's). */
+struct cfg_over {
+	const char *state_dir;
+	const char *instance;
+};
+extern struct cfg_over cfg_over;
+
+/* A section validator: 0 if DEF is a valid NAME entry, else -1 and a message. */
+typedef int (*cfg_check_fn)(const char *name, json_object *def, char *err, size_t errlen);
+extern cfg_check_fn cfg_check_catalog, cfg_check_service;
+
+/*
+ * Loads and validates PATH (NULL = built-in defaults only).  On failure
+ * returns NULL and writes "file:line: message" to err.  The caller owns the
+ * result and frees it with cfg_free().
+ */
+struct cfg *cfg_load(const char *path, char *err, size_t errlen);
+void cfg_free(struct cfg *c);
+
+/* The role berth.conf gives USER (NULL = anonymous). */
+enum role cfg_role(const struct cfg *c, const char *user);
+int cfg_is_protected(const struct cfg *c, const char *name);
+
+/* "512m", "2g", 1048576 -> bytes; -1 on error. */
+int64_t cfg_parse_size(const char *s);
+
+#endif

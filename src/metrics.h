@@ -1,0 +1,18 @@
+/*
+ * metrics.h - Prometheus counters shared by all workers through a small
+ * file-backed mapping in the state directory, so every process model
+ * (--workers, spawn-fcgi -F, systemd socket activation) adds up.
+ */
+#ifndef BERTH_METRICS_H
+#define BERTH_METRICS_H
+
+#include <json-c/json.h>
+
+/* Maps <state_dir>/metrics.shm; without it the counters below do nothing. */
+void mt_init(const char *state_dir);
+void mt_request(const char *route, int status, double ms);
+void mt_docker_error(const char *kind);
+/* Appends the text exposition of all counters to BUF (malloc'd, caller frees). */
+char *mt_render(void);
+
+#endif

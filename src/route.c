@@ -1,0 +1,263 @@
+/*
+ * route.c - dispatch driven by the route tables.  Everything a handler may
+ * assume is established here, in order: the path matches a row, the method is
+ * allowed (else 405 + Allow), the caller has an identity and a role that
+ * suffices, a mutation is not cross-site, the body is JSON that fits the
+ * row's schema.  Every non-GET request leaves an audit line, refused or not.
+ */
+#include "berth.h"
+#include "cfg.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "route.h"
+#include "state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct rt_route *const tables[] = {sys_routes};
+
+#define MAXSEG 12
+
+void
+rt_each(void (*fn)(const struct rt_route *rt, void *arg), void *arg)
+{
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct rt_route *rt = tables[t]; rt->method; rt++)
+			fn(rt, arg);
+}
+
+/* Splits PATH at '/' into at most MAXSEG segments (pointers into PATH, which is modified). */
+static int
+split(char *path, char **seg, size_t *lens)
+{
+	int n = 0;
+	char *p = path;
+
+	if (*p == '/')
+		p++;
+	while (*p) {
+		char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == MAXSEG)
+			return -1;
+		if (len == 0 && slash == NULL)
+			break; /* one trailing slash is tolerated */
+		seg[n] = p;
+		lens[n] = len;
+		n++;
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	return n;
+}
+
+/* 1 when the N segments match PATTERN; the {args} are decoded into R. */
+static int
+match(const char *pattern, char **seg, size_t *lens, int n, struct req *r, int take)
+{
+	char pat[256], *pseg[MAXSEG];
+	size_t plens[MAXSEG];
+	int pn;
+
+	snprintf(pat, sizeof(pat), "%s", pattern);
+	pn = split(pat, pseg, plens);
+	if (pn != n)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (pseg[i][0] == '{') {
+			if (lens[i] == 0)
+				return 0;
+			continue;
+		}
+		if (plens[i] != lens[i] || memcmp(pseg[i], seg[i], lens[i]) != 0)
+			return 0;
+	}
+	if (!take)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		if (pseg[i][0] != '{' || r->nargs == RQ_MAXARGS)
+			continue;
+		r->args[r->nargs] = rq_decode(seg[i], lens[i], 0);
+		if (r->args[r->nargs] == NULL)
+			return -1;
+		r->nargs++;
+	}
+	return 1;
+}
+
+struct found {
+	struct req *r;
+	char **seg;
+	size_t *lens;
+	int n;
+	const struct rt_route *hit;
+	char allow[128];
+};
+
+static void
+find_one(const struct rt_route *rt, void *arg)
+{
+	struct found *f = arg;
+
+	if (f->hit || !match(rt->pattern, f->seg, f->lens, f->n, f->r, 0))
+		return;
+	if (strcmp(rt->method, f->r->method) == 0 ||
+	    (strcmp(f->r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+		f->hit = rt;
+		return;
+	}
+	if (!strstr(f->allow, rt->method)) {
+		size_t used = strlen(f->allow);
+		snprintf(f->allow + used, sizeof(f->allow) - used, "%s%s", used ? ", " : "",
+		         rt->method);
+	}
+}
+
+static enum berr
+find(struct req *r)
+{
+	char *copy = strdup(r->path), *seg[MAXSEG];
+	size_t lens[MAXSEG];
+	struct found f = {.r = r, .seg = seg, .lens = lens};
+	enum berr e = B_OK;
+
+	if (copy == NULL)
+		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
+	f.n = split(copy, seg, lens);
+	if (f.n < 0) {
+		e = rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint");
+		goto out;
+	}
+	rt_each(find_one, &f);
+	if (f.hit) {
+		r->route = f.hit;
+		if (match(f.hit->pattern, seg, lens, f.n, r, 1) < 0)
+			e = rq_fail(r, B_BAD_REQUEST, NULL,
+			            "bad percent-escape or NUL byte in the path");
+	} else if (f.allow[0]) {
+		e = rq_fail(r, B_METHOD, NULL, "%s is not allowed here; use %s", r->method,
+		            f.allow);
+		r->errextra = json_object_new_object();
+		jx_add_str(r->errextra, "Allow", f.allow);
+	} else {
+		e = rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint; GET /api/v1 lists them");
+	}
+out:
+	free(copy);
+	return e;
+}
+
+/* Browsers say where a request came from; refuse what another site's page sent. */
+static int
+cross_site(struct req *r)
+{
+	const char *sfs = rq_param(r, "HTTP_SEC_FETCH_SITE");
+	const char *origin = rq_param(r, "HTTP_ORIGIN");
+	const char *host = rq_param(r, "HTTP_HOST");
+	const char *p;
+
+	if (sfs && strcmp(sfs, "same-origin") != 0 && strcmp(sfs, "none") != 0)
+		return 1;
+	if (origin == NULL)
+		return 0;
+	p = strstr(origin, "://");
+	if (p == NULL || host == NULL)
+		return 1;
+	return strcmp(p + 3, host) != 0;
+}
+
+static enum berr
+admit(struct req *r)
+{
+	const struct rt_route *rt = r->route;
+	struct sc_error se;
+	enum berr e;
+
+	r->role = cfg_role(g_cfg, r->user);
+	if (rt->role > ROLE_NONE && r->role == ROLE_NONE) {
+		if (r->user == NULL)
+			return rq_fail(r, B_UNAUTHENTICATED, NULL,
+			               "authentication required (nginx set no REMOTE_USER)");
+		return rq_fail(r, B_FORBIDDEN, NULL, "user %s has no role in berth.conf", r->user);
+	}
+	if (r->role < rt->role)
+		return rq_fail(r, B_FORBIDDEN, NULL, "this needs the %s role; %s has %s",
+		               role_name(rt->role), r->user ? r->user : "anonymous",
+		               role_name(r->role));
+	if ((rt->flags & RT_MUT) && cross_site(r))
+		return rq_fail(r, B_FORBIDDEN, NULL, "cross-site request refused");
+	if ((rt->flags & (RT_BODY | RT_MUT)) || rq_param(r, "CONTENT_LENGTH")) {
+		e = rq_read_body(r, g_cfg->max_body);
+		if (e != B_OK)
+			return e;
+	}
+	if ((rt->flags & RT_BODY) && rt->schema && sc_validate(rt->schema, r->json, &se) != 0) {
+		if (rt->flags & RT_RAWERR)
+			se.code = B_BAD_REQUEST;
+		return rq_fail(r, se.code, se.field[0] ? se.field : NULL, "%s", se.msg);
+	}
+	return B_OK;
+}
+
+static void
+audit(struct req *r, enum berr e)
+{
+	json_object *a = json_object_new_object();
+
+	jx_add_int(a, "time", (int64_t)time(NULL));
+	jx_add_str(a, "user", r->user);
+	jx_add_str(a, "role", role_name(r->role));
+	if (r->audit_action) {
+		jx_add_str(a, "action", r->audit_action);
+	} else {
+		char act[160];
+		snprintf(act, sizeof(act), "%s %s", r->method,
+		         r->route ? r->route->pattern : "(no route)");
+		jx_add_str(a, "action", act);
+	}
+	jx_add_str(a, "target", r->audit_target[0] ? r->audit_target : r->path);
+	jx_add_str(a, "result", e == B_OK ? "ok" : berr_code(e));
+	jx_add_int(a, "status", r->status ? r->status : berr_status(e));
+	if (e != B_OK)
+		jx_add_str(a, "message", r->errmsg);
+	jx_add_str(a, "request_id", r->id);
+	st_audit(a);
+	json_object_put(a);
+}
+
+void
+rt_dispatch(struct req *r)
+{
+	enum berr e = r->err; /* rq_init may already have refused the request */
+	struct timespec t1;
+	double ms;
+
+	if (e == B_OK)
+		e = find(r);
+	if (e == B_OK)
+		e = admit(r);
+	if (e == B_OK)
+		e = r->route->fn(r);
+	if (e != B_OK) {
+		if (r->err == B_OK)
+			rq_fail(r, e, NULL, "%s", berr_code(e));
+		if (!r->sent)
+			rq_error(r);
+	}
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		audit(r, e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+	mt_request(r->route ? r->route->pattern : "(none)", r->status, ms);
+	log_msg(e == B_OK || berr_status(e) < 500 ? LOG_INFO_ : LOG_ERROR_,
+	        "request id=%s method=%s path=\"%.200s\" route=\"%s\" user=%s role=%s status=%d "
+	        "dur_ms=%.2f%s%s%s",
+	        r->id, r->method, r->path ? r->path : "", r->route ? r->route->pattern : "-",
+	        r->user ? r->user : "-", role_name(r->role), r->status, ms,
+	        e != B_OK ? " error=\"" : "", e != B_OK ? r->errmsg : "", e != B_OK ? "\"" : "");
+}

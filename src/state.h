@@ -1,0 +1,45 @@
+/*
+ * state.h - the only code that touches the state directory.  One small JSON
+ * file per object under <dir>/<kind>/<name>.json, written atomically (temp
+ * file, fsync, rename, fsync of the directory); flock-based locks under
+ * <dir>/locks; audit.log as JSON lines appended with one write each.
+ */
+#ifndef BERTH_STATE_H
+#define BERTH_STATE_H
+
+#include "berth.h"
+
+#include <json-c/json.h>
+
+#define ST_CONTAINERS "containers"
+#define ST_SERVICES   "services"
+#define ST_JOBS       "jobs"
+
+/* Creates the directory tree if needed; 0 or -1 with errno. */
+int st_init(const char *dir);
+const char *st_dir(void);
+
+/* Atomically replaces <kind>/<name>.json with O. */
+enum berr st_put(const char *kind, const char *name, json_object *o);
+/* Reads <kind>/<name>.json into *OUT (new reference); B_NOT_FOUND when absent. */
+enum berr st_get(const char *kind, const char *name, json_object **out);
+/* Removes <kind>/<name>.json; absent is not an error. */
+enum berr st_del(const char *kind, const char *name);
+/* Calls FN(name, record) for each record of KIND; FN returns nonzero to stop. */
+enum berr st_each(const char *kind, int (*fn)(const char *name, json_object *o, void *arg),
+                  void *arg);
+
+/*
+ * Takes an exclusive lock named NAME (blocking); returns a descriptor to
+ * pass to st_unlock, or -1.  Locks die with the process, so a killed worker
+ * never leaves one held.
+ */
+int st_lock(const char *name);
+void st_unlock(int fd);
+
+/* Appends one audit line (takes no reference). */
+void st_audit(json_object *line);
+/* Reads audit lines newer than SINCE (epoch s), newest last, at most LIMIT. */
+json_object *st_audit_read(long long since, int limit);
+
+#endif

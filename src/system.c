@@ -1,0 +1,305 @@
+/*
+ * system.c - endpoints about berth itself: the index and OpenAPI document
+ * (both produced from the route table), versions, health, identity, the
+ * published schemas, metrics and the audit log.
+ */
+#include "berth.h"
+#include "cfg.h"
+#include "docker.h"
+#include "json.h"
+#include "metrics.h"
+#include "route.h"
+#include "state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+index_one(const struct rt_route *rt, void *arg)
+{
+	char key[192];
+
+	snprintf(key, sizeof(key), "%s %s", rt->method, rt->pattern);
+	jx_add_str(arg, key, rt->summary);
+}
+
+static enum berr
+h_index(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	rt_each(index_one, o);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_version(struct req *r)
+{
+	struct dk_resp d;
+	json_object *o, *dk;
+	enum berr e;
+
+	e = dk_call("GET", "/version", NULL, NULL, 0, &d);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200) {
+		e = dk_fail(r, &d, "docker version");
+		dk_resp_free(&d);
+		return e;
+	}
+	o = json_object_new_object();
+	jx_add_str(o, "berth", BERTH_VERSION);
+	dk = json_object_new_object();
+	jx_add_str(dk, "version", jx_str(d.json, "Version"));
+	jx_add_str(dk, "api_version", jx_str(d.json, "ApiVersion"));
+	jx_add_str(dk, "os", jx_str(d.json, "Os"));
+	jx_add_str(dk, "arch", jx_str(d.json, "Arch"));
+	jx_add_str(dk, "api_used", g_cfg->docker_api);
+	json_object_object_add(o, "docker", dk);
+	dk_resp_free(&d);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_health(struct req *r)
+{
+	struct dk_resp d;
+	json_object *o;
+	enum berr e;
+
+	e = dk_call("GET", "/_ping", NULL, NULL, 0, &d);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200) {
+		dk_resp_free(&d);
+		return rq_fail(r, B_DOCKER_DOWN, NULL, "dockerd answered its ping with %ld",
+		               d.status);
+	}
+	dk_resp_free(&d);
+	o = json_object_new_object();
+	jx_add_str(o, "status", "ok");
+	jx_add_str(o, "docker", "ok");
+	jx_add_str(o, "version", BERTH_VERSION);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_whoami(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	jx_add_str(o, "user", r->user);
+	jx_add_str(o, "role", role_name(r->role));
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_schemas(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	for (const struct sc_schema *const *s = sc_all; *s; s++) {
+		char url[96];
+		if (!(*s)->published)
+			continue;
+		snprintf(url, sizeof(url), "/api/v1/schemas/%s", (*s)->kind);
+		jx_add_str(o, (*s)->kind, url);
+	}
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_schema(struct req *r)
+{
+	const struct sc_schema *s = sc_find(r->args[0]);
+	json_object *o;
+
+	if (s == NULL || !s->published)
+		return rq_fail(r, B_NOT_FOUND, NULL,
+		               "no schema named %.64s; GET /api/v1/schemas lists them", r->args[0]);
+	o = sc_json_schema(s);
+	rq_text(r, 200, "application/schema+json", jx_text(o));
+	json_object_put(o);
+	return B_OK;
+}
+
+struct oa {
+	json_object *paths;
+	json_object *schemas;
+};
+
+static const char *
+op_id(const struct rt_route *rt, char *buf, size_t n)
+{
+	size_t used = (size_t)snprintf(buf, n, "%s", rt->method);
+
+	for (const char *p = rt->pattern; *p && used + 1 < n; p++) {
+		char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			buf[used++] = c;
+		else if (c == '/' || c == '_' || c == '.')
+			buf[used++] = '_';
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
+static void
+oa_one(const struct rt_route *rt, void *arg)
+{
+	struct oa *oa = arg;
+	json_object *path = jx_obj(oa->paths, rt->pattern), *op, *params, *resp;
+	char method[8], id[160], ref[96];
+	size_t i;
+
+	if (path == NULL) {
+		path = json_object_new_object();
+		json_object_object_add(oa->paths, rt->pattern, path);
+	}
+	for (i = 0; rt->method[i] && i < sizeof(method) - 1; i++)
+		method[i] = (char)(rt->method[i] | 0x20);
+	method[i] = '\0';
+	op = json_object_new_object();
+	jx_add_str(op, "summary", rt->summary);
+	jx_add_str(op, "operationId", op_id(rt, id, sizeof(id)));
+	params = json_object_new_array();
+	for (const char *p = strchr(rt->pattern, '{'); p; p = strchr(p + 1, '{')) {
+		const char *end = strchr(p, '}');
+		json_object *prm = json_object_new_object(), *sch = json_object_new_object();
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
+		jx_add_str(prm, "name", name);
+		jx_add_str(prm, "in", "path");
+		jx_add_bool(prm, "required", 1);
+		jx_add_str(sch, "type", "string");
+		json_object_object_add(prm, "schema", sch);
+		json_object_array_add(params, prm);
+	}
+	if (json_object_array_length(params))
+		json_object_object_add(op, "parameters", params);
+	else
+		json_object_put(params);
+	if (rt->schema) {
+		json_object *rb = json_object_new_object(), *ct = json_object_new_object(),
+		            *mt = json_object_new_object(), *sref = json_object_new_object();
+		snprintf(ref, sizeof(ref), "#/components/schemas/%s", rt->schema->kind);
+		jx_add_str(sref, "$ref", ref);
+		json_object_object_add(mt, "schema", sref);
+		json_object_object_add(ct, "application/json", mt);
+		json_object_object_add(rb, "content", ct);
+		jx_add_bool(rb, "required", 1);
+		json_object_object_add(op, "requestBody", rb);
+		if (!jx_get(oa->schemas, rt->schema->kind)) {
+			json_object *s = sc_json_schema(rt->schema);
+			json_object_object_del(s, "$schema");
+			json_object_object_del(s, "$id");
+			json_object_object_add(oa->schemas, rt->schema->kind, s);
+		}
+	}
+	resp = json_tokener_parse(
+	    "{\"2XX\":{\"description\":\"success\"},\"default\":{\"description\":\"error\","
+	    "\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/"
+	    "Error\"}}}}}");
+	json_object_object_add(op, "responses", resp);
+	if (rt->role > ROLE_NONE) {
+		char role[64];
+		snprintf(role, sizeof(role), "%s", role_name(rt->role));
+		jx_add_str(op, "x-berth-role", role);
+	}
+	json_object_object_add(path, method, op);
+}
+
+/* The OpenAPI 3.1 document, built from the same rows that dispatch requests. */
+json_object *
+sys_openapi(void)
+{
+	struct oa oa = {json_object_new_object(), json_object_new_object()};
+	json_object *o = json_object_new_object(), *info = json_object_new_object(),
+	            *comp = json_object_new_object();
+
+	jx_add_str(o, "openapi", "3.1.0");
+	jx_add_str(info, "title", "berth");
+	jx_add_str(info, "version", BERTH_VERSION);
+	jx_add_str(info, "description",
+	           "Container manager behind nginx: identity from nginx, roles, ownership and "
+	           "policy enforced by berth, dockerd reached only through berth.");
+	json_object_object_add(o, "info", info);
+	json_object_object_add(
+	    oa.schemas, "Error",
+	    json_tokener_parse(
+	        "{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{\"error\":{"
+	        "\"type\":\"object\",\"required\":[\"code\",\"message\"],\"properties\":{"
+	        "\"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"field\":{"
+	        "\"type\":\"string\"},\"request_id\":{\"type\":\"string\"}}}}}"));
+	rt_each(oa_one, &oa);
+	json_object_object_add(o, "paths", oa.paths);
+	json_object_object_add(comp, "schemas", oa.schemas);
+	json_object_object_add(o, "components", comp);
+	return o;
+}
+
+static enum berr
+h_openapi(struct req *r)
+{
+	rq_json(r, 200, sys_openapi());
+	return B_OK;
+}
+
+static enum berr
+h_metrics(struct req *r)
+{
+	char *text = mt_render();
+
+	rq_text(r, 200, "text/plain; version=0.0.4", text ? text : "");
+	free(text);
+	return B_OK;
+}
+
+static enum berr
+h_audit(struct req *r)
+{
+	long long since, limit;
+	json_object *o;
+
+	if (rq_query_int(r, "since", 0, 1LL << 40, 0, &since) ||
+	    rq_query_int(r, "limit", 1, 10000, 200, &limit))
+		return r->err;
+	o = json_object_new_object();
+	json_object_object_add(o, "entries", st_audit_read(since, (int)limit));
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_seed_version(struct req *r)
+{
+	rq_text(r, 200, "text/plain; charset=utf-8", "berth " BERTH_VERSION "\n");
+	return B_OK;
+}
+
+const struct rt_route sys_routes[] = {
+    {"GET", "/api/v1", h_index, ROLE_NONE, 0, NULL, "The endpoint index: one line per endpoint."},
+    {"GET", "/api/v1/version", h_version, ROLE_NONE, 0, NULL, "berth and dockerd versions."},
+    {"GET", "/api/v1/health", h_health, ROLE_NONE, 0, NULL,
+     "Liveness: ok when dockerd answers, else 503."},
+    {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL, "The caller and their role."},
+    {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
+     "The published JSON Schemas of request bodies."},
+    {"GET", "/api/v1/schemas/{kind}", h_schema, ROLE_NONE, 0, NULL,
+     "JSON Schema of one request body (container, service, scale, job)."},
+    {"GET", "/api/v1/openapi.json", h_openapi, ROLE_NONE, 0, NULL,
+     "The whole API as OpenAPI 3.1, produced from the route table."},
+    {"GET", "/api/v1/audit", h_audit, ROLE_ADMIN, 0, NULL,
+     "Who did what, when, with what result (?since=epoch&limit=N)."},
+    {"GET", "/metrics", h_metrics, ROLE_NONE, RT_TEXT, NULL,
+     "Prometheus metrics (nginx allows it from loopback only)."},
+    {"GET", "/version", h_seed_version, ROLE_NONE, RT_TEXT, NULL,
+     "Seed 000: \"berth X.Y.Z\" as text."},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+};

@@ -1,0 +1,20 @@
+/*
+ * worker.h - one FastCGI worker process and the supervisor that preforks them.
+ */
+#ifndef BERTH_WORKER_H
+#define BERTH_WORKER_H
+
+/* Serves requests from LFD until SIGTERM; returns the exit status. */
+int wk_run(int lfd);
+/* 1 once SIGTERM arrived: long streams end early so the worker can drain. */
+int wk_stopping(void);
+/* Re-reads the config file; keeps the old one (and says why) when the new one is bad. */
+int wk_reload(void);
+
+/* Preforks N workers on LFD, restarts dead ones, forwards SIGHUP, drains on SIGTERM. */
+int sup_run(int lfd, int n, const char *sock_path);
+
+/* Periodic work the supervisor runs in a child every sweep_interval (jobs, reconcile). */
+void sup_periodic(void);
+
+#endif

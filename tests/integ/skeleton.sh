@@ -1,0 +1,110 @@
+#!/bin/bash
+# Walking skeleton: nginx -> berth-fcgi -> dockerd through berth-up.
+# Index, versions, health, 404/405/413/415/400, identity (401, spoofed
+# headers ignored, basic auth), dockerd going away and coming back.
+. "$(dirname "$0")/../lib.sh"
+
+# 1. Zero-config berth-up in the background (seed 000's FILE mode).
+start_berth plain || exit 1
+req GET "$URL/api/v1/health"
+expect "health ok through the real dockerd" 200 .docker ok
+grep -qi '^X-Request-Id: [0-9a-f]\{16\}' <<<"$HDRS" && ok "X-Request-Id header" || not_ok "X-Request-Id header"
+req GET "$URL/api/v1"
+expect "index lists itself" 200 '."GET /api/v1/health" | type' string
+req GET "$URL/api/v1/version"
+expect "version names dockerd" 200 .docker.api_version 1.41
+req GET "$URL/version"
+check "seed 000 /version is text" grep -q "^berth [0-9]" <<<"$BODY"
+req GET "$URL/api/v1/nope"
+expect "unknown path 404 JSON" 404 .error.code not_found
+req DELETE "$URL/api/v1/health"
+expect "wrong method 405 JSON" 405 .error.code method_not_allowed
+check "405 carries Allow" grep -qi '^Allow: GET' <<<"$HDRS"
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -XGET -H 'Content-Type: text/plain' --data-binary 'not json' "$URL/api/v1/whoami"); BODY=$(cat "$T/body")
+expect "non-JSON body 415" 415 .error.code unsupported_media_type
+req GET "$URL/api/v1/whoami" '{"a":1,}'
+expect "bad JSON 400 with position" 400 '.error.message | test("byte [0-9]+")' true
+head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -XPOST -H 'Content-Type: application/json' --data-binary @"$T/big" "$URL/api/v1/whoami"); BODY=$(cat "$T/body")
+expect "2 MB body refused by nginx as JSON 413" 413 .error.code payload_too_large
+req GET "$URL/api/v1/whoami"
+expect "no auth configured: local admin" 200 .role admin
+req GET "$URL/api/v1/audit"
+expect "audit readable by admin" 200 '.entries | type' array
+req GET "$URL/api/v1/openapi.json"
+expect "openapi document" 200 .openapi 3.1.0
+stop_berth "$PID_plain"
+check "berth-up stops on SIGTERM" bash -c "! kill -0 $PID_plain 2>/dev/null"
+
+# 2. Roles from a config, berth's own body cap, anonymous refused.
+cat >"$T/berth.conf" <<CONF
+users = { alice = "admin"; vic = "viewer"; };
+max_body = 4096;
+CONF
+start_berth roles --config "$T/berth.conf" || exit 1
+req GET "$URL/api/v1/whoami"
+expect "no REMOTE_USER: 401" 401 .error.code unauthenticated
+req GET "$URL/api/v1/whoami" "" -H 'Remote-User: alice' -H 'X-Remote-User: alice' -H 'X-User: alice'
+expect "spoofed identity headers ignored" 401 .error.code unauthenticated
+req GET "$URL/api/v1/whoami" "" -u alice:whatever
+expect "Basic credentials without nginx auth are not identity" 401 .error.code unauthenticated
+req GET "$URL/api/v1/health"
+expect "health needs no identity" 200 .status ok
+head -c 5000 /dev/zero | tr '\0' ' ' >"$T/mid"
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -XGET -H 'Content-Type: application/json' --data-binary @"$T/mid" "$URL/api/v1/health"); BODY=$(cat "$T/body")
+expect "body over berth's max_body: 413" 413 .error.code payload_too_large
+stop_berth "$PID_roles"
+
+# 3. nginx basic auth: identity from nginx only.
+{ htpasswd_line alice apw; htpasswd_line vic vpw; htpasswd_line eve epw; } >"$T/htpasswd"
+start_berth auth --config "$T/berth.conf" --htpasswd "$T/htpasswd" || exit 1
+req GET "$URL/api/v1/whoami"
+expect "basic auth: no credentials 401 JSON" 401 .error.code unauthenticated
+req GET "$URL/api/v1/whoami" "" -u vic:vpw
+expect "basic auth: viewer" 200 .role viewer
+req GET "$URL/api/v1/whoami" "" -u vic:vpw -H 'Remote-User: alice' -H 'X-Remote-User: alice'
+expect "basic auth: spoofed header cannot become admin" 200 .user vic
+req GET "$URL/api/v1/audit" "" -u vic:vpw
+expect "viewer cannot read audit" 403 .error.code forbidden
+req GET "$URL/api/v1/whoami" "" -u eve:epw
+expect "authenticated but no role: 403" 403 .error.code forbidden
+req GET "$URL/api/v1/whoami" "" -u alice:wrong
+expect "wrong password 401" 401
+stop_berth "$PID_auth"
+
+# 4. dockerd goes away and comes back: berth answers 503, then recovers by itself.
+if command -v socat >/dev/null; then
+	cat >"$T/proxy.conf" <<CONF
+anonymous = "admin";
+docker = { socket = "$T/docker.sock"; connect_timeout_ms = 1000; };
+CONF
+	socat UNIX-LISTEN:"$T/docker.sock",fork,mode=666 UNIX-CONNECT:/var/run/docker.sock &
+	proxy=$!
+	wait_for 5 test -S "$T/docker.sock"
+	start_berth proxy --config "$T/proxy.conf" || exit 1
+	req GET "$URL/api/v1/health"
+	expect "health through the socket proxy" 200 .docker ok
+	pkill -TERM -P "$proxy" 2>/dev/null; kill "$proxy"; wait "$proxy" 2>/dev/null; rm -f "$T/docker.sock"
+	bad=0
+	for _ in 1 2 3 4 5 6; do req GET "$URL/api/v1/health"; [ "$STATUS" = 503 ] || bad=1; done
+	[ $bad = 0 ] && [ "$(jqb .error.code)" = docker_unavailable ] && ok "dockerd gone: 503 docker_unavailable on every worker" || not_ok "dockerd gone: 503 ($STATUS $BODY)"
+	socat UNIX-LISTEN:"$T/docker.sock",fork,mode=666 UNIX-CONNECT:/var/run/docker.sock &
+	proxy=$!
+	wait_for 5 test -S "$T/docker.sock"
+	good=0
+	for _ in 1 2 3 4 5 6; do req GET "$URL/api/v1/health"; [ "$STATUS" = 200 ] && good=$((good + 1)); done
+	[ $good = 6 ] && ok "dockerd back: recovered without restarting berth" || not_ok "recovery ($good/6)"
+	kill "$proxy" 2>/dev/null
+	stop_berth "$PID_proxy"
+else
+	not_ok "socat missing for the dockerd-down test"
+fi
+
+# 5. Config errors fail at start with file:line.
+printf 'users = { bob = "operater"; };\n' >"$T/bad.conf"
+out=$("$BERTH_FCGI" --config "$T/bad.conf" check-config 2>&1)
+check "bad config names file:line" grep -q "bad.conf:1: users.bob" <<<"$out"
+out=$("$BERTH_UP" --config "$T/bad.conf" "$T/never.info" 2>&1)
+check "berth-up with a bad config fails clearly" grep -q "bad.conf:1" <<<"$out"
+
+finish

@@ -1,0 +1,226 @@
+/*
+ * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing,
+ * percent-decoding, schema validation, config errors, atomic state writes.
+ * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
+ */
+#include "../src/berth.h"
+#include "../src/cfg.h"
+#include "../src/json.h"
+#include "../src/req.h"
+#include "../src/schema.h"
+#include "../src/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond, name)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+			printf("ok - %s\n", name);                                                 \
+		} else {                                                                           \
+			failed++;                                                                  \
+			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
+		}                                                                                  \
+	} while (0)
+
+static void
+t_names(void)
+{
+	char long_name[80];
+
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	CHECK(name_valid("web-1"), "name web-1 valid");
+	CHECK(name_valid("a.b_c"), "name a.b_c valid");
+	CHECK(!name_valid(""), "empty name refused");
+	CHECK(!name_valid("../etc"), "../ refused");
+	CHECK(!name_valid(".hidden"), "leading dot refused");
+	CHECK(!name_valid("a/b"), "slash refused");
+	CHECK(!name_valid("a b"), "space refused");
+	CHECK(!name_valid(long_name), "65 chars refused");
+	long_name[64] = '\0';
+	CHECK(name_valid(long_name), "64 chars accepted");
+}
+
+static void
+t_sizes(void)
+{
+	CHECK(cfg_parse_size("512m") == 512LL * 1024 * 1024, "512m");
+	CHECK(cfg_parse_size("2g") == 2LL << 30, "2g");
+	CHECK(cfg_parse_size("100") == 100, "100");
+	CHECK(cfg_parse_size("1kb") == 1024, "1kb");
+	CHECK(cfg_parse_size("x") == -1, "x refused");
+	CHECK(cfg_parse_size("-1") == -1, "negative refused");
+	CHECK(cfg_parse_size("99999999999999999g") == -1, "overflow refused");
+}
+
+static void
+t_json(void)
+{
+	char err[160], deep[200];
+	json_object *o;
+
+	o = jx_parse("{\"a\":1}", 7, err, sizeof(err));
+	CHECK(o && jx_int(o, "a", 0) == 1, "parse object");
+	json_object_put(o);
+	o = jx_parse("42", 2, err, sizeof(err));
+	CHECK(o && json_object_get_int(o) == 42, "parse lone number");
+	json_object_put(o);
+	o = jx_parse("{\"a\":1} x", 9, err, sizeof(err));
+	CHECK(o == NULL && strstr(err, "byte 8"), "trailing garbage refused with position");
+	o = jx_parse("{\"a\":\"\xff\"}", 9, err, sizeof(err));
+	CHECK(o == NULL, "invalid UTF-8 refused");
+	o = jx_parse("{\"a\":", 5, err, sizeof(err));
+	CHECK(o == NULL && strstr(err, "byte"), "truncated refused");
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	o = jx_parse(deep, 200, err, sizeof(err));
+	CHECK(o == NULL, "nesting 100 deep refused");
+	json_object_put(o);
+}
+
+static void
+t_decode(void)
+{
+	char *s;
+
+	s = rq_decode("a%20b", 5, 0);
+	CHECK(s && strcmp(s, "a b") == 0, "percent decode");
+	free(s);
+	s = rq_decode("a+b", 3, 1);
+	CHECK(s && strcmp(s, "a b") == 0, "plus as space in query");
+	free(s);
+	CHECK(rq_decode("a%00b", 5, 0) == NULL, "NUL escape refused");
+	CHECK(rq_decode("a%2", 3, 0) == NULL, "short escape refused");
+	CHECK(rq_decode("a%zz", 4, 0) == NULL, "bad hex refused");
+	s = rq_decode("%2e%2e", 6, 0);
+	CHECK(s && strcmp(s, "..") == 0 && !name_valid(s), "%2e%2e decodes to an invalid name");
+	free(s);
+}
+
+static const struct sc_field t_item[] = {
+    {"container", SC_INT, SC_REQUIRED, "port", 1, 65535, NULL, NULL, NULL, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}};
+static const struct sc_field t_obj = {NULL, SC_OBJECT, 0,      NULL, 0,    0,
+                                      NULL, NULL,      t_item, NULL, NULL, NULL};
+static const struct sc_field t_str = {NULL, SC_STRING, 0,    NULL, 0,    100,
+                                      NULL, NULL,      NULL, NULL, NULL, NULL};
+static const struct sc_field t_fields[] = {
+    {"name", SC_STRING, SC_REQUIRED, "name", 1, 64, "^[a-z]+$", NULL, NULL, NULL, NULL, NULL},
+    {"ports", SC_ARRAY, 0, "ports", 0, 10, NULL, NULL, NULL, NULL, &t_obj, NULL},
+    {"env", SC_OBJECT, 0, "env", 0, 0, NULL, NULL, NULL, &t_str, NULL, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}};
+static const struct sc_schema t_schema = {"t", "test", t_fields, "{\"name\":\"a\"}", 1};
+
+static int
+validate(const char *text, struct sc_error *e)
+{
+	char err[128];
+	json_object *o = jx_parse(text, strlen(text), err, sizeof(err));
+	int rc = sc_validate(&t_schema, o, e);
+
+	json_object_put(o);
+	return rc;
+}
+
+static void
+t_schema_validate(void)
+{
+	struct sc_error e;
+	json_object *js;
+
+	CHECK(validate("{\"name\":\"abc\"}", &e) == 0, "valid body");
+	CHECK(validate("{}", &e) != 0 && strcmp(e.field, "name") == 0, "missing required named");
+	CHECK(validate("{\"name\":\"abc\",\"nmae\":1}", &e) != 0 && strcmp(e.field, "nmae") == 0,
+	      "unknown field named");
+	CHECK(validate("{\"name\":\"ABC\"}", &e) != 0 && strstr(e.msg, "match"),
+	      "pattern enforced");
+	CHECK(validate("{\"name\":7}", &e) != 0 && strstr(e.msg, "a string"), "type named");
+	CHECK(validate("{\"name\":\"a\",\"ports\":[{\"container\":0}]}", &e) != 0 &&
+	          strcmp(e.field, "ports[0].container") == 0,
+	      "nested path named");
+	CHECK(validate("{\"name\":\"a\",\"env\":{\"A\":\"x\\u0000y\"}}", &e) != 0 &&
+	          strstr(e.msg, "NUL"),
+	      "NUL in string refused");
+	CHECK(validate("[1]", &e) != 0 && e.code == B_BAD_REQUEST, "non-object body is 400");
+	js = sc_json_schema(&t_schema);
+	CHECK(strstr(jx_text(js), "\"additionalProperties\":false") &&
+	          strstr(jx_text(js), "\"required\":[\"name\"]"),
+	      "JSON Schema generated from the same table");
+	json_object_put(js);
+}
+
+static void
+t_config(void)
+{
+	char path[] = "/tmp/berth-unit-XXXXXX", err[512];
+	struct cfg *c;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	f = fdopen(fd, "w");
+	fputs("users = { alice = \"admin\"; bob = \"operater\"; };\n", f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":1:") && strstr(err, "users.bob"),
+	      "bad role fails with file:line");
+	f = fopen(path, "w");
+	fputs("state_dir = \"/tmp/x\";\nstate_dri = 1;\n", f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":2:") && strstr(err, "state_dri"), "unknown key refused");
+	f = fopen(path, "w");
+	fputs("anonymous = \"none\";\nusers = { alice = \"x\"; ;\n", f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":2:") && strstr(err, "syntax"), "syntax error has a line");
+	f = fopen(path, "w");
+	fputs("users = { alice = \"admin\"; };\nanonymous = \"viewer\";\n", f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c && cfg_role(c, "alice") == ROLE_ADMIN && cfg_role(c, NULL) == ROLE_VIEWER &&
+	          cfg_role(c, "mallory") == ROLE_NONE,
+	      "roles resolved");
+	cfg_free(c);
+	unlink(path);
+}
+
+static void
+t_state(void)
+{
+	char dir[] = "/tmp/berth-state-XXXXXX";
+	json_object *o, *back = NULL;
+
+	CHECK(mkdtemp(dir) != NULL && st_init(dir) == 0, "state init");
+	o = json_object_new_object();
+	jx_add_str(o, "owner", "alice");
+	CHECK(st_put(ST_CONTAINERS, "abc", o) == B_OK, "state put");
+	CHECK(st_get(ST_CONTAINERS, "abc", &back) == B_OK &&
+	          strcmp(jx_str(back, "owner"), "alice") == 0,
+	      "state get");
+	json_object_put(back);
+	CHECK(st_get(ST_CONTAINERS, "../x", &back) == B_NOT_FOUND, "state refuses path tricks");
+	CHECK(st_del(ST_CONTAINERS, "abc") == B_OK &&
+	          st_get(ST_CONTAINERS, "abc", &back) == B_NOT_FOUND,
+	      "state delete");
+	json_object_put(o);
+}
+
+int
+main(void)
+{
+	t_names();
+	t_sizes();
+	t_json();
+	t_decode();
+	t_schema_validate();
+	t_config();
+	t_state();
+	printf("# unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
