@@ -1,6 +1,10 @@
 /*
- * containers.c - the containers API (issue: containers with ownership,
- * policy, state directory and audit).
+ * containers.c - containers with ownership.  Ownership lives in two places:
+ * Docker labels (berth.managed, berth.owner, berth.instance - immutable, set
+ * at create) and a record containers/<id>.json in the state directory.  The
+ * labels are the truth for who may see what, so a lost record never opens or
+ * closes access; records hold the spec for recreates and are rebuilt from
+ * labels by reconcile.
  */
 #include "berth.h"
 #include "cfg.h"
@@ -8,69 +12,1057 @@
 #include "docker.h"
 #include "json.h"
 #include "log.h"
+#include "policy.h"
+#include "req.h"
 #include "route.h"
 #include "state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Builds /containers/json?all=1&filters={"label":[...]} for the given labels. */
-static char *
-list_path(int all, const char *const *labels, size_t n)
+const char *
+ct_owner(struct req *r)
+{
+	return r->user ? r->user : "anonymous";
+}
+
+const char *
+ct_label(json_object *obj, const char *key)
+{
+	json_object *cfg = jx_obj(obj, "Config");
+
+	return jx_str(jx_obj(cfg ? cfg : obj, "Labels"), key);
+}
+
+static int
+is_managed(json_object *obj)
+{
+	const char *m = ct_label(obj, LBL_MANAGED), *inst = ct_label(obj, LBL_INSTANCE);
+
+	return m && strcmp(m, "1") == 0 && inst && strcmp(inst, g_cfg->instance) == 0;
+}
+
+/* Lock name for one owner: hashed, because REMOTE_USER may hold any characters. */
+static int
+lock_owner(const char *owner)
+{
+	char name[32];
+	unsigned h = 2166136261u;
+
+	for (const char *p = owner; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(name, sizeof(name), "owner-%08x", h);
+	return st_lock(name);
+}
+
+/* GET on a docker path that answers JSON; non-2xx becomes a request error. */
+static enum berr
+dk_get_json(struct req *r, const char *path, const char *what, json_object **out)
+{
+	struct dk_resp d;
+	enum berr e;
+
+	*out = NULL;
+	e = dk_call("GET", path, NULL, NULL, 0, &d);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200 || d.json == NULL) {
+		e = d.status == 200
+		        ? rq_fail(r, B_DOCKER, NULL, "dockerd sent no JSON for %s", what)
+		        : dk_fail(r, &d, what);
+		dk_resp_free(&d);
+		return e;
+	}
+	*out = json_object_get(d.json);
+	dk_resp_free(&d);
+	return B_OK;
+}
+
+/* POST/DELETE without a JSON answer; returns dockerd's status in *STATUS. */
+static enum berr
+dk_do(struct req *r, const char *method, const char *path, json_object *body, long *status,
+      char *msg, size_t msglen)
+{
+	struct dk_resp d;
+	enum berr e = dk_json(method, path, body, &d);
+
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	*status = d.status;
+	if (msg)
+		snprintf(msg, msglen, "%s", dk_message(&d));
+	dk_resp_free(&d);
+	return B_OK;
+}
+
+json_object *
+ct_ports(json_object *inspect)
+{
+	json_object *out = json_object_new_object();
+	json_object *ports = jx_obj(jx_obj(inspect, "NetworkSettings"), "Ports");
+
+	if (ports == NULL)
+		return out;
+	json_object_object_foreach(ports, key, binds)
+	{
+		const char *hp = NULL;
+		if (json_object_is_type(binds, json_type_array) && json_object_array_length(binds))
+			hp = jx_str(json_object_array_get_idx(binds, 0), "HostPort");
+		if (hp)
+			jx_add_int(out, key, atoll(hp));
+		else
+			json_object_object_add(out, key, NULL);
+	}
+	return out;
+}
+
+static void
+add_common(json_object *v, json_object *labels, const char *name)
+{
+	const char *p = jx_str(labels, LBL_PROTECT);
+
+	jx_add_str(v, "owner", jx_str(labels, LBL_OWNER));
+	jx_add_bool(v, "managed", jx_str(labels, LBL_MANAGED) != NULL);
+	jx_add_bool(v, "protected", (p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name));
+	if (jx_str(labels, LBL_SERVICE))
+		jx_add_str(v, "service", jx_str(labels, LBL_SERVICE));
+	if (jx_str(labels, LBL_JOB))
+		jx_add_str(v, "job", jx_str(labels, LBL_JOB));
+	if (jx_str(labels, LBL_CATALOG))
+		jx_add_str(v, "catalog", jx_str(labels, LBL_CATALOG));
+}
+
+static json_object *
+user_labels(json_object *labels)
+{
+	json_object *o = json_object_new_object();
+
+	if (labels) {
+		json_object_object_foreach(labels, k, v)
+		{
+			if (strncmp(k, "berth.", 6) != 0)
+				jx_add_ref(o, k, v);
+		}
+	}
+	return o;
+}
+
+static json_object *
+mounts_view(json_object *mounts)
+{
+	json_object *out = json_object_new_array();
+	size_t n = mounts ? json_object_array_length(mounts) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(mounts, i),
+		            *o = json_object_new_object();
+		jx_add_str(o, "type", jx_str(m, "Type"));
+		jx_add_str(o, "source",
+		           jx_str(m, "Type") && !strcmp(jx_str(m, "Type"), "volume")
+		               ? jx_str(m, "Name")
+		               : jx_str(m, "Source"));
+		jx_add_str(o, "target", jx_str(m, "Destination"));
+		jx_add_bool(o, "read_only", !jx_bool(m, "RW", 1));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+static json_object *
+devices_view(json_object *devs)
+{
+	json_object *out = json_object_new_array();
+	size_t n = devs ? json_object_array_length(devs) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(devs, i), *o = json_object_new_object();
+		jx_add_str(o, "host", jx_str(d, "PathOnHost"));
+		jx_add_str(o, "container", jx_str(d, "PathInContainer"));
+		jx_add_str(o, "permissions", jx_str(d, "CgroupPermissions"));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+static void
+add_details(json_object *v, json_object *in)
+{
+	json_object *cfg = jx_obj(in, "Config"), *hc = jx_obj(in, "HostConfig");
+	json_object *rp = jx_obj(hc, "RestartPolicy");
+	const char *rname = jx_str(rp, "Name");
+
+	jx_add_ref(v, "command", jx_get(cfg, "Cmd"));
+	jx_add_ref(v, "entrypoint", jx_get(cfg, "Entrypoint"));
+	jx_add_ref(v, "env", jx_get(cfg, "Env"));
+	jx_add_str(v, "workdir", jx_str(cfg, "WorkingDir"));
+	jx_add_str(v, "user", jx_str(cfg, "User"));
+	json_object_object_add(v, "labels", user_labels(jx_obj(cfg, "Labels")));
+	json_object_object_add(v, "mounts", mounts_view(jx_arr(in, "Mounts")));
+	json_object_object_add(v, "devices", devices_view(jx_arr(hc, "Devices")));
+	jx_add_bool(v, "privileged", jx_bool(hc, "Privileged", 0));
+	jx_add_ref(v, "cap_add", jx_get(hc, "CapAdd"));
+	jx_add_str(v, "restart", rname && *rname ? rname : "no");
+	jx_add_int(v, "restart_max_retries", jx_int(rp, "MaximumRetryCount", 0));
+	jx_add_str(v, "network", jx_str(hc, "NetworkMode"));
+	jx_add_str(v, "pid", jx_str(hc, "PidMode"));
+	jx_add_str(v, "ipc", jx_str(hc, "IpcMode"));
+	jx_add_int(v, "memory", jx_int(hc, "Memory", 0));
+	json_object_object_add(v, "cpus",
+	                       json_object_new_double((double)jx_int(hc, "NanoCpus", 0) / 1e9));
+	jx_add_bool(v, "tty", jx_bool(cfg, "Tty", 0));
+}
+
+json_object *
+ct_view(json_object *in, int details)
+{
+	json_object *v = json_object_new_object(), *st = jx_obj(in, "State");
+	json_object *labels = jx_obj(jx_obj(in, "Config"), "Labels");
+	const char *name = jx_str(in, "Name");
+
+	if (name && name[0] == '/')
+		name++;
+	jx_add_str(v, "id", jx_str(in, "Id"));
+	jx_add_str(v, "name", name);
+	jx_add_str(v, "image", jx_str(jx_obj(in, "Config"), "Image"));
+	jx_add_str(v, "image_id", jx_str(in, "Image"));
+	jx_add_str(v, "state", jx_str(st, "Status"));
+	jx_add_bool(v, "running", jx_bool(st, "Running", 0));
+	jx_add_int(v, "exit_code", jx_int(st, "ExitCode", 0));
+	jx_add_str(v, "created", jx_str(in, "Created"));
+	jx_add_str(v, "started_at", jx_str(st, "StartedAt"));
+	jx_add_str(v, "finished_at", jx_str(st, "FinishedAt"));
+	json_object_object_add(v, "ports", ct_ports(in));
+	add_common(v, labels, name);
+	if (details)
+		add_details(v, in);
+	return v;
+}
+
+json_object *
+ct_view_item(json_object *it)
+{
+	json_object *v = json_object_new_object(), *ports = jx_arr(it, "Ports"), *pm;
+	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels");
+	const char *name =
+	    names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
+	size_t n = ports ? json_object_array_length(ports) : 0;
+
+	if (name && name[0] == '/')
+		name++;
+	jx_add_str(v, "id", jx_str(it, "Id"));
+	jx_add_str(v, "name", name);
+	jx_add_str(v, "image", jx_str(it, "Image"));
+	jx_add_str(v, "image_id", jx_str(it, "ImageID"));
+	jx_add_str(v, "state", jx_str(it, "State"));
+	jx_add_bool(v, "running", jx_str(it, "State") && !strcmp(jx_str(it, "State"), "running"));
+	jx_add_str(v, "status", jx_str(it, "Status"));
+	jx_add_int(v, "created", jx_int(it, "Created", 0));
+	pm = json_object_new_object();
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(ports, i);
+		char key[32];
+		snprintf(key, sizeof(key), "%lld/%s", (long long)jx_int(p, "PrivatePort", 0),
+		         jx_str(p, "Type") ? jx_str(p, "Type") : "tcp");
+		if (jx_get(p, "PublicPort"))
+			jx_add_int(pm, key, jx_int(p, "PublicPort", 0));
+		else if (!jx_get(pm, key))
+			json_object_object_add(pm, key, NULL);
+	}
+	json_object_object_add(v, "ports", pm);
+	add_common(v, labels, name);
+	return v;
+}
+
+enum berr
+ct_list(struct req *r, int all, const char *const *labels, size_t n, json_object **out)
 {
 	json_object *f = json_object_new_object(), *arr = json_object_new_array();
-	char *enc, *path;
-	size_t len;
+	char inst[160], *enc, path[4096];
+	enum berr e;
 
+	snprintf(inst, sizeof(inst), LBL_INSTANCE "=%s", g_cfg->instance);
+	json_object_array_add(arr, json_object_new_string(LBL_MANAGED "=1"));
+	json_object_array_add(arr, json_object_new_string(inst));
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(labels[i]));
 	json_object_object_add(f, "label", arr);
 	enc = jx_urlenc(jx_text(f));
 	json_object_put(f);
-	if (enc == NULL)
-		return NULL;
-	len = strlen(enc) + 64;
-	path = malloc(len);
-	if (path)
-		snprintf(path, len, "/containers/json?all=%d&filters=%s", all, enc);
+	if (enc == NULL || strlen(enc) > sizeof(path) - 64) {
+		free(enc);
+		return rq_fail(r, B_BAD_REQUEST, NULL, "filter too long");
+	}
+	snprintf(path, sizeof(path), "/containers/json?all=%d&filters=%s", all ? 1 : 0, enc);
 	free(enc);
-	return path;
+	e = dk_get_json(r, path, "container list", out);
+	if (e == B_OK && !json_object_is_type(*out, json_type_array)) {
+		json_object_put(*out);
+		*out = NULL;
+		return rq_fail(r, B_DOCKER, NULL, "dockerd's container list is not a list");
+	}
+	return e;
 }
+
+static int
+ref_valid(const char *ref)
+{
+	return name_valid(ref);
+}
+
+enum berr
+ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect)
+{
+	char path[160];
+	const char *owner;
+	enum berr e;
+
+	*inspect = NULL;
+	if (!ref_valid(ref))
+		return rq_fail(r, B_NOT_FOUND, NULL, "no such container");
+	snprintf(path, sizeof(path), "/containers/%s/json", ref);
+	e = dk_get_json(r, path, "container", inspect);
+	if (e == B_NOT_FOUND || (e == B_INVALID && r->err == B_INVALID))
+		return rq_fail(r, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	if (e != B_OK)
+		return e;
+	owner = ct_label(*inspect, LBL_OWNER);
+	if (r->role == ROLE_ADMIN) {
+		if (!mutate || is_managed(*inspect))
+			return B_OK;
+		e = rq_fail(r, B_FORBIDDEN, NULL,
+		            "berth does not manage container %s; admins may only read it", ref);
+	} else if (is_managed(*inspect) && owner && strcmp(owner, ct_owner(r)) == 0) {
+		return B_OK;
+	} else {
+		e = rq_fail(r, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	}
+	json_object_put(*inspect);
+	*inspect = NULL;
+	return e;
+}
+
+enum berr
+ct_check_unprotected(struct req *r, json_object *in, const char *action)
+{
+	const char *p = ct_label(in, LBL_PROTECT), *name = jx_str(in, "Name");
+
+	if (name && name[0] == '/')
+		name++;
+	if ((p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name))
+		return rq_fail(r, B_FORBIDDEN, NULL,
+		               "container %s is protected: it cannot be %s through berth", name,
+		               action);
+	return B_OK;
+}
+
+json_object *
+ct_spec_of(json_object *in)
+{
+	json_object *rec = NULL, *spec = NULL;
+	const char *id = jx_str(in, "Id"), *lbl;
+	char err[64];
+
+	if (id && st_get(ST_CONTAINERS, id, &rec) == B_OK && jx_obj(rec, "spec"))
+		spec = json_object_get(jx_obj(rec, "spec"));
+	json_object_put(rec);
+	if (spec == NULL && (lbl = ct_label(in, LBL_SPEC)) != NULL)
+		spec = jx_parse(lbl, strlen(lbl), err, sizeof(err));
+	return spec;
+}
+
+static enum berr
+write_record(json_object *in, json_object *spec)
+{
+	json_object *rec = json_object_new_object();
+	const char *name = jx_str(in, "Name");
+	enum berr e;
+
+	jx_add_str(rec, "id", jx_str(in, "Id"));
+	jx_add_str(rec, "name", name && name[0] == '/' ? name + 1 : name);
+	jx_add_str(rec, "owner", ct_label(in, LBL_OWNER));
+	jx_add_str(rec, "instance", ct_label(in, LBL_INSTANCE));
+	jx_add_str(rec, "created", jx_str(in, "Created"));
+	jx_add_ref(rec, "spec", spec);
+	for (const char *const *k =
+	         (const char *const[]){LBL_SERVICE, LBL_JOB, LBL_CATALOG, LBL_SEED, NULL};
+	     *k; k++)
+		if (ct_label(in, *k))
+			jx_add_str(rec, *k + 6, ct_label(in, *k));
+	e = st_put(ST_CONTAINERS, jx_str(in, "Id"), rec);
+	json_object_put(rec);
+	return e;
+}
+
+enum berr
+ct_remove(struct req *r, const char *id, int timeout)
+{
+	char path[192];
+	long status = 0;
+	enum berr e;
+
+	if (timeout >= 0) {
+		snprintf(path, sizeof(path), "/containers/%s/stop?t=%d", id, timeout);
+		e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+		if (e != B_OK)
+			return e;
+	}
+	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", id);
+	e = dk_do(r, "DELETE", path, NULL, &status, NULL, 0);
+	if (e != B_OK)
+		return e;
+	if (status != 204 && status != 404 && status != 409)
+		return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld removing %s", status, id);
+	st_del(ST_CONTAINERS, id);
+	return B_OK;
+}
+
+static json_object *
+labels_for(const struct ct_new *n)
+{
+	json_object *l = json_object_new_object();
+
+	jx_add_str(l, LBL_MANAGED, "1");
+	jx_add_str(l, LBL_OWNER, n->owner);
+	jx_add_str(l, LBL_INSTANCE, g_cfg->instance);
+	jx_add_str(l, LBL_SPEC, jx_text(n->spec));
+	if (jx_bool(n->spec, "protected", 0))
+		jx_add_str(l, LBL_PROTECT, "true");
+	if (n->labels) {
+		json_object_object_foreach(n->labels, k, v) jx_add_ref(l, k, v);
+	}
+	return l;
+}
+
+static enum berr
+start(struct req *r, const char *id)
+{
+	char path[160], msg[256];
+	long status = 0;
+	enum berr e;
+
+	snprintf(path, sizeof(path), "/containers/%s/start", id);
+	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
+	if (e != B_OK)
+		return e;
+	if (status == 204 || status == 304)
+		return B_OK;
+	if (status == 404 || status == 400 || status == 500)
+		return rq_fail(r, status == 500 ? B_CONFLICT : B_INVALID, NULL,
+		               "the container could not start: %s", msg);
+	return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld starting it: %s", status, msg);
+}
+
+static enum berr
+create_new(struct req *r, const struct ct_new *n, json_object **inspect)
+{
+	const char *name = jx_str(n->spec, "name");
+	json_object *labels = labels_for(n), *body = pol_docker_body(n->spec, labels);
+	char path[160], id[80];
+	struct dk_resp d;
+	enum berr e;
+
+	json_object_put(labels);
+	if (name)
+		snprintf(path, sizeof(path), "/containers/create?name=%s", name);
+	else
+		snprintf(path, sizeof(path), "/containers/create");
+	e = dk_json("POST", path, body, &d);
+	json_object_put(body);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 201 || !jx_str(d.json, "Id")) {
+		if (d.status == 404)
+			e = rq_fail(r, B_INVALID, "image",
+			            "image %s is not on this host (build it from the catalog or "
+			            "ask an admin to pull it)",
+			            jx_str(n->spec, "image"));
+		else if (d.status == 409)
+			e = rq_fail(r, B_CONFLICT, "name", "a container named %s exists already",
+			            name ? name : "?");
+		else
+			e = dk_fail(r, &d, "container create");
+		dk_resp_free(&d);
+		return e;
+	}
+	snprintf(id, sizeof(id), "%s", jx_str(d.json, "Id"));
+	dk_resp_free(&d);
+	snprintf(path, sizeof(path), "/containers/%s/json", id);
+	e = dk_get_json(r, path, "new container", inspect);
+	if (e == B_OK)
+		e = write_record(*inspect, n->spec);
+	if (e == B_OK && n->start) {
+		e = start(r, id);
+		if (e == B_OK) {
+			json_object_put(*inspect);
+			e = dk_get_json(r, path, "new container", inspect);
+		}
+	}
+	if (e != B_OK) {
+		/* Nothing half-created: the failed container and its record go. */
+		enum berr keep = r->err;
+		char msg[sizeof(r->errmsg)], field[sizeof(r->errfield)];
+		memcpy(msg, r->errmsg, sizeof(msg));
+		memcpy(field, r->errfield, sizeof(field));
+		ct_remove(r, id, -1);
+		r->err = keep;
+		memcpy(r->errmsg, msg, sizeof(msg));
+		memcpy(r->errfield, field, sizeof(field));
+		json_object_put(*inspect);
+		*inspect = NULL;
+	}
+	return e;
+}
+
+static enum berr
+check_quota(struct req *r, const char *owner)
+{
+	int quota = g_cfg->policy[r->role].quota;
+	char lbl[256];
+	const char *labels[1] = {lbl};
+	json_object *list;
+	enum berr e;
+
+	if (quota < 0)
+		return B_OK;
+	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
+	e = ct_list(r, 1, labels, 1, &list);
+	if (e != B_OK)
+		return e;
+	if ((int)json_object_array_length(list) >= quota)
+		e = rq_fail(r, B_FORBIDDEN, NULL,
+		            "%s holds %zu containers; the %s role's quota is %d", owner,
+		            json_object_array_length(list), role_name(r->role), quota);
+	json_object_put(list);
+	return e;
+}
+
+/* An existing container of that name: the same owner gets it back, others a 409. */
+static enum berr
+reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int *found)
+{
+	const char *name = jx_str(n->spec, "name"), *owner;
+	char path[160];
+	enum berr e;
+
+	*found = 0;
+	snprintf(path, sizeof(path), "/containers/%s/json", name);
+	e = dk_get_json(r, path, "container", inspect);
+	if (e == B_NOT_FOUND) {
+		r->err = B_OK;
+		return B_OK;
+	}
+	if (e != B_OK)
+		return e;
+	owner = ct_label(*inspect, LBL_OWNER);
+	if (!is_managed(*inspect) || owner == NULL || strcmp(owner, n->owner) != 0 ||
+	    jx_str(*inspect, "Name") == NULL || strcmp(jx_str(*inspect, "Name") + 1, name) != 0) {
+		json_object_put(*inspect);
+		*inspect = NULL;
+		return rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
+	}
+	*found = 1;
+	if (n->start && !jx_bool(jx_obj(*inspect, "State"), "Running", 0)) {
+		e = start(r, jx_str(*inspect, "Id"));
+		if (e == B_OK) {
+			json_object_put(*inspect);
+			e = dk_get_json(r, path, "container", inspect);
+		}
+	}
+	return e;
+}
+
+enum berr
+ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *created)
+{
+	int fd, found = 0;
+	enum berr e;
+
+	*inspect = NULL;
+	*created = 0;
+	/* One owner's creates run one at a time: the quota count and the name check hold. */
+	fd = lock_owner(n->owner);
+	if (fd < 0)
+		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+	if (n->reuse && jx_str(n->spec, "name")) {
+		e = reuse_existing(r, n, inspect, &found);
+		if (e != B_OK || found)
+			goto out;
+	}
+	e = check_quota(r, n->owner);
+	if (e == B_OK)
+		e = create_new(r, n, inspect);
+	if (e == B_OK)
+		*created = 1;
+	else if (e == B_CONFLICT && n->reuse && jx_str(n->spec, "name")) {
+		/* Lost a race with another owner's create of the same name. */
+		r->err = B_OK;
+		e = reuse_existing(r, n, inspect, &found);
+	}
+out:
+	st_unlock(fd);
+	return e;
+}
+
+/* ---- HTTP handlers ---------------------------------------------------- */
+
+static enum berr
+h_list(struct req *r)
+{
+	const char *owner = rq_query(r, "owner");
+	char lbl[256];
+	const char *labels[1] = {lbl};
+	json_object *list, *out;
+	int all;
+	enum berr e;
+
+	if (rq_query_bool(r, "all", 0, &all))
+		return r->err;
+	if (owner && r->role != ROLE_ADMIN)
+		return rq_fail(r, B_FORBIDDEN, "owner", "only admins may list other owners");
+	if (owner && (strlen(owner) == 0 || strlen(owner) > 128))
+		return rq_fail(r, B_BAD_REQUEST, "owner", "owner must be 1 to 128 characters");
+	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", r->role == ROLE_ADMIN ? owner : ct_owner(r));
+	e = ct_list(r, all, labels, (r->role == ROLE_ADMIN && !owner) ? 0 : 1, &list);
+	if (e != B_OK)
+		return e;
+	out = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		json_object_array_add(out, ct_view_item(json_object_array_get_idx(list, i)));
+	json_object_put(list);
+	list = json_object_new_object();
+	json_object_object_add(list, "containers", out);
+	rq_json(r, 200, list);
+	return B_OK;
+}
+
+/* Answers a create or reuse: the view plus just_created. */
+static void
+answer_created(struct req *r, json_object *in, int created)
+{
+	json_object *v = ct_view(in, 0);
+
+	jx_add_bool(v, "just_created", created);
+	rq_json(r, created ? 201 : 200, v);
+}
+
+static enum berr
+h_create(struct req *r)
+{
+	json_object *spec = json_object_get(r->json), *in = NULL;
+	struct ct_new n = {.spec = spec, .start = jx_bool(spec, "start", 1), .reuse = 1};
+	char owner[128];
+	int created;
+	enum berr e;
+
+	/* The spec keeps only container fields; owner and start steer this request. */
+	snprintf(owner, sizeof(owner), "%s", jx_str(spec, "owner") ? jx_str(spec, "owner") : "");
+	if (owner[0] && r->role != ROLE_ADMIN) {
+		e = rq_fail(r, B_FORBIDDEN, "owner", "only admins may create for another owner");
+		goto out;
+	}
+	n.owner = owner[0] ? owner : ct_owner(r);
+	json_object_object_del(spec, "owner");
+	json_object_object_del(spec, "start");
+	e = pol_check(r, r->role, spec, 0);
+	if (e != B_OK)
+		goto out;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s",
+	         jx_str(spec, "name") ? jx_str(spec, "name") : jx_str(spec, "image"));
+	e = ct_create(r, &n, &in, &created);
+	if (e == B_OK)
+		answer_created(r, in, created);
+out:
+	json_object_put(in);
+	json_object_put(spec);
+	return e;
+}
+
+static enum berr
+h_get(struct req *r)
+{
+	json_object *in;
+	enum berr e = ct_lookup(r, r->args[0], 0, &in);
+
+	if (e != B_OK)
+		return e;
+	rq_json(r, 200, ct_view(in, 1));
+	json_object_put(in);
+	return B_OK;
+}
+
+/* Runs one lifecycle call and answers with the container's state afterwards. */
+static enum berr
+lifecycle(struct req *r, const char *verb, const char *query, int guarded, const char *action)
+{
+	json_object *in;
+	char path[256];
+	const char *id;
+	long status = 0;
+	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+
+	if (e != B_OK)
+		return e;
+	id = jx_str(in, "Id");
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	if (guarded && (e = ct_check_unprotected(r, in, action)) != B_OK)
+		goto out;
+	snprintf(path, sizeof(path), "/containers/%s/%s%s", id, verb, query);
+	e = dk_do(r, "POST", path, NULL, &status, r->errmsg, sizeof(r->errmsg));
+	if (e != B_OK)
+		goto out;
+	/* Already in that state is success: 304 (start/stop) and 409 (kill when not running). */
+	if (status != 204 && status != 304 && !(status == 409 && strcmp(verb, "kill") == 0)) {
+		e = rq_fail(r,
+		            status == 404 ? B_NOT_FOUND : (status == 500 ? B_CONFLICT : B_DOCKER),
+		            NULL, "%s failed: %s", verb, r->errmsg);
+		goto out;
+	}
+	r->errmsg[0] = '\0';
+	json_object_put(in);
+	snprintf(path, sizeof(path), "/containers/%s/json", id);
+	e = dk_get_json(r, path, "container", &in);
+	if (e == B_OK)
+		rq_json(r, 200, ct_view(in, 0));
+out:
+	json_object_put(in);
+	return e;
+}
+
+static enum berr
+h_start(struct req *r)
+{
+	return lifecycle(r, "start", "", 0, "started");
+}
+
+static enum berr
+h_stop(struct req *r)
+{
+	long long t;
+	char q[32];
+
+	if (rq_query_int(r, "timeout", 0, 3600, 10, &t))
+		return r->err;
+	snprintf(q, sizeof(q), "?t=%lld", t);
+	return lifecycle(r, "stop", q, 1, "stopped");
+}
+
+static enum berr
+h_restart(struct req *r)
+{
+	long long t;
+	char q[32];
+
+	if (rq_query_int(r, "timeout", 0, 3600, 10, &t))
+		return r->err;
+	snprintf(q, sizeof(q), "?t=%lld", t);
+	return lifecycle(r, "restart", q, 1, "restarted");
+}
+
+static int
+signal_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 12)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+static enum berr
+h_kill(struct req *r)
+{
+	const char *sig = rq_query(r, "signal");
+	char q[48];
+
+	if (sig && !signal_valid(sig))
+		return rq_fail(r, B_BAD_REQUEST, "signal",
+		               "signal must be a name like SIGTERM or KILL, or a number");
+	snprintf(q, sizeof(q), "?signal=%s", sig ? sig : "SIGKILL");
+	return lifecycle(r, "kill", q, 1, "killed");
+}
+
+static enum berr
+h_delete(struct req *r)
+{
+	json_object *in;
+	int force;
+	enum berr e;
+
+	if (rq_query_bool(r, "force", 0, &force))
+		return r->err;
+	e = ct_lookup(r, r->args[0], 1, &in);
+	if (e != B_OK)
+		return e;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	if ((e = ct_check_unprotected(r, in, "removed")) != B_OK)
+		goto out;
+	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force) {
+		e = rq_fail(r, B_CONFLICT, NULL,
+		            "container %s is running; stop it first or use ?force=1",
+		            jx_str(in, "Name") + 1);
+		goto out;
+	}
+	e = ct_remove(r, jx_str(in, "Id"), force ? 10 : -1);
+	if (e == B_OK)
+		rq_empty(r, 204);
+out:
+	json_object_put(in);
+	return e;
+}
+
+/* The spec changed by PATCH: only command, env, ports and restart may differ. */
+static json_object *
+patched_spec(json_object *spec, json_object *patch)
+{
+	json_object *out = NULL;
+
+	json_object_deep_copy(spec, &out, NULL);
+	json_object_object_foreach(patch, k, v) jx_add_ref(out, k, v);
+	return out;
+}
+
+struct recreate {
+	json_object *old; /* inspect of the container being replaced */
+	const char *old_id;
+	char name[80], tmpname[96];
+	int was_running;
+};
+
+static enum berr
+rename_to(struct req *r, const char *id, const char *name)
+{
+	char path[256];
+	long status = 0;
+	enum berr e;
+
+	snprintf(path, sizeof(path), "/containers/%s/rename?name=%s", id, name);
+	e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+	if (e == B_OK && status != 204)
+		e = rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld renaming %s", status, id);
+	return e;
+}
+
+/* Puts the old container back as it was after a failed recreate. */
+static void
+roll_back(struct req *r, struct recreate *rc)
+{
+	struct req scratch = *r;
+
+	scratch.errextra = NULL;
+	if (rename_to(&scratch, rc->old_id, rc->name) == B_OK && rc->was_running)
+		start(&scratch, rc->old_id);
+}
+
+/*
+ * Replaces a container with one made from SPEC, keeping name, owner and
+ * extra labels: the old one is renamed aside and stopped, the new one created
+ * (and started if the old one ran), and only then is the old one removed;
+ * any failure puts the old one back.
+ */
+enum berr
+ct_recreate(struct req *r, json_object *old, json_object *spec, json_object **inspect)
+{
+	struct recreate rc = {.old = old, .old_id = jx_str(old, "Id")};
+	json_object *extra = json_object_new_object();
+	struct ct_new n = {.spec = spec, .owner = ct_label(old, LBL_OWNER), .labels = extra};
+	char path[160];
+	long status = 0;
+	enum berr e;
+	int fd;
+
+	snprintf(rc.name, sizeof(rc.name), "%s", jx_str(old, "Name") + 1);
+	snprintf(rc.tmpname, sizeof(rc.tmpname), "%.60s-old-%lx", rc.name,
+	         (long)time(NULL) & 0xffff);
+	rc.was_running = jx_bool(jx_obj(old, "State"), "Running", 0);
+	n.start = rc.was_running;
+	for (const char *const *k =
+	         (const char *const[]){LBL_SERVICE, LBL_JOB, LBL_CATALOG, LBL_SEED, NULL};
+	     *k; k++)
+		if (ct_label(old, *k))
+			jx_add_str(extra, *k, ct_label(old, *k));
+	json_object_object_add(spec, "name", json_object_new_string(rc.name));
+	fd = lock_owner(n.owner ? n.owner : "anonymous");
+	e = rename_to(r, rc.old_id, rc.tmpname);
+	if (e != B_OK)
+		goto out;
+	if (rc.was_running) {
+		snprintf(path, sizeof(path), "/containers/%s/stop?t=10", rc.old_id);
+		e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+		if (e != B_OK) {
+			roll_back(r, &rc);
+			goto out;
+		}
+	}
+	e = create_new(r, &n, inspect);
+	if (e != B_OK) {
+		roll_back(r, &rc);
+		goto out;
+	}
+	ct_remove(r, rc.old_id, -1);
+out:
+	st_unlock(fd);
+	json_object_put(extra);
+	return e;
+}
+
+static enum berr
+h_patch(struct req *r)
+{
+	json_object *in = NULL, *spec = NULL, *merged = NULL, *out = NULL;
+	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+
+	if (e != B_OK)
+		return e;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	if ((e = ct_check_unprotected(r, in, "recreated")) != B_OK)
+		goto out;
+	spec = ct_spec_of(in);
+	if (spec == NULL) {
+		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
+		goto out;
+	}
+	merged = patched_spec(spec, r->json);
+	e = pol_check(r, r->role, merged, ct_label(in, LBL_CATALOG) != NULL);
+	if (e == B_OK)
+		e = ct_recreate(r, in, merged, &out);
+	if (e == B_OK)
+		rq_json(r, 200, ct_view(out, 1));
+out:
+	json_object_put(in);
+	json_object_put(spec);
+	json_object_put(merged);
+	json_object_put(out);
+	return e;
+}
+
+/* ---- maintenance ------------------------------------------------------ */
 
 int
 ct_cleanup_instance(void)
 {
-	char inst[160], *path;
-	const char *labels[2] = {LBL_MANAGED "=1", inst};
-	struct dk_resp d;
+	struct req r;
+	json_object *list;
 	int failed = 0;
-	size_t n;
 
-	snprintf(inst, sizeof(inst), LBL_INSTANCE "=%s", g_cfg->instance);
-	path = list_path(1, labels, 2);
-	if (path == NULL || dk_call("GET", path, NULL, NULL, 0, &d) != B_OK || d.status != 200) {
-		free(path);
-		fprintf(stderr, "berth-fcgi: cannot list containers of instance %s\n",
-		        g_cfg->instance);
+	memset(&r, 0, sizeof(r));
+	r.role = ROLE_ADMIN;
+	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
+		fprintf(stderr, "berth-fcgi: cannot list containers of instance %s: %s\n",
+		        g_cfg->instance, r.errmsg);
 		return -1;
 	}
-	free(path);
-	n = json_object_is_type(d.json, json_type_array) ? json_object_array_length(d.json) : 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *id = jx_str(json_object_array_get_idx(d.json, i), "Id");
-		char p[160];
-		struct dk_resp x;
-		if (id == NULL || strlen(id) > 64)
-			continue;
-		snprintf(p, sizeof(p), "/containers/%s?force=1&v=1", id);
-		if (dk_call("DELETE", p, NULL, NULL, 0, &x) != B_OK ||
-		    (x.status != 204 && x.status != 404))
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *id = jx_str(json_object_array_get_idx(list, i), "Id");
+		if (id && ct_remove(&r, id, -1) != B_OK)
 			failed = 1;
-		else
-			st_del(ST_CONTAINERS, id);
-		dk_resp_free(&x);
 	}
-	dk_resp_free(&d);
+	json_object_put(list);
 	return failed ? -1 : 0;
 }
+
+struct recon {
+	json_object *ids; /* id -> list item */
+	int dropped;
+};
+
+static int
+drop_stale(const char *name, json_object *rec, void *arg)
+{
+	struct recon *rc = arg;
+
+	(void)rec;
+	if (!jx_get(rc->ids, name)) {
+		st_del(ST_CONTAINERS, name);
+		rc->dropped++;
+	}
+	return 0;
+}
+
+int
+ct_reconcile(int verbose)
+{
+	struct req r;
+	struct recon rc = {json_object_new_object(), 0};
+	json_object *list, *rec;
+	int restored = 0;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.role = ROLE_ADMIN;
+	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
+		log_error("reconcile_failed error=\"%s\"", r.errmsg);
+		json_object_put(rc.ids);
+		return -1;
+	}
+	n = json_object_array_length(list);
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(list, i), *in;
+		const char *id = jx_str(it, "Id");
+		char path[160];
+		if (id == NULL || !name_valid(id))
+			continue;
+		jx_add_ref(rc.ids, id, it);
+		if (st_get(ST_CONTAINERS, id, &rec) == B_OK) {
+			json_object_put(rec);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/containers/%s/json", id);
+		if (dk_get_json(&r, path, "container", &in) == B_OK) {
+			json_object *spec = ct_spec_of(in);
+			if (write_record(in, spec) == B_OK)
+				restored++;
+			json_object_put(spec);
+			json_object_put(in);
+		}
+	}
+	st_each(ST_CONTAINERS, drop_stale, &rc);
+	if (verbose)
+		printf("reconcile: %zu containers, %d records restored, %d stale records dropped\n",
+		       n, restored, rc.dropped);
+	if (restored || rc.dropped)
+		log_info("reconcile containers=%zu restored=%d dropped=%d", n, restored,
+		         rc.dropped);
+	json_object_put(list);
+	json_object_put(rc.ids);
+	return 0;
+}
+
+enum berr ct_h_logs(struct req *r);
+enum berr ct_h_stats(struct req *r);
+enum berr ct_h_exec(struct req *r);
+extern const struct sc_schema ct_exec_schema;
+
+const struct rt_route ct_routes[] = {
+    {"GET", "/api/v1/containers", h_list, ROLE_VIEWER, 0, NULL,
+     "The caller's containers (?all=1 adds stopped ones; admins: every managed one, ?owner=)."},
+    {"POST", "/api/v1/containers", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &pol_container_schema,
+     "Create (and start) a container; idempotent by name."},
+    {"GET", "/api/v1/containers/{ref}", h_get, ROLE_VIEWER, 0, NULL,
+     "Details: state, ports, mounts, devices, privileges, restart policy, owner, protected."},
+    {"PATCH", "/api/v1/containers/{ref}", h_patch, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &pol_patch_schema,
+     "Change command/env/ports/restart: recreated with the same name and owner."},
+    {"DELETE", "/api/v1/containers/{ref}", h_delete, ROLE_OPERATOR, RT_MUT, NULL,
+     "Remove (?force=1 stops a running one first)."},
+    {"POST", "/api/v1/containers/{ref}/start", h_start, ROLE_OPERATOR, RT_MUT, NULL,
+     "Start; already running is success."},
+    {"POST", "/api/v1/containers/{ref}/stop", h_stop, ROLE_OPERATOR, RT_MUT, NULL,
+     "Stop (?timeout=seconds, default 10); already stopped is success."},
+    {"POST", "/api/v1/containers/{ref}/restart", h_restart, ROLE_OPERATOR, RT_MUT, NULL,
+     "Restart (?timeout=seconds)."},
+    {"POST", "/api/v1/containers/{ref}/kill", h_kill, ROLE_OPERATOR, RT_MUT, NULL,
+     "Send a signal (?signal=SIGTERM; default SIGKILL); not running is success."},
+    {"GET", "/api/v1/containers/{ref}/logs", ct_h_logs, ROLE_VIEWER, RT_STREAM, NULL,
+     "Logs as text (?tail=N&since=epoch&timestamps=1&stdout=1&stderr=1&follow=1)."},
+    {"GET", "/api/v1/containers/{ref}/stats", ct_h_stats, ROLE_VIEWER, 0, NULL,
+     "One sample: CPU %, memory used/limit, network and block I/O totals."},
+    {"POST", "/api/v1/containers/{ref}/exec", ct_h_exec, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &ct_exec_schema, "Run a command non-interactively; exit code, stdout and stderr."},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+};

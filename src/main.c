@@ -39,9 +39,16 @@ struct opts {
 };
 
 int ct_cleanup_instance(void);
+int ct_reconcile(int verbose);
 
 /* Maintenance work the supervisor repeats every sweep_interval, in this order. */
-static int (*const periodic[])(void) = {NULL};
+static int
+reconcile_quiet(void)
+{
+	return ct_reconcile(0);
+}
+
+static int (*const periodic[])(void) = {reconcile_quiet, NULL};
 
 void
 sup_periodic(void)
@@ -87,6 +94,12 @@ cmd_free_port(void)
 }
 
 static int
+cmd_reconcile(void)
+{
+	return ct_reconcile(1) == 0 ? 0 : 1;
+}
+
+static int
 cmd_cleanup(void)
 {
 	return ct_cleanup_instance() == 0 ? 0 : 1;
@@ -105,6 +118,7 @@ static const struct {
 	const char *help;
 } commands[] = {
     {"check-config", cmd_check, "load the config, report the first error and exit"},
+    {"reconcile", cmd_reconcile, "rebuild ownership records from container labels"},
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"free-port", cmd_free_port, "print a free TCP port on 127.0.0.1"},
     {"cleanup", cmd_cleanup, "stop and remove every container of this instance"},

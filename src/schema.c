@@ -349,4 +349,6 @@ sc_find(const char *kind)
 }
 
 /* Every body schema berth validates; the published ones are served under /api/v1/schemas. */
-const struct sc_schema *const sc_all[] = {NULL};
+extern const struct sc_schema pol_container_schema, pol_patch_schema, ct_exec_schema;
+const struct sc_schema *const sc_all[] = {&pol_container_schema, &pol_patch_schema, &ct_exec_schema,
+                                          NULL};

@@ -1,0 +1,274 @@
+#!/bin/bash
+# Containers through real nginx (basic auth) -> berth-fcgi -> dockerd:
+# the role x route x owner matrix, hostile specs refused with nothing
+# created, concurrency, logs/stats/exec, PATCH, protection, audit, reconcile.
+. "$(dirname "$0")/../lib.sh"
+
+INST="t-ct-$$"
+cat >"$T/berth.conf" <<CONF
+users = { alice = "admin"; oscar = "operator"; olga = "operator"; vic = "viewer"; };
+protected = [ "$INST-guarded" ];
+jobs = { sweep_interval = 2; };
+policy = {
+  operator = { images = [ "berth-test/*" ]; quota = 6; ports = [ 20000, 30000 ];
+               memory_max = "256m"; memory = "128m"; };
+  admin = { images = [ "*" ]; ports = [ 1024, 65535 ]; };
+};
+CONF
+{ htpasswd_line alice a; htpasswd_line oscar o; htpasswd_line olga g; htpasswd_line vic v; } >"$T/htpasswd"
+mkdir -p "$T/state"
+start_berth main --config "$T/berth.conf" --htpasswd "$T/htpasswd" --state-dir "$T/state" \
+	--instance "$INST" || exit 1
+API="$URL/api/v1"
+A=(-u alice:a) O=(-u oscar:o) G=(-u olga:g) V=(-u vic:v)
+IMG=berth-test/busybox:1
+SLEEPER='"command":["sleep","600"]'
+
+gone() { [ -z "$(docker ps -aq --filter "name=^/$1\$")" ]; }
+
+# --- create, idempotence, ownership --------------------------------------
+req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER,\"ports\":[{\"container\":8080}]}" "${O[@]}"
+expect "operator creates: 201" 201 .just_created true
+ID_A=$(jqb .id)
+check "owner recorded" test "$(jqb .owner)" = oscar
+check "port mapped" test "$(jqb '.ports["8080/tcp"] > 0')" = true
+check "record written in the state dir" test -f "$T/state/containers/$ID_A.json"
+req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER,\"ports\":[{\"container\":8080}]}" "${O[@]}"
+expect "same owner, same name: 200 and the same container" 200 .just_created false
+check "same id on reuse" test "$(jqb .id)" = "$ID_A"
+req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\"}" "${G[@]}"
+expect "another owner's name: 409" 409 .error.code conflict
+req GET "$API/containers/$INST-a" "" "${G[@]}"
+expect "other operator cannot see it (404)" 404 .error.code not_found
+req GET "$API/containers/${ID_A:0:12}" "" "${G[@]}"
+expect "not by id prefix either" 404
+for verb in stop start restart kill; do
+	req POST "$API/containers/$INST-a/$verb" "" "${G[@]}"
+	expect "other operator $verb: 404" 404
+done
+req DELETE "$API/containers/$INST-a?force=1" "" "${G[@]}"
+expect "other operator delete: 404" 404
+req GET "$API/containers/$INST-a/logs" "" "${G[@]}"
+expect "other operator logs: 404" 404
+req PATCH "$API/containers/$INST-a" '{"command":["true"]}' "${G[@]}"
+expect "other operator patch: 404" 404
+req GET "$API/containers" "" "${G[@]}"
+expect "other operator's list is empty" 200 '.containers | length' 0
+req GET "$API/containers/${ID_A:0:12}" "" "${O[@]}"
+expect "owner finds it by id prefix" 200 .name "$INST-a"
+req GET "$API/containers" "" "${O[@]}"
+expect "owner's list" 200 '.containers | map(.name) | index("'"$INST-a"'") != null' true
+req POST "$API/containers" "{\"image\":\"$IMG\"}" "${V[@]}"
+expect "viewer cannot create" 403 .error.code forbidden
+req GET "$API/containers/$INST-a" "" "${V[@]}"
+expect "viewer cannot see others' containers" 404
+req GET "$API/containers" "" "${V[@]}"
+expect "viewer lists (own, none)" 200 '.containers | length' 0
+req GET "$API/containers" "" "${A[@]}"
+expect "admin sees every managed container" 200 '[.containers[] | select(.owner == "oscar")] | length > 0' true
+req GET "$API/containers?owner=olga" "" "${A[@]}"
+expect "admin filters by owner" 200 '.containers | length' 0
+req GET "$API/containers?owner=olga" "" "${O[@]}"
+expect "operator cannot filter by owner" 403 .error.field owner
+req POST "$API/containers" "{\"name\":\"$INST-v\",\"image\":\"$IMG\",$SLEEPER,\"owner\":\"vic\"}" "${A[@]}"
+expect "admin creates for a viewer" 201 .owner vic
+req GET "$API/containers/$INST-v" "" "${V[@]}"
+expect "viewer reads their own" 200 .owner vic
+req POST "$API/containers/$INST-v/stop?timeout=1" "" "${V[@]}"
+expect "viewer cannot stop their own" 403
+
+# Unmanaged containers: admins read them, nobody changes them.
+docker run -d --name "$INST-unmanaged" "$IMG" sleep 600 >/dev/null
+req GET "$API/containers/$INST-unmanaged" "" "${A[@]}"
+expect "admin reads an unmanaged container" 200 .managed false
+req POST "$API/containers/$INST-unmanaged/stop" "" "${A[@]}"
+expect "admin cannot stop an unmanaged container" 403
+req GET "$API/containers/$INST-unmanaged" "" "${O[@]}"
+expect "operator cannot see unmanaged containers" 404
+req GET "$API/containers" "" "${A[@]}"
+expect "unmanaged not in the list" 200 "[.containers[].name] | index(\"$INST-unmanaged\")" null
+docker rm -f "$INST-unmanaged" >/dev/null
+
+# --- hostile specs: refused, named, nothing created ------------------------
+hostile() { # hostile NAME STATUS FIELD BODY-EXTRA
+	local name=$1 want=$2 field=$3 extra=$4 cname="$INST-h$RANDOM"
+	req POST "$API/containers" "{\"name\":\"$cname\",\"image\":\"$IMG\"$extra}" "${O[@]}"
+	if [ "$STATUS" = "$want" ] && [ "$(jqb .error.field)" = "$field" ] && gone "$cname"; then
+		ok "refused: $name ($want, field $field)"
+	else
+		not_ok "refused: $name (status $STATUS field $(jqb .error.field): $BODY)"
+	fi
+}
+hostile "privileged" 403 privileged ',"privileged":true'
+hostile "host network" 403 network ',"network":"host"'
+hostile "other network" 403 network ',"network":"secret"'
+hostile "host pid" 403 pid ',"pid":"host"'
+hostile "host ipc" 403 ipc ',"ipc":"host"'
+hostile "bind mount" 403 'mounts[0]' ',"mounts":[{"type":"bind","source":"/etc","target":"/x"}]'
+hostile "volume" 403 'mounts[0]' ',"mounts":[{"type":"volume","source":"data","target":"/x"}]'
+hostile "cap_add" 403 cap_add ',"cap_add":["SYS_ADMIN"]'
+hostile "device" 403 devices ',"devices":["/dev/kmsg"]'
+hostile "host port outside range" 403 'ports[0].host' ',"ports":[{"container":80,"host":80}]'
+hostile "memory over the role limit" 403 memory ',"memory":"1g"'
+hostile "protected by a non-admin" 403 protected ',"protected":true'
+hostile "reserved label" 422 labels ',"labels":{"berth.owner":"alice"}'
+hostile "unknown field" 422 hostname ',"hostname":"x"'
+hostile "misspelt field" 422 comand ',"comand":["x"]'
+hostile "wrong type" 422 'ports[0].container' ',"ports":[{"container":"eighty"}]'
+hostile "NUL in a string" 422 'env.A' ',"env":{"A":"x\u0000y"}'
+req POST "$API/containers" '{"name":"../etc","image":"'"$IMG"'"}' "${O[@]}"
+expect "name with ../ refused" 422 .error.field name
+req POST "$API/containers" '{"name":"x","image":"alpine"}' "${O[@]}"
+expect "untagged image refused" 403 .error.field image
+req POST "$API/containers" '{"name":"x","image":"debian:12"}' "${O[@]}"
+expect "image outside the allow-list refused" 403 .error.field image
+req POST "$API/containers" "{\"name\":\"$INST-noimg\",\"image\":\"berth-test/absent:1\"}" "${O[@]}"
+expect "image not on the host: 422 naming image" 422 .error.field image
+check "nothing left by the absent image" gone "$INST-noimg"
+req POST "$API/containers" '{"name":"x","image":5}' "${O[@]}"
+expect "type error names the field" 422 .error.field image
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' "${O[@]}" -XPOST -H 'Content-Type: text/plain' --data-binary '{"image":"x:1"}' "$API/containers"); BODY=$(cat "$T/body")
+expect "text/plain body: 415" 415
+req POST "$API/containers" "{\"name\":\"$INST-x\",\"image\":\"$IMG\"}" "${O[@]}" -H 'Origin: http://evil.example'
+expect "cross-site Origin refused" 403
+req POST "$API/containers" "{\"name\":\"$INST-x\",\"image\":\"$IMG\"}" "${O[@]}" -H 'Sec-Fetch-Site: cross-site'
+expect "cross-site Sec-Fetch-Site refused" 403
+check "nothing created by cross-site requests" gone "$INST-x"
+req POST "$API/containers" "{\"name\":\"$INST-x\",\"image\":\"$IMG\",\"ports\":[{\"container\":80,\"host\":1}]}" "${O[@]}"
+expect "port 1 is outside the range" 403
+
+# --- quota -------------------------------------------------------------------
+for i in 1 2 3 4 5 6; do
+	req POST "$API/containers" "{\"name\":\"$INST-q$i\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "${O[@]}"
+done
+expect "quota: a seventh container over a quota of six is refused" 403 '.error.message | test("quota")' true
+for i in 1 2 3 4 5 6; do curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-q$i?force=1"; done
+
+# --- 50 concurrent creates of one name -> one container ----------------------
+for i in $(seq 1 50); do
+	curl -s -o /dev/null -w '%{http_code}\n' "${G[@]}" -XPOST -H 'Content-Type: application/json' \
+		-d "{\"name\":\"$INST-race\",\"image\":\"$IMG\",$SLEEPER}" "$API/containers" &
+done >"$T/race" 2>&1
+wait
+check "50 concurrent creates: exactly one container" test "$(docker ps -aq --filter "name=^/$INST-race\$" | wc -l)" = 1
+check "50 concurrent creates: one 201" test "$(grep -c '^201$' "$T/race")" = 1
+check "50 concurrent creates: 49 reuses (200)" test "$(grep -c '^200$' "$T/race")" = 49
+
+# --- logs ----------------------------------------------------------------------
+req POST "$API/containers" "{\"name\":\"$INST-talk\",\"image\":\"$IMG\",\"command\":[\"sh\",\"-c\",\"echo to-out; echo to-err >&2; i=0; while true; do echo tick \$i; i=\$((i+1)); sleep 0.2; done\"]}" "${O[@]}"
+expect "chatty container" 201
+sleep 1
+req GET "$API/containers/$INST-talk/logs?stderr=0" "" "${O[@]}"
+check "logs: stdout only" bash -c 'grep -q to-out <<<"$1" && ! grep -q to-err <<<"$1"' _ "$BODY"
+req GET "$API/containers/$INST-talk/logs?stdout=0" "" "${O[@]}"
+check "logs: stderr only" bash -c 'grep -q to-err <<<"$1" && ! grep -q to-out <<<"$1"' _ "$BODY"
+req GET "$API/containers/$INST-talk/logs?tail=1&timestamps=1" "" "${O[@]}"
+check "logs: tail and timestamps" bash -c '[ "$(wc -l <<<"$1")" = 1 ] && grep -q "^20[0-9-]*T" <<<"$1"' _ "$BODY"
+req GET "$API/containers/$INST-talk/logs?tail=x" "" "${O[@]}"
+expect "logs: bad tail is 400 naming it" 400 .error.field tail
+timeout 2 curl -sN "${O[@]}" "$API/containers/$INST-talk/logs?follow=1&tail=0" >"$T/follow"
+check "follow streams new lines live" test "$(grep -c tick "$T/follow")" -ge 3
+
+# A departed follower frees its worker: with one worker, the next request is answered.
+start_berth one --config "$T/berth.conf" --htpasswd "$T/htpasswd" --instance "$INST-one" \
+	--workers 1 || exit 1
+req POST "$URL_one/api/v1/containers" "{\"name\":\"$INST-one-talk\",\"image\":\"$IMG\",\"command\":[\"sh\",\"-c\",\"while true; do echo x; sleep 0.2; done\"]}" "${O[@]}"
+expect "a chatty container on a one-worker berth" 201
+timeout 1.5 curl -sN "${O[@]}" "$URL_one/api/v1/containers/$INST-one-talk/logs?follow=1" >/dev/null
+STATUS=$(curl -s -o /dev/null -w "%{http_code}" --max-time 4 "${O[@]}" "$URL_one/api/v1/health")
+check "client gone: the only worker serves the next request" test "$STATUS" = 200
+stop_berth "$PID_one"
+
+req POST "$API/containers" "{\"name\":\"$INST-brief\",\"image\":\"$IMG\",\"command\":[\"sh\",\"-c\",\"echo a; sleep 1; echo b\"]}" "${O[@]}"
+STATUS=$(curl -sN -o "$T/f2" -w '%{http_code}' --max-time 10 "${O[@]}" "$API/containers/$INST-brief/logs?follow=1")
+check "follow ends when the container stops" bash -c '[ "$1" = 200 ] && grep -q b "$2"' _ "$STATUS" "$T/f2"
+
+# --- stats and exec ---------------------------------------------------------------
+req GET "$API/containers/$INST-talk/stats" "" "${O[@]}"
+expect "stats sample" 200 '(.cpu_percent | type) + " " + ((.memory_limit > 0) | tostring)' "number true"
+req POST "$API/containers/$INST-talk/exec" '{"command":["sh","-c","echo hi; echo oops >&2; exit 3"]}' "${O[@]}"
+expect "exec exit code" 200 .exit_code 3
+check "exec stdout and stderr" test "$(jqb .stdout)|$(jqb .stderr)" = "hi|oops"
+req POST "$API/containers/$INST-talk/exec" '{"command":["sleep","5"],"timeout":1}' "${O[@]}"
+expect "exec timeout reported" 200 .timed_out true
+req POST "$API/containers/$INST-v/exec" '{"command":["true"]}' "${V[@]}"
+expect "viewer cannot exec" 403
+req POST "$API/containers/$INST-talk/exec" '{"cmd":["true"]}' "${O[@]}"
+expect "exec body validated" 422 .error.field cmd
+
+# --- lifecycle: already-in-that-state is success --------------------------------------
+req POST "$API/containers/$INST-a/stop?timeout=1" "" "${O[@]}"
+expect "stop" 200 .state exited
+req POST "$API/containers/$INST-a/stop?timeout=1" "" "${O[@]}"
+expect "stop again: still success" 200 .state exited
+req POST "$API/containers/$INST-a/kill" "" "${O[@]}"
+expect "kill a stopped container: success" 200
+req POST "$API/containers/$INST-a/start" "" "${O[@]}"
+expect "start" 200 .state running
+req POST "$API/containers/$INST-a/start" "" "${O[@]}"
+expect "start again: success" 200 .state running
+req POST "$API/containers/$INST-a/kill?signal=bad;rm" "" "${O[@]}"
+expect "bad signal refused" 400 .error.field signal
+req POST "$API/containers/$INST-a/stop?timeout=-1" "" "${O[@]}"
+expect "bad timeout refused" 400 .error.field timeout
+req DELETE "$API/containers/$INST-a" "" "${O[@]}"
+expect "delete a running container without force: 409" 409
+
+# --- PATCH: recreate with the same name and owner ------------------------------------
+req PATCH "$API/containers/$INST-a" '{"command":["sleep","601"],"env":{"MODE":"x"},"ports":[{"container":9090}]}' "${O[@]}"
+expect "patch recreates" 200 '.command | join(" ")' "sleep 601"
+check "patch keeps the name" test "$(jqb .name)" = "$INST-a"
+check "patch keeps the owner" test "$(jqb .owner)" = oscar
+check "patch: new env" test "$(jqb '.env | index("MODE=x") != null')" = true
+check "patch: new port" test "$(jqb '.ports["9090/tcp"] > 0')" = true
+check "patch: running as before" test "$(jqb .state)" = running
+check "patch: old container gone" test "$(jqb .id)" != "$ID_A"
+check "patch: no leftover aside" test -z "$(docker ps -aq --filter "name=$INST-a-old")"
+req PATCH "$API/containers/$INST-a" '{"image":"berth-test/busybox:2"}' "${O[@]}"
+expect "patch refuses other fields" 422 .error.field image
+req PATCH "$API/containers/$INST-a" '{"ports":[{"container":80,"host":80}]}' "${O[@]}"
+expect "patch applies policy" 403 '.error.field' 'ports[0].host'
+req GET "$API/containers/$INST-a" "" "${O[@]}"
+expect "refused patch left the container as it was" 200 '.command | join(" ")' "sleep 601"
+
+# --- protection ---------------------------------------------------------------------
+req POST "$API/containers" "{\"name\":\"$INST-prot\",\"image\":\"$IMG\",$SLEEPER,\"protected\":true}" "${A[@]}"
+expect "admin creates a protected container" 201 .protected true
+for verb in stop restart kill; do
+	req POST "$API/containers/$INST-prot/$verb" "" "${A[@]}"
+	expect "protected: $verb refused" 403 '.error.message | test("protected")' true
+done
+req DELETE "$API/containers/$INST-prot?force=1" "" "${A[@]}"
+expect "protected: remove refused" 403
+req PATCH "$API/containers/$INST-prot" '{"command":["true"]}' "${A[@]}"
+expect "protected: recreate refused" 403
+req POST "$API/containers" "{\"name\":\"$INST-guarded\",\"image\":\"$IMG\",$SLEEPER}" "${O[@]}"
+expect "a name on the config's protected list" 201 .protected true
+req POST "$API/containers/$INST-guarded/stop" "" "${O[@]}"
+expect "config-protected: stop refused" 403
+
+# --- audit -----------------------------------------------------------------------------
+req GET "$API/audit?limit=1000" "" "${A[@]}"
+expect "audit readable" 200
+check "audit: allowed create recorded" test "$(jqb '[.entries[] | select(.user=="oscar" and .action=="POST /api/v1/containers" and .result=="ok")] | length > 0')" = true
+check "audit: refused create recorded" test "$(jqb '[.entries[] | select(.user=="oscar" and .action=="POST /api/v1/containers" and .result=="forbidden")] | length > 0')" = true
+check "audit: viewer refusal recorded" test "$(jqb '[.entries[] | select(.user=="vic" and .status==403)] | length > 0')" = true
+check "audit lines are one JSON object each" bash -c 'jq -c . "$1" >/dev/null' _ "$T/state/audit.log"
+
+# --- reconcile after losing the records ----------------------------------------------------
+n_before=$(ls "$T/state/containers" | wc -l)
+rm -rf "$T/state/containers"/*.json
+out=$("$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" --instance "$INST" --allow-root reconcile 2>&1)
+check "reconcile restores every record ($out)" test "$(ls "$T/state/containers" | wc -l)" = "$n_before"
+check "restored record keeps the owner" test "$(jq -r .owner "$T/state/containers/$(docker inspect -f '{{.Id}}' "$INST-race").json")" = olga
+echo '{"id":"ghost","owner":"nobody"}' >"$T/state/containers/0000ghost.json"
+wait_for 8 bash -c '! test -e "$1"' _ "$T/state/containers/0000ghost.json"
+check "periodic reconcile drops a ghost record" test ! -e "$T/state/containers/0000ghost.json"
+req GET "$API/containers/$INST-race" "" "${G[@]}"
+expect "ownership intact after reconcile" 200 .owner olga
+
+# --- cleanup on exit ------------------------------------------------------------------------
+stop_berth "$PID_main"
+check "berth-up removed every container it started" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
+
+finish
