@@ -5,6 +5,7 @@
  * Maintenance subcommands (reconcile, sweep, check-config) share the start-up.
  */
 #include "berth.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "docker.h"
 #include "log.h"
@@ -338,6 +339,7 @@ main(int argc, char **argv)
 	cfgpath = o.config;
 	if (cfgpath == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		cfgpath = DEFAULT_CONFIG;
+	cfg_check_catalog = cat_check_entry;
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
 		fprintf(stderr, "berth-fcgi: %s\n", err);

@@ -43,7 +43,8 @@ mkdir_p(const char *path, mode_t mode)
 int
 st_init(const char *dir)
 {
-	static const char *const subs[] = {ST_CONTAINERS, ST_SERVICES, ST_JOBS, "locks", NULL};
+	static const char *const subs[] = {ST_CONTAINERS, ST_SERVICES, ST_JOBS, "builds",
+	                                   "leases",      "locks",     NULL};
 	char p[PATH_MAX];
 
 	if (snprintf(root, sizeof(root), "%s", dir) >= (int)sizeof(root))
