@@ -488,10 +488,12 @@ cat_image_of(const char *tag, char *id, size_t n, char *hash, size_t hn)
 }
 
 static void
-record_build(const char *name, struct buildctx *b, const char *hash)
+record_build(const char *name, struct buildctx *b, const char *hash, json_object *prev)
 {
 	json_object *rec = json_object_new_object();
 
+	/* How many builds ran: lets operators (and tests) see that queued asks shared one. */
+	jx_add_int(rec, "builds", jx_int(prev, "builds", 0) + 1);
 	jx_add_str(rec, "name", name);
 	jx_add_str(rec, "status", b->error[0] ? "failed" : "built");
 	if (b->error[0])
@@ -540,7 +542,7 @@ build_once(struct req *r, const char *name, struct buildctx *b, int force)
 	}
 	log_info("catalog_build name=%s", name);
 	run_build(r, name, def, b);
-	record_build(name, b, cur);
+	record_build(name, b, cur, rec);
 out:
 	json_object_put(rec);
 	st_unlock(fd);

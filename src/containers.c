@@ -246,16 +246,22 @@ json_object *
 ct_view_item(json_object *it)
 {
 	json_object *v = json_object_new_object(), *ports = jx_arr(it, "Ports"), *pm;
-	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels");
+	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels"), *spec;
 	const char *name =
 	    names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
+	const char *spec_label;
 	size_t n = ports ? json_object_array_length(ports) : 0;
+	char perr[64];
 
 	if (name && name[0] == '/')
 		name++;
 	jx_add_str(v, "id", jx_str(it, "Id"));
 	jx_add_str(v, "name", name);
-	jx_add_str(v, "image", jx_str(it, "Image"));
+	/* dockerd shows the image id once the tag moved on; the spec keeps the name asked for. */
+	spec_label = jx_str(labels, LBL_SPEC);
+	spec = spec_label ? jx_parse(spec_label, strlen(spec_label), perr, sizeof(perr)) : NULL;
+	jx_add_str(v, "image", jx_str(spec, "image") ? jx_str(spec, "image") : jx_str(it, "Image"));
+	json_object_put(spec);
 	jx_add_str(v, "image_id", jx_str(it, "ImageID"));
 	jx_add_str(v, "state", jx_str(it, "State"));
 	jx_add_bool(v, "running", jx_str(it, "State") && !strcmp(jx_str(it, "State"), "running"));
@@ -655,6 +661,7 @@ answer_created(struct req *r, json_object *in, int created)
 {
 	json_object *v = ct_view(in, 0);
 
+	jx_add_bool(v, "outdated", 0); /* it was just made from what the tag names */
 	jx_add_bool(v, "just_created", created);
 	rq_json(r, created ? 201 : 200, v);
 }
