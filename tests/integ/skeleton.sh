@@ -153,7 +153,14 @@ check "no socket on fd 0 and no --listen: a clear refusal" grep -q "no listening
 out=$("$BERTH_FCGI" --config "$T/sup.conf.ok" --state-dir "$T/fd0/state" --listen "$T/fd0/x.sock" 2>&1)
 check "root without --user or --allow-root: refused" grep -q "refusing to run as root" <<<"$out"
 
-# 7. Config errors fail at start with file:line.
+# 7. berth-up says what is wrong.
+printf 'docker = { socket = "%s/no-docker.sock"; };\n' "$T" >"$T/nodocker.conf"
+out=$("$BERTH_UP" --config "$T/nodocker.conf" "$T/never.info" 2>&1)
+check "berth-up: dockerd not answering is named" grep -q "dockerd is not answering" <<<"$out"
+out=$(BERTH_NGINX=/nonexistent/nginx "$BERTH_UP" "$T/never.info" 2>&1)
+check "berth-up: missing nginx is named" grep -q "nginx is not installed" <<<"$out"
+
+# 8. Config errors fail at start with file:line.
 printf 'users = { bob = "operater"; };\n' >"$T/bad.conf"
 out=$("$BERTH_FCGI" --config "$T/bad.conf" check-config 2>&1)
 check "bad config names file:line" grep -q "bad.conf:1: users.bob" <<<"$out"
