@@ -8,6 +8,7 @@
 #include "docker.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "req.h"
 
 #include <curl/curl.h>
@@ -166,6 +167,9 @@ perform(const char *method, const char *path, const char *ctype, const void *bod
 			         DK_MAX_REPLY);
 		log_warn("docker_call method=%s path=\"%s\" error=\"%s\"", method, path,
 		         c->out->errtext);
+		mt_docker_error(e == B_DOCKER_DOWN      ? "unavailable"
+		                : e == B_DOCKER_TIMEOUT ? "timeout"
+		                                        : "bad_reply");
 		return e;
 	}
 	if (c->out->body && c->out->len) {

@@ -5,6 +5,7 @@
  */
 #include "berth.h"
 #include "cfg.h"
+#include "containers.h"
 #include "docker.h"
 #include "json.h"
 #include "metrics.h"
@@ -251,13 +252,52 @@ h_openapi(struct req *r)
 	return B_OK;
 }
 
+static void container_gauges(struct req *r, FILE *f);
+
+/* Live gauges appended to the counters, one function per source. */
+static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges};
+
+/* Gauges read live from dockerd: containers of this instance by state. */
+static void
+container_gauges(struct req *r, FILE *f)
+{
+	json_object *list, *counts;
+
+	if (ct_list(r, 1, NULL, 0, &list) != B_OK) {
+		r->err = B_OK; /* metrics still answer when dockerd does not */
+		fprintf(f, "# dockerd did not answer: container gauges omitted\n");
+		return;
+	}
+	counts = json_object_new_object();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *st = jx_str(json_object_array_get_idx(list, i), "State");
+		if (st)
+			jx_add_int(counts, st, jx_int(counts, st, 0) + 1);
+	}
+	fprintf(f, "# HELP berth_containers Managed containers of this instance, by state.\n"
+	           "# TYPE berth_containers gauge\n");
+	json_object_object_foreach(counts, k, v) fprintf(f, "berth_containers{state=\"%s\"} %lld\n",
+	                                                 k, (long long)json_object_get_int64(v));
+	json_object_put(counts);
+	json_object_put(list);
+}
+
 static enum berr
 h_metrics(struct req *r)
 {
-	char *text = mt_render();
+	char *text = mt_render(), *gauges = NULL;
+	size_t glen = 0;
+	FILE *f = open_memstream(&gauges, &glen);
 
-	rq_text(r, 200, "text/plain; version=0.0.4", text ? text : "");
+	if (f) {
+		fputs(text ? text : "", f);
+		for (size_t i = 0; i < sizeof(gauge_sources) / sizeof(gauge_sources[0]); i++)
+			gauge_sources[i](r, f);
+		fclose(f);
+	}
+	rq_text(r, 200, "text/plain; version=0.0.4", gauges ? gauges : (text ? text : ""));
 	free(text);
+	free(gauges);
 	return B_OK;
 }
 

@@ -267,6 +267,12 @@ check "periodic reconcile drops a ghost record" test ! -e "$T/state/containers/0
 req GET "$API/containers/$INST-race" "" "${G[@]}"
 expect "ownership intact after reconcile" 200 .owner olga
 
+# --- metrics ------------------------------------------------------------------------------
+req GET "$URL_main/metrics"
+check "metrics: requests by route and status" grep -q 'berth_requests_total{route="/api/v1/containers",status="201"}' <<<"$BODY"
+check "metrics: latency histogram" grep -q 'berth_request_duration_ms_bucket{route="/api/v1/containers",status="201",le="+Inf"}' <<<"$BODY"
+check "metrics: containers by state" grep -q 'berth_containers{state="running"} [1-9]' <<<"$BODY"
+
 # --- cleanup on exit ------------------------------------------------------------------------
 stop_berth "$PID_main"
 check "berth-up removed every container it started" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
