@@ -309,8 +309,8 @@ rq_init(struct req *r, FCGX_Request *fx)
 	return parse_query(r, q ? q + 1 : NULL);
 }
 
-static int
-is_json_ctype(const char *ct)
+int
+rq_is_json(const char *ct)
 {
 	size_t n = strlen("application/json");
 
@@ -338,7 +338,7 @@ rq_read_body(struct req *r, size_t max)
 		return B_OK;
 	if (n > max)
 		return rq_fail(r, B_TOO_LARGE, NULL, "request body over %zu bytes", max);
-	if (!is_json_ctype(ct))
+	if (!rq_is_json(ct))
 		return rq_fail(r, B_MEDIA, NULL,
 		               "request bodies must be Content-Type: application/json");
 	r->body = malloc((size_t)n + 1);

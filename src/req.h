@@ -83,6 +83,9 @@ enum berr rq_init(struct req *r, FCGX_Request *fx);
 enum berr rq_read_body(struct req *r, size_t max);
 void rq_cleanup(struct req *r);
 
+/* 1 when CT is application/json (with or without parameters). */
+int rq_is_json(const char *ct);
+
 /* Percent-decodes N bytes of S into a new string; NULL on a bad escape or a NUL byte. */
 char *rq_decode(const char *s, size_t n, int plus_is_space);
 

@@ -176,6 +176,7 @@ admit(struct req *r)
 {
 	const struct rt_route *rt = r->route;
 	struct sc_error se;
+	const char *ct;
 	enum berr e;
 
 	r->role = cfg_role(g_cfg, r->user);
@@ -191,6 +192,11 @@ admit(struct req *r)
 		               role_name(r->role));
 	if ((rt->flags & RT_MUT) && cross_site(r))
 		return rq_fail(r, B_FORBIDDEN, NULL, "cross-site request refused");
+	/* A form post always names its own type, even with no body: refuse it outright. */
+	ct = rq_param(r, "CONTENT_TYPE");
+	if ((rt->flags & RT_MUT) && ct && *ct && !rq_is_json(ct))
+		return rq_fail(r, (rt->flags & RT_RAWERR) ? B_BAD_REQUEST : B_MEDIA, NULL,
+		               "changes must be sent as Content-Type: application/json");
 	if ((rt->flags & (RT_BODY | RT_MUT)) || rq_param(r, "CONTENT_LENGTH")) {
 		e = rq_read_body(r, g_cfg->max_body);
 		/* Seed routes answer every malformed body with 400, as their clients expect. */

@@ -134,6 +134,8 @@ expect "cross-site Origin refused" 403
 req POST "$API/containers" "{\"name\":\"$INST-x\",\"image\":\"$IMG\"}" "${O[@]}" -H 'Sec-Fetch-Site: cross-site'
 expect "cross-site Sec-Fetch-Site refused" 403
 check "nothing created by cross-site requests" gone "$INST-x"
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' "${O[@]}" -XPOST -H 'Content-Type: application/x-www-form-urlencoded' --data-binary '' "$API/containers/$INST-a/stop"); BODY=$(cat "$T/body")
+expect "an empty form post to a mutation: 415" 415
 req POST "$API/containers" "{\"name\":\"$INST-x\",\"image\":\"$IMG\",\"ports\":[{\"container\":80,\"host\":1}]}" "${O[@]}"
 expect "port 1 is outside the range" 403
 
