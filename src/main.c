@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "cfg.h"
 #include "docker.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "state.h"
@@ -106,6 +107,20 @@ cmd_cleanup(void)
 	return ct_cleanup_instance() == 0 ? 0 : 1;
 }
 
+json_object *sys_openapi(void);
+
+/* Prints the OpenAPI document (docs/gen-api.sh renders docs/api.md from it). */
+static int
+cmd_openapi(void)
+{
+	json_object *o = sys_openapi();
+
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return 0;
+}
+
 static int
 cmd_check(void)
 {
@@ -121,6 +136,7 @@ static const struct {
     {"check-config", cmd_check, "load the config, report the first error and exit"},
     {"reconcile", cmd_reconcile, "rebuild ownership records from container labels"},
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
+    {"openapi", cmd_openapi, "print the OpenAPI document of this build"},
     {"free-port", cmd_free_port, "print a free TCP port on 127.0.0.1"},
     {"cleanup", cmd_cleanup, "stop and remove every container of this instance"},
 };

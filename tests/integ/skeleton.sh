@@ -160,7 +160,11 @@ check "berth-up: dockerd not answering is named" grep -q "dockerd is not answeri
 out=$(BERTH_NGINX=/nonexistent/nginx "$BERTH_UP" "$T/never.info" 2>&1)
 check "berth-up: missing nginx is named" grep -q "nginx is not installed" <<<"$out"
 
-# 8. Config errors fail at start with file:line.
+# 8. The API reference in docs/ is the one this build produces.
+"$SRC_DIR/docs/gen-api.sh" "$BERTH_FCGI" >"$T/api.md" 2>&1
+check "docs/api.md matches the route table (regenerate with docs/gen-api.sh)" diff -q "$T/api.md" "$SRC_DIR/docs/api.md"
+
+# 9. Config errors fail at start with file:line.
 printf 'users = { bob = "operater"; };\n' >"$T/bad.conf"
 out=$("$BERTH_FCGI" --config "$T/bad.conf" check-config 2>&1)
 check "bad config names file:line" grep -q "bad.conf:1: users.bob" <<<"$out"
