@@ -9,6 +9,7 @@
 #include "docker.h"
 #include "log.h"
 #include "metrics.h"
+#include "services.h"
 #include "state.h"
 #include "worker.h"
 
@@ -102,7 +103,9 @@ cmd_reconcile(void)
 static int
 cmd_cleanup(void)
 {
-	return ct_cleanup_instance() == 0 ? 0 : 1;
+	/* Swarm services first, or Swarm would replace the task containers removed next. */
+	int sw = sw_cleanup_instance();
+	return (ct_cleanup_instance() | sw) == 0 ? 0 : 1;
 }
 
 static int
@@ -121,7 +124,7 @@ static const struct {
     {"reconcile", cmd_reconcile, "rebuild ownership records from container labels"},
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"free-port", cmd_free_port, "print a free TCP port on 127.0.0.1"},
-    {"cleanup", cmd_cleanup, "stop and remove every container of this instance"},
+    {"cleanup", cmd_cleanup, "remove every container and swarm service of this instance"},
 };
 
 static void
@@ -338,6 +341,7 @@ main(int argc, char **argv)
 	cfgpath = o.config;
 	if (cfgpath == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		cfgpath = DEFAULT_CONFIG;
+	cfg_check_service = svc_check_conf;
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
 		fprintf(stderr, "berth-fcgi: %s\n", err);

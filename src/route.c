@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-static const struct rt_route *const tables[] = {sys_routes, ct_routes};
+static const struct rt_route *const tables[] = {sys_routes, ct_routes, svc_routes, svc_seed_routes};
 
 #define MAXSEG 12
 
