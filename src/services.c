@@ -385,6 +385,13 @@ view(json_object *rec, int seed)
 	return v;
 }
 
+/* Seed 004's routes (compat004.c) live at the root path, /service...; ours under /api/v1. */
+static int
+is_seed(struct req *r)
+{
+	return r->route && strncmp(r->route->pattern, "/service", 8) == 0;
+}
+
 /* The replica spec for REC, checked against the caller's policy (config services are trusted). */
 static enum berr
 checked_spec(struct req *r, json_object *rec, json_object **spec)
@@ -399,6 +406,9 @@ checked_spec(struct req *r, json_object *rec, json_object **spec)
 		json_object_put(*spec);
 		*spec = NULL;
 	}
+	/* On seed 004's routes a body the policy finds malformed is a 400, like the schema's. */
+	if (e == B_INVALID && is_seed(r))
+		e = r->err = B_BAD_REQUEST;
 	return e;
 }
 
@@ -658,7 +668,7 @@ engine_remove(struct req *r, const char *name, int timeout)
 static enum berr
 check_quota(struct req *r, json_object *rec, int want)
 {
-	int quota = g_cfg->policy[r->role].quota, others = 0;
+	int quota = g_cfg->policy[r->role].quota, others = 0, mine = 0;
 	const char *owner = jx_str(rec, "owner"), *name = jx_str(rec, "name");
 	char lbl[256];
 	const char *labels[1] = {lbl};
@@ -672,11 +682,19 @@ check_quota(struct req *r, json_object *rec, int want)
 	if (e != B_OK)
 		return e;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		const char *s = ct_label(json_object_array_get_idx(list, i), LBL_SERVICE);
-		others += !(s && strcmp(s, name) == 0);
+		json_object *it = json_object_array_get_idx(list, i);
+		const char *s = ct_label(it, LBL_SERVICE);
+		/* Swarm keeps a few ended tasks' containers as history; they hold nothing. */
+		if (ct_label(it, "com.docker.swarm.task.id") && !is_running(it))
+			continue;
+		if (s && strcmp(s, name) == 0)
+			mine++;
+		else
+			others++;
 	}
 	json_object_put(list);
-	if (others + want > quota)
+	/* Scaling down (or staying) is always allowed, even over a since-lowered quota. */
+	if (want > mine && others + want > quota)
 		return rq_fail(
 		    r, B_FORBIDDEN, "number",
 		    "%d replicas and %s's %d other containers exceed the %s role's quota "
@@ -755,13 +773,6 @@ stop_timeout(struct req *r, int *t)
 }
 
 /* ---- handlers (API and seed 004 routes) ------------------------------- */
-
-/* Seed 004's routes (compat004.c) live at the root path, /service...; ours under /api/v1. */
-static int
-is_seed(struct req *r)
-{
-	return r->route && strncmp(r->route->pattern, "/service", 8) == 0;
-}
 
 struct list_ctx {
 	struct req *r;

@@ -204,6 +204,10 @@ check "an untagged berth.conf service fails at start with file:line ($out)" \
 # --- seed 004's routes (exact shapes) on the same berth ---------------------------------
 req POST "$URL/service" '{"number":1}' "${O[@]}"
 expect "seed POST without name/image: 400" 400
+req POST "$URL/service" "{\"name\":\"$INST-m\",\"image\":\"$IMG1\",\"memory\":\"1k\"}" "${O[@]}"
+expect "seed POST with a bad memory size: 400" 400 .error.field memory
+req POST "$API/services" "{\"name\":\"$INST-m\",\"image\":\"$IMG1\",\"memory\":\"1k\"}" "${O[@]}"
+expect "API POST with a bad memory size: 422" 422 .error.field memory
 req POST "$URL/service/$S/scale" '{"number":"x"}' "${O[@]}"
 expect "seed scale with a bad number: 400" 400
 req POST "$URL/service/$S/scale" '{"number":-3}' "${O[@]}"
@@ -256,8 +260,16 @@ req POST "$SEED/service/helloworld/scale?timeout=0" '{"number":0}'
 expect "seed: scale to 0" 200 .running_resources 0
 
 # --- swarm mode ----------------------------------------------------------------------------
+# mode = "swarm" says so explicitly: on a node that is not a manager that is a clear 503.
+SX="$INST-sx"
+write_conf "$T/swarmx.conf" swarm "$SX"
+start_berth swx --config "$T/swarmx.conf" --htpasswd "$T/htpasswd" --state-dir "$T/state-sx" \
+	--instance "$SX" || exit 1
+SXURL=$URL
 INITED=0
 if [ "$(docker info -f '{{.Swarm.LocalNodeState}}')" != active ]; then
+	req POST "$SXURL/api/v1/services/$SX-conf/scale" '{"number":1}' "${A[@]}"
+	expect "mode swarm on a node outside any swarm: 503" 503 .error.code docker_unavailable
 	if docker swarm init --advertise-addr 127.0.0.1 >"$T/swarm-init.out" 2>&1; then
 		INITED=1
 	else
@@ -315,6 +327,13 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 	check "swarm: the Swarm service is gone" bash -c "! docker service inspect '$SS' >/dev/null 2>&1"
 	check "swarm: the foreign container is still running" test "$(docker inspect -f '{{.State.Running}}' "$SW-foreign")" = true
 	docker rm -f "$SW-foreign" >/dev/null
+	req POST "$SXURL/api/v1/services/$SX-conf/scale" '{"number":1}' "${A[@]}"
+	expect "mode swarm: scale makes a Swarm service" 200 .desired 1
+	check "mode swarm: it exists" test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$SX-conf" 2>&1)" = 1
+	req POST "$SXURL/api/v1/services/$SX-conf/scale" '{"number":0}' "${A[@]}"
+	expect "mode swarm: scale to 0" 200 .desired 0
+	stop_berth "$PID_swx"
+	check "mode swarm: cleanup removed it" bash -c "! docker service inspect '$SX-conf' >/dev/null 2>&1"
 	# A service left running is removed when its berth-up stops.
 	req POST "$API/services/$SW-conf/scale" '{"number":1}' "${A[@]}"
 	expect "swarm: config service scaled by an admin" 200 .desired 1
