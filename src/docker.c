@@ -232,6 +232,29 @@ dk_fail(struct req *r, const struct dk_resp *d, const char *what)
 	}
 }
 
+/* GET on a docker path that answers JSON; non-2xx becomes a request error. */
+enum berr
+dk_get_json(struct req *r, const char *path, const char *what, json_object **out)
+{
+	struct dk_resp d;
+	enum berr e;
+
+	*out = NULL;
+	e = dk_call("GET", path, NULL, NULL, 0, &d);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200 || d.json == NULL) {
+		e = d.status == 200
+		        ? rq_fail(r, B_DOCKER, NULL, "dockerd sent no JSON for %s", what)
+		        : dk_fail(r, &d, what);
+		dk_resp_free(&d);
+		return e;
+	}
+	*out = json_object_get(d.json);
+	dk_resp_free(&d);
+	return B_OK;
+}
+
 enum berr
 dk_transport_fail(struct req *r, enum berr e)
 {

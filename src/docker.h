@@ -59,6 +59,11 @@ const char *dk_message(const struct dk_resp *r);
  * object ("container web").  Returns the error for `return dk_fail(...)`.
  */
 enum berr dk_fail(struct req *r, const struct dk_resp *d, const char *what);
+/*
+ * GET on a dockerd PATH that answers JSON: on B_OK *OUT is the parsed reply
+ * (new reference); a non-2xx answer becomes a request error naming WHAT.
+ */
+enum berr dk_get_json(struct req *r, const char *path, const char *what, json_object **out);
 /* Sets a request error for a transport failure E. */
 enum berr dk_transport_fail(struct req *r, enum berr e);
 

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "services.h"
 #include "state.h"
 #include "worker.h"
 
@@ -104,7 +105,9 @@ cmd_reconcile(void)
 static int
 cmd_cleanup(void)
 {
-	return ct_cleanup_instance() == 0 ? 0 : 1;
+	/* Swarm services first, or Swarm would replace the task containers removed next. */
+	int sw = sw_cleanup_instance();
+	return (ct_cleanup_instance() | sw) == 0 ? 0 : 1;
 }
 
 json_object *sys_openapi(void);
@@ -138,7 +141,7 @@ static const struct {
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"openapi", cmd_openapi, "print the OpenAPI document of this build"},
     {"free-port", cmd_free_port, "print a free TCP port on 127.0.0.1"},
-    {"cleanup", cmd_cleanup, "stop and remove every container of this instance"},
+    {"cleanup", cmd_cleanup, "remove every container and swarm service of this instance"},
 };
 
 static void
@@ -356,6 +359,7 @@ main(int argc, char **argv)
 	if (cfgpath == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		cfgpath = DEFAULT_CONFIG;
 	cfg_check_catalog = cat_check_entry;
+	cfg_check_service = svc_check_conf;
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
 		fprintf(stderr, "berth-fcgi: %s\n", err);
