@@ -40,6 +40,7 @@ struct opts {
 
 int ct_cleanup_instance(void);
 int ct_reconcile(int verbose);
+int job_sweep(void);
 
 /* Maintenance work the supervisor repeats every sweep_interval, in this order. */
 static int
@@ -48,7 +49,7 @@ reconcile_quiet(void)
 	return ct_reconcile(0);
 }
 
-static int (*const periodic[])(void) = {reconcile_quiet, NULL};
+static int (*const periodic[])(void) = {reconcile_quiet, job_sweep, NULL};
 
 void
 sup_periodic(void)
@@ -106,6 +107,12 @@ cmd_cleanup(void)
 }
 
 static int
+cmd_sweep(void)
+{
+	return job_sweep() == 0 ? 0 : 1;
+}
+
+static int
 cmd_check(void)
 {
 	printf("%s: ok\n", g_cfg->path ? g_cfg->path : "(built-in defaults)");
@@ -122,6 +129,7 @@ static const struct {
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"free-port", cmd_free_port, "print a free TCP port on 127.0.0.1"},
     {"cleanup", cmd_cleanup, "stop and remove every container of this instance"},
+    {"sweep", cmd_sweep, "kill overdue jobs, remove finished jobs' containers (systemd timer)"},
 };
 
 static void

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-static const struct rt_route *const tables[] = {sys_routes, ct_routes};
+static const struct rt_route *const tables[] = {sys_routes, ct_routes, job_routes, c001_routes};
 
 #define MAXSEG 12
 

@@ -32,6 +32,7 @@ struct rt_route {
 /* Each module exports its rows, ended by a row whose method is NULL. */
 extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], svc_routes[], job_routes[],
     compat_routes[];
+extern const struct rt_route c001_routes[]; /* seed 001 (Herc): compat001.c */
 
 /* Finds the route, checks identity, role and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);
