@@ -746,7 +746,6 @@ h_submit(struct req *r)
 }
 
 struct collect {
-	struct req *r;
 	const char *owner; /* only this owner's; NULL = all */
 	char (*ids)[JOB_ID_LEN + 1];
 	size_t n, cap;
@@ -797,7 +796,7 @@ static enum berr
 h_list(struct req *r)
 {
 	const char *status = rq_query(r, "status"), *owner = rq_query(r, "owner");
-	struct collect c = {.r = r};
+	struct collect c = {0};
 	json_object **recs = NULL, *list, *o;
 	size_t n = 0;
 	enum berr e = B_OK;
@@ -1003,65 +1002,73 @@ out:
 	return e;
 }
 
-/* A record rebuilt from the labels of a job container whose record was lost. */
+/*
+ * A record rebuilt from the labels of job container ITEM (a list item) when
+ * a crash lost it between create and write.  Checked again under the lock:
+ * a job DELETE may have removed container and record since the list.
+ */
 static void
-adopt(struct req *r, json_object *item)
+adopt(struct req *r, json_object *item, const char *id)
 {
-	const char *id = ct_label(item, LBL_JOB), *lbl = ct_label(item, LBL_SPEC);
-	const char *t = ct_label(item, LBL_JOB_TIMEOUT);
-	json_object *rec = NULL, *spec = NULL, *body;
+	const char *lbl = ct_label(item, LBL_SPEC), *t = ct_label(item, LBL_JOB_TIMEOUT);
+	json_object *rec = NULL, *spec = NULL, *body = NULL, *in = NULL;
 	char err[64];
-	int fd;
+	int fd = lock_job(id);
 
-	(void)r;
-	if (!job_id_valid(id) || (fd = lock_job(id)) < 0)
+	if (fd < 0)
 		return;
-	if (st_get(ST_JOBS, id, &rec) == B_NOT_FOUND) {
-		spec = lbl ? jx_parse(lbl, strlen(lbl), err, sizeof(err)) : NULL;
-		body = json_object_new_object();
-		jx_add_str(body, "name", ct_label(item, LBL_JOB_NAME));
-		rec = job_record(body, spec ? spec : body, NULL, id, ct_label(item, LBL_OWNER),
-		                 t ? atoll(t) : g_cfg->default_job_timeout);
-		jx_add_int(rec, "created", jx_int(item, "Created", 0) * 1000);
-		jx_add_int(rec, "since", jx_int(item, "Created", 0) * 1000);
-		jx_add_str(rec, "container", jx_str(item, "Id"));
-		if (st_put(ST_JOBS, id, rec) == B_OK)
-			log_info("job_adopted id=%s", id);
-		json_object_put(body);
-	}
+	if (st_get(ST_JOBS, id, &rec) != B_NOT_FOUND ||
+	    inspect(r, jx_str(item, "Id"), &in) != B_OK || in == NULL)
+		goto out;
+	spec = lbl ? jx_parse(lbl, strlen(lbl), err, sizeof(err)) : NULL;
+	body = json_object_new_object();
+	jx_add_str(body, "name", ct_label(item, LBL_JOB_NAME));
+	rec = job_record(body, spec ? spec : body, NULL, id, ct_label(item, LBL_OWNER),
+	                 t ? atoll(t) : g_cfg->default_job_timeout);
+	jx_add_int(rec, "created", jx_int(item, "Created", 0) * 1000);
+	jx_add_int(rec, "since", jx_int(item, "Created", 0) * 1000);
+	jx_add_str(rec, "container", jx_str(item, "Id"));
+	if (st_put(ST_JOBS, id, rec) == B_OK)
+		log_info("job_adopted id=%s", id);
+out:
 	st_unlock(fd);
+	json_object_put(in);
+	json_object_put(body);
 	json_object_put(spec);
 	json_object_put(rec);
 }
 
+/*
+ * Only jobs that still have a container need upkeep, so the sweeper walks
+ * dockerd's list of job containers, never the (growing) set of records.
+ */
 int
 job_sweep(void)
 {
 	struct req r;
-	struct collect c = {0};
 	const char *labels[1] = {LBL_JOB};
 	json_object *list;
 	int failed = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.role = ROLE_ADMIN;
-	c.r = &r;
 	if (ct_list(&r, 1, labels, 1, &list) != B_OK) {
 		log_error("job_sweep_failed error=\"%s\"", r.errmsg);
 		return -1;
 	}
-	for (size_t i = 0; i < json_object_array_length(list); i++)
-		adopt(&r, json_object_array_get_idx(list, i));
-	json_object_put(list);
-	st_each(ST_JOBS, collect_one, &c);
-	for (size_t i = 0; i < c.n; i++) {
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *item = json_object_array_get_idx(list, i);
+		const char *id = ct_label(item, LBL_JOB);
+		if (!job_id_valid(id))
+			continue;
 		r.err = B_OK;
-		if (sweep_one(&r, c.ids[i]) != B_OK && r.err != B_NOT_FOUND) {
-			log_error("job_sweep id=%s error=\"%s\"", c.ids[i], r.errmsg);
+		adopt(&r, item, id);
+		if (sweep_one(&r, id) != B_OK && r.err != B_NOT_FOUND) {
+			log_error("job_sweep id=%s error=\"%s\"", id, r.errmsg);
 			failed = 1;
 		}
 	}
-	free(c.ids);
+	json_object_put(list);
 	return failed ? -1 : 0;
 }
 

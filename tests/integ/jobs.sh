@@ -116,6 +116,16 @@ check "five-line job swept" wait_for 60 eval 'has_status "$ID_L" succeeded "${O[
 req GET "$API/jobs/$ID_L/logs?tail=2" "" "${O[@]}"
 check "?tail=2 on kept logs" test "$(tr '\n' ' ' <<<"$BODY")" = "line4 line5 "
 
+submit "{\"image\":\"$IMG\",\"command\":[\"sh\",\"-c\",\"printf 'a\\\\377b\\\\000c\\\\n'\"]}" "${O[@]}"
+ID_B=$ID
+check "binary output swept" wait_for 60 eval 'has_status "$ID_B" succeeded "${O[@]}" && no_container "$ID_B"'
+req GET "$API/jobs/$ID_B/logs" "" "${O[@]}"
+# dockerd's json-file driver already turns bad UTF-8 into U+FFFD; berth cleans what is left.
+check "binary output kept as valid UTF-8, NUL as '?'" \
+	eval 'printf %s "$BODY" | iconv -f UTF-8 -t UTF-8 >/dev/null && [[ "$BODY" == a*b\?c ]]'
+req DELETE "$API/jobs/$ID_B" "" "${O[@]}"
+expect "DELETE a swept job: 204" 204
+
 # --- list: own jobs, newest first, ?status= -------------------------------------------
 req GET "$API/jobs" "" "${O[@]}"
 expect "list" 200
