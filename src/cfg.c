@@ -506,7 +506,6 @@ cfg_new(void)
 	c->users = json_object_new_object();
 	for (int r = 0; r < ROLE__COUNT; r++)
 		policy_defaults(&c->policy[r], (enum role)r);
-	c->catalog_prefix = "berth-catalog/";
 	return c;
 }
 

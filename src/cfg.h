@@ -47,9 +47,8 @@ struct cfg {
 	int sweep_interval;
 	int job_retention;
 	int default_job_timeout;
-	json_object *catalog;       /* name -> entry */
-	json_object *services;      /* name -> definition */
-	const char *catalog_prefix; /* tag prefix for catalog images */
+	json_object *catalog;  /* name -> entry */
+	json_object *services; /* name -> definition */
 	int log_debug;
 	const char *instance; /* stamped as berth.instance on what this berth creates */
 };

@@ -285,7 +285,7 @@ h_schema(struct req *r)
 	return B_OK;
 }
 
-const struct rt_route c001_routes[] = {
+const struct rt_route seed001_routes[] = {
     {"POST", "/submit", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR, &job_submit_schema,
      "Seed 001: submit a job (Herc's body, validated against GET /schema); {\"jobid\"}."},
     {"GET", "/status/{jobid}", h_status, ROLE_VIEWER, 0, NULL,

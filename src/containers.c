@@ -8,6 +8,7 @@
  */
 #include "berth.h"
 #include "cfg.h"
+#include "catalog.h"
 #include "containers.h"
 #include "docker.h"
 #include "json.h"
@@ -245,16 +246,22 @@ json_object *
 ct_view_item(json_object *it)
 {
 	json_object *v = json_object_new_object(), *ports = jx_arr(it, "Ports"), *pm;
-	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels");
+	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels"), *spec;
 	const char *name =
 	    names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
+	const char *spec_label;
 	size_t n = ports ? json_object_array_length(ports) : 0;
+	char perr[64];
 
 	if (name && name[0] == '/')
 		name++;
 	jx_add_str(v, "id", jx_str(it, "Id"));
 	jx_add_str(v, "name", name);
-	jx_add_str(v, "image", jx_str(it, "Image"));
+	/* dockerd shows the image id once the tag moved on; the spec keeps the name asked for. */
+	spec_label = jx_str(labels, LBL_SPEC);
+	spec = spec_label ? jx_parse(spec_label, strlen(spec_label), perr, sizeof(perr)) : NULL;
+	jx_add_str(v, "image", jx_str(spec, "image") ? jx_str(spec, "image") : jx_str(it, "Image"));
+	json_object_put(spec);
 	jx_add_str(v, "image_id", jx_str(it, "ImageID"));
 	jx_add_str(v, "state", jx_str(it, "State"));
 	jx_add_bool(v, "running", jx_str(it, "State") && !strcmp(jx_str(it, "State"), "running"));
@@ -614,7 +621,7 @@ h_list(struct req *r)
 	const char *owner = rq_query(r, "owner");
 	char lbl[256];
 	const char *labels[1] = {lbl};
-	json_object *list, *out;
+	json_object *list, *out, *tagmap;
 	int all;
 	enum berr e;
 
@@ -628,9 +635,19 @@ h_list(struct req *r)
 	e = ct_list(r, all, labels, (r->role == ROLE_ADMIN && !owner) ? 0 : 1, &list);
 	if (e != B_OK)
 		return e;
+	/* One more dockerd call, however many containers: which tag points where now. */
+	tagmap = cat_tag_map(r);
+	if (tagmap == NULL) {
+		json_object_put(list);
+		return r->err;
+	}
 	out = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(list); i++)
-		json_object_array_add(out, ct_view_item(json_object_array_get_idx(list, i)));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *v = ct_view_item(json_object_array_get_idx(list, i));
+		cat_mark_outdated(v, tagmap);
+		json_object_array_add(out, v);
+	}
+	json_object_put(tagmap);
 	json_object_put(list);
 	list = json_object_new_object();
 	json_object_object_add(list, "containers", out);
@@ -644,6 +661,7 @@ answer_created(struct req *r, json_object *in, int created)
 {
 	json_object *v = ct_view(in, 0);
 
+	jx_add_bool(v, "outdated", 0); /* it was just made from what the tag names */
 	jx_add_bool(v, "just_created", created);
 	rq_json(r, created ? 201 : 200, v);
 }
@@ -651,8 +669,9 @@ answer_created(struct req *r, json_object *in, int created)
 static enum berr
 h_create(struct req *r)
 {
-	json_object *spec = json_object_get(r->json), *in = NULL;
+	json_object *spec = json_object_get(r->json), *in = NULL, *labels = NULL;
 	struct ct_new n = {.spec = spec, .start = jx_bool(spec, "start", 1), .reuse = 1};
+	const char *catalog;
 	char owner[128];
 	int created;
 	enum berr e;
@@ -666,18 +685,46 @@ h_create(struct req *r)
 	n.owner = owner[0] ? owner : ct_owner(r);
 	json_object_object_del(spec, "owner");
 	json_object_object_del(spec, "start");
-	e = pol_check(r, r->role, spec, 0);
+	/* A catalog tag brings the entry's defaults, which the policy then checks too. */
+	catalog = cat_apply_defaults(spec);
+	e = pol_check(r, r->role, spec, catalog != NULL);
 	if (e != B_OK)
 		goto out;
+	if (catalog) {
+		char id[96];
+		e = cat_ensure(r, catalog, id, sizeof(id));
+		if (e != B_OK)
+			goto out;
+		labels = json_object_new_object();
+		jx_add_str(labels, LBL_CATALOG, catalog);
+		n.labels = labels;
+	}
 	snprintf(r->audit_target, sizeof(r->audit_target), "%s",
 	         jx_str(spec, "name") ? jx_str(spec, "name") : jx_str(spec, "image"));
 	e = ct_create(r, &n, &in, &created);
 	if (e == B_OK)
 		answer_created(r, in, created);
 out:
+	json_object_put(labels);
 	json_object_put(in);
 	json_object_put(spec);
 	return e;
+}
+
+/* The details view, with outdated: does the tag point at another image now? */
+static enum berr
+answer_details(struct req *r, json_object *in, int status)
+{
+	json_object *v = ct_view(in, 1), *tagmap = cat_tag_map(r);
+
+	if (tagmap == NULL) {
+		json_object_put(v);
+		return r->err;
+	}
+	cat_mark_outdated(v, tagmap);
+	json_object_put(tagmap);
+	rq_json(r, status, v);
+	return B_OK;
 }
 
 static enum berr
@@ -688,9 +735,50 @@ h_get(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	rq_json(r, 200, ct_view(in, 1));
+	e = answer_details(r, in, 200);
 	json_object_put(in);
-	return B_OK;
+	return e;
+}
+
+/* Recreates a container on the image its tag names now (catalog entries rebuilt first). */
+static enum berr
+h_update(struct req *r)
+{
+	json_object *in = NULL, *spec = NULL, *out = NULL;
+	const char *catalog, *image;
+	char cur[96], h[8];
+	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+
+	if (e != B_OK)
+		return e;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	if ((e = ct_check_unprotected(r, in, "recreated")) != B_OK)
+		goto out;
+	catalog = ct_label(in, LBL_CATALOG);
+	image = jx_str(jx_obj(in, "Config"), "Image");
+	if (catalog && cat_entry(catalog) && (e = cat_ensure(r, catalog, cur, sizeof(cur))) != B_OK)
+		goto out;
+	if (!catalog && cat_image_of(image, cur, sizeof(cur), h, sizeof(h)) != 0) {
+		e = rq_fail(r, B_CONFLICT, NULL, "image %s is no longer on this host", image);
+		goto out;
+	}
+	if (strcmp(cur, jx_str(in, "Image")) == 0) {
+		e = answer_details(r, in, 200);
+		goto out;
+	}
+	spec = ct_spec_of(in);
+	if (spec == NULL) {
+		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
+		goto out;
+	}
+	e = ct_recreate(r, in, spec, &out);
+	if (e == B_OK)
+		e = answer_details(r, out, 200);
+out:
+	json_object_put(in);
+	json_object_put(spec);
+	json_object_put(out);
+	return e;
 }
 
 /* Runs one lifecycle call and answers with the container's state afterwards. */
@@ -1058,6 +1146,8 @@ const struct rt_route ct_routes[] = {
      "Restart (?timeout=seconds)."},
     {"POST", "/api/v1/containers/{ref}/kill", h_kill, ROLE_OPERATOR, RT_MUT, NULL,
      "Send a signal (?signal=SIGTERM; default SIGKILL); not running is success."},
+    {"POST", "/api/v1/containers/{ref}/update", h_update, ROLE_OPERATOR, RT_MUT, NULL,
+     "Recreate on the image its tag names now (same name, owner, spec)."},
     {"GET", "/api/v1/containers/{ref}/logs", ct_h_logs, ROLE_VIEWER, RT_STREAM, NULL,
      "Logs as text (?tail=N&since=epoch&timestamps=1&stdout=1&stderr=1&follow=1)."},
     {"GET", "/api/v1/containers/{ref}/stats", ct_h_stats, ROLE_VIEWER, 0, NULL,

@@ -5,6 +5,7 @@
  * Maintenance subcommands (reconcile, sweep, check-config) share the start-up.
  */
 #include "berth.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "docker.h"
 #include "log.h"
@@ -317,7 +318,7 @@ drop_privileges(const struct opts *o)
 		gid = gr->gr_gid;
 	}
 	/* The state directory is ours to write after the drop. */
-	if (chown(g_cfg->state_dir, pw->pw_uid, gid) != 0)
+	if (st_chown(pw->pw_uid, gid) != 0)
 		fprintf(stderr, "berth-fcgi: warning: cannot chown %s: %s\n", g_cfg->state_dir,
 		        strerror(errno));
 	if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
@@ -346,6 +347,7 @@ main(int argc, char **argv)
 	cfgpath = o.config;
 	if (cfgpath == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		cfgpath = DEFAULT_CONFIG;
+	cfg_check_catalog = cat_check_entry;
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
 		fprintf(stderr, "berth-fcgi: %s\n", err);

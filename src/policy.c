@@ -248,6 +248,12 @@ listed(json_object *list, const char *s)
 	return 0;
 }
 
+int
+pol_image_allowed(enum role role, const char *image)
+{
+	return listed(g_cfg->policy[role].images, image);
+}
+
 static int
 prefix_listed(json_object *list, const char *path)
 {
@@ -412,7 +418,7 @@ pol_check(struct req *r, enum role role, json_object *spec, int catalog_image)
 	if (!pol_has_tag(image))
 		return rq_fail(r, B_FORBIDDEN, "image",
 		               "image %s has no explicit tag; name one, e.g. %s:1.0", image, image);
-	if (!catalog_image && !listed(p->images, image))
+	if (!catalog_image && !pol_image_allowed(role, image))
 		return rq_fail(r, B_FORBIDDEN, "image",
 		               "image %s is not in the %s role's allow-list (berth.conf policy)",
 		               image, role_name(role));

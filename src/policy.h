@@ -28,6 +28,9 @@ extern const struct sc_field pol_spec_fields[];
  */
 enum berr pol_check(struct req *r, enum role role, json_object *spec, int catalog_image);
 
+/* 1 when ROLE's allow-list admits IMAGE. */
+int pol_image_allowed(enum role role, const char *image);
+
 /* 1 when REF names an explicit tag or digest ("name:tag", "name@sha256:..."). */
 int pol_has_tag(const char *ref);
 

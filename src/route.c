@@ -18,7 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-static const struct rt_route *const tables[] = {sys_routes, ct_routes, job_routes, c001_routes};
+static const struct rt_route *const tables[] = {sys_routes,     ct_routes,  cat_routes,
+                                                seed000_routes, job_routes, seed001_routes};
 
 #define MAXSEG 12
 
@@ -193,6 +194,9 @@ admit(struct req *r)
 		return rq_fail(r, B_FORBIDDEN, NULL, "cross-site request refused");
 	if ((rt->flags & (RT_BODY | RT_MUT)) || rq_param(r, "CONTENT_LENGTH")) {
 		e = rq_read_body(r, g_cfg->max_body);
+		/* Seed routes answer every malformed body with 400, as their clients expect. */
+		if (e == B_MEDIA && (rt->flags & RT_RAWERR))
+			r->err = e = B_BAD_REQUEST;
 		if (e != B_OK)
 			return e;
 	}
@@ -249,7 +253,8 @@ rt_dispatch(struct req *r)
 		if (!r->sent)
 			rq_error(r);
 	}
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+	if ((strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) ||
+	    (r->route && (r->route->flags & RT_MUT)))
 		audit(r, e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;

@@ -30,9 +30,8 @@ struct rt_route {
 };
 
 /* Each module exports its rows, ended by a row whose method is NULL. */
-extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], svc_routes[], job_routes[],
-    compat_routes[];
-extern const struct rt_route c001_routes[]; /* seed 001 (Herc): compat001.c */
+extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], seed000_routes[];
+extern const struct rt_route job_routes[], seed001_routes[]; /* jobs.c, compat001.c */
 
 /* Finds the route, checks identity, role and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);

@@ -43,7 +43,8 @@ mkdir_p(const char *path, mode_t mode)
 int
 st_init(const char *dir)
 {
-	static const char *const subs[] = {ST_CONTAINERS, ST_SERVICES, ST_JOBS, "locks", NULL};
+	static const char *const subs[] = {ST_CONTAINERS, ST_SERVICES, ST_JOBS, "builds",
+	                                   "leases",      "locks",     NULL};
 	char p[PATH_MAX];
 
 	if (snprintf(root, sizeof(root), "%s", dir) >= (int)sizeof(root))
@@ -56,6 +57,23 @@ st_init(const char *dir)
 			return -1;
 	}
 	return 0;
+}
+
+int
+st_chown(uid_t uid, gid_t gid)
+{
+	static const char *const subs[] = {
+	    "",       ST_CONTAINERS, ST_SERVICES, ST_JOBS,       "builds",
+	    "leases", "locks",       "audit.log", "metrics.shm", NULL};
+	char p[PATH_MAX];
+	int rc = 0;
+
+	for (const char *const *s = subs; *s; s++) {
+		snprintf(p, sizeof(p), "%s/%s", root, *s);
+		if (chown(p, uid, gid) != 0 && errno != ENOENT)
+			rc = -1;
+	}
+	return rc;
 }
 
 const char *

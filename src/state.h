@@ -10,6 +10,7 @@
 #include "berth.h"
 
 #include <json-c/json.h>
+#include <sys/types.h>
 
 #define ST_CONTAINERS "containers"
 #define ST_SERVICES   "services"
@@ -18,6 +19,8 @@
 /* Creates the directory tree if needed; 0 or -1 with errno. */
 int st_init(const char *dir);
 const char *st_dir(void);
+/* Hands the state tree to the user berth drops to (it was made as root). */
+int st_chown(uid_t uid, gid_t gid);
 
 /* Atomically replaces <kind>/<name>.json with O. */
 enum berr st_put(const char *kind, const char *name, json_object *o);

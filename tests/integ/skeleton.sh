@@ -100,7 +100,67 @@ else
 	not_ok "socat missing for the dockerd-down test"
 fi
 
-# 5. Config errors fail at start with file:line.
+# 5. The supervisor: a killed worker is replaced, SIGHUP reloads, SIGTERM drains.
+cat >"$T/sup.conf" <<CONF
+anonymous = "admin";
+policy = { admin = { images = [ "*" ]; }; };
+CONF
+INST="t-sk-$$"
+start_berth sup --config "$T/sup.conf" --instance "$INST" --workers 2 || exit 1
+sup=$(pgrep -f -- "berth-fcgi.*--instance $INST .*--listen" | head -1)
+workers() { pgrep -P "$sup" -f berth-fcgi | sort; }
+before=$(workers)
+check "supervisor runs 2 workers" test "$(wc -l <<<"$before")" = 2
+kill -9 $(head -1 <<<"$before")
+wait_for 5 bash -c '[ "$(pgrep -P "$1" -f berth-fcgi | wc -l)" = 2 ]' _ "$sup"
+check "a killed worker is replaced" test "$(workers | wc -l)" = 2 -a "$(workers)" != "$before"
+req GET "$URL/api/v1/health"
+expect "serving after a worker died" 200
+echo 'users = { alice = "admin"; };' >>"$T/sup.conf"
+kill -HUP "$sup"; sleep 1
+req GET "$URL/api/v1/whoami"
+expect "SIGHUP reloaded the config (anonymous is still admin)" 200 .role admin
+echo 'this is not valid' >>"$T/sup.conf"
+kill -HUP "$sup"; sleep 1
+req GET "$URL/api/v1/health"
+expect "a bad config on SIGHUP is refused and the old one kept" 200
+check "supervisor survived the bad reload" kill -0 "$sup"
+req POST "$URL/api/v1/containers" "{\"name\":\"$INST-drain\",\"image\":\"$TEST_IMAGE\",\"command\":[\"sleep\",\"600\"]}"
+expect "a container to exec in" 201
+curl -s -o "$T/drain" -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
+	-d '{"command":["sh","-c","sleep 2; echo drained"]}' "$URL/api/v1/containers/$INST-drain/exec" >"$T/drain.code" &
+slow=$!
+sleep 0.7
+kill -TERM "$sup"
+wait "$slow"
+check "SIGTERM lets the in-flight request finish" test "$(cat "$T/drain.code")|$(jq -r .stdout "$T/drain")" = "200|drained"
+wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$sup"
+check "the supervisor exits after draining" bash -c '! kill -0 "$1" 2>/dev/null' _ "$sup"
+stop_berth "$PID_sup"
+docker rm -f "$INST-drain" >/dev/null 2>&1
+
+# 6. fd 0 (spawn-fcgi): one worker on an inherited socket.
+mkdir -p "$T/fd0"
+printf 'anonymous = "viewer";\n' >"$T/sup.conf.ok"
+spawn-fcgi -s "$T/fd0/sock" -P "$T/fd0/pid" -- "$BERTH_FCGI" --config "$T/sup.conf.ok" --allow-root \
+	--state-dir "$T/fd0/state" >/dev/null 2>&1
+wait_for 5 test -S "$T/fd0/sock"
+out=$(cd /tmp && REQUEST_METHOD=GET REQUEST_URI=/api/v1/whoami cgi-fcgi -bind -connect "$T/fd0/sock" 2>&1)
+check "berth-fcgi serves a socket on fd 0 (spawn-fcgi)" grep -q '"role":"viewer"' <<<"$out"
+kill "$(cat "$T/fd0/pid")" 2>/dev/null
+out=$("$BERTH_FCGI" --config "$T/sup.conf.ok" --allow-root --state-dir "$T/fd0/state" </dev/null 2>&1)
+check "no socket on fd 0 and no --listen: a clear refusal" grep -q "no listening socket" <<<"$out"
+out=$("$BERTH_FCGI" --config "$T/sup.conf.ok" --state-dir "$T/fd0/state" --listen "$T/fd0/x.sock" 2>&1)
+check "root without --user or --allow-root: refused" grep -q "refusing to run as root" <<<"$out"
+
+# 7. berth-up says what is wrong.
+printf 'docker = { socket = "%s/no-docker.sock"; };\n' "$T" >"$T/nodocker.conf"
+out=$("$BERTH_UP" --config "$T/nodocker.conf" "$T/never.info" 2>&1)
+check "berth-up: dockerd not answering is named" grep -q "dockerd is not answering" <<<"$out"
+out=$(BERTH_NGINX=/nonexistent/nginx "$BERTH_UP" "$T/never.info" 2>&1)
+check "berth-up: missing nginx is named" grep -q "nginx is not installed" <<<"$out"
+
+# 8. Config errors fail at start with file:line.
 printf 'users = { bob = "operater"; };\n' >"$T/bad.conf"
 out=$("$BERTH_FCGI" --config "$T/bad.conf" check-config 2>&1)
 check "bad config names file:line" grep -q "bad.conf:1: users.bob" <<<"$out"

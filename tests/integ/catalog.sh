@@ -1,0 +1,199 @@
+#!/bin/bash
+# Catalog, builds and seed 000 (Harpoon's container manager) end to end:
+# seed 000's own example and background script, concurrent first starts
+# building once, a Dockerfile error as a failed build, leases, update
+# detection after a rebuild and after a tag moves, images and pull.
+. "$(dirname "$0")/../lib.sh"
+
+# --- 1. Seed 000's example, exactly as its documentation runs it ----------------
+info=$(mktemp)
+if "$BERTH_UP" "$info" --non-interactive; then ok "berth-up FILE --non-interactive starts in the background"; else not_ok "berth-up FILE"; fi
+PORT=$(head -n1 "$info"); UPPID=$(sed -n 2p "$info")
+UP_PIDS+=("$UPPID")
+check "FILE holds port and pid" test -n "$PORT" -a -n "$UPPID"
+M="http://localhost:$PORT"
+req POST "$M/start_container" '{"image": "server", "ports": [[0, 4545]]}'
+expect "start_container builds and starts the catalog image" 200 .just_created true
+HP=$(jqb '.ports["4545"]'); CID=$(jqb .container_id)
+check "container_id is a full id" test ${#CID} = 64
+check "the mapped port serves /example_file" test "$(curl -s "http://localhost:$HP/example_file")" = "hello there"
+req POST "$M/start_container" '{"image": "server", "ports": [[0, 4545]]}'
+expect "again: the same container" 200 .just_created false
+check "again: same id and port" test "$(jqb .container_id)|$(jqb '.ports["4545"]')" = "$CID|$HP"
+req GET "$M/version"
+check "GET /version" grep -q '^berth ' <<<"$BODY"
+req POST "$M/stop_container" '{"image": "server"}'
+check "stop_container: 204, container gone" test "$STATUS" = 204 -a -z "$(docker ps -aq --filter id="$CID")"
+req POST "$M/start_container" '{"image": "server", "ports": [["4545/tcp"]]}'
+expect "port item [\"4545/tcp\"] form" 200 .just_created true
+req POST "$M/start_container" ''
+expect "missing body: 400" 400
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -XPOST -d 'image=server' "$M/start_container"); BODY=$(cat "$T/body")
+expect "non-JSON body: 400" 400
+req POST "$M/start_container" '{"image": "nosuch"}'
+expect "unknown image: 404 naming the available ones" 404 '.error.available | index("server") != null' true
+req POST "$M/start_container" '{"image": "server", "ports": [[1, 2, 3, 4]]}'
+expect "malformed port item: 400" 400
+req GET "$M/shutdown"
+expect "shutdown: 204" 204
+check "shutdown: no container left behind" test -z "$(docker ps -aq --filter label=berth.seed=000 --filter label=berth.instance | xargs -r docker inspect -f '{{index .Config.Labels "berth.instance"}}' | grep "^up-$UPPID-")"
+wait_for 10 bash -c "! kill -0 $UPPID 2>/dev/null"
+check "shutdown: berth-up ended" bash -c "! kill -0 $UPPID 2>/dev/null"
+check "shutdown: info file removed" test ! -e "$info"
+rm -f "$info"
+
+# --- 2. A catalog of our own --------------------------------------------------------
+INST="t-cat-$$"
+mkdir -p "$T/ctx" "$T/state"
+printf 'FROM berth-test/busybox:1\nCOPY greeting /greeting\nCMD ["sleep", "600"]\n' >"$T/ctx/Dockerfile"
+echo "from a context dir" >"$T/ctx/greeting"
+write_conf() { # write_conf GREETING
+	cat >"$T/berth.conf" <<CONF
+users = { alice = "admin"; oscar = "operator"; vic = "viewer"; };
+policy = { operator = { images = [ "berth-test/*" ]; }; admin = { images = [ "*" ]; }; };
+catalog = {
+  hello = {
+    tag = "berth-cat-$INST/hello:1";
+    commands = ( "FROM berth-test/busybox:1",
+                 ("ADD", { dest = "/greeting"; content = "$1"; }),
+                 ("COPY", { dest = "/bin/hi"; content = "#!/bin/sh\\necho hi\\n"; mode = 0755; }),
+                 "CMD [\\"httpd\\", \\"-f\\", \\"-p\\", \\"8080\\", \\"-h\\", \\"/\\"]" );
+    ports = [ 8080 ];
+    env = { GREETING = "yes"; };
+  };
+  slow = {
+    tag = "berth-cat-$INST/slow:1";
+    commands = ( "FROM berth-test/busybox:1", "RUN sleep 3 && echo $INST > /built", "CMD [\\"sleep\\", \\"600\\"]" );
+  };
+  broken = {
+    tag = "berth-cat-$INST/broken:1";
+    commands = ( "FROM berth-test/busybox:1", "RUN echo failing on purpose && exit 7" );
+  };
+  ctx = { tag = "berth-cat-$INST/ctx:1"; context = "$T/ctx"; };
+};
+CONF
+}
+write_conf "hello one"
+{ htpasswd_line alice a; htpasswd_line oscar o; htpasswd_line vic v; } >"$T/htpasswd"
+start_berth cat --config "$T/berth.conf" --htpasswd "$T/htpasswd" --state-dir "$T/state" --instance "$INST" || exit 1
+API="$URL/api/v1"; A=(-u alice:a) O=(-u oscar:o) V=(-u vic:v)
+cleanup_images() { docker images --format '{{.Repository}}:{{.Tag}}' | grep "^berth-cat-$INST/" | xargs -r docker rmi -f >/dev/null 2>&1; }
+cleanup_images
+
+req GET "$API/catalog" "" "${V[@]}"
+expect "catalog lists entries, not built yet" 200 '[.entries[] | select(.name=="hello")][0].built' false
+
+# Concurrent first starts of an unbuilt image build it once.
+for i in 1 2 3 4; do
+	curl -s -o "$T/slow$i" -w '%{http_code}\n' "${O[@]}" -XPOST -H 'Content-Type: application/json' \
+		-d '{"image":"slow"}' "$URL/start_container" &
+done >"$T/slow-codes"
+wait
+check "4 concurrent first starts: all 200" test "$(grep -c '^200$' "$T/slow-codes")" = 4
+check "4 concurrent first starts: one container" test "$(cat "$T"/slow[1-4] | jq -r .container_id | sort -u | wc -l)" = 1
+check "4 concurrent first starts: one created" test "$(cat "$T"/slow[1-4] | jq -r .just_created | grep -c true)" = 1
+check "4 concurrent first starts: built once" test "$(jq .builds "$T/state/builds/slow.json")" = 1
+
+# Concurrent explicit builds share one build too.
+for i in 1 2 3; do
+	curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/hello/build" >"$T/b$i" &
+done
+wait
+check "3 concurrent builds: all end built" test "$(cat "$T"/b[1-3] | jq -r 'select(.status=="built") | .image_id' | sort -u | wc -l)" = 1
+check "3 concurrent builds: one ran dockerd's build" test "$(jq .builds "$T/state/builds/hello.json")" = 1
+check "build progress streamed as NDJSON" bash -c 'cat "$1"/b[1-3] | jq -s -e "[.[] | select(.stream) | .stream | test(\"Step\")] | any" >/dev/null' _ "$T"
+
+# A Dockerfile error is a failed build, not a success.
+curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/broken/build" >"$T/broken"
+check "failed build reported in the stream" test "$(tail -1 "$T/broken" | jq -r .status)" = failed
+check "failed build carries dockerd's error" bash -c 'tail -1 "$1" | jq -r .error | grep -q "non-zero\|returned"' _ "$T/broken"
+req POST "$URL/start_container" '{"image":"broken"}' "${O[@]}"
+expect "start of a broken entry: 400 with the build error" 400 '.error.message | test("build")' true
+req POST "$API/containers" "{\"name\":\"$INST-b\",\"image\":\"berth-cat-$INST/broken:1\"}" "${O[@]}"
+expect "create from a broken entry: 422" 422 .error.field image
+check "broken: nothing created" test -z "$(docker ps -aq --filter "name=$INST-b")"
+req GET "$API/catalog" "" "${O[@]}"
+expect "catalog shows the failed last build" 200 '[.entries[] | select(.name=="broken")][0].last_build.status' failed
+req POST "$API/catalog/nosuch/build" "" "${O[@]}"
+expect "build of an unknown entry: 404" 404
+req POST "$API/catalog/hello/build" "" "${V[@]}"
+expect "viewer cannot build" 403
+
+# Context directories build too.
+curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/ctx/build" >"$T/ctx.out"
+check "context-directory entry builds" test "$(tail -1 "$T/ctx.out" | jq -r .status)" = built
+
+# Create from a catalog tag: defaults apply, the catalog image is allowed.
+req POST "$API/containers" "{\"name\":\"$INST-h\",\"image\":\"berth-cat-$INST/hello:1\"}" "${O[@]}"
+expect "create from a catalog entry" 201 .catalog hello
+HP=$(jqb '.ports["8080/tcp"]')
+check "entry defaults: port and file served" test "$(curl -s "http://127.0.0.1:$HP/greeting")" = "hello one"
+req POST "$API/containers/$INST-h/exec" '{"command":["/bin/hi"]}' "${O[@]}"
+expect "COPY with mode 0755 is executable" 200 .stdout "hi"
+req GET "$API/containers/$INST-h" "" "${O[@]}"
+expect "fresh container is not outdated" 200 .outdated false
+OLD_IMG=$(jqb .image_id)
+
+# Change the definition, reload, rebuild: the container is outdated until updated.
+write_conf "hello two"
+pkill -HUP -f -- "berth-fcgi.*--instance $INST .*--listen" ; sleep 1
+req GET "$API/catalog" "" "${O[@]}"
+expect "changed definition: entry outdated" 200 '[.entries[] | select(.name=="hello")][0].outdated' true
+curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/hello/build" >"$T/b4"
+check "rebuild succeeds" test "$(tail -1 "$T/b4" | jq -r .status)" = built
+req GET "$API/containers/$INST-h" "" "${O[@]}"
+expect "after the rebuild the container is outdated" 200 .outdated true
+req GET "$API/containers" "" "${O[@]}"
+expect "outdated shows in the list too" 200 "[.containers[] | select(.name==\"$INST-h\")][0].outdated" true
+req POST "$API/containers/$INST-h/update" "" "${O[@]}"
+expect "update recreates on the current image" 200 .outdated false
+check "update: new image, same name and owner" test "$(jqb .image_id)|$(jqb .name)|$(jqb .owner)" != "$OLD_IMG|$INST-h|oscar" -a "$(jqb .name)|$(jqb .owner)" = "$INST-h|oscar"
+HP=$(jqb '.ports["8080/tcp"]')
+check "updated container serves the new content" test "$(curl -s "http://127.0.0.1:$HP/greeting")" = "hello two"
+req POST "$API/containers/$INST-h/update" "" "${O[@]}"
+expect "update when current: nothing to do" 200 .outdated false
+
+# A plain image whose tag moves.
+docker tag berth-test/busybox:1 "berth-test/moving-$INST:1"
+req POST "$API/containers" "{\"name\":\"$INST-m\",\"image\":\"berth-test/moving-$INST:1\",\"command\":[\"sleep\",\"600\"]}" "${O[@]}"
+expect "container on a movable tag" 201 .outdated false
+docker tag berth-test/busybox:2 "berth-test/moving-$INST:1"
+req GET "$API/containers/$INST-m" "" "${O[@]}"
+expect "tag moved: outdated" 200 .outdated true
+req POST "$API/containers/$INST-m/update" "" "${O[@]}"
+expect "update follows the tag" 200 .outdated false
+check "update kept the command" test "$(jqb '.command | join(" ")')" = "sleep 600"
+docker rmi "berth-test/moving-$INST:1" >/dev/null 2>&1
+
+# Leases: a locked start holds the image; the next locked start waits for unlock.
+req POST "$URL/start_container" '{"image":"hello","lock":true}' "${O[@]}"
+expect "locked start" 200
+curl -s -o "$T/second" -w '%{http_code}' "${O[@]}" -XPOST -H 'Content-Type: application/json' \
+	-d '{"image":"hello","lock":true}' "$URL/start_container" >"$T/second.code" &
+waiter=$!
+sleep 2
+check "second locked start waits" kill -0 "$waiter"
+req POST "$URL/start_container" '{"image":"hello"}' "${O[@]}"
+expect "an unlocked start does not wait" 200 .just_created false
+req POST "$URL/unlock_container" '{"image":"hello"}' "${O[@]}"
+expect "unlock: 204" 204
+wait_for 10 bash -c "! kill -0 $waiter 2>/dev/null"
+check "after unlock the waiter gets the container" test "$(cat "$T/second.code")" = 200
+req POST "$URL/unlock_container" '{"image":"hello"}' "${O[@]}"
+expect "unlock again: 204" 204
+
+# Images and pull.
+req GET "$API/images" "" "${O[@]}"
+expect "operator sees catalog images" 200 "[.images[] | select(.catalog==\"hello\")] | length > 0" true
+check "operator does not see images outside the allow-list" test "$(jqb '[.images[].tags[]? | select(startswith("berth-up-probe"))] | length')" = 0
+req POST "$API/images/pull" '{"ref":"debian:12"}' "${O[@]}"
+expect "pull is admin only" 403
+req POST "$API/images/pull" '{"ref":"debian"}' "${A[@]}"
+expect "pull needs a tag" 422 .error.field ref
+req POST "$API/images/pull" '{"ref":"berth-nonexistent.invalid/x:1"}' "${A[@]}"
+expect "pull without a registry: a clear 502" 502 '.error.message | test("registry")' true
+
+stop_berth "$PID_cat"
+check "berth-up stop removed the catalog containers" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
+cleanup_images
+finish
