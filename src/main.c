@@ -43,6 +43,7 @@ struct opts {
 
 int ct_cleanup_instance(void);
 int ct_reconcile(int verbose);
+int job_sweep(void);
 
 /* Maintenance work the supervisor repeats every sweep_interval, in this order. */
 static int
@@ -51,7 +52,7 @@ reconcile_quiet(void)
 	return ct_reconcile(0);
 }
 
-static int (*const periodic[])(void) = {reconcile_quiet, NULL};
+static int (*const periodic[])(void) = {reconcile_quiet, job_sweep, NULL};
 
 void
 sup_periodic(void)
@@ -119,9 +120,15 @@ cmd_openapi(void)
 	json_object *o = sys_openapi();
 
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return 0;
+}
+
+static int
+cmd_sweep(void)
+{
+	return job_sweep() == 0 ? 0 : 1;
 }
 
 static int
@@ -142,6 +149,7 @@ static const struct {
     {"openapi", cmd_openapi, "print the OpenAPI document of this build"},
     {"free-port", cmd_free_port, "print a free TCP port on 127.0.0.1"},
     {"cleanup", cmd_cleanup, "remove every container and swarm service of this instance"},
+    {"sweep", cmd_sweep, "kill overdue jobs, remove finished jobs' containers (systemd timer)"},
 };
 
 static void

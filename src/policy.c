@@ -129,9 +129,8 @@ static const struct sc_field device_item = {
 	     .enums = restart_enum},                                                               \
 	    {.name = "memory",                                                                     \
 	     .types = SC_INT | SC_STRING,                                                          \
-	     .desc = "Memory limit: bytes or \"512m\", \"2g\".",                                   \
-	     .max = 32,                                                                            \
-	     .pattern = "^[0-9]+[kKmMgG]?[bB]?$"},                                                 \
+	     .desc = "Memory limit: bytes or \"512m\", \"2g\" (at least 6m).",                     \
+	     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},                                            \
 	    {.name = "cpus", .types = SC_NUMBER, .desc = "CPU limit in cores (0.5 = half)."},      \
 	    {.name = "workdir",                                                                    \
 	     .types = SC_STRING,                                                                   \

@@ -18,8 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-static const struct rt_route *const tables[] = {sys_routes,     ct_routes,      cat_routes,
-						 seed000_routes, svc_routes, svc_seed_routes};
+static const struct rt_route *const tables[] = {sys_routes,     ct_routes,     cat_routes,
+                                                seed000_routes, svc_routes,    svc_seed_routes,
+                                                job_routes,     seed001_routes};
 
 #define MAXSEG 12
 

@@ -32,6 +32,7 @@ struct rt_route {
 /* Each module exports its rows, ended by a row whose method is NULL. */
 extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], seed000_routes[];
 extern const struct rt_route svc_routes[], svc_seed_routes[]; /* services.c, compat004.c */
+extern const struct rt_route job_routes[], seed001_routes[];  /* jobs.c, compat001.c */
 
 /* Finds the route, checks identity, role and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);

@@ -349,12 +349,11 @@ sc_find(const char *kind)
 }
 
 /* Every body schema berth validates; the published ones are served under /api/v1/schemas. */
-extern const struct sc_schema pol_container_schema, pol_patch_schema, ct_exec_schema;
-extern const struct sc_schema svc_schema, svc_update_schema, svc_scale_schema;
-const struct sc_schema *const sc_all[] = {&pol_container_schema,
-                                          &pol_patch_schema,
-                                          &ct_exec_schema,
-                                          &svc_schema,
-                                          &svc_update_schema,
-                                          &svc_scale_schema,
-                                          NULL};
+extern const struct sc_schema pol_container_schema, pol_patch_schema, ct_exec_schema,
+    cat_pull_schema, compat_start_schema, compat_image_schema;
+extern const struct sc_schema svc_schema, svc_update_schema, svc_scale_schema, job_schema,
+    job_submit_schema;
+const struct sc_schema *const sc_all[] = {
+    &pol_container_schema, &pol_patch_schema,    &ct_exec_schema,      &svc_schema,
+    &svc_update_schema,    &svc_scale_schema,    &job_schema,          &job_submit_schema,
+    &cat_pull_schema,      &compat_start_schema, &compat_image_schema, NULL};

@@ -77,6 +77,17 @@ expect "viewer reads their own" 200 .owner vic
 req POST "$API/containers/$INST-v/stop?timeout=1" "" "${V[@]}"
 expect "viewer cannot stop their own" 403
 
+req POST "$API/containers" "{\"name\":\"$INST-mem\",\"image\":\"$IMG\",$SLEEPER,\"memory\":67108864,\"start\":false}" "${O[@]}"
+expect "memory as a byte count" 201
+req GET "$API/containers/$INST-mem" "" "${O[@]}"
+expect "memory limit applied" 200 .memory 67108864
+req POST "$API/containers" "{\"name\":\"$INST-mem2\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "${O[@]}"
+expect "no memory given: the role's default applies" 201
+req GET "$API/containers/$INST-mem2" "" "${O[@]}"
+expect "role default memory (128m)" 200 .memory 134217728
+curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-mem"
+curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-mem2"
+
 # Unmanaged containers: admins read them, nobody changes them.
 docker run -d --name "$INST-unmanaged" "$IMG" sleep 600 >/dev/null
 req GET "$API/containers/$INST-unmanaged" "" "${A[@]}"
