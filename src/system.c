@@ -253,9 +253,35 @@ h_openapi(struct req *r)
 }
 
 static void container_gauges(struct req *r, FILE *f);
+static void job_gauges(struct req *r, FILE *f);
 
 /* Live gauges appended to the counters, one function per source. */
-static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges};
+static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges, job_gauges};
+
+static int
+count_status(const char *name, json_object *rec, void *arg)
+{
+	const char *st = jx_str(rec, "status");
+
+	(void)name;
+	if (st)
+		jx_add_int(arg, st, jx_int(arg, st, 0) + 1);
+	return 0;
+}
+
+/* Jobs by the status their records hold (the sweeper keeps them current). */
+static void
+job_gauges(struct req *r, FILE *f)
+{
+	json_object *counts = json_object_new_object();
+
+	(void)r;
+	st_each(ST_JOBS, count_status, counts);
+	fprintf(f, "# HELP berth_jobs Jobs by status.\n# TYPE berth_jobs gauge\n");
+	json_object_object_foreach(counts, k, v)
+	    fprintf(f, "berth_jobs{status=\"%s\"} %lld\n", k, (long long)json_object_get_int64(v));
+	json_object_put(counts);
+}
 
 /* Gauges read live from dockerd: containers of this instance by state. */
 static void

@@ -275,4 +275,7 @@ else
 	not_ok "ajv installed from npm (see $T/npm.log)"
 fi
 
+req GET "$URL/metrics"
+check "metrics: jobs by status" grep -q '^berth_jobs{status="succeeded"} [1-9]' <<<"$BODY"
+
 finish
