@@ -1060,6 +1060,9 @@ ct_reconcile(int verbose)
 
 	memset(&r, 0, sizeof(r));
 	r.role = ROLE_ADMIN;
+	/* The directory itself may be what was lost. */
+	if (st_init(g_cfg->state_dir) != 0)
+		log_error("reconcile_failed error=\"cannot recreate %s\"", g_cfg->state_dir);
 	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
 		log_error("reconcile_failed error=\"%s\"", r.errmsg);
 		json_object_put(rc.ids);

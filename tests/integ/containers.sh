@@ -270,7 +270,7 @@ check "audit lines are one JSON object each" bash -c 'jq -c . "$1" >/dev/null' _
 
 # --- reconcile after losing the records ----------------------------------------------------
 n_before=$(ls "$T/state/containers" | wc -l)
-rm -rf "$T/state/containers"/*.json
+rm -rf "$T/state/containers"
 out=$("$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" --instance "$INST" --allow-root reconcile 2>&1)
 check "reconcile restores every record ($out)" test "$(ls "$T/state/containers" | wc -l)" = "$n_before"
 check "restored record keeps the owner" test "$(jq -r .owner "$T/state/containers/$(docker inspect -f '{{.Id}}' "$INST-race").json")" = olga
