@@ -72,8 +72,7 @@ static const struct sc_field port_item = {
 	    {.name = "memory",                                                                     \
 	     .types = SC_INT | SC_STRING | SC_NULL,                                                \
 	     .desc = "Memory limit per replica: bytes or \"512m\", \"2g\".",                       \
-	     .max = 32,                                                                            \
-	     .pattern = "^[0-9]+[kKmMgG]?[bB]?$"},                                                 \
+	     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},                                            \
 	{                                                                                          \
 		.name = "cpus", .types = SC_NUMBER | SC_NULL,                                      \
 		.desc = "CPU limit per replica in cores (0.5 = half)."                             \
