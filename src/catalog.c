@@ -105,7 +105,8 @@ static const struct sc_field entry_fields[] = {
      .desc = "Default labels.",
      .max = 64,
      .values = &env_value},
-    {.name = "memory", .types = SC_INT | SC_STRING, .desc = "Default memory limit.", .max = 32},
+    {.name = "memory", .types = SC_INT | SC_STRING, .desc = "Default memory limit.",
+     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},
     {.name = "cpus", .types = SC_NUMBER, .desc = "Default CPU limit."},
     {.name = "restart", .types = SC_STRING, .desc = "Default restart policy.", .max = 16},
     {0}};
