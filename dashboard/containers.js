@@ -3,7 +3,7 @@
 // recreate), logs with tail and live follow, CPU and memory charts.
 
 import * as api from './api.js';
-import { h, clear, toast, alertBox, errorText, confirmDialog, since, when, bytes, shellJoin, envToText } from './ui.js';
+import { h, cell, clear, toast, alertBox, errorText, confirmDialog, since, when, bytes, shellJoin, envToText } from './ui.js';
 import { sparkline } from './chart.js';
 import { argsForm } from './create.js';
 
@@ -30,11 +30,11 @@ export function badges(c) {
 }
 
 // {"8080/tcp": 32768, "53/udp": null} -> links to the host port (tcp) or text.
-export function portLinks(ports) {
+export function portLinks(ports, running = true) {
   const out = [];
   for (const [key, host] of Object.entries(ports || {})) {
     const [cport, proto] = key.split('/');
-    if (host && (proto || 'tcp') === 'tcp') {
+    if (host && running && (proto || 'tcp') === 'tcp') {
       const url = `${location.protocol}//${location.hostname}:${host}/`;
       out.push(h('a.port', { href: url, target: '_blank', rel: 'noopener noreferrer', title: `container port ${key}` }, `${host} → ${cport}`));
     } else if (host) {
@@ -80,7 +80,7 @@ function actionButtons(c, app, ctx, onDone) {
   if (!c.running) out.push(btn('start', 'ok', () => api.post(path + '/start'), 'Started'));
   if (!c.protected) {
     if (c.running) {
-      out.push(btn('stop', '', () => api.post(path + '/stop?timeout=5'), 'Stopped'));
+      out.push(btn('stop', '', () => api.post(path + '/stop'), 'Stopped'));
       out.push(btn('restart', '', () => api.post(path + '/restart'), 'Restarted'));
     }
     if (c.outdated) out.push(btn('update', 'warn', () => api.post(path + '/update'), 'Updated'));
@@ -122,6 +122,7 @@ export async function containersView(ctx) {
     } catch (e) {
       if (ctx.stopped) return;
       clear(errBox, alertBox(e, 'Could not list containers'));
+      if (!last) clear(body);
       timer = setTimeout(refresh, LIST_POLL_MS * 2);
       return;
     }
@@ -161,13 +162,13 @@ function renderList(body, items, ctx, refresh) {
     const link = h('a', { href: '#/containers/' + encodeURIComponent(c.name) }, c.name);
     const acts = actionButtons(c, app, ctx, () => refresh());
     return h('tr', { dataset: { name: c.name } },
-      h('td', { 'data-label': 'Name' }, h('div.name', link, badges(c))),
-      h('td', { 'data-label': 'State' }, statePill(c), h('div.small.muted', c.status || '')),
-      h('td', { 'data-label': 'Image' }, imageCell(c)),
-      h('td', { 'data-label': 'Ports' }, h('div.ports', portLinks(c.ports))),
-      h('td', { 'data-label': 'Owner' }, c.owner || h('span.muted', '—')),
-      h('td', { 'data-label': 'Up' }, c.running ? (c.status || '').replace(/^Up /, '') : h('span.muted', 'stopped')),
-      h('td.actions', { 'data-label': 'Actions' }, acts.length ? h('div.row.wrap', acts) : h('span.muted', app.atLeast('operator') ? '' : 'read only')));
+      cell('Name', h('div.name', link, badges(c))),
+      cell('State', statePill(c), c.running ? null : h('div.small.muted', c.status || '')),
+      cell('Image', imageCell(c)),
+      cell('Ports', h('div.ports', portLinks(c.ports, c.running))),
+      cell('Owner', c.owner || h('span.muted', '—')),
+      cell('Up', c.running ? (c.status || '').replace(/^Up /, '') : h('span.muted', 'stopped')),
+      cell('!Actions', acts.length ? h('div.row.wrap', acts) : h('span.muted', app.atLeast('operator') ? '' : 'read only')));
   });
   clear(body, h('div.table-wrap', h('table.grid.containers',
     h('thead', h('tr', ['Name', 'State', 'Image', 'Ports', 'Owner', 'Up', ''].map((t) => h('th', { scope: 'col' }, t)))),
@@ -280,7 +281,7 @@ function renderOverview(box, c) {
         ['Id', h('code', (c.id || '').slice(0, 12))],
         ['Owner', c.owner],
         ['Status', c.running ? `running for ${since(c.started_at)} (since ${when(c.started_at)})` : (exitInfo || c.state)],
-        ['Ports', h('div.ports', portLinks(c.ports))],
+        ['Ports', h('div.ports', portLinks(c.ports, c.running))],
         ['Restart policy', c.restart],
         ['Network', c.network],
         ['Memory limit', c.memory ? bytes(c.memory) : 'none'],
@@ -314,6 +315,7 @@ function openEdit(box, c, ctx, done) {
     values: { command: shellJoin(c.command), env: envToText(c.env), ports: portsList, restart: c.restart },
     fields: ['command', 'env', 'ports', 'restart'],
     replace: true,
+    changedOnly: true,
     submitLabel: 'Save and recreate',
     note: 'Saving recreates the container with the same name and owner; it runs again if it was running. Host ports are chosen afresh unless you set them.',
     onCancel: () => {
@@ -410,7 +412,7 @@ function logPanel(path, ctx) {
       await api.stream('GET', path + '/logs?' + qs, undefined, add, mine.signal);
       if (ctrl !== mine) return;
       if (!pre.textContent) add('');
-      state.textContent = follow.checked ? 'The log stream ended (the container stopped). Start it, then turn Follow off and on to read on.' : 'Shown.';
+      state.textContent = follow.checked ? 'The log stream ended: the container stopped.' : 'Shown.';
       pre.dataset.ended = '1';
     } catch (e) {
       if (e.name === 'AbortError' || ctrl !== mine) return;

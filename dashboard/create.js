@@ -44,7 +44,7 @@ function portRows(initial) {
     });
     return { ports: out, map };
   };
-  return { el: h('fieldset.ports', h('legend', 'Ports'), box, add), read };
+  return { el: h('fieldset.port-set', h('legend', 'Ports'), box, add), read };
 }
 
 // argsForm({id, values, fields, submitLabel, note, submit(body), onCancel})
@@ -119,6 +119,16 @@ export function argsForm(o) {
     return { b, map };
   };
 
+  // Editing sends only what changed, so an untouched field keeps its value.
+  const initial = o.changedOnly ? body().b : null;
+  const changes = (b) => {
+    if (!initial) return b;
+    const out = {};
+    for (const [k, v] of Object.entries(b)) if (JSON.stringify(v) !== JSON.stringify(initial[k])) out[k] = v;
+    if (!Object.keys(out).length) throw new FieldError(null, 'Nothing changed: edit a field first.');
+    return out;
+  };
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
@@ -128,7 +138,7 @@ export function argsForm(o) {
     try {
       const built = body();
       map = built.map;
-      await o.submit(built.b);
+      await o.submit(changes(built.b));
     } catch (e) {
       // berth numbers the ports it was sent; empty rows were not sent.
       if (e.field && /^ports\[\d+\]/.test(e.field) && !(e instanceof FieldError)) {

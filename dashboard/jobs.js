@@ -2,7 +2,7 @@
 // job's status and how long it has been in it, read a job's logs.
 
 import * as api from './api.js';
-import { h, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, since, when, confirmDialog, FieldError } from './ui.js';
+import { h, cell, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, since, when, confirmDialog, FieldError } from './ui.js';
 import { notAvailable } from './catalog.js';
 
 const POLL_MS = 3000;
@@ -63,12 +63,12 @@ function renderJobs(body, jobs, app) {
   clear(body, h('div.table-wrap', h('table.grid',
     h('thead', h('tr', ['Job', 'Status', 'For', 'Image', 'Command', 'Exit'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', jobs.map((j) => h('tr', { dataset: { job: j.id } },
-      h('td', { 'data-label': 'Job' }, h('a', { href: '#/jobs/' + encodeURIComponent(j.id) }, j.name || j.id)),
-      h('td', { 'data-label': 'Status' }, jobState(j)),
-      h('td', { 'data-label': 'For' }, since(j.since)),
-      h('td', { 'data-label': 'Image' }, h('code', j.image || '—')),
-      h('td', { 'data-label': 'Command' }, j.command ? h('code', shellJoin(j.command)) : '—'),
-      h('td', { 'data-label': 'Exit' }, j.exit_code ?? h('span.muted', '—'))))))));
+      cell('Job', h('a', { href: '#/jobs/' + encodeURIComponent(j.id) }, j.name || j.id)),
+      cell('Status', jobState(j)),
+      cell('For', since(j.since)),
+      cell('Image', h('code', j.image || '—')),
+      cell('Command', j.command ? h('code', shellJoin(j.command)) : '—'),
+      cell('Exit', j.exit_code ?? h('span.muted', '—'))))))));
 }
 
 function submitForm(app, reload) {

@@ -3,7 +3,7 @@
 // to define a new one.
 
 import * as api from './api.js';
-import { h, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, confirmDialog, FieldError } from './ui.js';
+import { h, cell, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, confirmDialog, FieldError } from './ui.js';
 import { notAvailable } from './catalog.js';
 
 const POLL_MS = 5000;
@@ -73,14 +73,14 @@ function renderServices(body, list, status, ctx, reload) {
     const desired = st.error ? s.desired : st.desired ?? s.desired;
     const ok = running !== null && running !== undefined && Number(running) === Number(desired ?? 0);
     return h('tr', { dataset: { service: s.name } },
-      h('td', { 'data-label': 'Name' }, h('strong', s.name)),
-      h('td', { 'data-label': 'Image' }, h('code', s.image || '—')),
-      h('td', { 'data-label': 'Command' }, s.command ? h('code', shellJoin(s.command)) : h('span.muted', 'default')),
-      h('td', { 'data-label': 'Running' },
+      cell('Name', h('strong', s.name)),
+      cell('Image', h('code', s.image || '—')),
+      cell('Command', s.command ? h('code', shellJoin(s.command)) : h('span.muted', 'default')),
+      cell('Running',
         st.error ? h('span.muted', { title: errorText(st.error) }, 'unknown')
           : h('span.pill', { class: ok ? 'state-running' : 'state-restarting', dataset: { running: String(running ?? '') } }, `${running ?? '?'} of ${desired ?? 0}`)),
-      h('td', { 'data-label': 'Owner' }, s.owner || h('span.muted', '—')),
-      h('td.actions', { 'data-label': 'Scale' }, app.canManage(s) ? scaleControl(s, desired, ctx, reload) : h('span.muted', 'read only')));
+      cell('Owner', s.owner || h('span.muted', '—')),
+      cell('!Scale', app.canManage(s) ? scaleControl(s, desired, ctx, reload) : h('span.muted', 'read only')));
   });
   clear(body, h('div.table-wrap', h('table.grid',
     h('thead', h('tr', ['Name', 'Image', 'Command', 'Running', 'Owner', 'Scale'].map((t) => h('th', { scope: 'col' }, t)))),

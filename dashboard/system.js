@@ -2,7 +2,7 @@
 // role and what it allows, berth's and dockerd's versions.
 
 import * as api from './api.js';
-import { h, clear, alertBox, when } from './ui.js';
+import { h, cell, clear, alertBox, when } from './ui.js';
 
 export async function auditView(ctx) {
   const { app, main } = ctx;
@@ -29,12 +29,12 @@ export async function auditView(ctx) {
     clear(body, h('div.table-wrap', h('table.grid.audit',
       h('thead', h('tr', ['Time', 'User', 'Action', 'Target', 'Result', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', shown.map((e) => h('tr',
-        h('td', { 'data-label': 'Time' }, when(e.time)),
-        h('td', { 'data-label': 'User' }, e.user || '—', h('span.muted.small', ' ' + (e.role || ''))),
-        h('td', { 'data-label': 'Action' }, h('code', e.action || '')),
-        h('td', { 'data-label': 'Target' }, e.target || '—'),
-        h('td', { 'data-label': 'Result' }, h('span.pill', { class: e.result === 'ok' ? 'state-running' : 'state-dead' }, `${e.status || ''} ${e.result || ''}`)),
-        h('td', { 'data-label': 'Message' }, e.message || '')))))));
+        cell('Time', when(e.time)),
+        cell('User', e.user || '—', h('span.muted.small', ' ' + (e.role || ''))),
+        cell('Action', h('code', e.action || '')),
+        cell('Target', e.target || '—'),
+        cell('Result', h('span.pill', { class: e.result === 'ok' ? 'state-running' : 'state-dead' }, `${e.status || ''} ${e.result || ''}`)),
+        cell('Message', e.message || '')))))));
   };
   const load = async () => {
     try {

@@ -42,6 +42,14 @@ function append(el, children) {
   }
 }
 
+// A table cell with its column name for the phone layout (one wrapper, so
+// the label and the content stay two grid items).
+export function cell(label, ...children) {
+  const cls = label.startsWith('!') ? 'actions' : null;
+  const name = cls ? label.slice(1) : label;
+  return h('td', { class: cls, 'data-label': name }, h('div.cell', children));
+}
+
 // SVG elements need their namespace.
 export function svg(tag, attrs, ...children) {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
