@@ -48,6 +48,9 @@ req GET "$URL/" ""
 check "the dashboard needs a login too" test "$STATUS" = 401
 check "no inline script or style in the page" bash -c '! grep -Eiq "<script>|<script [^>]*>[^<]|style=|<style|\son[a-z]+=" "$1/dashboard/index.html"' _ "$SRC_DIR"
 
+missing=$(cd "$SRC_DIR" && for f in dashboard/*; do grep -q "$f" Makefile.am || echo "$f"; done)
+check "every dashboard file is installed by make install${missing:+ (missing: $missing)}" test -z "$missing"
+
 # --- the browser -------------------------------------------------------------------
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
