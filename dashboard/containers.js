@@ -235,7 +235,7 @@ export async function containerView(ctx) {
   ctx.onStop(() => clearTimeout(timer));
   await load();
   if (!c) return;
-  startStats(path, charts, statsText, ctx);
+  startStats(path, charts, statsText, ctx, () => c.running);
   logs.start();
 }
 
@@ -335,7 +335,7 @@ function openEdit(box, c, ctx, done) {
 
 // --- stats and charts ----------------------------------------------------------------------
 
-function startStats(path, charts, text, ctx) {
+function startStats(path, charts, text, ctx, running) {
   const samples = [];
   let timer = null;
   let failing = false;
@@ -357,6 +357,11 @@ function startStats(path, charts, text, ctx) {
     }
   };
   const poll = async () => {
+    if (!running()) {
+      clear(text, h('div.muted', 'Not running: no statistics until it starts.'));
+      timer = setTimeout(poll, STATS_POLL_MS);
+      return;
+    }
     try {
       const s = await api.get(path + '/stats');
       if (ctx.stopped) return;

@@ -344,6 +344,11 @@ await step('an admin sees every owner in the list', async () => {
   await A.locator(`tr[data-name="${INST}-vera"] td[data-label="Owner"]`, { hasText: 'vera' }).waitFor();
   await A.locator(`tr[data-name="${INST}-small"] td[data-label="Owner"]`, { hasText: 'otto' }).waitFor();
   await shot(A, '14-admin-containers');
+  await A.emulateMedia({ colorScheme: 'dark' });
+  await A.goto(`/#/containers/${INST}-small`);
+  await A.locator('h1 .pill').waitFor();
+  await shot(A, '17-dark-details');
+  await A.emulateMedia({ colorScheme: 'light' });
 });
 
 await step('"who am I" shows the user and role', async () => {
