@@ -12,7 +12,7 @@ const URL = process.env.BERTH_URL;
 const INST = process.env.INST;
 const SHOTS = process.env.SHOTS;
 const IMG = 'berth-test/busybox:1';
-const WAIT = 20000;
+const WAIT = 30000;
 const users = { admin: ['ada', 'a'], operator: ['otto', 'o'], viewer: ['vera', 'v'] };
 
 let failed = 0;
@@ -22,6 +22,8 @@ function ok(name) {
 function skip(name, why) {
   console.log(`ok - dashboard: ${name} # SKIP ${why}`);
 }
+// The page a step works on, for the screenshot and text shown when it fails.
+let current = null;
 async function step(name, fn) {
   try {
     await fn();
@@ -30,6 +32,12 @@ async function step(name, fn) {
   } catch (e) {
     failed++;
     console.log(`not ok - dashboard: ${name}: ${String(e && e.message ? e.message : e).split('\n').slice(0, 3).join(' | ')}`);
+    if (current && !current.isClosed()) {
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
+      await current.screenshot({ path: `${SHOTS}/failed-${slug}.png`, fullPage: true }).catch(() => {});
+      const text = await current.evaluate(() => document.body.innerText).catch((x) => String(x));
+      console.log(`# page ${current.url()}: ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
+    }
     return false;
   }
 }
@@ -67,6 +75,7 @@ async function apiJson(api, method, p, data) {
 
 const op = await as('operator');
 const P = op.page;
+current = P;
 const WEB = `${INST}-web`;
 
 await step('operator logs in and sees who they are', async () => {
@@ -225,6 +234,7 @@ await step('works at phone width (390 px) without sideways scrolling', async () 
   assert(r.status === 201, `create via API: ${r.status}`);
   const phone = await op.context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
+  current = phone;
   for (const [where, name] of [['/#/containers', '07-phone-containers'], [`/#/containers/${INST}-small`, '08-phone-details'], ['/#/create', '09-phone-create']]) {
     await phone.goto(where);
     await phone.locator('main h1').waitFor();
@@ -234,6 +244,7 @@ await step('works at phone width (390 px) without sideways scrolling', async () 
     await shot(phone, name);
   }
   await phone.close();
+  current = P;
 });
 
 await step('keyboard: the skip link and every action are reachable with Tab', async () => {
@@ -258,6 +269,7 @@ await step('a viewer sees their container but no mutating controls', async () =>
   const r = await apiJson(ad.api, 'POST', '/containers', { name: `${INST}-vera`, image: IMG, command: ['sleep', '600'], owner: 'vera' });
   assert(r.status === 201, `admin creates for vera: ${r.status}`);
   const V = vw.page;
+  current = V;
   await V.goto('/');
   await V.locator('#me', { hasText: 'vera · viewer' }).waitFor();
   await V.locator(`tr[data-name="${INST}-vera"] .pill`, { hasText: 'running' }).waitFor();
@@ -277,6 +289,7 @@ await step('a viewer sees their container but no mutating controls', async () =>
 // --- services -------------------------------------------------------------------------------
 if (await available(op.api, '/services')) {
   await step('operator defines a service and scales it to 2', async () => {
+    current = P;
     await P.goto('/#/services');
     const f = P.locator('#service-form');
     await P.locator('summary', { hasText: 'Define a new service' }).click();
@@ -296,6 +309,7 @@ if (await available(op.api, '/services')) {
   });
 } else {
   await step('the services view says when the server has no services', async () => {
+    current = P;
     await P.goto('/#/services');
     await P.locator('[data-unavailable]').waitFor();
     await shot(P, '11-services');
@@ -306,6 +320,7 @@ if (await available(op.api, '/services')) {
 // --- jobs ---------------------------------------------------------------------------------------
 if (await available(op.api, '/jobs')) {
   await step('operator submits a job and sees it finish, with its logs', async () => {
+    current = P;
     await P.goto('/#/jobs');
     const f = P.locator('#job-form');
     await f.locator('[data-field="image"]').fill(IMG);
@@ -320,6 +335,7 @@ if (await available(op.api, '/jobs')) {
   });
 } else {
   await step('the jobs view says when the server has no jobs', async () => {
+    current = P;
     await P.goto('/#/jobs');
     await P.locator('[data-unavailable]').waitFor();
     await shot(P, '12-jobs');
@@ -330,6 +346,7 @@ if (await available(op.api, '/jobs')) {
 // --- admin -------------------------------------------------------------------------------------
 await step('an admin reads the audit log', async () => {
   const A = ad.page;
+  current = A;
   await A.goto('/');
   await A.locator('#me', { hasText: 'ada · admin' }).waitFor();
   await A.locator('[data-nav="audit"]').click();
@@ -340,6 +357,7 @@ await step('an admin reads the audit log', async () => {
 
 await step('an admin sees every owner in the list', async () => {
   const A = ad.page;
+  current = A;
   await A.goto('/#/containers');
   await A.locator(`tr[data-name="${INST}-vera"] td[data-label="Owner"]`, { hasText: 'vera' }).waitFor();
   await A.locator(`tr[data-name="${INST}-small"] td[data-label="Owner"]`, { hasText: 'otto' }).waitFor();
@@ -352,6 +370,7 @@ await step('an admin sees every owner in the list', async () => {
 });
 
 await step('"who am I" shows the user and role', async () => {
+  current = P;
   await P.goto('/#/me');
   await P.locator('#whoami dd', { hasText: 'otto' }).waitFor();
   await P.locator('#whoami .pill', { hasText: 'operator' }).waitFor();
@@ -361,6 +380,7 @@ await step('"who am I" shows the user and role', async () => {
 // --- failures are shown in words -------------------------------------------------------------
 await step('dockerd down shows a clear banner', async () => {
   const page = await op.context.newPage();
+  current = page;
   await page.route('**/api/v1/health', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"docker_unavailable","message":"dockerd is not answering"}}' }));
   await page.route('**/api/v1/containers?*', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"docker_unavailable","message":"cannot reach dockerd at /var/run/docker.sock"}}' }));
   await page.goto('/#/containers');
@@ -371,6 +391,7 @@ await step('dockerd down shows a clear banner', async () => {
 });
 
 await step('an API refusal is shown in words', async () => {
+  current = P;
   await P.goto(`/#/containers/${INST}-nope`);
   await P.locator('.empty', { hasText: `no container called ${INST}-nope` }).waitFor();
   await P.goto('/#/create');
