@@ -247,7 +247,7 @@ await step('works at phone width (390 px) without sideways scrolling', async () 
   current = P;
 });
 
-await step('keyboard: the skip link and every action are reachable with Tab', async () => {
+await step('keyboard: the skip link comes first and a row action is reachable with Tab and works with Enter', async () => {
   await P.goto('/#/containers');
   await P.locator(`tr[data-name="${INST}-small"]`).waitFor();
   await P.keyboard.press('Tab');
