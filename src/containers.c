@@ -82,6 +82,9 @@ ct_ports(json_object *inspect)
 	json_object *out = json_object_new_object();
 	json_object *ports = jx_obj(jx_obj(inspect, "NetworkSettings"), "Ports");
 
+	/* A stopped container publishes nothing: show what it is configured to publish. */
+	if (ports == NULL || json_object_object_length(ports) == 0)
+		ports = jx_obj(jx_obj(inspect, "HostConfig"), "PortBindings");
 	if (ports == NULL)
 		return out;
 	json_object_object_foreach(ports, key, binds)
@@ -89,7 +92,7 @@ ct_ports(json_object *inspect)
 		const char *hp = NULL;
 		if (json_object_is_type(binds, json_type_array) && json_object_array_length(binds))
 			hp = jx_str(json_object_array_get_idx(binds, 0), "HostPort");
-		if (hp)
+		if (hp && *hp)
 			jx_add_int(out, key, atoll(hp));
 		else
 			json_object_object_add(out, key, NULL);

@@ -1,0 +1,84 @@
+// system.js - the audit log (admins) and "who am I": the caller, their
+// role and what it allows, berth's and dockerd's versions.
+
+import * as api from './api.js';
+import { h, cell, clear, alertBox, when } from './ui.js';
+
+export async function auditView(ctx) {
+  const { app, main } = ctx;
+  main.append(h('h1', 'Audit log'));
+  if (!app.atLeast('admin')) {
+    main.append(h('div.empty', h('p', 'Only admins can read the audit log.')));
+    return;
+  }
+  const limit = h('select#audit-limit', ['50', '200', '1000'].map((v) => h('option', { value: v }, v)));
+  const filter = h('input#audit-filter', { type: 'search', placeholder: 'user, action, target…' });
+  const errBox = h('div.errors');
+  const body = h('div', h('p.muted', 'Loading…'));
+  main.append(h('div.row.wrap.toolbar',
+    h('label', { for: 'audit-limit' }, 'Last'), limit,
+    h('label', { for: 'audit-filter' }, 'Filter'), filter), errBox, body);
+  let entries = [];
+  const render = () => {
+    const q = filter.value.trim().toLowerCase();
+    const shown = entries.filter((e) => !q || JSON.stringify(e).toLowerCase().includes(q));
+    if (!shown.length) {
+      clear(body, h('div.empty', h('p', entries.length ? 'Nothing matches the filter.' : 'The audit log is empty: nothing has been changed through berth yet.')));
+      return;
+    }
+    clear(body, h('div.table-wrap', h('table.grid.audit',
+      h('thead', h('tr', ['Time', 'User', 'Action', 'Target', 'Result', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', shown.map((e) => h('tr',
+        cell('Time', when(e.time)),
+        cell('User', e.user || '—', h('span.muted.small', ' ' + (e.role || ''))),
+        cell('Action', h('code', e.action || '')),
+        cell('Target', e.target || '—'),
+        cell('Result', h('span.pill', { class: e.result === 'ok' ? 'state-running' : 'state-dead' }, `${e.status || ''} ${e.result || ''}`)),
+        cell('Message', e.message || '')))))));
+  };
+  const load = async () => {
+    try {
+      const data = await api.get('/audit?limit=' + limit.value);
+      entries = ((data && data.entries) || []).slice().reverse();
+      clear(errBox);
+      render();
+    } catch (e) {
+      clear(errBox, alertBox(e, 'Could not read the audit log'));
+    }
+  };
+  limit.addEventListener('change', load);
+  filter.addEventListener('input', render);
+  await load();
+}
+
+const CAN = {
+  viewer: ['See your own containers, their details, logs and statistics', 'See services, jobs and the catalog'],
+  operator: ['Create containers from allowed images and the catalog', 'Start, stop, restart, edit and remove your own containers', 'Define and scale your services, submit jobs, build catalog images'],
+  admin: ['Everything an operator can, on every managed container', 'Protect containers, act for other users', 'Read the audit log'],
+};
+
+export async function meView(ctx) {
+  const { app, main } = ctx;
+  const me = app.me;
+  const can = [];
+  for (const r of ['viewer', 'operator', 'admin']) {
+    if (app.atLeast(r)) can.push(...CAN[r]);
+  }
+  const versions = h('dl.kv', h('dt', 'berth'), h('dd', '…'));
+  main.append(h('h1', 'Who am I'),
+    h('section.card', h('dl.kv#whoami',
+      h('dt', 'User'), h('dd', h('strong', me.user || 'anonymous')),
+      h('dt', 'Role'), h('dd', h('span.pill.role', me.role))),
+    h('h2', 'Your role lets you'), h('ul', can.map((c) => h('li', c))),
+    me.role !== 'admin' ? h('p.hint', 'Roles are set by an admin in berth.conf.') : null),
+    h('section.card', h('h2', 'Versions'), versions,
+      h('p', h('a', { href: '/api/v1' }, 'API index'), ' · ', h('a', { href: '/api/v1/openapi.json' }, 'OpenAPI document'))));
+  try {
+    const v = await api.get('/version');
+    clear(versions,
+      h('dt', 'berth'), h('dd', v.berth || '—'),
+      h('dt', 'dockerd'), h('dd', v.docker ? `${v.docker.version} (API ${v.docker.api_version}, berth uses ${v.docker.api_used})` : '—'));
+  } catch (e) {
+    clear(versions, h('dt', 'Versions'), h('dd', alertBox(e)));
+  }
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# The browser dashboard in a real browser: Playwright (playwright-core from
+# npm) drives Debian's Chromium against berth-up with basic auth, as an
+# operator, a viewer and an admin. Screenshots land in tests/out/screenshots.
+. "$(dirname "$0")/../lib.sh"
+
+INST="t-dash-$$"
+SHOTS="$OUT_DIR/screenshots"
+NPM_DIR="$OUT_DIR/npm"
+
+# --- what the browser needs ------------------------------------------------
+need=()
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "# installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$T/apt.log" 2>&1 ||
+		{ cat "$T/apt.log"; not_ok "install ${need[*]}"; finish; exit 1; }
+fi
+if [ ! -f "$NPM_DIR/node_modules/playwright-core/package.json" ]; then
+	echo "# npm install playwright-core"
+	mkdir -p "$NPM_DIR"
+	npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error playwright-core >"$T/npm.log" 2>&1 ||
+		{ cat "$T/npm.log"; not_ok "npm install playwright-core"; finish; exit 1; }
+fi
+
+# --- a berth with an admin, an operator and a viewer ---------------------------
+cat >"$T/berth.conf" <<CONF
+users = { ada = "admin"; otto = "operator"; vera = "viewer"; };
+jobs = { sweep_interval = 2; };
+policy = {
+  operator = { images = [ "berth-test/*", "berth-catalog/*" ]; ports = [ 20000, 60999 ]; quota = 10; };
+  admin = { images = [ "*" ]; ports = [ 1024, 65535 ]; };
+};
+CONF
+# The shipped catalog, once there is one, so "create from the catalog" runs for real.
+[ -f "$SRC_DIR/conf/default-catalog.conf" ] && echo "@include \"$SRC_DIR/conf/default-catalog.conf\"" >>"$T/berth.conf"
+{ htpasswd_line ada a; htpasswd_line otto o; htpasswd_line vera v; } >"$T/htpasswd"
+start_berth main --config "$T/berth.conf" --htpasswd "$T/htpasswd" --instance "$INST" || { finish; exit 1; }
+
+req GET "$URL/" "" -u otto:o
+check "the dashboard is served at /" bash -c '[ "$1" = 200 ] && grep -q "<title>berth</title>" <<<"$2"' _ "$STATUS" "$BODY"
+check "with a strict Content-Security-Policy" bash -c 'grep -qi "^content-security-policy: default-src .self.; script-src .self.;" <<<"$1"' _ "$HDRS"
+req GET "$URL/app.js" "" -u otto:o
+check "modules are served as JavaScript" bash -c 'grep -qi "^content-type: application/javascript" <<<"$1"' _ "$HDRS"
+req GET "$URL/" ""
+check "the dashboard needs a login too" test "$STATUS" = 401
+check "no inline script or style in the page" bash -c '! grep -Eiq "<script>|<script [^>]*>[^<]|style=|<style|\son[a-z]+=" "$1/dashboard/index.html"' _ "$SRC_DIR"
+
+missing=$(cd "$SRC_DIR" && for f in dashboard/*; do grep -q "$f" Makefile.am || echo "$f"; done)
+check "every dashboard file is installed by make install${missing:+ (missing: $missing)}" test -z "$missing"
+
+# --- the browser -------------------------------------------------------------------
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/*.png
+NPM_DIR="$NPM_DIR" BERTH_URL="$URL" INST="$INST" SHOTS="$SHOTS" \
+	timeout 300 node "$TESTS_DIR/browser/dashboard.mjs" >"$T/node.out" 2>&1
+rc=$?
+cat "$T/node.out"
+PASSED=$((PASSED + $(grep -c '^ok ' "$T/node.out")))
+FAILED=$((FAILED + $(grep -c '^not ok ' "$T/node.out")))
+[ $rc -eq 0 ] || grep -q '^not ok ' "$T/node.out" || not_ok "the browser script exited $rc"
+check "screenshots written" test "$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)" -ge 8
+
+stop_berth "$PID_main"
+check "berth-up removed what the dashboard created" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
+finish
