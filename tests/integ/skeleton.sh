@@ -160,6 +160,8 @@ check "berth-up: dockerd not answering is named" grep -q "dockerd is not answeri
 out=$(BERTH_NGINX=/nonexistent/nginx "$BERTH_UP" "$T/never.info" 2>&1)
 check "berth-up: missing nginx is named" grep -q "nginx is not installed" <<<"$out"
 
+check "berth-up --version names a real version" bash -c '"$1" --version | grep -q "^berth-up [0-9]"' _ "$BERTH_UP"
+
 # 8. The API reference in docs/ is the one this build produces.
 "$SRC_DIR/docs/gen-api.sh" "$BERTH_FCGI" >"$T/api.md" 2>&1
 check "docs/api.md matches the route table (regenerate with docs/gen-api.sh)" diff -q "$T/api.md" "$SRC_DIR/docs/api.md"
