@@ -45,13 +45,17 @@ export async function catalogView(ctx) {
 function entryCard(e, app, ctx) {
   const image = e.image || e.tag;
   const progress = h('pre.logs.build', { hidden: true, 'aria-label': `Build output for ${e.name}` });
-  const status = h('p.small', { 'aria-live': 'polite' });
+  const status = h('div.small.build-status', { 'aria-live': 'polite', dataset: { buildStatus: '' } });
   const acts = [];
+  const idCode = h('code', e.image_id ? shortId(e.image_id) : '—');
+  const outdatedBadge = e.outdated ? h('span.badge.warn', { title: 'The definition changed since this image was built' }, 'outdated') : null;
   const builtBadge = e.built === false ? h('span.badge.warn', 'not built') : h('span.badge.ok', 'built');
   if (app.atLeast('operator')) {
     const build = h('button.btn', { type: 'button', dataset: { action: 'build' }, 'aria-label': `build ${e.name}` }, e.built ? 'Rebuild' : 'Build');
-    build.addEventListener('click', () => runBuild(e, build, progress, status, ctx, () => {
+    build.addEventListener('click', () => runBuild(e, build, progress, status, ctx, (id) => {
       builtBadge.replaceWith(h('span.badge.ok', 'built'));
+      if (outdatedBadge) outdatedBadge.remove();
+      if (id) clear(idCode, shortId(id));
       build.textContent = 'Rebuild';
     }));
     acts.push(build);
@@ -61,22 +65,25 @@ function entryCard(e, app, ctx) {
   return h('article.card.entry', { dataset: { entry: e.name } },
     h('div.head', h('h2', e.name),
       h('div', builtBadge,
-        e.outdated ? h('span.badge.warn', 'outdated') : null)),
+        outdatedBadge)),
     e.description ? h('p', e.description) : null,
     h('dl.kv.compact',
       h('dt', 'Image'), h('dd', h('code', image || '—')),
       e.command ? [h('dt', 'Command'), h('dd', h('code', shellJoin(e.command)))] : null,
       ports ? [h('dt', 'Ports'), h('dd', ports)] : null,
-      e.image_id ? [h('dt', 'Image id'), h('dd', h('code', String(e.image_id).replace(/^sha256:/, '').slice(0, 12)))] : null),
+      h('dt', 'Image id'), h('dd', idCode)),
     acts.length ? h('div.row.wrap', acts) : null,
     status, progress);
 }
+
+const shortId = (id) => String(id).replace(/^sha256:/, '').slice(0, 12);
 
 async function runBuild(e, btn, progress, status, ctx, built) {
   btn.disabled = true;
   progress.hidden = false;
   progress.replaceChildren();
   progress.classList.remove('failed');
+  delete status.dataset.done;
   status.textContent = `Building ${e.name}…`;
   const ctrl = new AbortController();
   ctx.onStop(() => ctrl.abort());
@@ -88,11 +95,15 @@ async function runBuild(e, btn, progress, status, ctx, built) {
   };
   try {
     await api.ndjson('POST', '/catalog/' + api.enc(e.name) + '/build', {}, (o) => {
+      // berth's own first and last lines ("building", "built"/"failed") are
+      // told by the status line under the output, and its last line repeats
+      // dockerd's error: show each error once.
       if (o.stream) add(o.stream);
-      else if (o.status) add(o.status + (o.progress ? ' ' + o.progress : '') + '\n');
-      if (o.error) {
+      else if (o.error) {
+        if (o.error !== failed) add(o.error + '\n', 'err');
         failed = o.error;
-        add(o.error + '\n', 'err');
+      } else if (o.status && !['building', 'built', 'failed'].includes(o.status)) {
+        add(o.status + (o.progress ? ' ' + o.progress : '') + '\n');
       }
       if (o.image_id) imageId = o.image_id;
     }, ctrl.signal);
@@ -108,8 +119,8 @@ async function runBuild(e, btn, progress, status, ctx, built) {
     toast(`Build of ${e.name} failed`, 'error');
     return;
   }
-  status.textContent = `Built ${e.name}${imageId ? ' (' + String(imageId).replace(/^sha256:/, '').slice(0, 12) + ')' : ''}.`;
+  status.textContent = `Built ${e.name}${imageId ? ' (' + shortId(imageId) + ')' : ''}.`;
   status.dataset.done = '1';
   toast(`Built ${e.name}`);
-  built();
+  built(imageId);
 }

@@ -4,6 +4,7 @@
 // environment. Prints TAP lines ("ok - dashboard: ..."); exits 1 on failure.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 const require = createRequire(path.join(process.env.NPM_DIR, 'node_modules', 'x.js'));
 const { chromium } = require('playwright-core');
@@ -11,6 +12,8 @@ const { chromium } = require('playwright-core');
 const URL = process.env.BERTH_URL;
 const INST = process.env.INST;
 const SHOTS = process.env.SHOTS;
+const CAT = process.env.CAT; // the prefix of the suite's catalog tags
+const MOVING = process.env.MOVING; // a tag this script moves to another image
 const IMG = 'berth-test/busybox:1';
 const WAIT = 30000;
 const users = { admin: ['ada', 'a'], operator: ['otto', 'o'], viewer: ['vera', 'v'] };
@@ -76,7 +79,7 @@ async function apiJson(api, method, p, data) {
 const op = await as('operator');
 const P = op.page;
 current = P;
-const WEB = `${INST}-web`;
+const WEB = `${INST}-web`; // the container made from the catalog entry "web"
 
 await step('operator logs in and sees who they are', async () => {
   const res = await P.goto('/');
@@ -91,27 +94,67 @@ await step('an empty list says what to do next', async () => {
   await shot(P, '01-containers-empty');
 });
 
-// --- the catalog ------------------------------------------------------------------
-if (await available(op.api, '/catalog')) {
-  await step('operator creates a container from the catalog', async () => {
+// --- the catalog: builds streamed, then the main flow on a container made from it ------
+// berth.conf (tests/integ/dashboard.sh) declares "web", a busybox httpd
+// serving a known /index.html with -v (each request is logged), and "broken".
+const hasCatalog = await available(op.api, '/catalog');
+let entryTag = null;
+if (hasCatalog) {
+  await step('catalog: Build streams the build output and ends built, with the image id', async () => {
     await P.goto('/#/catalog');
-    const card = P.locator('article.entry').first();
-    await card.waitFor();
-    const entry = await card.getAttribute('data-entry');
-    if (await card.locator('.badge', { hasText: 'not built' }).count()) {
-      await card.locator('[data-action="build"]').click();
-      await card.locator('p[data-done="1"]').waitFor({ timeout: 240000 });
-    }
-    await shot(P, '02-catalog');
+    const card = P.locator('article.entry[data-entry="web"]');
+    await card.locator('.badge', { hasText: 'not built' }).waitFor();
+    entryTag = (await card.locator('dd code').first().innerText()).trim();
+    assert(entryTag === `${CAT}/web:1`, `the entry's image shown as ${entryTag}`);
+    await card.locator('[data-action="build"]', { hasText: 'Build' }).click();
+    await card.locator('pre.build', { hasText: /Step 1\/\d+ : FROM berth-test\/busybox:1/ }).waitFor({ timeout: 120000 });
+    const done = card.locator('[data-build-status][data-done="1"]');
+    await done.waitFor({ timeout: 120000 });
+    const text = await done.innerText();
+    assert(/^Built web \([0-9a-f]{12}\)/.test(text), `the end of the build says "${text}"`);
+    const out = await card.locator('pre.build').innerText();
+    const steps = [...out.matchAll(/Step (\d+)\/(\d+) :/g)].map((m) => `${m[1]}/${m[2]}`);
+    const total = steps.length && steps[0].split('/')[1];
+    assert(steps.length >= 3 && steps.at(-1) === `${total}/${total}` && /Successfully built/.test(out), `not every step shown: ${steps.join(' ')}`);
+    await card.locator('.badge', { hasText: /^built$/ }).waitFor();
+    await card.locator('[data-action="build"]', { hasText: 'Rebuild' }).waitFor();
+  });
+
+  await step('catalog: a broken entry\'s failed build is shown in words', async () => {
+    const card = P.locator('article.entry[data-entry="broken"]');
+    await card.locator('[data-action="build"]').click();
+    const alert = card.locator('.alert', { hasText: 'Build of broken failed' });
+    await alert.waitFor({ timeout: 120000 });
+    const text = await alert.innerText();
+    assert(/non-zero code: 7|returned/.test(text), `the failure does not say why: ${text}`);
+    await card.locator('pre.build.failed', { hasText: 'failing on purpose' }).waitFor();
+    assert(await card.locator('.badge', { hasText: 'not built' }).count() === 1, 'a failed build shown as built');
+    await P.locator('.toast', { hasText: 'Build of broken failed' }).waitFor();
+    await shot(P, '02-catalog-build');
+  });
+
+  await step('operator creates a container from the catalog entry (its image tag is sent)', async () => {
+    const card = P.locator('article.entry[data-entry="web"]');
     await card.locator('[data-action="use"]').click();
-    await hash(P, `#/create?catalog=${encodeURIComponent(entry)}`);
-    await P.locator('#create-form [data-field="name"]').fill(`${INST}-cat`);
-    await P.locator('#create-form [data-action="submit"]').click();
-    await hash(P, `#/containers/${INST}-cat`);
-    await P.locator('h1', { hasText: `${INST}-cat` }).waitFor();
-    const c = await apiJson(op.api, 'GET', `/containers/${INST}-cat`);
+    await hash(P, '#/create?catalog=web');
+    const f = P.locator('#create-form');
+    assert((await f.locator('[data-field="image"]').inputValue()) === entryTag, 'image not prefilled with the entry tag');
+    assert((await f.locator('[data-field="ports[0].container"]').inputValue()) === '8080', 'port not prefilled from the entry');
+    await f.locator('[data-field="name"]').fill(WEB);
+    await shot(P, '03-create-from-catalog');
+    const [sent] = await Promise.all([
+      P.waitForRequest((q) => q.method() === 'POST' && new globalThis.URL(q.url()).pathname === '/api/v1/containers'),
+      f.locator('[data-action="submit"]').click(),
+    ]);
+    assert(sent.postDataJSON().image === entryTag, `POST /containers sent image ${sent.postDataJSON().image}`);
+    await hash(P, `#/containers/${WEB}`);
+    await P.locator('h1 .pill', { hasText: 'running' }).waitFor();
+    await P.locator('h1 .badge', { hasText: 'catalog web' }).waitFor();
+    const c = await apiJson(op.api, 'GET', `/containers/${WEB}`);
     assert(c.status === 200, `created container not found (${c.status})`);
-    await apiJson(op.api, 'DELETE', `/containers/${INST}-cat?force=1`);
+    assert(c.body.catalog === 'web', `catalog is ${c.body.catalog}`);
+    assert(c.body.image === entryTag, `image is ${c.body.image}`);
+    assert(c.body.env.includes('GREETING=hello world'), "the entry's env default missing");
   });
 } else {
   await P.goto('/#/catalog');
@@ -123,15 +166,16 @@ if (await available(op.api, '/catalog')) {
 }
 
 // --- create from an image, with a validation error beside its field ------------------
+const IMGC = `${INST}-img`;
 await step("the server's validation error appears beside its field", async () => {
   await P.goto('/#/containers');
   await P.locator('a[data-action="create"]').click();
   await hash(P, '#/create');
   const f = P.locator('#create-form');
-  await f.locator('[data-field="name"]').fill(WEB);
+  await f.locator('[data-field="name"]').fill(IMGC);
   await f.locator('[data-field="image"]').fill(IMG);
   await f.locator('[data-field="command"]').fill('httpd -f -v -p 8080 -h /');
-  await f.locator('[data-field="env"]').fill('GREETING=hello world');
+  await f.locator('[data-field="env"]').fill('GREETING=hello image');
   await f.locator('[data-field="ports[0].container"]').fill('8080');
   await f.locator('[data-field="ports[0].host"]').fill('80');
   await f.locator('[data-action="submit"]').click();
@@ -145,28 +189,33 @@ await step("the server's validation error appears beside its field", async () =>
   await shot(P, '03-create-validation-error');
 });
 
-await step('operator creates a container from an allowed image with ports and env, and sees it running', async () => {
+await step('operator creates a container from an allowed image with ports and env', async () => {
   const f = P.locator('#create-form');
   await f.locator('[data-field="ports[0].host"]').fill('');
   await f.locator('[data-action="submit"]').click();
-  await hash(P, `#/containers/${WEB}`);
+  await hash(P, `#/containers/${IMGC}`);
   await P.locator('h1 .pill', { hasText: 'running' }).waitFor();
-  await P.locator('dd li', { hasText: 'GREETING=hello world' }).waitFor();
+  await P.locator('dd li', { hasText: 'GREETING=hello image' }).waitFor();
+  const c = await apiJson(op.api, 'GET', `/containers/${IMGC}`);
+  assert(c.body.image === IMG && !c.body.catalog, `image ${c.body.image}, catalog ${c.body.catalog}`);
+  await apiJson(op.api, 'DELETE', `/containers/${IMGC}?force=1`);
 });
 
+// --- the container from the catalog: running, port, logs, stop, edit, remove ---------
 await step('the list shows it running with its port as a link', async () => {
   await P.goto('/#/containers');
   const row = P.locator(`tr[data-name="${WEB}"]`);
   await row.locator('.pill', { hasText: 'running' }).waitFor();
-  await row.locator('a.port').waitFor();
+  await row.locator('a.port', { hasText: '→ 8080' }).waitFor();
   const owner = await row.locator('td[data-label="Owner"]').innerText();
   assert(owner.trim() === 'otto', `owner shown as ${owner}`);
   for (const a of ['stop', 'restart', 'remove']) assert(await row.locator(`[data-action="${a}"]`).count() === 1, `no ${a} button`);
   assert(await row.locator('[data-action="start"]').count() === 0, 'start offered for a running container');
+  await P.locator(`tr[data-name="${IMGC}"]`).waitFor({ state: 'detached' });
   await shot(P, '04-containers');
 });
 
-await step("opening its port link reaches the container, and the followed logs show the request live", async () => {
+await step("opening its port link shows the entry's page, and the followed logs show the request live", async () => {
   await P.locator(`tr[data-name="${WEB}"] a[href="#/containers/${WEB}"]`).click();
   await hash(P, `#/containers/${WEB}`);
   await P.locator('#log-state', { hasText: 'Following' }).waitFor();
@@ -176,9 +225,11 @@ await step("opening its port link reaches the container, and the followed logs s
   const [popup] = await Promise.all([P.context().waitForEvent('page'), link.click()]);
   await popup.waitForLoadState();
   const status = await popup.evaluate(() => performance.getEntriesByType('navigation')[0].responseStatus);
-  assert(status === 404, `the port answered ${status} (busybox httpd answers 404 for /)`);
+  assert(status === 200, `the port answered ${status}`);
+  const heading = await popup.locator('h1').innerText();
+  assert(heading === 'hello from the berth catalog', `the port link shows "${heading}"`);
   await popup.close();
-  await P.locator('#log-text', { hasText: 'response:404' }).waitFor();
+  await P.locator('#log-text', { hasText: 'response:200' }).waitFor();
 });
 
 await step('CPU and memory charts fill in', async () => {
@@ -194,7 +245,7 @@ await step('operator stops it', async () => {
   await P.locator('#log-state', { hasText: 'ended' }).waitFor();
 });
 
-await step('operator edits its arguments (recreated with the new command)', async () => {
+await step('operator edits its arguments (recreated with the new command, still from the catalog)', async () => {
   await P.locator('[data-action="edit"]').click();
   const f = P.locator('#edit-form');
   await f.waitFor();
@@ -209,6 +260,7 @@ await step('operator edits its arguments (recreated with the new command)', asyn
   assert(c.body.command.join(' ') === 'httpd -f -v -p 9090 -h /', `server says command is ${c.body.command}`);
   assert('9090/tcp' in c.body.ports, 'new port not published');
   assert(c.body.env.includes('GREETING=hello world'), 'env lost in the recreate');
+  assert(c.body.catalog === 'web' && c.body.image === entryTag, `recreated as image ${c.body.image}, catalog ${c.body.catalog}`);
   assert(c.body.state !== 'running', 'a stopped container was started by the edit');
 });
 
@@ -226,6 +278,28 @@ await step('operator removes it (after confirming)', async () => {
   await P.locator('.empty', { hasText: 'No containers here yet' }).waitFor();
   const c = await apiJson(op.api, 'GET', `/containers/${WEB}`);
   assert(c.status === 404, `still there (${c.status})`);
+});
+
+// --- update: a container whose tag now names another image ---------------------------
+await step('an outdated container shows a badge and an Update control; Update brings it current', async () => {
+  const name = `${INST}-moving`;
+  const r = await apiJson(op.api, 'POST', '/containers', { name, image: MOVING, command: ['sleep', '600'] });
+  assert(r.status === 201 && r.body.outdated === false, `create on ${MOVING}: ${r.status}`);
+  execFileSync('docker', ['tag', 'berth-test/busybox:2', MOVING]);
+  await P.goto('/#/containers');
+  const row = P.locator(`tr[data-name="${name}"]`);
+  await row.locator('.badge', { hasText: 'outdated' }).waitFor();
+  await row.locator('[data-action="update"]').waitFor();
+  await shot(P, '04-containers-outdated');
+  await row.locator('[data-action="update"]').click();
+  await P.locator('.toast', { hasText: `Updated ${name}` }).waitFor();
+  await row.locator('.badge', { hasText: 'outdated' }).waitFor({ state: 'detached' });
+  assert(await row.locator('[data-action="update"]').count() === 0, 'Update still offered');
+  await row.locator('.pill', { hasText: 'running' }).waitFor();
+  const c = await apiJson(op.api, 'GET', `/containers/${name}`);
+  assert(c.body.outdated === false && c.body.command.join(' ') === 'sleep 600', `after update: outdated ${c.body.outdated}, command ${c.body.command}`);
+  await apiJson(op.api, 'DELETE', `/containers/${name}?force=1`);
+  await row.waitFor({ state: 'detached' });
 });
 
 // --- phone width ----------------------------------------------------------------------
@@ -249,6 +323,7 @@ await step('works at phone width (390 px) without sideways scrolling', async () 
 
 await step('keyboard: the skip link comes first and a row action is reachable with Tab and works with Enter', async () => {
   await P.goto('/#/containers');
+  await P.reload(); // a fresh page: focus starts at the top, not where the last step left it
   await P.locator(`tr[data-name="${INST}-small"]`).waitFor();
   await P.keyboard.press('Tab');
   assert(await P.evaluate(() => document.activeElement.classList.contains('skip')), 'first Tab is not the skip link');

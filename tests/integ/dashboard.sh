@@ -26,6 +26,9 @@ if [ ! -f "$NPM_DIR/node_modules/playwright-core/package.json" ]; then
 fi
 
 # --- a berth with an admin, an operator and a viewer ---------------------------
+# The suite's own catalog (tags of its own, removed at the end): "web" serves
+# a known /index.html and logs each request; "broken" fails to build.
+CAT="berth-dash-$INST"
 cat >"$T/berth.conf" <<CONF
 users = { ada = "admin"; otto = "operator"; vera = "viewer"; };
 jobs = { sweep_interval = 2; };
@@ -33,9 +36,30 @@ policy = {
   operator = { images = [ "berth-test/*", "berth-catalog/*" ]; ports = [ 20000, 60999 ]; quota = 10; };
   admin = { images = [ "*" ]; ports = [ 1024, 65535 ]; };
 };
+catalog = {
+  web = {
+    description = "busybox httpd serving a greeting on port 8080";
+    tag = "$CAT/web:1";
+    commands = ( "FROM berth-test/busybox:1",
+                 ("ADD", { dest = "/index.html"; content = "<h1>hello from the berth catalog</h1>"; }),
+                 "CMD [\\"httpd\\", \\"-f\\", \\"-v\\", \\"-p\\", \\"8080\\", \\"-h\\", \\"/\\"]" );
+    ports = [ 8080 ];
+    env = { GREETING = "hello world"; };
+  };
+  broken = {
+    description = "fails to build, on purpose";
+    tag = "$CAT/broken:1";
+    commands = ( "FROM berth-test/busybox:1", "RUN echo failing on purpose && exit 7" );
+  };
+};
 CONF
-# The shipped catalog, once there is one, so "create from the catalog" runs for real.
-[ -f "$SRC_DIR/conf/default-catalog.conf" ] && echo "@include \"$SRC_DIR/conf/default-catalog.conf\"" >>"$T/berth.conf"
+# A tag the browser test moves from busybox:1 to :2, so a container goes outdated.
+MOVING="berth-test/dash-moving-$$:1"
+cleanup_images() {
+	docker rmi "$MOVING" >/dev/null 2>&1
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$CAT/" | xargs -r docker rmi -f >/dev/null 2>&1
+}
+cleanup_images
 { htpasswd_line ada a; htpasswd_line otto o; htpasswd_line vera v; } >"$T/htpasswd"
 start_berth main --config "$T/berth.conf" --htpasswd "$T/htpasswd" --instance "$INST" || { finish; exit 1; }
 
@@ -54,7 +78,8 @@ check "every dashboard file is installed by make install${missing:+ (missing: $m
 # --- the browser -------------------------------------------------------------------
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
-NPM_DIR="$NPM_DIR" BERTH_URL="$URL" INST="$INST" SHOTS="$SHOTS" \
+docker tag berth-test/busybox:1 "$MOVING"
+NPM_DIR="$NPM_DIR" BERTH_URL="$URL" INST="$INST" SHOTS="$SHOTS" CAT="$CAT" MOVING="$MOVING" \
 	timeout 300 node "$TESTS_DIR/browser/dashboard.mjs" >"$T/node.out" 2>&1
 rc=$?
 cat "$T/node.out"
@@ -65,4 +90,5 @@ check "screenshots written" test "$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)" -ge 
 
 stop_berth "$PID_main"
 check "berth-up removed what the dashboard created" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
+cleanup_images
 finish
