@@ -77,7 +77,6 @@ static enum berr
 h_health(struct req *r)
 {
 	struct dk_resp d;
-	json_object *o;
 	enum berr e;
 	int live;
 
@@ -95,11 +94,9 @@ h_health(struct req *r)
 		}
 		dk_resp_free(&d);
 	}
-	o = json_object_new_object();
-	jx_add_str(o, "status", "ok");
-	jx_add_str(o, "docker", "ok");
-	jx_add_str(o, "version", BERTH_VERSION);
-	rq_json(r, 200, o);
+	/* A constant answer: building it with json-c was a fifth of the request. */
+	rq_text(r, 200, "application/json",
+	        "{\"status\":\"ok\",\"docker\":\"ok\",\"version\":\"" BERTH_VERSION "\"}\n");
 	return B_OK;
 }
 
