@@ -237,8 +237,10 @@ void
 rt_dispatch(struct req *r)
 {
 	enum berr e = r->err; /* rq_init may already have refused the request */
+	enum log_level lv;
 	struct timespec t1;
 	double ms;
+	int is_read;
 
 	if (e == B_OK)
 		e = find(r);
@@ -252,12 +254,20 @@ rt_dispatch(struct req *r)
 		if (!r->sent)
 			rq_error(r);
 	}
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+	is_read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+	if (!is_read)
 		audit(r, e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
 	mt_request(r->route ? r->route->pattern : "(none)", r->status, ms);
-	log_msg(e == B_OK || berr_status(e) < 500 ? LOG_INFO_ : LOG_ERROR_,
+	/*
+	 * Successful reads (health checks, polling) are most of the traffic and
+	 * nginx's access log and /metrics count them; logging each was a quarter
+	 * of a health request's instructions.  They show with log_level "debug".
+	 */
+	lv = e != B_OK ? (berr_status(e) < 500 ? LOG_INFO_ : LOG_ERROR_)
+	               : (is_read ? LOG_DEBUG_ : LOG_INFO_);
+	log_msg(lv,
 	        "request id=%s method=%s path=\"%.200s\" route=\"%s\" user=%s role=%s status=%d "
 	        "dur_ms=%.2f%s%s%s",
 	        r->id, r->method, r->path ? r->path : "", r->route ? r->route->pattern : "-",
