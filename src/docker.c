@@ -12,6 +12,7 @@
 #include "req.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,21 @@ dk_stream(const char *method, const char *path, const char *ctype, const void *b
 	struct sinkctx c = {.out = out, .sink = sink, .alive = alive, .arg = arg};
 
 	return perform(method, path, ctype, body, len, &c);
+}
+
+int
+dk_connected(void)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	struct pollfd p;
+
+	if (easy == NULL || curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	    fd == CURL_SOCKET_BAD)
+		return 0;
+	p.fd = fd;
+	p.events = POLLIN | POLLRDHUP;
+	/* An idle kept-alive connection has nothing to read; EOF or data means it is over. */
+	return poll(&p, 1, 0) == 0;
 }
 
 const char *

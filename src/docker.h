@@ -50,6 +50,13 @@ enum berr dk_stream(const char *method, const char *path, const char *ctype, con
                     size_t len, dk_sink sink, dk_alive alive, void *arg, struct dk_resp *out);
 void dk_resp_free(struct dk_resp *r);
 
+/*
+ * 1 when this process still holds an open, idle connection to dockerd from
+ * an earlier call: the kernel closes it when dockerd exits, so this says
+ * dockerd's process is there without sending it anything (one poll(2)).
+ */
+int dk_connected(void);
+
 /* Docker's {"message"} text of a failed call, or a generic phrase. */
 const char *dk_message(const struct dk_resp *r);
 

@@ -405,6 +405,9 @@ main(int argc, char **argv)
 	if (drop_privileges(&o) != 0)
 		return 1;
 	mt_init(g_cfg->state_dir);
+	/* libcurl's global init (OpenSSL, libssh2) once, before fork: workers share it. */
+	if (dk_init() != 0)
+		log_warn("curl_init_failed (workers will retry)");
 	if (o.listen || o.workers > 1)
 		rc = sup_run(lfd, o.workers ? o.workers : 1, o.listen);
 	else

@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #define MT_MAGIC   0x42455254u /* "BERT" */
-#define MT_VERSION 1u
+#define MT_VERSION 2u
 #define MT_SLOTS   512
 #define MT_KEYLEN  80
 #define MT_BUCKETS 11
@@ -36,6 +37,8 @@ struct slot {
 struct shm {
 	unsigned magic, version;
 	struct slot slots[MT_SLOTS];
+	/* The last dockerd probe any process made: (CLOCK_MONOTONIC ms << 1) | up; 0 = none. */
+	unsigned long long docker_probe;
 };
 
 static struct shm *shm;
@@ -125,6 +128,37 @@ mt_docker_error(const char *kind)
 
 	if (s)
 		__atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+mt_docker_set(int up)
+{
+	if (shm)
+		__atomic_store_n(&shm->docker_probe,
+		                 ((unsigned long long)now_ms() << 1) | (up ? 1u : 0u),
+		                 __ATOMIC_RELAXED);
+}
+
+int
+mt_docker_get(long long max_age_ms)
+{
+	unsigned long long v;
+
+	if (shm == NULL)
+		return -1;
+	v = __atomic_load_n(&shm->docker_probe, __ATOMIC_RELAXED);
+	if (v == 0 || now_ms() - (long long)(v >> 1) > max_age_ms)
+		return -1;
+	return (int)(v & 1u);
 }
 
 struct buf {

@@ -12,6 +12,12 @@
 void mt_init(const char *state_dir);
 void mt_request(const char *route, int status, double ms);
 void mt_docker_error(const char *kind);
+/*
+ * dockerd's state as last seen by any process sharing the mapping: 1 up, 0
+ * down, -1 unknown (no probe in the last MAX_AGE_MS, or no mapping).
+ */
+int mt_docker_get(long long max_age_ms);
+void mt_docker_set(int up);
 /* Appends the text exposition of all counters to BUF (malloc'd, caller frees). */
 char *mt_render(void);
 

@@ -64,27 +64,40 @@ h_version(struct req *r)
 	return B_OK;
 }
 
+/* How long one dockerd ping answers for every worker's health checks. */
+#define HEALTH_TTL_MS 1000
+
+/*
+ * Liveness without a dockerd round trip per request: some worker's ping
+ * succeeded less than HEALTH_TTL_MS ago (the shared state in metrics.c) and
+ * this worker's own connection to dockerd is still open, so a dockerd that
+ * exits is noticed at once and a hung one within the TTL.  Otherwise, or
+ * with ?live=1, ping dockerd now and share the result.
+ */
 static enum berr
 h_health(struct req *r)
 {
 	struct dk_resp d;
-	json_object *o;
 	enum berr e;
+	int live;
 
-	e = dk_call("GET", "/_ping", NULL, NULL, 0, &d);
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 200) {
+	if (rq_query_bool(r, "live", 0, &live))
+		return r->err;
+	if (live || mt_docker_get(HEALTH_TTL_MS) != 1 || !dk_connected()) {
+		e = dk_call("GET", "/_ping", NULL, NULL, 0, &d);
+		mt_docker_set(e == B_OK && d.status == 200);
+		if (e != B_OK)
+			return dk_transport_fail(r, e);
+		if (d.status != 200) {
+			dk_resp_free(&d);
+			return rq_fail(r, B_DOCKER_DOWN, NULL, "dockerd answered its ping with %ld",
+			               d.status);
+		}
 		dk_resp_free(&d);
-		return rq_fail(r, B_DOCKER_DOWN, NULL, "dockerd answered its ping with %ld",
-		               d.status);
 	}
-	dk_resp_free(&d);
-	o = json_object_new_object();
-	jx_add_str(o, "status", "ok");
-	jx_add_str(o, "docker", "ok");
-	jx_add_str(o, "version", BERTH_VERSION);
-	rq_json(r, 200, o);
+	/* A constant answer: building it with json-c was a fifth of the request. */
+	rq_text(r, 200, "application/json",
+	        "{\"status\":\"ok\",\"docker\":\"ok\",\"version\":\"" BERTH_VERSION "\"}\n");
 	return B_OK;
 }
 
@@ -353,7 +366,7 @@ const struct rt_route sys_routes[] = {
     {"GET", "/api/v1", h_index, ROLE_NONE, 0, NULL, "The endpoint index: one line per endpoint."},
     {"GET", "/api/v1/version", h_version, ROLE_NONE, 0, NULL, "berth and dockerd versions."},
     {"GET", "/api/v1/health", h_health, ROLE_NONE, 0, NULL,
-     "Liveness: ok when dockerd answers, else 503."},
+     "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503."},
     {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL, "The caller and their role."},
     {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
      "The published JSON Schemas of request bodies."},
