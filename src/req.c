@@ -266,12 +266,18 @@ rq_write(struct req *r, const void *buf, size_t len)
 static void
 make_id(struct req *r)
 {
+	static const char hex[] = "0123456789abcdef";
 	static unsigned long long counter;
-	unsigned long long v = ((unsigned long long)r->t0.tv_nsec << 20) ^
-	                       ((unsigned long long)getpid() << 40) ^
-	                       (++counter * 0x9e3779b97f4a7c15ULL);
+	static unsigned long long pid; /* only workers make ids, each after its fork */
+	unsigned long long v;
 
-	snprintf(r->id, sizeof(r->id), "%016llx", v);
+	if (pid == 0)
+		pid = (unsigned long long)getpid();
+	v = ((unsigned long long)r->t0.tv_nsec << 20) ^ (pid << 40) ^
+	    (++counter * 0x9e3779b97f4a7c15ULL);
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		r->id[i] = hex[v & 15];
+	r->id[16] = '\0';
 }
 
 enum berr

@@ -250,8 +250,8 @@ rt_dispatch(struct req *r)
 	enum berr e = r->err; /* rq_init may already have refused the request */
 	enum log_level lv;
 	struct timespec t1;
+	struct log_req q;
 	double ms;
-	long us;
 	int is_read;
 
 	if (e == B_OK)
@@ -277,11 +277,14 @@ rt_dispatch(struct req *r)
 	 * formatting only, since this runs on every request.
 	 */
 	lv = e == B_OK || berr_status(e) < 500 ? LOG_INFO_ : LOG_ERROR_;
-	us = (long)(ms * 1000.0);
-	log_msg(lv,
-	        "request id=%s method=%s path=\"%.200s\" route=\"%s\" user=%s role=%s status=%d "
-	        "dur_ms=%ld.%03ld%s%s%s",
-	        r->id, r->method, r->path ? r->path : "", r->route ? r->route->pattern : "-",
-	        r->user ? r->user : "-", role_name(r->role), r->status, us / 1000, us % 1000,
-	        e != B_OK ? " error=\"" : "", e != B_OK ? r->errmsg : "", e != B_OK ? "\"" : "");
+	q.id = r->id;
+	q.method = r->method;
+	q.path = r->path ? r->path : "";
+	q.route = r->route ? r->route->pattern : "-";
+	q.user = r->user ? r->user : "-";
+	q.role = role_name(r->role);
+	q.status = r->status;
+	q.us = (long)(ms * 1000.0);
+	q.error = e != B_OK ? r->errmsg : NULL;
+	log_request(lv, &q);
 }

@@ -87,6 +87,7 @@ wk_run(int lfd)
 	struct req r;
 
 	signals();
+	log_set_pid();
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fx, lfd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("worker_start error=\"FastCGI init failed\"");
 		return 1;
