@@ -184,7 +184,6 @@ admit(struct req *r)
 	const char *ct;
 	enum berr e;
 
-	r->role = cfg_role(g_cfg, r->user);
 	if (rt->role > ROLE_NONE && r->role == ROLE_NONE) {
 		if (r->user == NULL)
 			return rq_fail(r, B_UNAUTHENTICATED, NULL,
@@ -254,6 +253,8 @@ rt_dispatch(struct req *r)
 	double ms;
 	int is_read;
 
+	/* The role is known before routing, so refusals are logged and audited with it. */
+	r->role = cfg_role(g_cfg, r->user);
 	if (e == B_OK)
 		e = find(r);
 	if (e == B_OK)
