@@ -118,8 +118,8 @@ find_one(const struct rt_route *rt, void *arg)
 	}
 }
 
-static enum berr
-find(struct req *r)
+enum berr
+rt_find(struct req *r)
 {
 	char *copy = strdup(r->path), *seg[MAXSEG];
 	size_t lens[MAXSEG];
@@ -238,7 +238,7 @@ rt_dispatch(struct req *r)
 	double ms;
 
 	if (e == B_OK)
-		e = find(r);
+		e = rt_find(r);
 	if (e == B_OK)
 		e = admit(r);
 	if (e == B_OK)

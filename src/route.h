@@ -33,6 +33,13 @@ struct rt_route {
 extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], svc_routes[], job_routes[],
     compat_routes[];
 
+/*
+ * Matches r->method and r->path against the tables: sets r->route and decodes
+ * the {args} into r->args, or records 404/405/400 on R.  Needs no FastCGI
+ * connection, so tests and fuzzers call it on a hand-made request.
+ */
+enum berr rt_find(struct req *r);
+
 /* Finds the route, checks identity, role and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);
 
