@@ -708,29 +708,28 @@ static enum berr
 lifecycle(struct req *r, const char *verb, const char *query, int guarded, const char *action)
 {
 	json_object *in;
-	char path[256];
-	const char *id;
+	char path[256], id[80], msg[256];
 	long status = 0;
 	enum berr e = ct_lookup(r, r->args[0], 1, &in);
 
 	if (e != B_OK)
 		return e;
-	id = jx_str(in, "Id");
+	/* A copy: IN is replaced by a fresh inspect below. */
+	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
 	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
 	if (guarded && (e = ct_check_unprotected(r, in, action)) != B_OK)
 		goto out;
 	snprintf(path, sizeof(path), "/containers/%s/%s%s", id, verb, query);
-	e = dk_do(r, "POST", path, NULL, &status, r->errmsg, sizeof(r->errmsg));
+	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
 	if (e != B_OK)
 		goto out;
 	/* Already in that state is success: 304 (start/stop) and 409 (kill when not running). */
 	if (status != 204 && status != 304 && !(status == 409 && strcmp(verb, "kill") == 0)) {
 		e = rq_fail(r,
 		            status == 404 ? B_NOT_FOUND : (status == 500 ? B_CONFLICT : B_DOCKER),
-		            NULL, "%s failed: %s", verb, r->errmsg);
+		            NULL, "%s failed: %s", verb, msg);
 		goto out;
 	}
-	r->errmsg[0] = '\0';
 	json_object_put(in);
 	snprintf(path, sizeof(path), "/containers/%s/json", id);
 	e = dk_get_json(r, path, "container", &in);
