@@ -53,6 +53,12 @@ jx_parse(const char *buf, size_t len, char *err, size_t errlen)
 		         end);
 		goto fail;
 	}
+	if (o == NULL) {
+		/* json-c gives a JSON null as NULL: callers would take it for an error without a
+		 * message. */
+		snprintf(err, errlen, "invalid JSON at byte 0: null is not a usable value here");
+		goto fail;
+	}
 	json_tokener_free(tok);
 	return o;
 fail:

@@ -77,6 +77,11 @@ t_json(void)
 	CHECK(o == NULL, "invalid UTF-8 refused");
 	o = jx_parse("{\"a\":", 5, err, sizeof(err));
 	CHECK(o == NULL && strstr(err, "byte"), "truncated refused");
+	memset(err, 'Z', sizeof(err) - 1);
+	err[sizeof(err) - 1] = '\0';
+	o = jx_parse(" null ", 6, err, sizeof(err));
+	CHECK(o == NULL && strncmp(err, "invalid JSON at byte 0", 22) == 0,
+	      "a JSON null is refused with a message (not stack garbage)");
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	o = jx_parse(deep, 200, err, sizeof(err));

@@ -93,7 +93,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[160];
+	char err[160] = "";
 	json_object *o = jx_parse((const char *)data, size, err, sizeof(err));
 
 	if (o == NULL) {
