@@ -107,7 +107,7 @@ for h in "${harnesses[@]}"; do
 		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$name-" \
 		"$OUT/work/$name" "$SRC/tests/fuzz/corpus/$name" >"$log" 2>&1
 	hrc=$?
-	took=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "$SECONDS_EACH")
+	took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	corpus=$(ls "$OUT/work/$name" | wc -l)
 	execs=${execs:-0}
