@@ -75,6 +75,16 @@ t_json(void)
 	CHECK(o == NULL && strstr(err, "byte 8"), "trailing garbage refused with position");
 	o = jx_parse("{\"a\":\"\xff\"}", 9, err, sizeof(err));
 	CHECK(o == NULL, "invalid UTF-8 refused");
+	o = jx_parse("{\"a\":\"\xc0\xaf\"}", 9, err, sizeof(err));
+	CHECK(o == NULL && strstr(err, "byte 6"), "overlong UTF-8 (C0 AF for /) refused");
+	o = jx_parse("{\"a\":\"\xed\xa0\x80\"}", 10, err, sizeof(err));
+	CHECK(o == NULL, "UTF-8-encoded surrogate refused");
+	o = jx_parse("{\"a\":\"\xf4\x90\x80\x80\"}", 11, err, sizeof(err));
+	CHECK(o == NULL, "code point above U+10FFFF refused");
+	o = jx_parse("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", 17, err, sizeof(err));
+	CHECK(o && strcmp(jx_str(o, "a"), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") == 0,
+	      "2-, 3- and 4-byte UTF-8 accepted");
+	json_object_put(o);
 	o = jx_parse("{\"a\":", 5, err, sizeof(err));
 	CHECK(o == NULL && strstr(err, "byte"), "truncated refused");
 	memset(err, 'Z', sizeof(err) - 1);
