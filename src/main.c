@@ -308,8 +308,7 @@ drop_privileges(const struct opts *o)
 		}
 		gid = gr->gr_gid;
 	}
-	/* The state directory (with the subdirectories st_init made as root) is ours after the
-	 * drop. */
+	/* The state tree st_init made as root is ours after the drop. */
 	if (st_give(pw->pw_uid, gid) != 0)
 		fprintf(stderr, "berth-fcgi: warning: cannot chown %s: %s\n", g_cfg->state_dir,
 		        strerror(errno));
