@@ -7,6 +7,7 @@
 #include "../src/cfg.h"
 #include "../src/json.h"
 #include "../src/req.h"
+#include "../src/route.h"
 #include "../src/schema.h"
 #include "../src/state.h"
 
@@ -226,6 +227,48 @@ t_state(void)
 	json_object_put(o);
 }
 
+/* Routes a hand-made request (no FastCGI connection) like the dispatcher does. */
+static enum berr
+route(const char *method, const char *uri, struct req *r)
+{
+	static FCGX_Request fx;
+	static char m[32], u[512];
+	static char *env[3] = {m, u, NULL};
+	enum berr e;
+
+	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+	fx.envp = env;
+	e = rq_init(r, &fx);
+	return e == B_OK ? rt_find(r) : e;
+}
+
+static void
+t_route(void)
+{
+	struct req r;
+
+	CHECK(route("GET", "/api/v1/containers/web/logs?tail=5", &r) == B_OK && r.nargs == 1 &&
+	          strcmp(r.args[0], "web") == 0 && strcmp(rq_query(&r, "tail"), "5") == 0,
+	      "route with an argument and a query");
+	rq_cleanup(&r);
+	CHECK(route("POST", "/api/v1/containers/%2e%2e/stop", &r) == B_OK &&
+	          strcmp(r.args[0], "..") == 0 && !name_valid(r.args[0]),
+	      "%2e%2e reaches the handler decoded, where the name check refuses it");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/containers/a%00b", &r) == B_BAD_REQUEST,
+	      "NUL in a path arg: 400");
+	rq_cleanup(&r);
+	CHECK(route("DELETE", "/api/v1/health", &r) == B_METHOD && r.errextra, "405 carries Allow");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/a/b/c/d/e/f/g/h/i/j/k/l/m", &r) == B_NOT_FOUND,
+	      "13 segments: 404");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/containers?a=%zz", &r) == B_BAD_REQUEST,
+	      "bad query escape: 400");
+	rq_cleanup(&r);
+}
+
 int
 main(void)
 {
@@ -233,6 +276,7 @@ main(void)
 	t_sizes();
 	t_json();
 	t_decode();
+	t_route();
 	t_schema_validate();
 	t_config();
 	t_state();
