@@ -154,8 +154,17 @@ jx_int(json_object *o, const char *key, int64_t dflt)
 
 	if (json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
-	if (json_object_is_type(v, json_type_double))
-		return (int64_t)json_object_get_double(v);
+	if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		/* Converting a double outside int64's range is undefined: clamp it. */
+		if (d != d)
+			return dflt;
+		if (d >= 9223372036854775807.0)
+			return INT64_MAX;
+		if (d <= -9223372036854775808.0)
+			return INT64_MIN;
+		return (int64_t)d;
+	}
 	return dflt;
 }
 

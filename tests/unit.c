@@ -93,6 +93,11 @@ t_json(void)
 	o = jx_parse(" null ", 6, err, sizeof(err));
 	CHECK(o == NULL && strncmp(err, "invalid JSON at byte 0", 22) == 0,
 	      "a JSON null is refused with a message (not stack garbage)");
+	o = jx_parse("{\"a\":1.6e28,\"b\":-1e300,\"c\":2.5}", 31, err, sizeof(err));
+	CHECK(o && jx_int(o, "a", 0) == INT64_MAX && jx_int(o, "b", 0) == INT64_MIN &&
+	          jx_int(o, "c", 0) == 2,
+	      "jx_int clamps doubles outside int64 (no undefined conversion)");
+	json_object_put(o);
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	o = jx_parse(deep, 200, err, sizeof(err));
