@@ -29,7 +29,7 @@ local img = os.getenv("IMG")
 local cmd = os.getenv("CMD")
 local n, pending, id = 0, nil, 0
 local threads = {}
-local counts = {}
+counts = {} -- global: done() reads it from each thread
 local reads = { "/api/v1/containers", "/api/v1/containers?all=1", "/api/v1/containers/" .. inst .. "-a",
   "/api/v1/containers/" .. inst .. "-b", "/api/v1/health", "/api/v1/whoami", "/api/v1/version",
   "/api/v1", "/api/v1/schemas/container", "/api/v1/containers/" .. inst .. "-nope" }
@@ -89,11 +89,13 @@ INST=$INST IMG=$IMG CMD=$CMD wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 60s -
 mapfile -t AFTER < <(rss "${W[@]}")
 mapfile -t W2 < <(worker_pids "$PID_l" | sort)
 
-sed -n '/Thread Stats/,$p' "$T/wrk.out" | grep -vE '^\s+(50|75|90|99)%' | sed 's/^/# wrk: /'
+sed -n '/Thread Stats/,$p' "$T/wrk.out" | grep -vE '^\s+(50|75|90|99)%|Latency Distribution' | sed 's/^/# wrk: /'
 total=$(sed -n 's/^requests //p' "$T/wrk.out")
 fivexx=$(awk '/^status 5/ { n += $3 } END { print n + 0 }' "$T/wrk.out")
+counted=$(awk '/^status/ { n += $3 } END { print n + 0 }' "$T/wrk.out")
 errs=$(awk '/^errors/ { print $3 + $5 + $7 + $9 }' "$T/wrk.out")
 check "$total requests in ${DURATION} s over $CONNS connections" test "${total:-0}" -gt 0
+check "every answer's status counted ($counted of $total)" test "$counted" -ge "$total"
 check "zero 5xx ($fivexx)" test "$fivexx" = 0
 check "no socket errors or timeouts (${errs:-?})" test "${errs:-1}" = 0
 check "no worker restarted (${W[*]})" test "${W[*]}" = "${W2[*]}"
