@@ -111,6 +111,7 @@ check "nginx dropped the stalled clients after its timeout ($closed/32)" test "$
 
 # --- a burst of garbage: ~1000+ requests/s for 3 s ----------------------------------------
 cat >"$T/garbage.lua" <<'LUA'
+dofile(os.getenv("WRK_STATUS"))
 local paths = { "/api/v1/containers", "/api/v1/containers/%2e%2e", "/api/v1/containers/..%2f..",
   "/api/v1/nope", "/api/v1/containers/a%00b", "/api/v1/containers?tail=%zz",
   "/api/v1/containers/x/stop?timeout=-1", "/api/v1/containers/%2e%2e/exec", "/start_container",
@@ -121,31 +122,15 @@ local bodies = { "{", "[1,2", '{"name":"../x","image":"berth-test/busybox:1"}',
   '{"image":"evil/image:1"}', '{"image":"berth-test/busybox"}', "\0\0\0" }
 local methods = { "POST", "PUT", "PATCH", "DELETE", "PROPFIND", "OPTIONS", "POST", "POST" }
 local auth = "Basic b3NjYXI6bw==" -- oscar:o
-counts = {} -- global: done() reads it from each thread
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16)) end
+function init(args) math.randomseed(os.time() + id * 7919) end
 function request()
   return wrk.format(methods[math.random(#methods)], paths[math.random(#paths)],
     { ["Content-Type"] = "application/json", ["Authorization"] = auth }, bodies[math.random(#bodies)])
 end
-function response(status, headers, body)
-  local k = "s" .. status
-  counts[k] = (counts[k] or 0) + 1
-end
-function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    local c = t:get("counts")
-    for k, v in pairs(c or {}) do total[k] = (total[k] or 0) + v end
-  end
-  for k, v in pairs(total) do io.write(string.format("status %s %d\n", k:sub(2), v)) end
-  io.write(string.format("requests %d\n", summary.requests))
-end
 LUA
 if command -v wrk >/dev/null; then
 	audit_before=$(wc -l <"$T/state/audit.log")
-	wrk -t2 -c8 -d3s -s "$T/garbage.lua" "$URL" >"$T/wrk.out" 2>&1 || cat "$T/wrk.out"
+	WRK_STATUS="$SRC_DIR/tests/wrk-status.lua" wrk -t2 -c8 -d3s -s "$T/garbage.lua" "$URL" >"$T/wrk.out" 2>&1 || cat "$T/wrk.out"
 	cat "$T/wrk.out" | sed 's/^/# wrk: /' | grep -E 'status|requests|Requests/sec'
 	total=$(sed -n 's/^requests //p' "$T/wrk.out")
 	other=$(awk '/^status/ && ($2 < 400 || $2 > 499) { n += $3 } END { print n + 0 }' "$T/wrk.out")

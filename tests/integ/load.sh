@@ -27,14 +27,12 @@ cat >"$T/mixed.lua" <<'LUA'
 local inst = os.getenv("INST")
 local img = os.getenv("IMG")
 local cmd = os.getenv("CMD")
-local n, pending, id = 0, nil, 0
-local threads = {}
-counts = {} -- global: done() reads it from each thread
+dofile(os.getenv("WRK_STATUS"))
+local n, pending = 0, nil
 local reads = { "/api/v1/containers", "/api/v1/containers?all=1", "/api/v1/containers/" .. inst .. "-a",
   "/api/v1/containers/" .. inst .. "-b", "/api/v1/health", "/api/v1/whoami", "/api/v1/version",
   "/api/v1", "/api/v1/schemas/container", "/api/v1/containers/" .. inst .. "-nope" }
 local json = { ["Content-Type"] = "application/json" }
-function setup(thread) thread:set("id", #threads + 1); table.insert(threads, thread) end
 function init(args) math.randomseed(id * 7919 + os.time()) end
 function request()
   n = n + 1
@@ -56,24 +54,6 @@ function request()
   if r == 9 then return wrk.format("POST", "/api/v1/containers/" .. inst .. "-a/start") end
   return wrk.format("POST", "/api/v1/containers", json, '{"image":"berth-test/busybox:1","nope":1}')
 end
-function response(status, headers, body)
-  local k = tostring(status)
-  counts[k] = (counts[k] or 0) + 1
-end
-function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    local c = t:get("counts")
-    for k, v in pairs(c or {}) do total[k] = (total[k] or 0) + v end
-  end
-  for k, v in pairs(total) do io.write(string.format("status %s %d\n", k, v)) end
-  io.write(string.format("requests %d\n", summary.requests))
-  io.write(string.format("errors connect %d read %d write %d timeout %d status %d\n",
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
-    summary.errors.status))
-  io.write(string.format("latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-end
 LUA
 
 rss() { # rss PID...: VmRSS in kB, one per line
@@ -81,10 +61,10 @@ rss() { # rss PID...: VmRSS in kB, one per line
 	for p in "$@"; do awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null; done
 }
 # Warm up (allocator pools, curl handles, caches), then take the baseline.
-INST=$INST IMG=$IMG CMD=$CMD wrk -t2 -c"$CONNS" -d3s --timeout 60s -s "$T/mixed.lua" "$URL" >"$T/warm.out" 2>&1
+INST=$INST IMG=$IMG CMD=$CMD WRK_STATUS="$SRC_DIR/tests/wrk-status.lua" wrk -t2 -c"$CONNS" -d3s --timeout 60s -s "$T/mixed.lua" "$URL" >"$T/warm.out" 2>&1
 mapfile -t W < <(worker_pids "$PID_l" | sort)
 mapfile -t BEFORE < <(rss "${W[@]}")
-INST=$INST IMG=$IMG CMD=$CMD wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 60s --latency \
+INST=$INST IMG=$IMG CMD=$CMD WRK_STATUS="$SRC_DIR/tests/wrk-status.lua" wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 60s --latency \
 	-s "$T/mixed.lua" "$URL" >"$T/wrk.out" 2>&1
 mapfile -t AFTER < <(rss "${W[@]}")
 mapfile -t W2 < <(worker_pids "$PID_l" | sort)
