@@ -38,6 +38,16 @@ ct_label(json_object *obj, const char *key)
 	return jx_str(jx_obj(cfg ? cfg : obj, "Labels"), key);
 }
 
+const char *
+ct_name(json_object *in)
+{
+	const char *n = jx_str(in, "Name");
+
+	if (n == NULL)
+		return "";
+	return n[0] == '/' ? n + 1 : n;
+}
+
 static int
 is_managed(json_object *obj)
 {
@@ -766,29 +776,28 @@ static enum berr
 lifecycle(struct req *r, const char *verb, const char *query, int guarded, const char *action)
 {
 	json_object *in;
-	char path[256];
-	const char *id;
+	char path[256], id[80], msg[256];
 	long status = 0;
 	enum berr e = ct_lookup(r, r->args[0], 1, &in);
 
 	if (e != B_OK)
 		return e;
-	id = jx_str(in, "Id");
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	/* A copy: IN is replaced by a fresh inspect below. */
+	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
 	if (guarded && (e = ct_check_unprotected(r, in, action)) != B_OK)
 		goto out;
 	snprintf(path, sizeof(path), "/containers/%s/%s%s", id, verb, query);
-	e = dk_do(r, "POST", path, NULL, &status, r->errmsg, sizeof(r->errmsg));
+	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
 	if (e != B_OK)
 		goto out;
 	/* Already in that state is success: 304 (start/stop) and 409 (kill when not running). */
 	if (status != 204 && status != 304 && !(status == 409 && strcmp(verb, "kill") == 0)) {
 		e = rq_fail(r,
 		            status == 404 ? B_NOT_FOUND : (status == 500 ? B_CONFLICT : B_DOCKER),
-		            NULL, "%s failed: %s", verb, r->errmsg);
+		            NULL, "%s failed: %s", verb, msg);
 		goto out;
 	}
-	r->errmsg[0] = '\0';
 	json_object_put(in);
 	snprintf(path, sizeof(path), "/containers/%s/json", id);
 	e = dk_get_json(r, path, "container", &in);
@@ -867,13 +876,12 @@ h_delete(struct req *r)
 	e = ct_lookup(r, r->args[0], 1, &in);
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
 	if ((e = ct_check_unprotected(r, in, "removed")) != B_OK)
 		goto out;
 	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force) {
 		e = rq_fail(r, B_CONFLICT, NULL,
-		            "container %s is running; stop it first or use ?force=1",
-		            jx_str(in, "Name") + 1);
+		            "container %s is running; stop it first or use ?force=1", ct_name(in));
 		goto out;
 	}
 	e = ct_remove(r, jx_str(in, "Id"), force ? 10 : -1);
@@ -944,7 +952,7 @@ ct_recreate(struct req *r, json_object *old, json_object *spec, json_object **in
 	enum berr e;
 	int fd;
 
-	snprintf(rc.name, sizeof(rc.name), "%s", jx_str(old, "Name") + 1);
+	snprintf(rc.name, sizeof(rc.name), "%s", ct_name(old));
 	snprintf(rc.tmpname, sizeof(rc.tmpname), "%.60s-old-%lx", rc.name,
 	         (long)time(NULL) & 0xffff);
 	rc.was_running = jx_bool(jx_obj(old, "State"), "Running", 0);
@@ -987,7 +995,7 @@ h_patch(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
 	if ((e = ct_check_unprotected(r, in, "recreated")) != B_OK)
 		goto out;
 	spec = ct_spec_of(in);

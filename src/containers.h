@@ -79,6 +79,9 @@ enum berr ct_list(struct req *r, int all, const char *const *labels, size_t n, j
 /* The berth spec recorded for a container (record, else its label); new reference or NULL. */
 json_object *ct_spec_of(json_object *inspect);
 
+/* The name in an inspect result without Docker's leading '/'; "" when dockerd sent none. */
+const char *ct_name(json_object *inspect);
+
 /* Label value from an inspect or list item, or NULL. */
 const char *ct_label(json_object *obj, const char *key);
 

@@ -377,7 +377,7 @@ ct_h_exec(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
 	e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
 	json_object_put(in);
 	if (e != B_OK)

@@ -8,6 +8,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Offset of the first byte that is not strict UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or LEN when all of it is.
+ * json-c's own check accepts overlong forms such as C0 AF for '/'.
+ */
+static size_t
+utf8_bad(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i], need, min, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return i;
+		if (len - i <= need)
+			return i;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += need + 1;
+	}
+	return len;
+}
+
 json_object *
 jx_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
@@ -19,6 +58,11 @@ jx_parse(const char *buf, size_t len, char *err, size_t errlen)
 
 	if (len > INT32_MAX) {
 		snprintf(err, errlen, "body too large");
+		return NULL;
+	}
+	end = utf8_bad((const unsigned char *)buf, len);
+	if (end < len) {
+		snprintf(err, errlen, "invalid JSON at byte %zu: not UTF-8", end);
 		return NULL;
 	}
 	tok = json_tokener_new_ex(JX_MAX_DEPTH);
@@ -51,6 +95,12 @@ jx_parse(const char *buf, size_t len, char *err, size_t errlen)
 	if (end < len) {
 		snprintf(err, errlen, "invalid JSON at byte %zu: trailing data after the value",
 		         end);
+		goto fail;
+	}
+	if (o == NULL) {
+		/* json-c gives a JSON null as NULL: callers would take it for an error without a
+		 * message. */
+		snprintf(err, errlen, "invalid JSON at byte 0: null is not a usable value here");
 		goto fail;
 	}
 	json_tokener_free(tok);
@@ -104,8 +154,17 @@ jx_int(json_object *o, const char *key, int64_t dflt)
 
 	if (json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
-	if (json_object_is_type(v, json_type_double))
-		return (int64_t)json_object_get_double(v);
+	if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		/* Converting a double outside int64's range is undefined: clamp it. */
+		if (d != d)
+			return dflt;
+		if (d >= 9223372036854775807.0)
+			return INT64_MAX;
+		if (d <= -9223372036854775808.0)
+			return INT64_MIN;
+		return (int64_t)d;
+	}
 	return dflt;
 }
 

@@ -336,8 +336,8 @@ drop_privileges(const struct opts *o)
 		}
 		gid = gr->gr_gid;
 	}
-	/* The state directory is ours to write after the drop. */
-	if (st_chown(pw->pw_uid, gid) != 0)
+	/* The state tree st_init made as root is ours after the drop. */
+	if (st_give(pw->pw_uid, gid) != 0)
 		fprintf(stderr, "berth-fcgi: warning: cannot chown %s: %s\n", g_cfg->state_dir,
 		        strerror(errno));
 	if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {

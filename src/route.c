@@ -123,8 +123,8 @@ find_one(const struct rt_route *rt, void *arg)
 	}
 }
 
-static enum berr
-find(struct req *r)
+enum berr
+rt_find(struct req *r)
 {
 	char *copy = strdup(r->path), *seg[MAXSEG];
 	size_t lens[MAXSEG];
@@ -256,7 +256,7 @@ rt_dispatch(struct req *r)
 	/* The role is known before routing, so refusals are logged and audited with it. */
 	r->role = cfg_role(g_cfg, r->user);
 	if (e == B_OK)
-		e = find(r);
+		e = rt_find(r);
 	if (e == B_OK)
 		e = admit(r);
 	if (e == B_OK)

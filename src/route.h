@@ -34,6 +34,13 @@ extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], seed000_ro
 extern const struct rt_route svc_routes[], svc_seed_routes[]; /* services.c, compat004.c */
 extern const struct rt_route job_routes[], seed001_routes[];  /* jobs.c, compat001.c */
 
+/*
+ * Matches r->method and r->path against the tables: sets r->route and decodes
+ * the {args} into r->args, or records 404/405/400 on R.  Needs no FastCGI
+ * connection, so tests and fuzzers call it on a hand-made request.
+ */
+enum berr rt_find(struct req *r);
+
 /* Finds the route, checks identity, role and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);
 

@@ -60,17 +60,23 @@ st_init(const char *dir)
 }
 
 int
-st_chown(uid_t uid, gid_t gid)
+st_give(uid_t uid, gid_t gid)
 {
-	static const char *const subs[] = {
+	static const char *const parts[] = {
 	    "",       ST_CONTAINERS, ST_SERVICES, ST_JOBS,       "builds",
 	    "leases", "locks",       "audit.log", "metrics.shm", NULL};
 	char p[PATH_MAX];
+	struct stat sb;
 	int rc = 0;
 
-	for (const char *const *s = subs; *s; s++) {
+	for (const char *const *s = parts; *s; s++) {
 		snprintf(p, sizeof(p), "%s/%s", root, *s);
-		if (chown(p, uid, gid) != 0 && errno != ENOENT)
+		/* Never through a link: whoever could write here must not aim root's chown
+		 * elsewhere. */
+		if (lstat(p, &sb) != 0 || S_ISLNK(sb.st_mode) ||
+		    (S_ISREG(sb.st_mode) && sb.st_nlink != 1))
+			continue;
+		if (fchownat(AT_FDCWD, p, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
 			rc = -1;
 	}
 	return rc;

@@ -19,8 +19,12 @@
 /* Creates the directory tree if needed; 0 or -1 with errno. */
 int st_init(const char *dir);
 const char *st_dir(void);
-/* Hands the state tree to the user berth drops to (it was made as root). */
-int st_chown(uid_t uid, gid_t gid);
+/*
+ * Hands the directory tree st_init made (and the audit log and metrics file)
+ * to UID:GID, for a process about to drop root.  Links are never followed.
+ * 0, or -1 when something could not be changed.
+ */
+int st_give(uid_t uid, gid_t gid);
 
 /* Atomically replaces <kind>/<name>.json with O. */
 enum berr st_put(const char *kind, const char *name, json_object *o);

@@ -20,6 +20,28 @@
 
 #define MAX_WORKERS 256
 
+/*
+ * A worker leaves with _exit: it must not run the supervisor's atexit work.
+ * Under AddressSanitizer it uses exit() so LeakSanitizer checks every worker.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_EXIT_CHECKS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WORKER_EXIT_CHECKS 1
+#endif
+#endif
+
+static _Noreturn void
+worker_exit(int status)
+{
+#ifdef WORKER_EXIT_CHECKS
+	exit(status);
+#else
+	_exit(status);
+#endif
+}
+
 static pid_t
 spawn(int lfd, const sigset_t *old)
 {
@@ -27,7 +49,7 @@ spawn(int lfd, const sigset_t *old)
 
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, old, NULL);
-		_exit(wk_run(lfd));
+		worker_exit(wk_run(lfd));
 	}
 	if (pid < 0)
 		log_error("fork_failed error=\"%s\"", strerror(errno));

@@ -101,3 +101,9 @@ wait_for() {
 docker_api() { # docker_api METHOD PATH [BODY]
 	curl -s --unix-socket /var/run/docker.sock -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "http://d/v1.41$2"
 }
+
+# --- hardening helpers (issue 9) ---
+# sup_pid UP_PID: the berth-fcgi supervisor under berth-up UP_PID.
+sup_pid() { pgrep -P "$1" -f 'berth-fcgi.*--listen' | head -1; }
+# worker_pids UP_PID: its forked workers (and a periodic sweeper while one runs).
+worker_pids() { local s; s=$(sup_pid "$1") && [ -n "$s" ] && pgrep -P "$s"; }

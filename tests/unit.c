@@ -7,6 +7,7 @@
 #include "../src/cfg.h"
 #include "../src/json.h"
 #include "../src/req.h"
+#include "../src/route.h"
 #include "../src/schema.h"
 #include "../src/state.h"
 
@@ -75,8 +76,28 @@ t_json(void)
 	CHECK(o == NULL && strstr(err, "byte 8"), "trailing garbage refused with position");
 	o = jx_parse("{\"a\":\"\xff\"}", 9, err, sizeof(err));
 	CHECK(o == NULL, "invalid UTF-8 refused");
+	o = jx_parse("{\"a\":\"\xc0\xaf\"}", 9, err, sizeof(err));
+	CHECK(o == NULL && strstr(err, "byte 6"), "overlong UTF-8 (C0 AF for /) refused");
+	o = jx_parse("{\"a\":\"\xed\xa0\x80\"}", 10, err, sizeof(err));
+	CHECK(o == NULL, "UTF-8-encoded surrogate refused");
+	o = jx_parse("{\"a\":\"\xf4\x90\x80\x80\"}", 11, err, sizeof(err));
+	CHECK(o == NULL, "code point above U+10FFFF refused");
+	o = jx_parse("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", 17, err, sizeof(err));
+	CHECK(o && strcmp(jx_str(o, "a"), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") == 0,
+	      "2-, 3- and 4-byte UTF-8 accepted");
+	json_object_put(o);
 	o = jx_parse("{\"a\":", 5, err, sizeof(err));
 	CHECK(o == NULL && strstr(err, "byte"), "truncated refused");
+	memset(err, 'Z', sizeof(err) - 1);
+	err[sizeof(err) - 1] = '\0';
+	o = jx_parse(" null ", 6, err, sizeof(err));
+	CHECK(o == NULL && strncmp(err, "invalid JSON at byte 0", 22) == 0,
+	      "a JSON null is refused with a message (not stack garbage)");
+	o = jx_parse("{\"a\":1.6e28,\"b\":-1e300,\"c\":2.5}", 31, err, sizeof(err));
+	CHECK(o && jx_int(o, "a", 0) == INT64_MAX && jx_int(o, "b", 0) == INT64_MIN &&
+	          jx_int(o, "c", 0) == 2,
+	      "jx_int clamps doubles outside int64 (no undefined conversion)");
+	json_object_put(o);
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	o = jx_parse(deep, 200, err, sizeof(err));
@@ -211,6 +232,48 @@ t_state(void)
 	json_object_put(o);
 }
 
+/* Routes a hand-made request (no FastCGI connection) like the dispatcher does. */
+static enum berr
+route(const char *method, const char *uri, struct req *r)
+{
+	static FCGX_Request fx;
+	static char m[32], u[512];
+	static char *env[3] = {m, u, NULL};
+	enum berr e;
+
+	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+	fx.envp = env;
+	e = rq_init(r, &fx);
+	return e == B_OK ? rt_find(r) : e;
+}
+
+static void
+t_route(void)
+{
+	struct req r;
+
+	CHECK(route("GET", "/api/v1/containers/web/logs?tail=5", &r) == B_OK && r.nargs == 1 &&
+	          strcmp(r.args[0], "web") == 0 && strcmp(rq_query(&r, "tail"), "5") == 0,
+	      "route with an argument and a query");
+	rq_cleanup(&r);
+	CHECK(route("POST", "/api/v1/containers/%2e%2e/stop", &r) == B_OK &&
+	          strcmp(r.args[0], "..") == 0 && !name_valid(r.args[0]),
+	      "%2e%2e reaches the handler decoded, where the name check refuses it");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/containers/a%00b", &r) == B_BAD_REQUEST,
+	      "NUL in a path arg: 400");
+	rq_cleanup(&r);
+	CHECK(route("DELETE", "/api/v1/health", &r) == B_METHOD && r.errextra, "405 carries Allow");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/a/b/c/d/e/f/g/h/i/j/k/l/m", &r) == B_NOT_FOUND,
+	      "13 segments: 404");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/containers?a=%zz", &r) == B_BAD_REQUEST,
+	      "bad query escape: 400");
+	rq_cleanup(&r);
+}
+
 int
 main(void)
 {
@@ -218,6 +281,7 @@ main(void)
 	t_sizes();
 	t_json();
 	t_decode();
+	t_route();
 	t_schema_validate();
 	t_config();
 	t_state();

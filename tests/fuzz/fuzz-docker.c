@@ -1,0 +1,93 @@
+/*
+ * fuzz-docker.c - what berth makes of dockerd's JSON replies: an inspect
+ * result (ct_view summary and details, ct_ports), a /containers/json list
+ * (ct_view_item per item) and an error body (dk_message).  dockerd is
+ * trusted to be dockerd, but a proxy, a version skew or a bug can send
+ * anything; a worker must answer 502, never crash.
+ * Build progress (catalog builds) gets its row in REPLIES when the catalog
+ * lands: fuzz_build_progress, fed the body as a stream of JSON lines.
+ */
+#include "fuzz.h"
+
+#include "../../src/containers.h"
+#include "../../src/docker.h"
+#include "../../src/json.h"
+#include "../../src/state.h"
+
+static void
+inspect_reply(json_object *o)
+{
+	json_object *v;
+
+	v = ct_view(o, 0);
+	json_object_put(v);
+	v = ct_view(o, 1);
+	if (jx_text(v) == NULL)
+		abort();
+	json_object_put(v);
+	v = ct_ports(o);
+	json_object_put(v);
+	(void)ct_label(o, LBL_OWNER);
+	(void)strlen(ct_name(o)); /* handlers print it into audit lines and messages */
+	v = ct_spec_of(o); /* the berth.spec label: JSON inside a label */
+	json_object_put(v);
+}
+
+static void
+list_reply(json_object *o)
+{
+	size_t n = json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
+	json_object *v;
+
+	for (size_t i = 0; i < n; i++) {
+		v = ct_view_item(json_object_array_get_idx(o, i));
+		json_object_put(v);
+	}
+	v = ct_view_item(o);
+	json_object_put(v);
+}
+
+static void
+error_reply(json_object *o)
+{
+	struct dk_resp d;
+
+	memset(&d, 0, sizeof(d));
+	d.status = 500;
+	d.json = o;
+	if (dk_message(&d) == NULL)
+		abort();
+}
+
+/* One row per kind of reply berth parses; every input goes through all of them. */
+static void (*const REPLIES[])(json_object *o) = {
+    inspect_reply, list_reply, error_reply,
+    /* fuzz_build_progress: catalog build progress lines (issue 4) */
+};
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char dir[128];
+
+	(void)argc, (void)argv;
+	fz_setup("protected = [\"guarded\", \"db\"];\n");
+	snprintf(dir, sizeof(dir), "%s/state", fz_dir());
+	if (st_init(dir) != 0)
+		abort();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[160];
+	json_object *o = jx_parse((const char *)data, size, err, sizeof(err));
+
+	if (o == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(REPLIES) / sizeof(REPLIES[0]); i++)
+		REPLIES[i](o);
+	json_object_put(o);
+	return 0;
+}
