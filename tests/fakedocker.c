@@ -5,7 +5,7 @@
  * child per connection, and before each answer reads its mode from a file,
  * so a test switches faults by writing one word:
  *
- *   ok         plausible answers (_ping, version, container list, inspect,
+ *   ok         plausible answers (_ping, version, container and image lists, inspect,
  *              lifecycle 204, logs as two multiplexed frames)
  *   500        every call answers 500 {"message": "fake dockerd failure"}
  *   hang       reads the request and answers nothing (until the mode changes)
@@ -198,7 +198,7 @@ serve(int fd)
 	} else if (strncmp(p, "/version", 8) == 0) {
 		answer(fd, 200, "application/json",
 		       "{\"Version\":\"0.0-fake\",\"ApiVersion\":\"1.41\",\"Os\":\"linux\"}");
-	} else if (strncmp(p, "/containers/json", 16) == 0) {
+	} else if (strncmp(p, "/containers/json", 16) == 0 || strncmp(p, "/images/json", 12) == 0) {
 		answer(fd, 200, "application/json", "[]");
 	} else if (strncmp(p, "/containers/", 12) == 0 && strstr(p, "/logs")) {
 		logs(fd, strcmp(m, "logclose") == 0);

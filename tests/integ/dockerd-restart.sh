@@ -68,8 +68,9 @@ L1=$!
 loader 2 health &
 L2=$!
 sleep 2
-t_stop=$(date +%s%3N)
 dk_stop
+# dockerd keeps answering while it shuts down: the outage starts once it is gone.
+t_stop=$(date +%s%3N)
 check "dockerd is down" bash -c '! curl -s --max-time 2 --unix-socket "$1" http://d/_ping | grep -q OK' _ "$SOCK"
 sleep 3
 req GET "$API/containers"
