@@ -58,12 +58,15 @@ W0=$(worker_pids "$PID_d" | sort | xargs)
 # Load: two clients in a loop, each line "epoch-ms status code".
 loader() {
 	while [ ! -e "$T/stop" ]; do
-		local s
+		local s t0
+		t0=$(date +%s%3N)
 		s=$(curl -s -o "$T/l$1" -w '%{http_code}' --max-time 10 "$API/$2") || s=000
-		echo "$(date +%s%3N) $s $(jq -r '.error.code // "-"' "$T/l$1" 2>/dev/null)" >>"$T/load$1"
+		# Keyed by when the request started: one sent before the outage may end in it.
+		echo "$t0 $s $(jq -r '.error.code // "-"' "$T/l$1" 2>/dev/null)" >>"$T/load$1"
 	done
 }
 loader 1 containers &
+# (load1: containers, load2: health)
 L1=$!
 loader 2 health &
 L2=$!
@@ -78,6 +81,8 @@ expect "dockerd down: 503 docker_unavailable" 503 .error.code docker_unavailable
 req GET "$API/health"
 expect "dockerd down: health 503" 503 .error.code docker_unavailable
 check "dockerd down: the workers live on" test "$(worker_pids "$PID_d" | sort | xargs)" = "$W0"
+# The outage ends when dockerd is started again (it may answer before we notice).
+t_start=$(date +%s%3N)
 dk_start
 wait_for 60 ping_ok "$SOCK"
 t_up=$(date +%s%3N)
@@ -89,10 +94,11 @@ sleep 1
 touch "$T/stop"
 wait $L1 $L2
 check "no berth restart: same berth-up, same workers" test "$(worker_pids "$PID_d" | sort | xargs)" = "$W0"
-cat "$T/load1" "$T/load2" >"$T/load"
-during=$(awk -v a="$t_stop" -v b="$t_up" '$1 > a + 500 && $1 < b' "$T/load")
+{ sed 's/$/ containers/' "$T/load1"; sed 's/$/ health/' "$T/load2"; } >"$T/load"
+during=$(awk -v a="$t_stop" -v b="$t_start" '$1 > a + 500 && $1 < b' "$T/load")
 n503=$(awk '$2 == 503 && $3 == "docker_unavailable"' <<<"$during" | wc -l)
 odd=$(awk '$2 != 503' <<<"$during" | wc -l)
+awk '$2 != 503 { print "# odd answer during the outage: " $0 }' <<<"$during"
 echo "# under load: $(wc -l <"$T/load") requests, $n503 answered 503 during the outage, $odd other"
 check "under load, the outage answered 503 docker_unavailable ($n503)" test "$n503" -gt 0
 check "under load, nothing but 503 while dockerd was gone ($odd other: $(awk '$2 != 503 { print $2 }' <<<"$during" | sort | uniq -c | xargs))" test "$odd" = 0
