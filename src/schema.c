@@ -139,6 +139,18 @@ check_object(const struct sc_field *props, const struct sc_field *values, json_o
 	return 0;
 }
 
+/*
+ * One min/max pair serves every type a field accepts.  For a field that takes
+ * a number or a string ("memory": 67108864 or "64m") the bounds are the
+ * number's; its strings are held by their pattern instead, so a length cap
+ * can never turn into a cap on the value.
+ */
+static int
+bounds_length(const struct sc_field *f)
+{
+	return (f->min || f->max) && !(f->types & (SC_INT | SC_NUMBER));
+}
+
 static int
 check_string(const struct sc_field *f, json_object *v, const char *path, struct sc_error *e)
 {
@@ -147,7 +159,7 @@ check_string(const struct sc_field *f, json_object *v, const char *path, struct 
 
 	if ((long long)strlen(s) != len)
 		return bad(e, path, "%s must not contain NUL bytes", path);
-	if ((f->min || f->max) && (len < f->min || len > f->max))
+	if (bounds_length(f) && (len < f->min || len > f->max))
 		return bad(e, path, "%s must be %lld to %lld characters long", path, f->min,
 		           f->max);
 	if (f->enums) {
@@ -285,7 +297,7 @@ field_schema(const struct sc_field *f)
 	if (f->desc)
 		jx_add_str(o, "description", f->desc);
 	if (f->min || f->max) {
-		if (t & SC_STRING) {
+		if ((t & SC_STRING) && bounds_length(f)) {
 			jx_add_int(o, "minLength", f->min);
 			jx_add_int(o, "maxLength", f->max);
 		}

@@ -135,6 +135,7 @@ static const struct sc_field t_fields[] = {
     {"name", SC_STRING, SC_REQUIRED, "name", 1, 64, "^[a-z]+$", NULL, NULL, NULL, NULL, NULL},
     {"ports", SC_ARRAY, 0, "ports", 0, 10, NULL, NULL, NULL, NULL, &t_obj, NULL},
     {"env", SC_OBJECT, 0, "env", 0, 0, NULL, NULL, NULL, &t_str, NULL, NULL},
+    {"size", SC_INT | SC_STRING, 0, "size", 0, 100, "^[0-9]+k$", NULL, NULL, NULL, NULL, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}};
 static const struct sc_schema t_schema = {"t", "test", t_fields, "{\"name\":\"a\"}", 1};
 
@@ -169,6 +170,11 @@ t_schema_validate(void)
 	          strstr(e.msg, "NUL"),
 	      "NUL in string refused");
 	CHECK(validate("[1]", &e) != 0 && e.code == B_BAD_REQUEST, "non-object body is 400");
+	CHECK(validate("{\"name\":\"a\",\"size\":50}", &e) == 0 &&
+	          validate("{\"name\":\"a\",\"size\":500}", &e) != 0,
+	      "number-or-string field: bounds hold the number");
+	CHECK(validate("{\"name\":\"a\",\"size\":\"123456789k\"}", &e) == 0,
+	      "number-or-string field: the pattern, not the bounds, holds the string");
 	js = sc_json_schema(&t_schema);
 	CHECK(strstr(jx_text(js), "\"additionalProperties\":false") &&
 	          strstr(jx_text(js), "\"required\":[\"name\"]"),
