@@ -816,6 +816,17 @@ h_list(struct req *r)
 	}
 	for (size_t i = 0; i < c.n; i++) {
 		struct obs ob;
+		json_object *rec = NULL;
+		/* A finished job's record is final: only active jobs cost a dockerd call. */
+		if (st_get(ST_JOBS, c.ids[i], &rec) == B_OK && jx_str(rec, "status") &&
+		    terminal(jx_str(rec, "status"))) {
+			if (!status || strcmp(jx_str(rec, "status"), status) == 0)
+				recs[n++] = rec;
+			else
+				json_object_put(rec);
+			continue;
+		}
+		json_object_put(rec);
 		e = observe(r, c.ids[i], &ob);
 		if (e == B_NOT_FOUND) { /* deleted meanwhile */
 			r->err = B_OK;
