@@ -84,7 +84,7 @@ static const struct sc_field entry_fields[] = {
      .desc = "Image tag (default berth-catalog/<name>:latest).",
      .min = 3,
      .max = 255,
-     .pattern = "^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"},
+     .pattern = SC_TAGGED_RE},
     {.name = "command",
      .types = SC_STRING | SC_ARRAY,
      .desc = "Default command.",
@@ -108,7 +108,7 @@ static const struct sc_field entry_fields[] = {
     {.name = "memory",
      .types = SC_INT | SC_STRING,
      .desc = "Default memory limit.",
-     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},
+     .pattern = SC_SIZE_RE},
     {.name = "cpus", .types = SC_NUMBER, .desc = "Default CPU limit."},
     {.name = "restart", .types = SC_STRING, .desc = "Default restart policy.", .max = 16},
     {0}};
@@ -803,16 +803,15 @@ h_images(struct req *r)
 	return B_OK;
 }
 
-static const struct sc_field pull_fields[] = {
-    {.name = "ref",
-     .types = SC_STRING,
-     .flags = SC_REQUIRED,
-     .desc = "Image reference with an explicit tag.",
-     .min = 3,
-     .max = 255,
-     .pattern = "^[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-     .example = "\"debian:12\""},
-    {0}};
+static const struct sc_field pull_fields[] = {{.name = "ref",
+                                               .types = SC_STRING,
+                                               .flags = SC_REQUIRED,
+                                               .desc = "Image reference with an explicit tag.",
+                                               .min = 3,
+                                               .max = 255,
+                                               .pattern = SC_TAGGED_RE,
+                                               .example = "\"debian:12\""},
+                                              {0}};
 const struct sc_schema cat_pull_schema = {"pull", "pull an image", pull_fields,
                                           "{\"ref\":\"debian:12\"}", 1};
 

@@ -43,7 +43,7 @@ static const struct sc_field start_fields[] = {
      .desc = "Name of a catalog entry.",
      .min = 1,
      .max = 64,
-     .pattern = "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$",
+     .pattern = SC_NAME_RE,
      .example = "\"server\""},
     {.name = "ports",
      .types = SC_ARRAY,
@@ -61,7 +61,7 @@ static const struct sc_field image_fields[] = {{.name = "image",
                                                 .desc = "Name of a catalog entry.",
                                                 .min = 1,
                                                 .max = 64,
-                                                .pattern = "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$"},
+                                                .pattern = SC_NAME_RE},
                                                {0}};
 
 const struct sc_schema compat_start_schema = {"start_container", "seed 000 start_container",

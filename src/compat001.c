@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IMAGE_RE "^[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}$" /* as policy.c's */
-
 static const char *const unit_enum[] = {"BYTES", "KB", "MB", "GB", "TB", NULL};
 
 static const struct sc_field file_fields[] = {
@@ -44,7 +42,7 @@ static const struct sc_field docker_fields[] = {{.name = "image",
                                                  .desc = "Image reference with an explicit tag.",
                                                  .min = 1,
                                                  .max = 255,
-                                                 .pattern = IMAGE_RE},
+                                                 .pattern = SC_IMAGE_RE},
                                                 {0}};
 
 static const struct sc_field resource_fields[] = {
@@ -61,7 +59,7 @@ static const struct sc_field resource_fields[] = {
     {.name = "memory",
      .types = SC_INT | SC_STRING,
      .desc = "Memory limit as berth writes it: bytes or \"512m\" (instead of mem).",
-     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},
+     .pattern = SC_SIZE_RE},
     {.name = "disk",
      .types = SC_NUMBER,
      .desc = "Disk wanted, in diskunit units (recorded; not enforced).",
@@ -79,7 +77,7 @@ static const struct sc_field submit_fields[] = {
      .desc = "A label for people.",
      .min = 1,
      .max = 64,
-     .pattern = "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$"},
+     .pattern = SC_NAME_RE},
     {.name = "commandline",
      .types = SC_STRING,
      .flags = SC_REQUIRED,
@@ -93,7 +91,7 @@ static const struct sc_field submit_fields[] = {
      .desc = "The image: \"name:tag\", or {\"image\": \"name:tag\"}.",
      .min = 1,
      .max = 255,
-     .pattern = IMAGE_RE,
+     .pattern = SC_IMAGE_RE,
      .props = docker_fields,
      .example = "\"berth-test/busybox:1\""},
     {.name = "resources",

@@ -28,9 +28,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define NAME_RE  "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$"
-#define IMAGE_RE "^[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}$" /* as policy.c's */
-
 #define LBL_JOB_TIMEOUT "berth.job.timeout"
 #define LBL_JOB_NAME    "berth.job.name"
 
@@ -52,7 +49,7 @@ static const struct sc_field job_fields[] = {
      .desc = "A label for people (not unique; the id identifies the job).",
      .min = 1,
      .max = 64,
-     .pattern = NAME_RE,
+     .pattern = SC_NAME_RE,
      .example = "\"nightly-report\""},
     {.name = "image",
      .types = SC_STRING,
@@ -60,7 +57,7 @@ static const struct sc_field job_fields[] = {
      .desc = "Image reference with an explicit tag (name:tag).",
      .min = 1,
      .max = 255,
-     .pattern = IMAGE_RE,
+     .pattern = SC_IMAGE_RE,
      .example = "\"berth-test/busybox:1\""},
     {.name = "command",
      .types = SC_STRING | SC_ARRAY,
@@ -87,7 +84,7 @@ static const struct sc_field job_fields[] = {
     {.name = "memory",
      .types = SC_INT | SC_STRING,
      .desc = "Memory limit: bytes or \"512m\", \"2g\" (the role's policy may cap it).",
-     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},
+     .pattern = SC_SIZE_RE},
     {.name = "cpus",
      .types = SC_NUMBER,
      .desc = "CPU limit in cores (0.5 = half).",

@@ -19,8 +19,6 @@
  * regcomp unrolls a bounded repeat {0,N} into N states, and IMAGE_RE with
  * {0,254} cost every worker 875 kB of heap and 5.8 us per match.
  */
-#define NAME_RE   "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
-#define IMAGE_RE  "^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$"
 #define ENVKEY_RE "^[A-Za-z_][A-Za-z0-9_.]{0,127}$"
 #define LABEL_RE  "^[a-zA-Z0-9][a-zA-Z0-9_./-]{0,127}$"
 
@@ -97,7 +95,7 @@ static const struct sc_field device_item = {
 	 .desc = "Container name, unique on the host.",                                            \
 	 .min = 1,                                                                                 \
 	 .max = 64,                                                                                \
-	 .pattern = NAME_RE,                                                                       \
+	 .pattern = SC_NAME_RE,                                                                    \
 	 .example = "\"web\""},                                                                    \
 	    {.name = "image",                                                                      \
 	     .types = SC_STRING,                                                                   \
@@ -105,7 +103,7 @@ static const struct sc_field device_item = {
 	     .desc = "Image reference with an explicit tag (name:tag).",                           \
 	     .min = 1,                                                                             \
 	     .max = 255,                                                                           \
-	     .pattern = IMAGE_RE,                                                                  \
+	     .pattern = SC_IMAGE_RE,                                                               \
 	     .example = "\"berth-test/busybox:1\""},                                               \
 	    {.name = "command",                                                                    \
 	     .types = SC_STRING | SC_ARRAY,                                                        \
@@ -135,7 +133,7 @@ static const struct sc_field device_item = {
 	    {.name = "memory",                                                                     \
 	     .types = SC_INT | SC_STRING,                                                          \
 	     .desc = "Memory limit: bytes or \"512m\", \"2g\" (at least 6m).",                     \
-	     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},                                            \
+	     .pattern = SC_SIZE_RE},                                                               \
 	    {.name = "cpus", .types = SC_NUMBER, .desc = "CPU limit in cores (0.5 = half)."},      \
 	    {.name = "workdir",                                                                    \
 	     .types = SC_STRING,                                                                   \
@@ -154,7 +152,7 @@ static const struct sc_field device_item = {
 	     .types = SC_STRING,                                                                   \
 	     .desc = "bridge (default), none, host or a named network (policy).",                  \
 	     .max = 64,                                                                            \
-	     .pattern = NAME_RE},                                                                  \
+	     .pattern = SC_NAME_RE},                                                               \
 	    {.name = "pid",                                                                        \
 	     .types = SC_STRING,                                                                   \
 	     .desc = "\"host\" shares the host PID space.",                                        \

@@ -25,7 +25,7 @@
 #include <time.h>
 
 #define SVC_MAX_REPLICAS 1000
-#define SVC_NAME_RE      "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,56}$"
+#define SVC_NAME_RE      SC_NAME_RE
 
 /* ---- schemas ---------------------------------------------------------- */
 
@@ -47,7 +47,7 @@ static const struct sc_field port_item = {
 	 .desc = "Image reference with an explicit tag (name:tag).",                               \
 	 .min = 1,                                                                                 \
 	 .max = 255,                                                                               \
-	 .pattern = "^[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}$",                                       \
+	 .pattern = SC_IMAGE_RE,                                                                   \
 	 .example = "\"berth-test/busybox:1\""},                                                   \
 	    {.name = "command",                                                                    \
 	     .types = SC_STRING | SC_ARRAY | SC_NULL,                                              \
@@ -72,7 +72,7 @@ static const struct sc_field port_item = {
 	    {.name = "memory",                                                                     \
 	     .types = SC_INT | SC_STRING | SC_NULL,                                                \
 	     .desc = "Memory limit per replica: bytes or \"512m\", \"2g\".",                       \
-	     .pattern = "^[0-9]{1,15}[kKmMgG]?[bB]?$"},                                            \
+	     .pattern = SC_SIZE_RE},                                                               \
 	{                                                                                          \
 		.name = "cpus", .types = SC_NUMBER | SC_NULL,                                      \
 		.desc = "CPU limit per replica in cores (0.5 = half)."                             \
