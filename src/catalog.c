@@ -423,6 +423,22 @@ build_sink(const char *buf, size_t n, void *arg)
 	return 0;
 }
 
+void
+cat_parse_build(const char *buf, size_t n, size_t chunk, char *image_id, size_t idn, char *error,
+                size_t errn)
+{
+	struct buildctx b = {.stream = 0};
+
+	if (chunk == 0)
+		chunk = 1;
+	for (size_t off = 0; off < n; off += chunk)
+		build_sink(buf + off, n - off < chunk ? n - off : chunk, &b);
+	if (b.len)
+		build_line(&b, b.line, b.len);
+	snprintf(image_id, idn, "%s", b.image_id);
+	snprintf(error, errn, "%s", b.error);
+}
+
 /* Runs dockerd's build for entry NAME; the outcome lands in B. */
 static enum berr
 run_build(struct req *r, const char *name, json_object *def, struct buildctx *b)

@@ -43,6 +43,14 @@ void cat_mark_outdated(json_object *view, json_object *tagmap);
 /* The image TAG names now (id) and its catalog hash label; 0 when the tag exists. */
 int cat_image_of(const char *tag, char *id, size_t n, char *hash, size_t hn);
 
+/*
+ * Reads dockerd's build output BUF as if it arrived in CHUNK-byte reads and
+ * reports the image id or the error it names (the build path and the fuzzer
+ * share this parser).
+ */
+void cat_parse_build(const char *buf, size_t n, size_t chunk, char *image_id, size_t idn,
+                     char *error, size_t errn);
+
 /* The names of all entries, comma-separated, into BUF (for error messages). */
 const char *cat_names(char *buf, size_t n);
 

@@ -4,8 +4,8 @@
  * (ct_view_item per item) and an error body (dk_message).  dockerd is
  * trusted to be dockerd, but a proxy, a version skew or a bug can send
  * anything; a worker must answer 502, never crash.
- * Build progress (catalog builds) gets its row in REPLIES when the catalog
- * lands: fuzz_build_progress, fed the body as a stream of JSON lines.
+ * Build progress (catalog builds) is a stream of JSON lines read in chunks:
+ * its harness is fuzz-build.c.
  */
 #include "fuzz.h"
 
@@ -62,7 +62,7 @@ error_reply(json_object *o)
 /* One row per kind of reply berth parses; every input goes through all of them. */
 static void (*const REPLIES[])(json_object *o) = {
     inspect_reply, list_reply, error_reply,
-    /* fuzz_build_progress: catalog build progress lines (issue 4) */
+    /* build progress is a byte stream, not one JSON value: fuzz-build.c */
 };
 
 int
