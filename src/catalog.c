@@ -281,7 +281,7 @@ add_inline(struct tarball *t, json_object *it, size_t i, char **df, size_t *dfle
 	const char *kind = json_object_get_string(json_object_array_get_idx(it, 0));
 	json_object *f = json_object_array_get_idx(it, 1);
 	const char *content = jx_str(f, "content"), *source = jx_str(f, "source");
-	char cname[48], line[1200], *data = NULL;
+	char cname[48], line[1200], *data = NULL, *nd;
 	size_t len = 0;
 	int mode = (int)jx_int(f, "mode", 0644), rc;
 
@@ -301,56 +301,67 @@ add_inline(struct tarball *t, json_object *it, size_t i, char **df, size_t *dfle
 		return -1;
 	}
 	snprintf(line, sizeof(line), "%s %s %s\n", kind, cname, jx_str(f, "dest"));
-	*df = realloc(*df, *dflen + strlen(line) + 1);
+	nd = realloc(*df, *dflen + strlen(line) + 1);
+	if (nd == NULL) {
+		snprintf(err, n, "out of memory");
+		return -1;
+	}
+	*df = nd;
 	memcpy(*df + *dflen, line, strlen(line) + 1);
 	*dflen += strlen(line);
 	return 0;
 }
 
-/* The build context tar for an entry: inline commands, or a host directory. */
-static struct tarball *
-make_context(json_object *def, char *err, size_t n)
+/*
+ * Fills the build context tar for entry DEF (inline commands, or a host
+ * directory).  Runs in tb_make's child process.
+ */
+static int
+fill_context(struct tarball *t, void *arg, char *err, size_t n)
 {
-	struct tarball *t = tb_new();
-	json_object *cmds = jx_arr(def, "commands");
+	json_object *def = arg, *cmds = jx_arr(def, "commands");
 	char *df = calloc(1, 1);
 	size_t dflen = 0;
+	int rc = -1;
 
-	if (t == NULL || df == NULL) {
+	if (df == NULL) {
 		snprintf(err, n, "out of memory");
-		goto fail;
+		goto out;
 	}
 	if (!cmds) {
 		if (tb_add_dir(t, jx_str(def, "context")) != 0) {
 			snprintf(err, n, "%s", tb_error(t));
-			goto fail;
+			goto out;
 		}
-		free(df);
-		return t;
+		rc = 0;
+		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(cmds); i++) {
 		json_object *it = json_object_array_get_idx(cmds, i);
 		if (json_object_is_type(it, json_type_string)) {
 			size_t l = strlen(json_object_get_string(it));
-			df = realloc(df, dflen + l + 2);
+			char *nd = realloc(df, dflen + l + 2);
+			if (nd == NULL) {
+				snprintf(err, n, "out of memory");
+				goto out;
+			}
+			df = nd;
 			memcpy(df + dflen, json_object_get_string(it), l);
 			df[dflen + l] = '\n';
 			df[dflen + l + 1] = '\0';
 			dflen += l + 1;
 		} else if (add_inline(t, it, i, &df, &dflen, err, n) != 0) {
-			goto fail;
+			goto out;
 		}
 	}
 	if (tb_add(t, "Dockerfile", df, dflen, 0644) != 0) {
 		snprintf(err, n, "%s", tb_error(t));
-		goto fail;
+		goto out;
 	}
+	rc = 0;
+out:
 	free(df);
-	return t;
-fail:
-	free(df);
-	tb_free(t);
-	return NULL;
+	return rc;
 }
 
 /* ---- builds --------------------------------------------------------------- */
@@ -445,14 +456,13 @@ run_build(struct req *r, const char *name, json_object *def, struct buildctx *b)
 {
 	char err[300], tag[300], hash[32], *etag = NULL, *elabels = NULL, *edf = NULL, path[1400];
 	json_object *labels = json_object_new_object();
-	struct tarball *t = make_context(def, err, sizeof(err));
-	const char *data;
+	char *data = NULL;
 	struct dk_resp d;
 	size_t len;
 	enum berr e = B_OK;
 
-	if (t == NULL || tb_finish(t, &data, &len) != 0) {
-		snprintf(b->error, sizeof(b->error), "build context: %s", t ? tb_error(t) : err);
+	if (tb_make(fill_context, def, &data, &len, err, sizeof(err)) != 0) {
+		snprintf(b->error, sizeof(b->error), "build context: %s", err);
 		goto out;
 	}
 	def_hash(def, hash, sizeof(hash));
@@ -478,7 +488,7 @@ run_build(struct req *r, const char *name, json_object *def, struct buildctx *b)
 	dk_resp_free(&d);
 out:
 	(void)r;
-	tb_free(t);
+	free(data);
 	free(etag);
 	free(elabels);
 	free(edf);

@@ -1,6 +1,7 @@
 /*
  * tarball.h - build contexts for dockerd's /build, made in memory with
  * libarchive: inline files from the catalog and whole host directories.
+ * Workers call tb_make; the tb_new..tb_free calls run inside its child.
  */
 #ifndef BERTH_TARBALL_H
 #define BERTH_TARBALL_H
@@ -18,8 +19,17 @@ int tb_add(struct tarball *t, const char *name, const void *data, size_t len, in
 int tb_add_dir(struct tarball *t, const char *dir);
 /* Ends the archive; the returned DATA and LEN stay owned by T. 0 or -1. */
 int tb_finish(struct tarball *t, const char **data, size_t *len);
-/* Why the last call failed. */
+/* Why the last call failed (T NULL: why tb_new failed, e.g. libarchive missing). */
 const char *tb_error(struct tarball *t);
 void tb_free(struct tarball *t);
+
+/* Fills a fresh context T from ARG; 0, or -1 with a reason in ERR. */
+typedef int (*tb_fill_fn)(struct tarball *t, void *arg, char *err, size_t n);
+/*
+ * Makes a whole build context in a short-lived child process, the only one
+ * that ever opens libarchive, and hands the tar back over a pipe: *DATA
+ * (malloc'd, the caller frees it) and *LEN.  0, or -1 with a reason in ERR.
+ */
+int tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t n);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing,
- * percent-decoding, schema validation, config errors, atomic state writes.
+ * percent-decoding, schema validation, config errors, atomic state writes,
+ * build contexts made in a child process.
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -10,6 +11,7 @@
 #include "../src/route.h"
 #include "../src/schema.h"
 #include "../src/state.h"
+#include "../src/tarball.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +282,60 @@ t_route(void)
 	rq_cleanup(&r);
 }
 
+/* Two files, as the catalog's inline commands add them. */
+static int
+fill_two(struct tarball *t, void *arg, char *err, size_t n)
+{
+	(void)arg;
+	if (tb_add(t, "Dockerfile", "FROM scratch\n", 13, 0644) != 0 ||
+	    tb_add(t, "berth-files/0", "hello there", 11, 0755) != 0) {
+		snprintf(err, n, "%s", tb_error(t));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fill_fails(struct tarball *t, void *arg, char *err, size_t n)
+{
+	(void)t;
+	snprintf(err, n, "%s", (const char *)arg);
+	return -1;
+}
+
+static int
+fill_dies(struct tarball *t, void *arg, char *err, size_t n)
+{
+	(void)t, (void)arg, (void)err, (void)n;
+	_exit(3); /* ends without an answer, as a crash would */
+}
+
+static void
+t_tarball(void)
+{
+	char *data = NULL, err[300] = "";
+	size_t len = 0;
+	int rc;
+
+	rc = tb_make(fill_two, NULL, &data, &len, err, sizeof(err));
+	CHECK(rc == 0 && len > 0 && len % 512 == 0,
+	      "tb_make: a whole tar comes back from the child");
+	/* pax_restricted writes plain ustar headers for short names: name at 0, size at 124. */
+	CHECK(rc == 0 && strcmp(data, "Dockerfile") == 0 &&
+	          strncmp(data + 124, "00000000015", 11) == 0,
+	      "tb_make: first member is the Dockerfile, 13 bytes");
+	CHECK(rc == 0 && memmem(data, len, "hello there", 11) != NULL,
+	      "tb_make: inline file content");
+	free(data);
+	data = NULL;
+	rc = tb_make(fill_fails, "no such context", &data, &len, err, sizeof(err));
+	CHECK(rc == -1 && data == NULL && strcmp(err, "no such context") == 0,
+	      "tb_make: the child's reason comes back");
+	rc = tb_make(fill_dies, NULL, &data, &len, err, sizeof(err));
+	CHECK(rc == -1 && data == NULL && strstr(err, "without an answer (exit status 3)"),
+	      "tb_make: a child that dies is reported");
+}
+
 int
 main(void)
 {
@@ -291,6 +347,7 @@ main(void)
 	t_schema_validate();
 	t_config();
 	t_state();
+	t_tarball();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
