@@ -63,7 +63,9 @@ sed -e 's|^\tinclude \(.*/berth-auth-\)|\t# include \1|' \
 nginx -t -q || die "nginx does not accept the site"
 
 install -d -m 0755 /run/berth
-/usr/bin/berth-fcgi --config "$conf" --user berth --socket-group www-data \
+# The same start-up environment as berth.service (docs/benchmarks.md, Memory).
+LD_BIND_NOW=1 GNUTLS_NO_IMPLICIT_INIT=1 \
+	/usr/bin/berth-fcgi --config "$conf" --user berth --socket-group www-data \
 	--listen /run/berth/berth.sock --workers "$workers" &
 fcgi=$!
 nginx -g 'daemon off;' &
