@@ -4,6 +4,7 @@
  */
 #include "berth.h"
 #include "log.h"
+#include "sbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ stamp(void)
 	static time_t at = -1;
 	struct timespec ts;
 	struct tm tm;
+	int ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != at) {
@@ -40,7 +42,13 @@ stamp(void)
 		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		at = ts.tv_sec;
 	}
-	snprintf(text + 19, sizeof(text) - 19, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+	ms = (int)(ts.tv_nsec / 1000000) % 1000;
+	text[19] = '.';
+	text[20] = (char)('0' + ms / 100);
+	text[21] = (char)('0' + ms / 10 % 10);
+	text[22] = (char)('0' + ms % 10);
+	text[23] = 'Z';
+	text[24] = '\0';
 	return text;
 }
 
@@ -78,100 +86,41 @@ log_msg(enum log_level lv, const char *fmt, ...)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
-struct lbuf {
-	char b[2048];
-	size_t n;
-};
-
-static void
-lb_raw(struct lbuf *l, const char *s)
-{
-	size_t k = strlen(s);
-
-	if (k > sizeof(l->b) - 2 - l->n)
-		k = sizeof(l->b) - 2 - l->n;
-	memcpy(l->b + l->n, s, k);
-	l->n += k;
-}
-
-/* A value from the client: quotes, backslashes and control bytes are escaped. */
-static void
-lb_esc(struct lbuf *l, const char *s, size_t max)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; s && s[i] && i < max && l->n < sizeof(l->b) - 6; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			l->b[l->n++] = '\\';
-			l->b[l->n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			l->b[l->n++] = '\\';
-			l->b[l->n++] = 'x';
-			l->b[l->n++] = hex[c >> 4];
-			l->b[l->n++] = hex[c & 15];
-		} else {
-			l->b[l->n++] = (char)c;
-		}
-	}
-}
-
-static void
-lb_num(struct lbuf *l, long v, int min_digits)
-{
-	char d[24];
-	int k = 0;
-
-	if (v < 0) {
-		lb_raw(l, "-");
-		v = -v;
-	}
-	do {
-		d[k++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && k < (int)sizeof(d));
-	while (k < min_digits && k < (int)sizeof(d))
-		d[k++] = '0';
-	while (k > 0 && l->n < sizeof(l->b) - 2)
-		l->b[l->n++] = d[--k];
-}
-
 void
 log_request(enum log_level lv, const struct log_req *q)
 {
-	struct lbuf l;
+	char line[2048];
+	struct sbuf l = SB_INIT(line);
 
 	if (lv < min_level)
 		return;
-	l.n = 0;
-	lb_raw(&l, stamp());
-	lb_raw(&l, " level=");
-	lb_raw(&l, names[lv]);
-	lb_raw(&l, " pid=");
-	lb_num(&l, pid(), 1);
-	lb_raw(&l, " request id=");
-	lb_raw(&l, q->id);
-	lb_raw(&l, " method=");
-	lb_esc(&l, q->method, 16);
-	lb_raw(&l, " path=\"");
-	lb_esc(&l, q->path, 200);
-	lb_raw(&l, "\" route=\"");
-	lb_raw(&l, q->route);
-	lb_raw(&l, "\" user=\"");
-	lb_esc(&l, q->user, 128);
-	lb_raw(&l, "\" role=");
-	lb_raw(&l, q->role);
-	lb_raw(&l, " status=");
-	lb_num(&l, q->status, 1);
-	lb_raw(&l, " dur_ms=");
-	lb_num(&l, q->us / 1000, 1);
-	lb_raw(&l, ".");
-	lb_num(&l, q->us % 1000, 3);
+	sb_str(&l, stamp());
+	sb_str(&l, " level=");
+	sb_str(&l, names[lv]);
+	sb_str(&l, " pid=");
+	sb_num(&l, pid(), 1);
+	sb_str(&l, " request id=");
+	sb_str(&l, q->id);
+	sb_str(&l, " method=");
+	sb_esc(&l, q->method, 16);
+	sb_str(&l, " path=\"");
+	sb_esc(&l, q->path, 200);
+	sb_str(&l, "\" route=\"");
+	sb_str(&l, q->route);
+	sb_str(&l, "\" user=\"");
+	sb_esc(&l, q->user, 128);
+	sb_str(&l, "\" role=");
+	sb_str(&l, q->role);
+	sb_str(&l, " status=");
+	sb_num(&l, q->status, 1);
+	sb_str(&l, " dur_ms=");
+	sb_num(&l, q->us / 1000, 1);
+	sb_str(&l, ".");
+	sb_num(&l, q->us % 1000, 3);
 	if (q->error) {
-		lb_raw(&l, " error=\"");
-		lb_esc(&l, q->error, 400);
-		lb_raw(&l, "\"");
+		sb_str(&l, " error=\"");
+		sb_esc(&l, q->error, 400);
+		sb_str(&l, "\"");
 	}
-	l.b[l.n++] = '\n';
-	(void)!write(STDERR_FILENO, l.b, l.n);
+	(void)!write(STDERR_FILENO, line, sb_end(&l, '\n'));
 }

@@ -13,7 +13,7 @@ struct log_req {
 	int status;
 	long us; /* duration in microseconds */
 };
-/* Writes the per-request line without printf: it runs on every request. */
+/* Writes the per-request line, built without printf: it runs on every request. */
 void log_request(enum log_level lv, const struct log_req *q);
 /* Remembers this process's pid for the lines it writes (call after fork). */
 void log_set_pid(void);

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#define RQ_MAXPATH  2048 /* longer paths are refused with 400 */
 #define RQ_MAXARGS  4
 #define RQ_MAXQUERY 32
 
@@ -77,6 +78,12 @@ void rq_stream_begin(struct req *r, int status, const char *ctype);
 int rq_write(struct req *r, const void *buf, size_t len);
 /* 1 while the client (nginx) still holds the connection open. */
 int rq_alive(struct req *r);
+/*
+ * Sends what the answer still holds and ends it (FastCGI END_REQUEST), so
+ * nginx has it before the worker's bookkeeping; the connection is closed
+ * later by FCGX_Finish_r.  Nothing may be written after.
+ */
+void rq_end(struct req *r);
 
 /* Reads the request: path, query, identity; body when the route takes one. */
 enum berr rq_init(struct req *r, FCGX_Request *fx);

@@ -104,41 +104,44 @@ struct found {
 	char allow[128];
 };
 
-static void
-find_one(const struct rt_route *rt, void *arg)
+/* 1 when RT answers the request: its path matched and so does the method. */
+static int
+find_one(const struct rt_route *rt, struct found *f)
 {
-	struct found *f = arg;
-
-	if (f->hit || !match(rt->pattern, f->seg, f->lens, f->n, f->r, 0))
-		return;
+	if (!match(rt->pattern, f->seg, f->lens, f->n, f->r, 0))
+		return 0;
 	if (strcmp(rt->method, f->r->method) == 0 ||
 	    (strcmp(f->r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
 		f->hit = rt;
-		return;
+		return 1;
 	}
 	if (!strstr(f->allow, rt->method)) {
 		size_t used = strlen(f->allow);
 		snprintf(f->allow + used, sizeof(f->allow) - used, "%s%s", used ? ", " : "",
 		         rt->method);
 	}
+	return 0;
 }
 
 enum berr
 rt_find(struct req *r)
 {
-	char *copy = strdup(r->path), *seg[MAXSEG];
+	char copy[RQ_MAXPATH + 1], *seg[MAXSEG];
 	size_t lens[MAXSEG];
 	struct found f = {.r = r, .seg = seg, .lens = lens};
 	enum berr e = B_OK;
 
-	if (copy == NULL)
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
+	/* rq_init refuses longer paths; the copy is split in place. */
+	if (strlen(r->path) > RQ_MAXPATH)
+		return rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint");
+	memcpy(copy, r->path, strlen(r->path) + 1);
 	f.n = split(copy, seg, lens);
-	if (f.n < 0) {
-		e = rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint");
-		goto out;
-	}
-	rt_each(find_one, &f);
+	if (f.n < 0)
+		return rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint");
+	/* The first row that answers wins; the rest are only walked for a 405's Allow. */
+	for (size_t t = 0; !f.hit && t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct rt_route *rt = tables[t]; rt->method && !find_one(rt, &f); rt++)
+			;
 	if (f.hit) {
 		r->route = f.hit;
 		if (match(f.hit->pattern, seg, lens, f.n, r, 1) < 0)
@@ -152,8 +155,6 @@ rt_find(struct req *r)
 	} else {
 		e = rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint; GET /api/v1 lists them");
 	}
-out:
-	free(copy);
 	return e;
 }
 
@@ -181,7 +182,7 @@ admit(struct req *r)
 {
 	const struct rt_route *rt = r->route;
 	struct sc_error se;
-	const char *ct;
+	const char *ct, *cl;
 	enum berr e;
 
 	if (rt->role > ROLE_NONE && r->role == ROLE_NONE) {
@@ -197,11 +198,13 @@ admit(struct req *r)
 	if ((rt->flags & RT_MUT) && cross_site(r))
 		return rq_fail(r, B_FORBIDDEN, NULL, "cross-site request refused");
 	/* A form post always names its own type, even with no body: refuse it outright. */
-	ct = rq_param(r, "CONTENT_TYPE");
-	if ((rt->flags & RT_MUT) && ct && *ct && !rq_is_json(ct))
+	ct = (rt->flags & RT_MUT) ? rq_param(r, "CONTENT_TYPE") : NULL;
+	if (ct && *ct && !rq_is_json(ct))
 		return rq_fail(r, (rt->flags & RT_RAWERR) ? B_BAD_REQUEST : B_MEDIA, NULL,
 		               "changes must be sent as Content-Type: application/json");
-	if ((rt->flags & (RT_BODY | RT_MUT)) || rq_param(r, "CONTENT_LENGTH")) {
+	/* nginx sends an empty CONTENT_LENGTH with every bodiless request. */
+	cl = rq_param(r, "CONTENT_LENGTH");
+	if ((rt->flags & (RT_BODY | RT_MUT)) || (cl && *cl)) {
 		e = rq_read_body(r, g_cfg->max_body);
 		/* Seed routes answer every malformed body with 400, as their clients expect. */
 		if (e == B_MEDIA && (rt->flags & RT_RAWERR))
@@ -269,7 +272,9 @@ rt_dispatch(struct req *r)
 	}
 	is_read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 	if (!is_read || (r->route && (r->route->flags & RT_MUT)))
-		audit(r, e);
+		audit(r, e); /* before the answer leaves: a change is never unaudited */
+	/* The answer goes to nginx now; counting and logging it need not delay it. */
+	rq_end(r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
 	mt_request(r->route ? r->route->pattern : "(none)", r->status, ms);
