@@ -97,14 +97,7 @@ static const struct sc_field device_item = {
 	 .max = 64,                                                                                \
 	 .pattern = SC_NAME_RE,                                                                    \
 	 .example = "\"web\""},                                                                    \
-	    {.name = "image",                                                                      \
-	     .types = SC_STRING,                                                                   \
-	     .flags = SC_REQUIRED,                                                                 \
-	     .desc = "Image reference with an explicit tag (name:tag).",                           \
-	     .min = 1,                                                                             \
-	     .max = 255,                                                                           \
-	     .pattern = SC_IMAGE_RE,                                                               \
-	     .example = "\"berth-test/busybox:1\""},                                               \
+	    SC_IMAGE_FIELD,                                                                        \
 	    {.name = "command",                                                                    \
 	     .types = SC_STRING | SC_ARRAY,                                                        \
 	     .desc = "Command: a list of arguments, or a string split like a shell would.",        \

@@ -16,8 +16,15 @@
  * image pattern with {0,254} cost each worker 875 kB and 5.8 us a match);
  * each field's min/max holds the length instead.
  */
-#define SC_NAME_RE   "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
-#define SC_IMAGE_RE  "^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$"
+#define SC_NAME_RE  "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
+#define SC_IMAGE_RE "^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$"
+/* The "image" field of every spec that runs something (container, service, job). */
+#define SC_IMAGE_FIELD                                                                             \
+	{                                                                                          \
+		.name = "image", .types = SC_STRING, .flags = SC_REQUIRED,                         \
+		.desc = "Image reference with an explicit tag (name:tag).", .min = 1, .max = 255,  \
+		.pattern = SC_IMAGE_RE, .example = "\"berth-test/busybox:1\""                      \
+	}
 #define SC_TAGGED_RE "^[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 #define SC_SIZE_RE   "^[0-9]{1,15}[kKmMgG]?[bB]?$"
 

@@ -41,14 +41,7 @@ static const struct sc_field port_item = {
 
 /* Everything of a definition but its name; the order is the stored order. */
 #define SVC_DEF_FIELDS                                                                             \
-	{.name = "image",                                                                          \
-	 .types = SC_STRING,                                                                       \
-	 .flags = SC_REQUIRED,                                                                     \
-	 .desc = "Image reference with an explicit tag (name:tag).",                               \
-	 .min = 1,                                                                                 \
-	 .max = 255,                                                                               \
-	 .pattern = SC_IMAGE_RE,                                                                   \
-	 .example = "\"berth-test/busybox:1\""},                                                   \
+	SC_IMAGE_FIELD,                                                                            \
 	    {.name = "command",                                                                    \
 	     .types = SC_STRING | SC_ARRAY | SC_NULL,                                              \
 	     .desc = "Command: a string split like a shell would, or a list of arguments.",        \
