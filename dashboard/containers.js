@@ -3,7 +3,7 @@
 // recreate), logs with tail and live follow, CPU and memory charts.
 
 import * as api from './api.js';
-import { h, cell, clear, toast, alertBox, errorText, confirmDialog, since, when, bytes, shellJoin, envToText } from './ui.js';
+import { h, cell, clear, toast, alertBox, errorText, confirmDialog, since, when, bytes, shellJoin, envToText, poller } from './ui.js';
 import { sparkline } from './chart.js';
 import { argsForm } from './create.js';
 
@@ -113,20 +113,8 @@ export async function containersView(ctx) {
   ctx.showError = (e, prefix) => clear(errBox, alertBox(e, prefix));
 
   let last = '';
-  let timer = null;
-  const refresh = async () => {
-    clearTimeout(timer);
-    let list;
-    try {
-      list = await api.get('/containers?all=' + (onlyRunning.checked ? 0 : 1));
-    } catch (e) {
-      if (ctx.stopped) return;
-      clear(errBox, alertBox(e, 'Could not list containers'));
-      if (!last) clear(body);
-      timer = setTimeout(refresh, LIST_POLL_MS * 2);
-      return;
-    }
-    if (ctx.stopped) return;
+  const fetchList = () => api.get('/containers?all=' + (onlyRunning.checked ? 0 : 1));
+  const refresh = poller(ctx, LIST_POLL_MS, fetchList, (list) => {
     clear(errBox);
     const items = (list && list.containers) || [];
     items.sort((a, b) => (a.name || '').localeCompare(b.name || ''));
@@ -136,13 +124,14 @@ export async function containersView(ctx) {
       renderList(body, items, ctx, refresh);
     }
     updated.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${LIST_POLL_MS / 1000} s`;
-    timer = setTimeout(refresh, LIST_POLL_MS);
-  };
+  }, (e) => {
+    clear(errBox, alertBox(e, 'Could not list containers'));
+    if (!last) clear(body);
+  });
   onlyRunning.addEventListener('change', () => {
     last = '';
     refresh();
   });
-  ctx.onStop(() => clearTimeout(timer));
   await refresh();
 }
 
@@ -200,30 +189,21 @@ export async function containerView(ctx) {
   ctx.showError = (e, prefix) => clear(errBox, alertBox(e, prefix));
 
   let c = null;
-  let timer = null;
-  const load = async () => {
-    clearTimeout(timer);
-    try {
-      c = await api.get(path);
-    } catch (e) {
-      if (ctx.stopped) return;
-      if (e.status === 404) {
-        clear(head, h('h1', name));
-        clear(errBox, h('div.empty', h('p', `There is no container called ${name} that you can see. It may have been removed.`),
-          h('p', h('a', { href: '#/containers' }, 'Back to the containers.'))));
-        overview.hidden = true;
-        return;
-      }
-      clear(errBox, alertBox(e, 'Could not load ' + name));
-      timer = setTimeout(load, LIST_POLL_MS * 2);
-      return;
-    }
-    if (ctx.stopped) return;
+  const load = poller(ctx, LIST_POLL_MS, () => api.get(path), (got) => {
+    c = got;
     clear(errBox);
     renderHead(head, c, app, ctx, editBox, afterAction);
     renderOverview(overview, c);
-    timer = setTimeout(load, LIST_POLL_MS);
-  };
+  }, (e) => {
+    if (e.status === 404) {
+      clear(head, h('h1', name));
+      clear(errBox, h('div.empty', h('p', `There is no container called ${name} that you can see. It may have been removed.`),
+        h('p', h('a', { href: '#/containers' }, 'Back to the containers.'))));
+      overview.hidden = true;
+      return false;
+    }
+    clear(errBox, alertBox(e, 'Could not load ' + name));
+  });
   const afterAction = (res, label) => {
     if (label === 'remove') {
       app.go('#/containers');
@@ -232,7 +212,6 @@ export async function containerView(ctx) {
     load();
     if (label === 'start' || label === 'restart') logs.restart();
   };
-  ctx.onStop(() => clearTimeout(timer));
   await load();
   if (!c) return;
   startStats(path, charts, statsText, ctx, () => c.running);

@@ -2,7 +2,7 @@
 // job's status and how long it has been in it, read a job's logs.
 
 import * as api from './api.js';
-import { h, cell, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, since, when, confirmDialog, FieldError } from './ui.js';
+import { h, cell, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, since, when, confirmDialog, FieldError, poller } from './ui.js';
 import { notAvailable } from './catalog.js';
 
 const POLL_MS = 3000;
@@ -23,33 +23,21 @@ export async function jobsView(ctx) {
     h('p.hint', 'A job runs a command in a container until it finishes; berth keeps its status and logs.'),
     formBox, errBox, body);
 
-  let timer = null;
   let first = true;
-  const load = async () => {
-    clearTimeout(timer);
-    let data;
-    try {
-      data = await api.get('/jobs');
-    } catch (e) {
-      if (ctx.stopped) return;
-      if (e.missing) {
-        clear(body, notAvailable('Jobs are'));
-        clear(formBox);
-        return;
-      }
-      clear(errBox, alertBox(e, 'Could not list jobs'));
-      timer = setTimeout(load, POLL_MS * 2);
-      return;
-    }
-    if (ctx.stopped) return;
+  const load = poller(ctx, POLL_MS, () => api.get('/jobs'), (data) => {
     if (first && app.atLeast('operator')) formBox.append(submitForm(app, load));
     first = false;
     clear(errBox);
     const jobs = (data && (data.jobs || data)) || [];
     renderJobs(body, Array.isArray(jobs) ? jobs : [], app);
-    timer = setTimeout(load, POLL_MS);
-  };
-  ctx.onStop(() => clearTimeout(timer));
+  }, (e) => {
+    if (e.missing) {
+      clear(body, notAvailable('Jobs are'));
+      clear(formBox);
+      return false;
+    }
+    clear(errBox, alertBox(e, 'Could not list jobs'));
+  });
   await load();
 }
 
@@ -124,19 +112,7 @@ export async function jobView(ctx) {
   const pre = h('pre.logs#job-logs', { tabindex: '0', 'aria-label': 'Job logs' });
   main.append(h('p.crumbs', h('a', { href: '#/jobs' }, '← Jobs')), head, errBox, info,
     h('section.card', h('h2', 'Logs'), pre));
-  let timer = null;
-  const load = async () => {
-    clearTimeout(timer);
-    let j;
-    try {
-      j = await api.get(path);
-    } catch (e) {
-      if (ctx.stopped) return;
-      clear(errBox, e.missing ? h('div.empty', h('p', `There is no job ${id} that you can see.`), h('p', h('a', { href: '#/jobs' }, 'Back to the jobs.'))) : alertBox(e, 'Could not load the job'));
-      if (!e.missing) timer = setTimeout(load, POLL_MS * 2);
-      return;
-    }
-    if (ctx.stopped) return;
+  const load = poller(ctx, POLL_MS, () => api.get(path), async (j) => {
     clear(errBox);
     const acts = [];
     if (app.canManage(j) && !DONE.has(j.status)) {
@@ -161,14 +137,16 @@ export async function jobView(ctx) {
         .map(([k, v]) => [h('dt', k), h('dd', v)])));
     try {
       const text = await api.request('GET', path + '/logs');
-      if (ctx.stopped) return;
+      if (ctx.stopped) return false;
       pre.textContent = typeof text === 'string' ? text : JSON.stringify(text, null, 2);
       if (!pre.textContent) pre.textContent = DONE.has(j.status) ? '(no output)' : '(no output yet)';
     } catch (e) {
       pre.textContent = 'Could not read the logs: ' + errorText(e);
     }
-    if (!DONE.has(j.status)) timer = setTimeout(load, POLL_MS);
-  };
-  ctx.onStop(() => clearTimeout(timer));
+    return !DONE.has(j.status); // a finished job changes no more
+  }, (e) => {
+    clear(errBox, e.missing ? h('div.empty', h('p', `There is no job ${id} that you can see.`), h('p', h('a', { href: '#/jobs' }, 'Back to the jobs.'))) : alertBox(e, 'Could not load the job'));
+    return !e.missing;
+  });
   await load();
 }

@@ -3,7 +3,7 @@
 // to define a new one.
 
 import * as api from './api.js';
-import { h, cell, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, confirmDialog, FieldError } from './ui.js';
+import { h, cell, clear, alertBox, toast, errorText, field, clearErrors, showError, textToEnv, shellJoin, confirmDialog, FieldError, poller } from './ui.js';
 import { notAvailable } from './catalog.js';
 
 const POLL_MS = 5000;
@@ -25,35 +25,26 @@ export async function servicesView(ctx) {
     errBox, body, newBox);
   ctx.showError = (e, prefix) => clear(errBox, alertBox(e, prefix));
 
-  let timer = null;
   let shown = false;
-  const load = async () => {
-    clearTimeout(timer);
-    let data;
-    try {
-      data = await api.get('/services');
-    } catch (e) {
-      if (ctx.stopped) return;
-      if (e.missing) {
-        clear(body, notAvailable('Services are'));
-        return;
-      }
-      clear(errBox, alertBox(e, 'Could not list services'));
-      timer = setTimeout(load, POLL_MS * 2);
-      return;
-    }
-    const list = serviceList(data).sort((a, b) => a.name.localeCompare(b.name));
+  const fetchAll = async () => {
+    const list = serviceList(await api.get('/services')).sort((a, b) => a.name.localeCompare(b.name));
     const status = await Promise.all(list.map((s) => api.get('/services/' + api.enc(s.name) + '/status').catch((e) => ({ error: e }))));
-    if (ctx.stopped) return;
+    return { list, status };
+  };
+  const load = poller(ctx, POLL_MS, fetchAll, ({ list, status }) => {
     clear(errBox);
     renderServices(body, list, status, ctx, load);
     if (!shown && app.atLeast('operator')) {
       shown = true;
       newBox.append(newServiceForm(ctx, load));
     }
-    timer = setTimeout(load, POLL_MS);
-  };
-  ctx.onStop(() => clearTimeout(timer));
+  }, (e) => {
+    if (e.missing) {
+      clear(body, notAvailable('Services are'));
+      return false;
+    }
+    clear(errBox, alertBox(e, 'Could not list services'));
+  });
   await load();
 }
 

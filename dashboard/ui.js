@@ -144,6 +144,31 @@ export class FieldError extends Error {
   }
 }
 
+// --- refresh loops ------------------------------------------------------------
+
+// A view's refresh loop: FETCH, then SHOW what it returned, every MS while the
+// view is open.  After a failure FAIL(e) shows it and the loop retries at
+// twice the interval.  SHOW or FAIL returning false ends the loop (the object
+// is gone, the job has finished).  Returns the function that refreshes now.
+export function poller(ctx, ms, fetch, show, fail) {
+  let timer = null;
+  const run = async () => {
+    clearTimeout(timer);
+    let data;
+    try {
+      data = await fetch();
+    } catch (e) {
+      if (ctx.stopped || fail(e) === false) return;
+      timer = setTimeout(run, ms * 2);
+      return;
+    }
+    if (ctx.stopped || (await show(data)) === false || ctx.stopped) return;
+    timer = setTimeout(run, ms);
+  };
+  ctx.onStop(() => clearTimeout(timer));
+  return run;
+}
+
 // --- toasts, banners, confirm ------------------------------------------------
 
 export function toast(text, kind = 'ok') {
