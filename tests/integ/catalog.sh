@@ -122,6 +122,11 @@ expect "viewer cannot build" 403
 # Context directories build too.
 curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/ctx/build" >"$T/ctx.out"
 check "context-directory entry builds" test "$(tail -1 "$T/ctx.out" | jq -r .status)" = built
+# Contexts are made in a child that alone opens libarchive: after all these
+# builds, neither the supervisor nor any worker maps it (docs/benchmarks.md).
+SUP=$(pgrep -P "$PID_cat" -x berth-fcgi | head -1)
+mapped=$(for p in $SUP $(pgrep -P "${SUP:-0}"); do grep -l libarchive "/proc/$p/maps"; done 2>/dev/null)
+check "after builds no berth-fcgi process maps libarchive" test -n "$SUP" -a -z "$mapped"
 
 # Create from a catalog tag: defaults apply, the catalog image is allowed.
 req POST "$API/containers" "{\"name\":\"$INST-h\",\"image\":\"berth-cat-$INST/hello:1\"}" "${O[@]}"
