@@ -95,32 +95,32 @@ log_request(enum log_level lv, const struct log_req *q)
 	if (lv < min_level)
 		return;
 	sb_str(&l, stamp());
-	sb_str(&l, " level=");
+	sb_lit(&l, " level=");
 	sb_str(&l, names[lv]);
-	sb_str(&l, " pid=");
+	sb_lit(&l, " pid=");
 	sb_num(&l, pid(), 1);
-	sb_str(&l, " request id=");
+	sb_lit(&l, " request id=");
 	sb_str(&l, q->id);
-	sb_str(&l, " method=");
+	sb_lit(&l, " method=");
 	sb_esc(&l, q->method, 16);
-	sb_str(&l, " path=\"");
+	sb_lit(&l, " path=\"");
 	sb_esc(&l, q->path, 200);
-	sb_str(&l, "\" route=\"");
+	sb_lit(&l, "\" route=\"");
 	sb_str(&l, q->route);
-	sb_str(&l, "\" user=\"");
+	sb_lit(&l, "\" user=\"");
 	sb_esc(&l, q->user, 128);
-	sb_str(&l, "\" role=");
+	sb_lit(&l, "\" role=");
 	sb_str(&l, q->role);
-	sb_str(&l, " status=");
+	sb_lit(&l, " status=");
 	sb_num(&l, q->status, 1);
-	sb_str(&l, " dur_ms=");
+	sb_lit(&l, " dur_ms=");
 	sb_num(&l, q->us / 1000, 1);
-	sb_str(&l, ".");
+	sb_lit(&l, ".");
 	sb_num(&l, q->us % 1000, 3);
 	if (q->error) {
-		sb_str(&l, " error=\"");
+		sb_lit(&l, " error=\"");
 		sb_esc(&l, q->error, 400);
-		sb_str(&l, "\"");
+		sb_lit(&l, "\"");
 	}
 	(void)!write(STDERR_FILENO, line, sb_end(&l, '\n'));
 }

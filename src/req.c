@@ -176,21 +176,21 @@ headers(struct req *r, int status, const char *ctype, const char *extra)
 		return;
 	r->sent = 1;
 	r->status = status;
-	sb_str(&h, "Status: ");
+	sb_lit(&h, "Status: ");
 	sb_num(&h, status, 1);
-	sb_str(&h, " ");
+	sb_lit(&h, " ");
 	sb_str(&h, berr_reason(status));
-	sb_str(&h, "\r\nX-Request-Id: ");
+	sb_lit(&h, "\r\nX-Request-Id: ");
 	sb_str(&h, r->id);
-	sb_str(&h, "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
+	sb_lit(&h, "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
 	if (ctype) {
-		sb_str(&h, "Content-Type: ");
+		sb_lit(&h, "Content-Type: ");
 		sb_str(&h, ctype);
-		sb_str(&h, "\r\n");
+		sb_lit(&h, "\r\n");
 	}
 	if (extra)
 		sb_str(&h, extra);
-	sb_str(&h, "\r\n");
+	sb_lit(&h, "\r\n");
 	FCGX_PutStr(head, (int)sb_end(&h, '\0'), r->fx->out);
 }
 
@@ -305,23 +305,57 @@ make_id(struct req *r)
 	r->id[16] = '\0';
 }
 
+/* VAL when KV is "NAME=VAL" (NAME of length N), else NULL. */
+static const char *
+param_value(const char *kv, const char *name, size_t n)
+{
+	return strncmp(kv, name, n) == 0 && kv[n] == '=' ? kv + n + 1 : NULL;
+}
+
+#define TAKE(dst, kv, lit)                                                                         \
+	((dst) == NULL && ((dst) = param_value((kv), lit, sizeof(lit) - 1)) != NULL)
+
+/*
+ * The params every request reads, in one pass over nginx's list (first one
+ * wins, as with FCGX_GetParam, which walks the whole list for each name).
+ */
+static void
+scan_params(struct req *r, const char **uri, const char **script)
+{
+	for (char **p = r->fx->envp; p && *p; p++) {
+		const char *kv = *p;
+		switch (kv[0]) {
+		case 'R':
+			(void)(TAKE(r->method, kv, "REQUEST_METHOD") ||
+			       TAKE(*uri, kv, "REQUEST_URI") || TAKE(r->user, kv, "REMOTE_USER"));
+			break;
+		case 'C':
+			(void)(TAKE(r->clen, kv, "CONTENT_LENGTH") ||
+			       TAKE(r->ctype, kv, "CONTENT_TYPE"));
+			break;
+		case 'S':
+			(void)TAKE(*script, kv, "SCRIPT_NAME");
+			break;
+		}
+	}
+}
+
 enum berr
 rq_init(struct req *r, FCGX_Request *fx)
 {
-	const char *uri, *q;
+	const char *uri = NULL, *script = NULL, *q;
 	size_t plen;
 
 	memset(r, 0, sizeof(*r));
 	r->fx = fx;
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	make_id(r);
-	r->method = rq_param(r, "REQUEST_METHOD");
+	scan_params(r, &uri, &script);
 	if (r->method == NULL)
 		r->method = "GET";
 	/* REQUEST_URI is the raw path nginx received; DOCUMENT_URI would be normalised. */
-	uri = rq_param(r, "REQUEST_URI");
 	if (uri == NULL)
-		uri = rq_param(r, "SCRIPT_NAME");
+		uri = script;
 	if (uri == NULL)
 		uri = "/";
 	q = strchr(uri, '?');
@@ -333,8 +367,7 @@ rq_init(struct req *r, FCGX_Request *fx)
 		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
 	if (q && strlen(q) > 8192)
 		return rq_fail(r, B_BAD_REQUEST, NULL, "query string too long");
-	/* Identity comes from nginx's own auth only; no header is ever consulted. */
-	r->user = rq_param(r, "REMOTE_USER");
+	/* Identity comes from nginx's own auth only (REMOTE_USER); no header is ever consulted. */
 	if (r->user && r->user[0] == '\0')
 		r->user = NULL;
 	return parse_query(r, q ? q + 1 : NULL);
@@ -353,8 +386,7 @@ rq_is_json(const char *ct)
 enum berr
 rq_read_body(struct req *r, size_t max)
 {
-	const char *cl = rq_param(r, "CONTENT_LENGTH");
-	const char *ct = rq_param(r, "CONTENT_TYPE");
+	const char *cl = r->clen, *ct = r->ctype;
 	char *end, perr[160];
 	unsigned long long n = 0;
 	int got;

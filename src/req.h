@@ -32,7 +32,9 @@ struct req {
 	size_t nargs;
 	struct rq_kv query[RQ_MAXQUERY];
 	size_t nquery;
-	const char *user; /* REMOTE_USER from nginx, NULL when anonymous */
+	const char *user;  /* REMOTE_USER from nginx, NULL when anonymous */
+	const char *clen;  /* CONTENT_LENGTH, NULL when unset */
+	const char *ctype; /* CONTENT_TYPE, NULL when unset */
 	enum role role;
 	char *body;
 	size_t body_len;

@@ -198,12 +198,12 @@ admit(struct req *r)
 	if ((rt->flags & RT_MUT) && cross_site(r))
 		return rq_fail(r, B_FORBIDDEN, NULL, "cross-site request refused");
 	/* A form post always names its own type, even with no body: refuse it outright. */
-	ct = (rt->flags & RT_MUT) ? rq_param(r, "CONTENT_TYPE") : NULL;
+	ct = (rt->flags & RT_MUT) ? r->ctype : NULL;
 	if (ct && *ct && !rq_is_json(ct))
 		return rq_fail(r, (rt->flags & RT_RAWERR) ? B_BAD_REQUEST : B_MEDIA, NULL,
 		               "changes must be sent as Content-Type: application/json");
 	/* nginx sends an empty CONTENT_LENGTH with every bodiless request. */
-	cl = rq_param(r, "CONTENT_LENGTH");
+	cl = r->clen;
 	if ((rt->flags & (RT_BODY | RT_MUT)) || (cl && *cl)) {
 		e = rq_read_body(r, g_cfg->max_body);
 		/* Seed routes answer every malformed body with 400, as their clients expect. */

@@ -18,6 +18,19 @@ struct sbuf {
 		.b = (buf), .n = 0, .cap = sizeof(buf)                                             \
 	}
 
+/* K bytes at P; inline so a literal's copy (sb_lit) is a few moves, not a call. */
+static inline void
+sb_mem(struct sbuf *s, const char *p, size_t k)
+{
+	size_t room = s->n + 1 < s->cap ? s->cap - 1 - s->n : 0;
+
+	if (k > room)
+		k = room;
+	__builtin_memcpy(s->b + s->n, p, k);
+	s->n += k;
+}
+#define sb_lit(s, lit) sb_mem((s), "" lit, sizeof(lit) - 1)
+
 void sb_str(struct sbuf *s, const char *str);
 /* STR (at most MAX bytes) with quotes, backslashes and control bytes escaped. */
 void sb_esc(struct sbuf *s, const char *str, size_t max);
