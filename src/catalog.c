@@ -246,33 +246,6 @@ now_ms(void)
 
 /* ---- build context ------------------------------------------------------ */
 
-static int
-read_host_file(const char *path, char **data, size_t *len)
-{
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-
-	*data = NULL;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > TB_MAX) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	*data = malloc((size_t)sb.st_size + 1);
-	got = *data ? read(fd, *data, (size_t)sb.st_size) : -1;
-	close(fd);
-	if (got != sb.st_size) {
-		free(*data);
-		*data = NULL;
-		return -1;
-	}
-	*len = (size_t)got;
-	return 0;
-}
-
 /* Adds one inline ADD/COPY item as berth-files/<i> and its Dockerfile line. */
 static int
 add_inline(struct tarball *t, json_object *it, size_t i, char **df, size_t *dflen, char *err,
@@ -287,7 +260,7 @@ add_inline(struct tarball *t, json_object *it, size_t i, char **df, size_t *dfle
 
 	snprintf(cname, sizeof(cname), "berth-files/%zu", i);
 	if (source) {
-		if (read_host_file(source, &data, &len) != 0) {
+		if (st_read_file(source, TB_MAX, &data, &len) != 0) {
 			snprintf(err, n, "cannot read %s: %s", source, strerror(errno));
 			return -1;
 		}

@@ -106,12 +106,69 @@ fsync_dir(const char *dir)
 	}
 }
 
+int
+st_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+st_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	struct stat sb;
+	size_t got = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0)
+		err = errno;
+	else if (!S_ISREG(sb.st_mode))
+		err = EINVAL;
+	else if ((size_t)sb.st_size > max)
+		err = EFBIG;
+	else if ((*data = malloc((size_t)sb.st_size + 1)) == NULL)
+		err = ENOMEM;
+	while (!err && got < (size_t)sb.st_size) {
+		ssize_t r = read(fd, *data + got, (size_t)sb.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			err = r < 0 ? errno : EIO; /* shrank while read */
+		else
+			got += (size_t)r;
+	}
+	close(fd);
+	if (err) {
+		free(*data);
+		*data = NULL;
+		errno = err;
+		return -1;
+	}
+	(*data)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
 enum berr
 st_put(const char *kind, const char *name, json_object *o)
 {
 	char dir[2304], path[PATH_MAX], tmp[PATH_MAX];
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	size_t len = strlen(text), off = 0;
+	size_t len = strlen(text);
 	int fd;
 
 	if (!safe_name(name))
@@ -122,15 +179,7 @@ st_put(const char *kind, const char *name, json_object *o)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail_close;
-		off += (size_t)w;
-	}
-	if (write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+	if (st_write_all(fd, text, len) != 0 || st_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0)
 		goto fail_close;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -152,27 +201,16 @@ enum berr
 st_get(const char *kind, const char *name, json_object **out)
 {
 	char path[PATH_MAX], err[128], *buf = NULL;
-	struct stat sb;
 	enum berr e = B_INTERNAL;
-	ssize_t n;
-	int fd;
+	size_t n;
 
 	*out = NULL;
 	if (!safe_name(name))
 		return B_NOT_FOUND;
 	snprintf(path, sizeof(path), "%s/%s/%s.json", root, kind, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (st_read_file(path, 1 << 22, &buf, &n) != 0)
 		return errno == ENOENT ? B_NOT_FOUND : B_INTERNAL;
-	if (fstat(fd, &sb) != 0 || sb.st_size > (1 << 22))
-		goto out;
-	buf = malloc((size_t)sb.st_size + 1);
-	if (buf == NULL)
-		goto out;
-	n = read(fd, buf, (size_t)sb.st_size);
-	if (n != sb.st_size)
-		goto out;
-	*out = jx_parse(buf, (size_t)n, err, sizeof(err));
+	*out = jx_parse(buf, n, err, sizeof(err));
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
 		log_error("state_read path=\"%s\" error=\"%s\"", path,
 		          *out ? "not an object" : err);
@@ -183,7 +221,6 @@ st_get(const char *kind, const char *name, json_object **out)
 	e = B_OK;
 out:
 	free(buf);
-	close(fd);
 	return e;
 }
 

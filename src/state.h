@@ -2,7 +2,8 @@
  * state.h - the only code that touches the state directory.  One small JSON
  * file per object under <dir>/<kind>/<name>.json, written atomically (temp
  * file, fsync, rename, fsync of the directory); flock-based locks under
- * <dir>/locks; audit.log as JSON lines appended with one write each.
+ * <dir>/locks; audit.log as JSON lines appended with one write each.  Its
+ * whole-file read and full write are shared with the modules that need them.
  */
 #ifndef BERTH_STATE_H
 #define BERTH_STATE_H
@@ -11,6 +12,15 @@
 
 #include <json-c/json.h>
 #include <sys/types.h>
+
+/* Writes all N bytes at P to FD (short writes and EINTR retried); 0 or -1 with errno. */
+int st_write_all(int fd, const void *p, size_t n);
+/*
+ * Reads the whole regular file PATH, at most MAX bytes, into *DATA (malloc'd,
+ * NUL-terminated; the caller frees it) and *LEN.  0, or -1 with errno (EFBIG
+ * when larger than MAX, EINVAL when not a regular file).
+ */
+int st_read_file(const char *path, size_t max, char **data, size_t *len);
 
 #define ST_CONTAINERS "containers"
 #define ST_SERVICES   "services"

@@ -12,6 +12,7 @@
  * about a millisecond against a build's seconds.
  */
 #include "berth.h"
+#include "state.h"
 #include "tarball.h"
 
 #include <archive.h>
@@ -281,23 +282,6 @@ tb_free(struct tarball *t)
 
 /* ---- tb_make: the context is made in a child ------------------------------ */
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The child: one status byte, then the tar ('0') or the reason ('1'). */
 static void
 make_child(int fd, tb_fill_fn fill, void *arg)
@@ -316,9 +300,9 @@ make_child(int fd, tb_fill_fn fill, void *arg)
 		snprintf(err, sizeof(err), "%s", tb_error(t));
 	ok = t && !err[0];
 	if (ok)
-		ok = write_all(fd, "0", 1) == 0 && write_all(fd, data, len) == 0;
+		ok = st_write_all(fd, "0", 1) == 0 && st_write_all(fd, data, len) == 0;
 	else
-		(void)(write_all(fd, "1", 1) == 0 && write_all(fd, err, strlen(err)) == 0);
+		(void)(st_write_all(fd, "1", 1) == 0 && st_write_all(fd, err, strlen(err)) == 0);
 	tb_free(t);
 	close(fd);
 	/* _exit: no atexit handlers, nothing of the parent's (curl, FastCGI) is touched. */
