@@ -3,22 +3,10 @@
 
 #include <string.h>
 
-/* Room left, keeping the last byte for sb_end. */
-static size_t
-room(const struct sbuf *s)
-{
-	return s->n + 1 < s->cap ? s->cap - 1 - s->n : 0;
-}
-
 void
 sb_str(struct sbuf *s, const char *str)
 {
-	size_t k = strlen(str);
-
-	if (k > room(s))
-		k = room(s);
-	memcpy(s->b + s->n, str, k);
-	s->n += k;
+	sb_mem(s, str, strlen(str));
 }
 
 void
@@ -27,7 +15,7 @@ sb_esc(struct sbuf *s, const char *str, size_t max)
 	static const char hex[] = "0123456789abcdef";
 
 	/* Each byte takes at most four; stop while a whole escape still fits. */
-	for (size_t i = 0; str && str[i] && i < max && room(s) >= 4; i++) {
+	for (size_t i = 0; str && str[i] && i < max && sb_room(s) >= 4; i++) {
 		unsigned char c = (unsigned char)str[i];
 		if (c == '"' || c == '\\') {
 			s->b[s->n++] = '\\';
@@ -58,7 +46,7 @@ sb_num(struct sbuf *s, long v, int min_digits)
 	} while (u && k < (int)sizeof(d));
 	while (k < min_digits && k < (int)sizeof(d))
 		d[k++] = '0';
-	while (k > 0 && room(s) > 0)
+	while (k > 0 && sb_room(s) > 0)
 		s->b[s->n++] = d[--k];
 }
 

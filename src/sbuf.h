@@ -18,14 +18,19 @@ struct sbuf {
 		.b = (buf), .n = 0, .cap = sizeof(buf)                                             \
 	}
 
+/* Room left, keeping the last byte for sb_end. */
+static inline size_t
+sb_room(const struct sbuf *s)
+{
+	return s->n + 1 < s->cap ? s->cap - 1 - s->n : 0;
+}
+
 /* K bytes at P; inline so a literal's copy (sb_lit) is a few moves, not a call. */
 static inline void
 sb_mem(struct sbuf *s, const char *p, size_t k)
 {
-	size_t room = s->n + 1 < s->cap ? s->cap - 1 - s->n : 0;
-
-	if (k > room)
-		k = room;
+	if (k > sb_room(s))
+		k = sb_room(s);
 	__builtin_memcpy(s->b + s->n, p, k);
 	s->n += k;
 }
