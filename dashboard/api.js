@@ -59,9 +59,9 @@ function options(method, body, signal) {
   return o;
 }
 
-// request(method, path, body?) -> parsed JSON (or null for an empty answer).
-// Throws ApiError for any non-2xx answer or a network failure.
-export async function request(method, path, body, signal) {
+// send(method, path, body, signal) -> the 2xx Response; throws ApiError for
+// any other answer or a network failure.
+async function send(method, path, body, signal) {
   let res;
   try {
     res = await fetch(BASE + path, options(method, body, signal));
@@ -69,6 +69,13 @@ export async function request(method, path, body, signal) {
     throw networkError(cause);
   }
   if (!res.ok) throw await errorFrom(res);
+  return res;
+}
+
+// request(method, path, body?) -> parsed JSON (or null for an empty answer).
+// Throws ApiError for any non-2xx answer or a network failure.
+export async function request(method, path, body, signal) {
+  const res = await send(method, path, body, signal);
   const text = await res.text();
   if (!text) return null;
   try {
@@ -86,13 +93,7 @@ export const del = (path) => request('DELETE', path);
 // stream(method, path, body, onChunk, signal): reads a streamed answer and
 // calls onChunk(text) as pieces arrive; resolves when the stream ends.
 export async function stream(method, path, body, onChunk, signal) {
-  let res;
-  try {
-    res = await fetch(BASE + path, options(method, body, signal));
-  } catch (cause) {
-    throw networkError(cause);
-  }
-  if (!res.ok) throw await errorFrom(res);
+  const res = await send(method, path, body, signal);
   if (!res.body) {
     onChunk(await res.text());
     return;
