@@ -154,6 +154,22 @@ spawn-fcgi -s "$T/fd0/sock" -P "$T/fd0/pid" -- "$BERTH_FCGI" --config "$T/sup.co
 wait_for 5 test -S "$T/fd0/sock"
 out=$(cd /tmp && REQUEST_METHOD=GET REQUEST_URI=/api/v1/whoami cgi-fcgi -bind -connect "$T/fd0/sock" 2>&1)
 check "berth-fcgi serves a socket on fd 0 (spawn-fcgi)" grep -q '"role":"viewer"' <<<"$out"
+# One worker, a client that answers nothing and never hangs up: the worker is
+# free for the next request at once (libfcgi's lingering close would hold it
+# 2 s); a refused body is drained, and one too big to drain still gets its answer.
+if cc -O1 -Wall -Wextra -Werror -o "$T/fcgi-hold" "$SRC_DIR/tests/fcgi-hold.c" 2>"$T/hold.err"; then
+	out=$("$T/fcgi-hold" "$T/fd0/sock" GET /api/v1/whoami 0 1)
+	check "a worker is free once it has answered, client still connected ($out)" \
+		grep -Eq '^status=200 complete=1 next_ms=[0-9]{1,3}$' <<<"$out"
+	out=$("$T/fcgi-hold" "$T/fd0/sock" POST /api/v1/containers 10000 1)
+	check "a refused 10 kB body is drained: answered, worker free ($out)" \
+		grep -Eq '^status=403 complete=1 next_ms=[0-9]{1,3}$' <<<"$out"
+	out=$("$T/fcgi-hold" "$T/fd0/sock" POST /api/v1/containers 300000 0)
+	check "a refused 300 kB body still gets its whole answer ($out)" grep -q "status=403 complete=1" <<<"$out"
+else
+	cat "$T/hold.err" >&2
+	not_ok "tests/fcgi-hold.c builds"
+fi
 kill "$(cat "$T/fd0/pid")" 2>/dev/null
 out=$("$BERTH_FCGI" --config "$T/sup.conf.ok" --allow-root --state-dir "$T/fd0/state" </dev/null 2>&1)
 check "no socket on fd 0 and no --listen: a clear refusal" grep -q "no listening socket" <<<"$out"
