@@ -164,8 +164,10 @@ rq_query_bool(struct req *r, const char *key, int dflt, int *out)
 	return 0;
 }
 
-/* The response head, built without printf: libfcgi's FCGX_FPrintF was an eighth of a health
- * request. */
+/*
+ * The response head, built without printf: libfcgi's FCGX_FPrintF was an
+ * eighth of a health request.
+ */
 static void
 headers(struct req *r, int status, const char *ctype, const char *extra)
 {

@@ -127,14 +127,14 @@ enum berr
 rt_find(struct req *r)
 {
 	char copy[RQ_MAXPATH + 1], *seg[MAXSEG];
-	size_t lens[MAXSEG];
+	size_t lens[MAXSEG], plen = strlen(r->path);
 	struct found f = {.r = r, .seg = seg, .lens = lens};
 	enum berr e = B_OK;
 
 	/* rq_init refuses longer paths; the copy is split in place. */
-	if (strlen(r->path) > RQ_MAXPATH)
+	if (plen > RQ_MAXPATH)
 		return rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint");
-	memcpy(copy, r->path, strlen(r->path) + 1);
+	memcpy(copy, r->path, plen + 1);
 	f.n = split(copy, seg, lens);
 	if (f.n < 0)
 		return rq_fail(r, B_NOT_FOUND, NULL, "no such endpoint");

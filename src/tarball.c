@@ -172,8 +172,8 @@ tb_add(struct tarball *t, const char *name, const void *data, size_t len, int mo
 	la.archive_entry_set_size(e, (la_int64_t)len);
 	la.archive_entry_set_filetype(e, AE_IFREG);
 	la.archive_entry_set_perm(e, (mode_t)(mode & 07777));
-	la.archive_entry_set_mtime(e, 0,
-	                           0); /* same bytes for the same content: stable build cache */
+	/* Same bytes for the same content: a stable build cache. */
+	la.archive_entry_set_mtime(e, 0, 0);
 	if (la.archive_write_header(t->a, e) != ARCHIVE_OK ||
 	    (len && la.archive_write_data(t->a, data, len) != (la_ssize_t)len)) {
 		fail(t, name);

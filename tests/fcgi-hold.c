@@ -154,8 +154,8 @@ now_ms(void)
 int
 main(int argc, char **argv)
 {
-	int a, b, status, health, complete, next_ok = 1;
-	double t0, next_ms = 0;
+	int a, b, status, health, complete, next_ok;
+	double t0, next_ms;
 
 	if (argc != 6) {
 		fprintf(stderr, "usage: fcgi-hold SOCKET METHOD PATH BODYLEN HOLD\n");
