@@ -30,6 +30,37 @@ rq_fail(struct req *r, enum berr e, const char *field, const char *fmt, ...)
 	return e;
 }
 
+void
+rq_clear(struct req *r)
+{
+	r->err = B_OK;
+	r->errmsg[0] = r->errfield[0] = '\0';
+	json_object_put(r->errextra);
+	r->errextra = NULL;
+}
+
+void
+rq_err_save(struct req *r, struct rq_errsave *s)
+{
+	s->err = r->err;
+	memcpy(s->msg, r->errmsg, sizeof(s->msg));
+	memcpy(s->field, r->errfield, sizeof(s->field));
+	s->extra = r->errextra;
+	r->errextra = NULL;
+	rq_clear(r);
+}
+
+void
+rq_err_restore(struct req *r, struct rq_errsave *s)
+{
+	rq_clear(r);
+	r->err = s->err;
+	memcpy(r->errmsg, s->msg, sizeof(r->errmsg));
+	memcpy(r->errfield, s->field, sizeof(r->errfield));
+	r->errextra = s->extra;
+	s->extra = NULL;
+}
+
 const char *
 rq_param(struct req *r, const char *name)
 {
@@ -322,7 +353,7 @@ param_value(const char *kv, const char *name, size_t n)
  * wins, as with FCGX_GetParam, which walks the whole list for each name).
  */
 static void
-scan_params(struct req *r, const char **uri, const char **script)
+scan_params(struct req *r, const char **uri, const char **script, const char **doc)
 {
 	for (char **p = r->fx->envp; p && *p; p++) {
 		const char *kv = *p;
@@ -338,33 +369,62 @@ scan_params(struct req *r, const char **uri, const char **script)
 		case 'S':
 			(void)TAKE(*script, kv, "SCRIPT_NAME");
 			break;
+		case 'D':
+			(void)TAKE(*doc, kv, "DOCUMENT_URI");
+			break;
 		}
 	}
+}
+
+/* A path nginx normalised still must not hold bytes no route or name ever has. */
+static int
+path_clean(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
 }
 
 enum berr
 rq_init(struct req *r, FCGX_Request *fx)
 {
-	const char *uri = NULL, *script = NULL, *q;
+	const char *uri = NULL, *script = NULL, *doc = NULL, *q;
 	size_t plen;
 
 	memset(r, 0, sizeof(*r));
 	r->fx = fx;
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	make_id(r);
-	scan_params(r, &uri, &script);
+	scan_params(r, &uri, &script, &doc);
 	if (r->method == NULL)
 		r->method = "GET";
-	/* REQUEST_URI is the raw path nginx received; DOCUMENT_URI would be normalised. */
 	if (uri == NULL)
 		uri = script;
 	if (uri == NULL)
 		uri = "/";
 	q = strchr(uri, '?');
-	plen = q ? (size_t)(q - uri) : strlen(uri);
-	if (plen > RQ_MAXPATH)
-		return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
-	r->path = strndup(uri, plen);
+	/*
+	 * Route on the path nginx routed on (DOCUMENT_URI: decoded, dot segments
+	 * resolved), or a request nginx sent through an auth-free location such as
+	 * /metrics could reach another route here by its raw REQUEST_URI
+	 * (/api/v1/containers/..%2f..%2fmetrics).  Without it (spawn-fcgi, tests)
+	 * the raw path is split and decoded segment by segment.
+	 */
+	if (doc && doc[0] == '/') {
+		plen = strlen(doc);
+		if (plen > RQ_MAXPATH)
+			return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
+		if (!path_clean(doc))
+			return rq_fail(r, B_BAD_REQUEST, NULL, "control character in the path");
+		r->path = strdup(doc);
+		r->path_decoded = 1;
+	} else {
+		plen = q ? (size_t)(q - uri) : strlen(uri);
+		if (plen > RQ_MAXPATH)
+			return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
+		r->path = strndup(uri, plen);
+	}
 	if (r->path == NULL)
 		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
 	if (q && strlen(q) > 8192)

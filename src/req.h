@@ -27,7 +27,8 @@ struct rq_kv {
 struct req {
 	FCGX_Request *fx;
 	const char *method;
-	char *path;             /* raw path, query stripped */
+	char *path;             /* the path nginx routed (decoded), or the raw one; no query */
+	int path_decoded;       /* path came decoded (DOCUMENT_URI): args are taken as they are */
 	char *args[RQ_MAXARGS]; /* decoded {name} segments of the route */
 	size_t nargs;
 	struct rq_kv query[RQ_MAXQUERY];
@@ -55,6 +56,21 @@ struct req {
 /* Records an error for the dispatcher to send; returns E so handlers can `return rq_fail(...)`. */
 enum berr rq_fail(struct req *r, enum berr e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Forgets the error so far: a failure the caller expected and handled. */
+void rq_clear(struct req *r);
+
+/* The error so far, kept aside while clean-up work (which may fail too) runs. */
+struct rq_errsave {
+	enum berr err;
+	char msg[384];
+	char field[128];
+	json_object *extra;
+};
+/* Moves R's error into S and clears R. */
+void rq_err_save(struct req *r, struct rq_errsave *s);
+/* Puts S's error back on R, dropping whatever error came meanwhile. */
+void rq_err_restore(struct req *r, struct rq_errsave *s);
 
 /* FastCGI param (CGI variable), NULL when unset. */
 const char *rq_param(struct req *r, const char *name);

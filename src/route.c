@@ -87,10 +87,14 @@ match(const char *pattern, char **seg, size_t *lens, int n, struct req *r, int t
 	if (*p)
 		return 0; /* the pattern has more segments */
 	for (int k = 0; take && k < nargs && r->nargs < RQ_MAXARGS; k++) {
-		r->args[r->nargs] = rq_decode(seg[args[k]], lens[args[k]], 0);
-		if (r->args[r->nargs] == NULL)
+		char *a = r->path_decoded ? strndup(seg[args[k]], lens[args[k]])
+		                          : rq_decode(seg[args[k]], lens[args[k]], 0);
+		/* An encoded slash would make one argument of what nginx saw as two segments. */
+		if (a == NULL || strchr(a, '/')) {
+			free(a);
 			return -1;
-		r->nargs++;
+		}
+		r->args[r->nargs++] = a;
 	}
 	return 1;
 }
@@ -110,8 +114,10 @@ find_one(const struct rt_route *rt, struct found *f)
 {
 	if (!match(rt->pattern, f->seg, f->lens, f->n, f->r, 0))
 		return 0;
+	/* HEAD is GET without the body, so never for a GET that changes something (/shutdown). */
 	if (strcmp(rt->method, f->r->method) == 0 ||
-	    (strcmp(f->r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+	    (strcmp(f->r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0 &&
+	     !(rt->flags & RT_MUT))) {
 		f->hit = rt;
 		return 1;
 	}
@@ -146,7 +152,7 @@ rt_find(struct req *r)
 		r->route = f.hit;
 		if (match(f.hit->pattern, seg, lens, f.n, r, 1) < 0)
 			e = rq_fail(r, B_BAD_REQUEST, NULL,
-			            "bad percent-escape or NUL byte in the path");
+			            "bad percent-escape, NUL byte or encoded slash in the path");
 	} else if (f.allow[0]) {
 		e = rq_fail(r, B_METHOD, NULL, "%s is not allowed here; use %s", r->method,
 		            f.allow);

@@ -240,20 +240,34 @@ t_state(void)
 	json_object_put(o);
 }
 
-/* Routes a hand-made request (no FastCGI connection) like the dispatcher does. */
+/*
+ * Routes a hand-made request (no FastCGI connection) like the dispatcher
+ * does; DOC, when not NULL, is the DOCUMENT_URI nginx would send.
+ */
 static enum berr
-route(const char *method, const char *uri, struct req *r)
+route_doc(const char *method, const char *uri, const char *doc, struct req *r)
 {
 	static FCGX_Request fx;
-	static char m[32], u[512];
-	static char *env[3] = {m, u, NULL};
+	static char m[32], u[512], d[512];
+	static char *env[4];
 	enum berr e;
 
 	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
 	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+	snprintf(d, sizeof(d), "DOCUMENT_URI=%s", doc ? doc : "");
+	env[0] = m;
+	env[1] = u;
+	env[2] = doc ? d : NULL;
+	env[3] = NULL;
 	fx.envp = env;
 	e = rq_init(r, &fx);
 	return e == B_OK ? rt_find(r) : e;
+}
+
+static enum berr
+route(const char *method, const char *uri, struct req *r)
+{
+	return route_doc(method, uri, NULL, r);
 }
 
 static void
@@ -279,6 +293,24 @@ t_route(void)
 	rq_cleanup(&r);
 	CHECK(route("GET", "/api/v1/containers?a=%zz", &r) == B_BAD_REQUEST,
 	      "bad query escape: 400");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/api/v1/containers/a%2fb/logs", &r) == B_BAD_REQUEST,
+	      "encoded slash in a path arg: 400");
+	rq_cleanup(&r);
+	/* nginx chose /metrics for this one; berth must not route the raw path elsewhere. */
+	CHECK(route_doc("GET", "/api/v1/containers/..%2f..%2f..%2fmetrics", "/metrics", &r) ==
+	              B_OK &&
+	          strcmp(r.route->pattern, "/metrics") == 0,
+	      "DOCUMENT_URI, the path nginx routed, is the one routed");
+	rq_cleanup(&r);
+	CHECK(route_doc("GET", "/api/v1/containers/web%2550/logs?tail=1",
+	                "/api/v1/containers/web%50/logs", &r) == B_OK &&
+	          strcmp(r.args[0], "web%50") == 0 && strcmp(rq_query(&r, "tail"), "1") == 0,
+	      "DOCUMENT_URI args are not decoded twice; the query comes from REQUEST_URI");
+	rq_cleanup(&r);
+	CHECK(route("HEAD", "/shutdown", &r) == B_METHOD, "HEAD of a GET that changes things: 405");
+	rq_cleanup(&r);
+	CHECK(route("HEAD", "/api/v1/health", &r) == B_OK, "HEAD of a plain GET is served");
 	rq_cleanup(&r);
 }
 

@@ -67,6 +67,9 @@ STATUS=$(curl -s --path-as-is -o "$T/body" -w '%{http_code}' "${O[@]}" "$URL/api
 check "../ out of the API never serves a host file ($STATUS)" bash -c '! grep -q "root:.*:0:0:" "$1"' _ "$T/body"
 STATUS=$(curl -s --path-as-is -o "$T/body" -w '%{http_code}' -X DELETE "${O[@]}" "$API/containers/x/../../containers"); BODY=$(cat "$T/body")
 check "DELETE through ../ reaches no collection route ($STATUS)" bash -c '[[ $1 == 4?? ]]' _ "$STATUS"
+STATUS=$(curl -s --path-as-is -o "$T/body" -w '%{http_code}' "${O[@]}" "$API/containers/..%2f..%2f..%2fmetrics"); BODY=$(cat "$T/body")
+check "an encoded ../ that nginx routed to /metrics is /metrics to berth too, not a container route ($STATUS)" \
+	bash -c '[ "$1" = 200 ] && grep -q "^# HELP berth_requests_total" "$2"' _ "$STATUS" "$T/body"
 q=$(for i in $(seq 1 40); do printf 'k%d=v&' "$i"; done)
 req GET "$API/containers?$q" "" "${O[@]}"
 expect "40 query parameters: 400" 400 .error.code bad_request

@@ -49,6 +49,8 @@ ID_OK=$ID
 check "the id is 16 hex characters" grep -qxE '[0-9a-f]{16}' <<<"$ID_OK"
 check "record written" test -f "$T/state/jobs/$ID_OK.json"
 check "the container carries berth.job=<id>" test -n "$(docker ps -aq --filter "label=berth.job=$ID_OK")"
+check "a job's container has memory, cpus, pids and log limits" \
+	bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker ps -aq --filter "label=berth.job=$ID_OK" | xargs docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}')"
 check "job succeeds" wait_for 60 has_status "$ID_OK" succeeded "${O[@]}"
 check "exit_code 0" test "$(jqb .exit_code)" = 0
 check "name, image, command kept" test "$(jqb '[.name, .image, .command[0]] | join(" ")')" = "hello $IMG sh"
@@ -149,7 +151,10 @@ expect "viewer, foreign job: 404" 404
 req GET "$API/jobs/0123456789abcdef" "" "${O[@]}"
 expect "unknown job: 404" 404
 req GET "$API/jobs/..%2Fcontainers" "" "${O[@]}"
-expect "hostile id: 404" 404
+expect "hostile id ..%2F: routed where nginx routed it (the caller's container list), never as a job id" \
+	200 'has("containers")' true
+req GET "$API/jobs/..%252Fcontainers" "" "${O[@]}"
+expect "hostile id ..%252F: 404" 404
 req GET "$API/jobs" "" "${G[@]}"
 expect "another operator's list is empty" 200 '.jobs | length' 0
 req GET "$API/jobs/$ID_OK" "" "${A[@]}"
