@@ -192,23 +192,34 @@ get_bool(struct ctx *x, const config_setting_t *g, const char *key, int dflt)
 	return config_setting_get_bool(s);
 }
 
+/*
+ * A resource limit: a size (or, with CPUS, a number of cores, or with a plain
+ * count a positive integer), or "unlimited" (returned as 0).  Built-in
+ * defaults are never unlimited: only the file can say so, per role.
+ */
+enum limit_kind { LIM_SIZE, LIM_COUNT };
+
 static int64_t
-get_size(struct ctx *x, const config_setting_t *g, const char *key, int64_t dflt)
+get_limit(struct ctx *x, const config_setting_t *g, const char *key, int64_t dflt,
+          enum limit_kind kind, int64_t floor)
 {
 	config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
-	int64_t v;
+	int64_t v = -1;
 
 	if (s == NULL)
 		return dflt;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(s), "unlimited") == 0)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING && kind == LIM_SIZE)
 		v = cfg_parse_size(config_setting_get_string(s));
 	else if (config_setting_type(s) == CONFIG_TYPE_INT ||
 	         config_setting_type(s) == CONFIG_TYPE_INT64)
 		v = config_setting_get_int64(s);
-	else
-		v = -1;
-	if (v < 0) {
-		fail(x, s, "%s must be a size such as 512m or 2g", key);
+	if (v < floor) {
+		fail(x, s, "%s must be %s of at least %lld, or \"unlimited\"", key,
+		     kind == LIM_SIZE ? "a size such as 512m (bytes)" : "a number",
+		     (long long)floor);
 		return dflt;
 	}
 	return v;
@@ -222,16 +233,20 @@ get_float(struct ctx *x, const config_setting_t *g, const char *key, double dflt
 
 	if (s == NULL)
 		return dflt;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(s), "unlimited") == 0)
+		return 0;
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
 		v = config_setting_get_float(s);
 	else if (config_setting_type(s) == CONFIG_TYPE_INT)
 		v = config_setting_get_int(s);
 	else {
-		fail(x, s, "%s must be a number", key);
+		fail(x, s, "%s must be a number, or \"unlimited\"", key);
 		return dflt;
 	}
-	if (v < 0 || v > 1024) {
-		fail(x, s, "%s must be between 0 and 1024", key);
+	/* Below 0.01 cores dockerd truncates NanoCpus to 0, which is no limit at all. */
+	if (v < POL_CPUS_MIN || v > 1024) {
+		fail(x, s, "%s must be between %g and 1024, or \"unlimited\"", key, POL_CPUS_MIN);
 		return dflt;
 	}
 	return v;
@@ -287,6 +302,15 @@ policy_defaults(struct policy *p, enum role r)
 	p->device_paths = json_object_new_array();
 	p->bind_sources = json_object_new_array();
 	p->quota = r == ROLE_ADMIN ? 100 : 20;
+	/* Nothing runs unbounded unless berth.conf says "unlimited" (docs/configuration.md). */
+	p->memory_default = 256LL << 20;
+	p->memory_max = 2LL << 30;
+	p->cpus_default = 1;
+	p->cpus_max = 2;
+	p->pids_default = 256;
+	p->pids_max = 4096;
+	p->log_size = 10LL << 20;
+	p->log_files = 3;
 }
 
 static void
@@ -299,14 +323,34 @@ policy_free(struct policy *p)
 	json_object_put(p->bind_sources);
 }
 
+/* A default above its maximum (or unlimited under a bounded maximum) could never apply. */
+static void
+check_limit_pair(struct ctx *x, const config_setting_t *g, const char *key, double dflt, double max)
+{
+	config_setting_t *s = config_setting_get_member(g, key);
+
+	if (max > 0 && (dflt == 0 || dflt > max))
+		fail(x, s ? s : g, "%s (%s) is above %s_max", key,
+		     dflt == 0 ? "unlimited" : "default", key);
+}
+
+static void
+check_limits(struct ctx *x, const config_setting_t *g, const struct policy *p)
+{
+	check_limit_pair(x, g, "memory", (double)p->memory_default, (double)p->memory_max);
+	check_limit_pair(x, g, "cpus", p->cpus_default, p->cpus_max);
+	check_limit_pair(x, g, "pids", (double)p->pids_default, (double)p->pids_max);
+}
+
 static void
 load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 {
 	static const char *const keys[] = {
-	    "images",       "privileged",   "host_network", "host_pid", "host_ipc",
-	    "bind_mounts",  "volumes",      "cap_add",      "devices",  "networks",
-	    "capabilities", "device_paths", "bind_sources", "ports",    "quota",
-	    "memory",       "memory_max",   "cpus",         "cpus_max", NULL};
+	    "images",       "privileged",   "host_network", "host_pid",  "host_ipc",
+	    "bind_mounts",  "volumes",      "cap_add",      "devices",   "networks",
+	    "capabilities", "device_paths", "bind_sources", "ports",     "quota",
+	    "memory",       "memory_max",   "cpus",         "cpus_max",  "pids",
+	    "pids_max",     "log_size",     "log_files",    "exec_user", NULL};
 	config_setting_t *ports;
 
 	if (!config_setting_is_group(g)) {
@@ -333,10 +377,16 @@ load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 	p->cap_add = get_bool(x, g, "cap_add", 0);
 	p->devices = get_bool(x, g, "devices", 0);
 	p->quota = (int)get_int(x, g, "quota", p->quota, -1, 100000);
-	p->memory_default = get_size(x, g, "memory", 0);
-	p->memory_max = get_size(x, g, "memory_max", 0);
-	p->cpus_default = get_float(x, g, "cpus", 0);
-	p->cpus_max = get_float(x, g, "cpus_max", 0);
+	p->exec_user = get_bool(x, g, "exec_user", 0);
+	p->memory_default = get_limit(x, g, "memory", p->memory_default, LIM_SIZE, POL_MEMORY_MIN);
+	p->memory_max = get_limit(x, g, "memory_max", p->memory_max, LIM_SIZE, POL_MEMORY_MIN);
+	p->cpus_default = get_float(x, g, "cpus", p->cpus_default);
+	p->cpus_max = get_float(x, g, "cpus_max", p->cpus_max);
+	p->pids_default = get_limit(x, g, "pids", p->pids_default, LIM_COUNT, POL_PIDS_MIN);
+	p->pids_max = get_limit(x, g, "pids_max", p->pids_max, LIM_COUNT, POL_PIDS_MIN);
+	p->log_size = get_limit(x, g, "log_size", p->log_size, LIM_SIZE, POL_LOG_SIZE_MIN);
+	p->log_files = (int)get_int(x, g, "log_files", p->log_files, 1, 100);
+	check_limits(x, g, p);
 	ports = config_setting_get_member(g, "ports");
 	if (ports) {
 		if (config_setting_length(ports) != 2 ||

@@ -12,19 +12,37 @@
 #include <json-c/json.h>
 #include <libconfig.h>
 
+/*
+ * The smallest limits that mean anything: dockerd refuses memory under 6 MiB
+ * and truncates CPUs under 0.01 to NanoCpus 0, which is no limit at all.
+ */
+#define POL_MEMORY_MIN   (6LL << 20)
+#define POL_CPUS_MIN     0.01
+#define POL_PIDS_MIN     8
+#define POL_LOG_SIZE_MIN (64LL << 10)
+
 /* What one role may do when creating containers (defaults refuse all risk). */
 struct policy {
 	int privileged, host_network, host_pid, host_ipc;
 	int bind_mounts, volumes, cap_add, devices;
-	json_object *images;                /* fnmatch patterns of allowed image refs */
-	json_object *networks;              /* allowed named networks besides bridge/none */
-	json_object *capabilities;          /* caps cap_add may name ("*" = any) */
-	json_object *device_paths;          /* host devices allowed ("*" = any) */
-	json_object *bind_sources;          /* host path prefixes binds may use */
-	int port_min, port_max;             /* explicit host ports allowed; 0 = auto only */
-	int quota;                          /* containers one owner may hold; <0 = unlimited */
-	int64_t memory_default, memory_max; /* bytes; 0 = none */
-	double cpus_default, cpus_max;      /* 0 = none */
+	json_object *images;       /* fnmatch patterns of allowed image refs */
+	json_object *networks;     /* allowed named networks besides bridge/none */
+	json_object *capabilities; /* caps cap_add may name ("*" = any) */
+	json_object *device_paths; /* host devices allowed ("*" = any) */
+	json_object *bind_sources; /* host path prefixes binds may use */
+	int port_min, port_max;    /* explicit host ports allowed; 0 = auto only */
+	int quota;                 /* containers one owner may hold; <0 = unlimited */
+	/*
+	 * Every container gets these limits: the spec's value bounded by the
+	 * maximum, else the default.  0 = unlimited, only where berth.conf says
+	 * "unlimited" for the role; the built-in values are all limits.
+	 */
+	int64_t memory_default, memory_max; /* bytes */
+	double cpus_default, cpus_max;      /* cores */
+	int64_t pids_default, pids_max;     /* processes */
+	int64_t log_size;                   /* json-file max-size per file, bytes */
+	int log_files;                      /* json-file max-file */
+	int exec_user;                      /* exec may name another user than the container's */
 };
 
 struct cfg {

@@ -70,11 +70,23 @@ const struct sc_schema compat_start_schema = {"start_container", "seed 000 start
 const struct sc_schema compat_image_schema = {"image_ref", "seed 000 stop/unlock_container",
                                               image_fields, "{\"image\":\"server\"}", 0};
 
-/* The container name seed 000 uses for an entry (one per entry and owner). */
+/*
+ * The container name seed 000 uses for an entry: cm-<entry>, and for any
+ * instance but the default one a short hash of the instance too, so two
+ * berth-ups on one host (two CI jobs on one runner) each have their own.
+ */
 static void
 cm_name(const char *entry, char *buf, size_t n)
 {
-	snprintf(buf, n, "cm-%.60s", entry);
+	unsigned h = 2166136261u;
+
+	if (strcmp(g_cfg->instance, "default") == 0) {
+		snprintf(buf, n, "cm-%.60s", entry);
+		return;
+	}
+	for (const char *p = g_cfg->instance; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(buf, n, "cm-%.50s-%08x", entry, h);
 }
 
 static enum berr
@@ -321,7 +333,7 @@ h_start_container(struct req *r)
 	spec = start_spec(r, entry, def);
 	if (spec == NULL)
 		return r->err;
-	if ((e = pol_check(r, r->role, spec, 1)) != B_OK)
+	if ((e = pol_check(r, r->role, spec, 1, &n.lim)) != B_OK)
 		goto out;
 	if (jx_bool(r->json, "lock", 0)) {
 		if ((e = lease_acquire(r, entry)) != B_OK)

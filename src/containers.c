@@ -30,12 +30,45 @@ ct_owner(struct req *r)
 	return r->user ? r->user : "anonymous";
 }
 
+/* KEY's value in a Labels object; berth's empty placeholders count as absent. */
+static const char *
+label_of(json_object *labels, const char *key)
+{
+	const char *v = jx_str(labels, key);
+
+	return v && *v ? v : NULL;
+}
+
 const char *
 ct_label(json_object *obj, const char *key)
 {
 	json_object *cfg = jx_obj(obj, "Config");
 
-	return jx_str(jx_obj(cfg ? cfg : obj, "Labels"), key);
+	return label_of(jx_obj(cfg ? cfg : obj, "Labels"), key);
+}
+
+/*
+ * Every berth label readers act on.  All of them are set on every container
+ * berth creates, empty when they do not apply: dockerd merges the image's
+ * labels under the container's, so an image built with
+ * LABEL berth.protected=true berth.service=... would otherwise be believed.
+ */
+static const char *const berth_labels[] = {
+    LBL_MANAGED,     LBL_OWNER,       LBL_INSTANCE, LBL_PROTECT, LBL_SERVICE,
+    LBL_JOB,         LBL_CATALOG,     LBL_SEED,     LBL_SPEC,    LBL_SERVICE_REV,
+    LBL_SERVICE_SEQ, LBL_JOB_TIMEOUT, LBL_JOB_NAME, NULL};
+
+/* Hashed lock name for KIND and a string that may hold any characters. */
+static int
+lock_hashed(const char *kind, const char *s)
+{
+	char name[48];
+	unsigned h = 2166136261u;
+
+	for (const char *p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(name, sizeof(name), "%s-%08x", kind, h);
+	return st_lock(name);
 }
 
 const char *
@@ -56,17 +89,22 @@ is_managed(json_object *obj)
 	return m && strcmp(m, "1") == 0 && inst && strcmp(inst, g_cfg->instance) == 0;
 }
 
-/* Lock name for one owner: hashed, because REMOTE_USER may hold any characters. */
+/* One owner's creates run one at a time (quota); REMOTE_USER may hold any characters. */
 static int
 lock_owner(const char *owner)
 {
-	char name[32];
-	unsigned h = 2166136261u;
+	return lock_hashed("owner", owner);
+}
 
-	for (const char *p = owner; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	snprintf(name, sizeof(name), "owner-%08x", h);
-	return st_lock(name);
+/*
+ * Whoever creates, reuses or recreates under a container name holds this
+ * lock, so a recreate that moves the old container aside keeps the name for
+ * its owner until the new one has it.  Taken after the owner's lock.
+ */
+static int
+lock_name(const char *name)
+{
+	return lock_hashed("name", name);
 }
 
 /* POST/DELETE without a JSON answer; returns dockerd's status in *STATUS. */
@@ -113,17 +151,16 @@ ct_ports(json_object *inspect)
 static void
 add_common(json_object *v, json_object *labels, const char *name)
 {
-	const char *p = jx_str(labels, LBL_PROTECT);
+	const char *p = label_of(labels, LBL_PROTECT);
+	static const char *const belongs[][2] = {
+	    {LBL_SERVICE, "service"}, {LBL_JOB, "job"}, {LBL_CATALOG, "catalog"}};
 
-	jx_add_str(v, "owner", jx_str(labels, LBL_OWNER));
-	jx_add_bool(v, "managed", jx_str(labels, LBL_MANAGED) != NULL);
+	jx_add_str(v, "owner", label_of(labels, LBL_OWNER));
+	jx_add_bool(v, "managed", label_of(labels, LBL_MANAGED) != NULL);
 	jx_add_bool(v, "protected", (p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name));
-	if (jx_str(labels, LBL_SERVICE))
-		jx_add_str(v, "service", jx_str(labels, LBL_SERVICE));
-	if (jx_str(labels, LBL_JOB))
-		jx_add_str(v, "job", jx_str(labels, LBL_JOB));
-	if (jx_str(labels, LBL_CATALOG))
-		jx_add_str(v, "catalog", jx_str(labels, LBL_CATALOG));
+	for (size_t i = 0; i < sizeof(belongs) / sizeof(belongs[0]); i++)
+		if (label_of(labels, belongs[i][0]))
+			jx_add_str(v, belongs[i][1], label_of(labels, belongs[i][0]));
 }
 
 static json_object *
@@ -178,6 +215,55 @@ devices_view(json_object *devs)
 	return out;
 }
 
+/* The length of the KEY= part of "KEY=VALUE" (the whole string when there is no '='). */
+static size_t
+env_key_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	return eq ? (size_t)(eq - kv) + 1 : strlen(kv);
+}
+
+static int
+env_has_key(json_object *list, const char *kv)
+{
+	size_t n = env_key_len(kv);
+
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *o = json_object_get_string(json_object_array_get_idx(list, i));
+		if (o && env_key_len(o) == n && strncmp(o, kv, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * env: the container's own variables (its recorded spec); image_env: what
+ * dockerd's Config.Env adds from the image.  An edit form then never pins
+ * the image's PATH as the container's own.  Without a spec (a container
+ * berth did not make) env is all of Config.Env.
+ */
+static void
+add_env(json_object *v, json_object *in)
+{
+	json_object *all = jx_arr(jx_obj(in, "Config"), "Env"), *spec = ct_spec_of(in), *own, *img;
+
+	if (spec == NULL) {
+		jx_add_ref(v, "env", all);
+		return;
+	}
+	own = pol_env_list(jx_get(spec, "env"));
+	img = json_object_new_array();
+	for (size_t i = 0; all && i < json_object_array_length(all); i++) {
+		json_object *kv = json_object_array_get_idx(all, i);
+		if (!env_has_key(own, json_object_get_string(kv)))
+			json_object_array_add(img, json_object_get(kv));
+	}
+	json_object_object_add(v, "env", own);
+	json_object_object_add(v, "image_env", img);
+	json_object_put(spec);
+}
+
 static void
 add_details(json_object *v, json_object *in)
 {
@@ -187,7 +273,7 @@ add_details(json_object *v, json_object *in)
 
 	jx_add_ref(v, "command", jx_get(cfg, "Cmd"));
 	jx_add_ref(v, "entrypoint", jx_get(cfg, "Entrypoint"));
-	jx_add_ref(v, "env", jx_get(cfg, "Env"));
+	add_env(v, in);
 	jx_add_str(v, "workdir", jx_str(cfg, "WorkingDir"));
 	jx_add_str(v, "user", jx_str(cfg, "User"));
 	json_object_object_add(v, "labels", user_labels(jx_obj(cfg, "Labels")));
@@ -203,6 +289,8 @@ add_details(json_object *v, json_object *in)
 	jx_add_int(v, "memory", jx_int(hc, "Memory", 0));
 	json_object_object_add(v, "cpus",
 	                       json_object_new_double((double)jx_int(hc, "NanoCpus", 0) / 1e9));
+	jx_add_int(v, "pids", jx_int(hc, "PidsLimit", 0));
+	jx_add_ref(v, "log", jx_obj(jx_obj(hc, "LogConfig"), "Config"));
 	jx_add_bool(v, "tty", jx_bool(cfg, "Tty", 0));
 }
 
@@ -421,6 +509,8 @@ labels_for(const struct ct_new *n)
 {
 	json_object *l = json_object_new_object();
 
+	for (const char *const *k = berth_labels; *k; k++)
+		jx_add_str(l, *k, "");
 	jx_add_str(l, LBL_MANAGED, "1");
 	jx_add_str(l, LBL_OWNER, n->owner);
 	jx_add_str(l, LBL_INSTANCE, g_cfg->instance);
@@ -452,16 +542,42 @@ start(struct req *r, const char *id)
 	return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld starting it: %s", status, msg);
 }
 
+/*
+ * SPEC with each published port that names no host port given the one PIN
+ * holds for it (a new reference; SPEC itself when there is nothing to pin).
+ * Only the body sent to dockerd is pinned: the record keeps what was asked.
+ */
+static json_object *
+pinned(json_object *spec, json_object *pin)
+{
+	json_object *out = NULL, *ports;
+	char key[32];
+
+	if (pin == NULL || jx_arr(spec, "ports") == NULL)
+		return json_object_get(spec);
+	json_object_deep_copy(spec, &out, NULL);
+	ports = jx_arr(out, "ports");
+	for (size_t i = 0; i < json_object_array_length(ports); i++) {
+		json_object *it = json_object_array_get_idx(ports, i);
+		pol_port_key(it, key, sizeof(key));
+		if (jx_int(it, "host", 0) == 0 && jx_int(pin, key, 0) > 0)
+			jx_add_int(it, "host", jx_int(pin, key, 0));
+	}
+	return out;
+}
+
 static enum berr
 create_new(struct req *r, const struct ct_new *n, json_object **inspect)
 {
 	const char *name = jx_str(n->spec, "name");
-	json_object *labels = labels_for(n), *body = pol_docker_body(n->spec, labels);
+	json_object *labels = labels_for(n), *bspec = pinned(n->spec, n->pin_ports);
+	json_object *body = pol_docker_body(bspec, labels, &n->lim);
 	char path[160], id[80];
 	struct dk_resp d;
 	enum berr e;
 
 	json_object_put(labels);
+	json_object_put(bspec);
 	if (name)
 		snprintf(path, sizeof(path), "/containers/create?name=%s", name);
 	else
@@ -499,24 +615,32 @@ create_new(struct req *r, const struct ct_new *n, json_object **inspect)
 	}
 	if (e != B_OK) {
 		/* Nothing half-created: the failed container and its record go. */
-		enum berr keep = r->err;
-		char msg[sizeof(r->errmsg)], field[sizeof(r->errfield)];
-		memcpy(msg, r->errmsg, sizeof(msg));
-		memcpy(field, r->errfield, sizeof(field));
+		struct rq_errsave sv;
+		rq_err_save(r, &sv);
 		ct_remove(r, id, -1);
-		r->err = keep;
-		memcpy(r->errmsg, msg, sizeof(msg));
-		memcpy(r->errfield, field, sizeof(field));
+		rq_err_restore(r, &sv);
 		json_object_put(*inspect);
 		*inspect = NULL;
 	}
 	return e;
 }
 
+int
+ct_holds_quota(json_object *item)
+{
+	const char *st = jx_str(item, "State");
+	int running = st && strcmp(st, "running") == 0;
+
+	/* A finished job's container is kept for its logs; Swarm keeps ended tasks as history. */
+	if (!running && (ct_label(item, LBL_JOB) || ct_label(item, "com.docker.swarm.task.id")))
+		return 0;
+	return 1;
+}
+
 static enum berr
 check_quota(struct req *r, const char *owner)
 {
-	int quota = g_cfg->policy[r->role].quota;
+	int quota = g_cfg->policy[r->role].quota, held = 0;
 	char lbl[256];
 	const char *labels[1] = {lbl};
 	json_object *list;
@@ -528,10 +652,12 @@ check_quota(struct req *r, const char *owner)
 	e = ct_list(r, 1, labels, 1, &list);
 	if (e != B_OK)
 		return e;
-	if ((int)json_object_array_length(list) >= quota)
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		held += ct_holds_quota(json_object_array_get_idx(list, i));
+	if (held >= quota)
 		e = rq_fail(r, B_FORBIDDEN, NULL,
-		            "%s holds %zu containers; the %s role's quota is %d", owner,
-		            json_object_array_length(list), role_name(r->role), quota);
+		            "%s holds %d containers; the %s role's quota is %d", owner, held,
+		            role_name(r->role), quota);
 	json_object_put(list);
 	return e;
 }
@@ -548,14 +674,14 @@ reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int
 	snprintf(path, sizeof(path), "/containers/%s/json", name);
 	e = dk_get_json(r, path, "container", inspect);
 	if (e == B_NOT_FOUND) {
-		r->err = B_OK;
+		rq_clear(r);
 		return B_OK;
 	}
 	if (e != B_OK)
 		return e;
 	owner = ct_label(*inspect, LBL_OWNER);
 	if (!is_managed(*inspect) || owner == NULL || strcmp(owner, n->owner) != 0 ||
-	    jx_str(*inspect, "Name") == NULL || strcmp(jx_str(*inspect, "Name") + 1, name) != 0) {
+	    strcmp(ct_name(*inspect), name) != 0) {
 		json_object_put(*inspect);
 		*inspect = NULL;
 		return rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
@@ -571,35 +697,51 @@ reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int
 	return e;
 }
 
+/* How often a create that lost its name to a create outside berth looks again. */
+#define CREATE_ATTEMPTS 3
+
 enum berr
 ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *created)
 {
-	int fd, found = 0;
+	const char *name = jx_str(n->spec, "name");
+	int ofd, nfd = -1, found = 0;
 	enum berr e;
 
 	*inspect = NULL;
 	*created = 0;
-	/* One owner's creates run one at a time: the quota count and the name check hold. */
-	fd = lock_owner(n->owner);
-	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
-	if (n->reuse && jx_str(n->spec, "name")) {
-		e = reuse_existing(r, n, inspect, &found);
-		if (e != B_OK || found)
+	/* One owner's creates run one at a time: the quota count holds; the name lock too. */
+	ofd = lock_owner(n->owner);
+	if (ofd >= 0 && name)
+		nfd = lock_name(name);
+	if (ofd < 0 || (name && nfd < 0)) {
+		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		goto out;
+	}
+	/*
+	 * Every berth create of NAME holds its lock, but one dockerd makes for
+	 * someone else (docker run, a container being removed) can still come
+	 * between the look and the create: look again rather than answer with
+	 * nothing.
+	 */
+	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+		if (n->reuse && name) {
+			e = reuse_existing(r, n, inspect, &found);
+			if (e != B_OK || found)
+				goto out;
+		}
+		e = check_quota(r, n->owner);
+		if (e == B_OK)
+			e = create_new(r, n, inspect);
+		if (e == B_OK)
+			*created = 1;
+		if (e != B_CONFLICT || !n->reuse || !name || strcmp(r->errfield, "name") != 0)
 			goto out;
+		rq_clear(r);
 	}
-	e = check_quota(r, n->owner);
-	if (e == B_OK)
-		e = create_new(r, n, inspect);
-	if (e == B_OK)
-		*created = 1;
-	else if (e == B_CONFLICT && n->reuse && jx_str(n->spec, "name")) {
-		/* Lost a race with another owner's create of the same name. */
-		r->err = B_OK;
-		e = reuse_existing(r, n, inspect, &found);
-	}
+	e = rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
 out:
-	st_unlock(fd);
+	st_unlock(nfd);
+	st_unlock(ofd);
 	return e;
 }
 
@@ -633,7 +775,11 @@ h_list(struct req *r)
 	}
 	out = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *v = ct_view_item(json_object_array_get_idx(list, i));
+		json_object *it = json_object_array_get_idx(list, i), *v;
+		/* A job's container is the job's: /api/v1/jobs shows it. */
+		if (ct_label(it, LBL_JOB))
+			continue;
+		v = ct_view_item(it);
 		cat_mark_outdated(v, tagmap);
 		json_object_array_add(out, v);
 	}
@@ -675,9 +821,16 @@ h_create(struct req *r)
 	n.owner = owner[0] ? owner : ct_owner(r);
 	json_object_object_del(spec, "owner");
 	json_object_object_del(spec, "start");
+	/* A protected name is one nobody could stop again: only admins give it. */
+	if (r->role != ROLE_ADMIN && cfg_is_protected(g_cfg, jx_str(spec, "name"))) {
+		e = rq_fail(r, B_FORBIDDEN, "name",
+		            "the name %s is on berth.conf's protected list; only admins may use it",
+		            jx_str(spec, "name"));
+		goto out;
+	}
 	/* A catalog tag brings the entry's defaults, which the policy then checks too. */
 	catalog = cat_apply_defaults(spec);
-	e = pol_check(r, r->role, spec, catalog != NULL);
+	e = pol_check(r, r->role, spec, catalog != NULL, &n.lim);
 	if (e != B_OK)
 		goto out;
 	if (catalog) {
@@ -730,6 +883,57 @@ h_get(struct req *r)
 	return e;
 }
 
+enum berr
+ct_check_plain(struct req *r, json_object *in)
+{
+	const char *job = ct_label(in, LBL_JOB);
+
+	/* A job's timeout, status and cleanup hold only while its container is the job's alone. */
+	if (job)
+		return rq_fail(r, B_CONFLICT, NULL,
+		               "container %s belongs to job %s: manage it through /api/v1/jobs/%s",
+		               ct_name(in), job, job);
+	return B_OK;
+}
+
+/*
+ * The first steps of every change to one container: find it as the caller
+ * may change it, name it in the audit line, refuse a job's container and,
+ * when GUARDED, a protected one (ACTION says what was refused).
+ */
+static enum berr
+open_for_change(struct req *r, int guarded, const char *action, json_object **in)
+{
+	enum berr e = ct_lookup(r, r->args[0], 1, in);
+
+	if (e != B_OK)
+		return e;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(*in));
+	e = ct_check_plain(r, *in);
+	if (e == B_OK && guarded)
+		e = ct_check_unprotected(r, *in, action);
+	if (e != B_OK) {
+		json_object_put(*in);
+		*in = NULL;
+	}
+	return e;
+}
+
+/*
+ * Re-validates SPEC against the caller's policy as it is now (it may have
+ * been tightened since the container was made) and recreates IN from it.
+ */
+static enum berr
+recreate_checked(struct req *r, json_object *in, json_object *spec, json_object **out)
+{
+	struct pol_limits lim;
+	enum berr e = pol_check(r, r->role, spec, ct_label(in, LBL_CATALOG) != NULL, &lim);
+
+	if (e == B_OK)
+		e = ct_recreate(r, in, spec, &lim, out);
+	return e;
+}
+
 /* Recreates a container on the image its tag names now (catalog entries rebuilt first). */
 static enum berr
 h_update(struct req *r)
@@ -737,13 +941,10 @@ h_update(struct req *r)
 	json_object *in = NULL, *spec = NULL, *out = NULL;
 	const char *catalog, *image;
 	char cur[96], h[8];
-	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+	enum berr e = open_for_change(r, 1, "recreated", &in);
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", jx_str(in, "Name") + 1);
-	if ((e = ct_check_unprotected(r, in, "recreated")) != B_OK)
-		goto out;
 	catalog = ct_label(in, LBL_CATALOG);
 	image = jx_str(jx_obj(in, "Config"), "Image");
 	if (catalog && cat_entry(catalog) && (e = cat_ensure(r, catalog, cur, sizeof(cur))) != B_OK)
@@ -752,7 +953,7 @@ h_update(struct req *r)
 		e = rq_fail(r, B_CONFLICT, NULL, "image %s is no longer on this host", image);
 		goto out;
 	}
-	if (strcmp(cur, jx_str(in, "Image")) == 0) {
+	if (jx_str(in, "Image") && strcmp(cur, jx_str(in, "Image")) == 0) {
 		e = answer_details(r, in, 200);
 		goto out;
 	}
@@ -761,7 +962,7 @@ h_update(struct req *r)
 		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
 		goto out;
 	}
-	e = ct_recreate(r, in, spec, &out);
+	e = recreate_checked(r, in, spec, &out);
 	if (e == B_OK)
 		e = answer_details(r, out, 200);
 out:
@@ -778,15 +979,12 @@ lifecycle(struct req *r, const char *verb, const char *query, int guarded, const
 	json_object *in;
 	char path[256], id[80], msg[256];
 	long status = 0;
-	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+	enum berr e = open_for_change(r, guarded, action, &in);
 
 	if (e != B_OK)
 		return e;
 	/* A copy: IN is replaced by a fresh inspect below. */
 	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
-	if (guarded && (e = ct_check_unprotected(r, in, action)) != B_OK)
-		goto out;
 	snprintf(path, sizeof(path), "/containers/%s/%s%s", id, verb, query);
 	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
 	if (e != B_OK)
@@ -873,12 +1071,13 @@ h_delete(struct req *r)
 
 	if (rq_query_bool(r, "force", 0, &force))
 		return r->err;
-	e = ct_lookup(r, r->args[0], 1, &in);
+	/*
+	 * Protection keeps a container from being stopped by mistake; an admin's
+	 * forced remove is never a mistake, so nothing is beyond every admin's reach.
+	 */
+	e = open_for_change(r, !(force && r->role == ROLE_ADMIN), "removed", &in);
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
-	if ((e = ct_check_unprotected(r, in, "removed")) != B_OK)
-		goto out;
 	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force) {
 		e = rq_fail(r, B_CONFLICT, NULL,
 		            "container %s is running; stop it first or use ?force=1", ct_name(in));
@@ -924,46 +1123,95 @@ rename_to(struct req *r, const char *id, const char *name)
 	return e;
 }
 
-/* Puts the old container back as it was after a failed recreate. */
+/* Puts the old container back as it was after a failed recreate; R keeps its error. */
 static void
 roll_back(struct req *r, struct recreate *rc)
 {
-	struct req scratch = *r;
+	struct rq_errsave sv;
 
-	scratch.errextra = NULL;
-	if (rename_to(&scratch, rc->old_id, rc->name) == B_OK && rc->was_running)
-		start(&scratch, rc->old_id);
+	rq_err_save(r, &sv);
+	if (rename_to(r, rc->old_id, rc->name) == B_OK && rc->was_running)
+		start(r, rc->old_id);
+	else if (r->err != B_OK)
+		log_error("recreate_rollback id=%s name=%s error=\"%s\"", rc->old_id, rc->name,
+		          r->errmsg);
+	rq_err_restore(r, &sv);
+}
+
+/* The host ports OLD publishes now ({"8080/tcp": 32768}), so a recreate keeps them. */
+static json_object *
+host_ports(json_object *old)
+{
+	json_object *all = ct_ports(old), *out = json_object_new_object();
+
+	json_object_object_foreach(all, k, v)
+	{
+		if (v && json_object_get_int64(v) > 0)
+			jx_add_ref(out, k, v);
+	}
+	json_object_put(all);
+	return out;
+}
+
+/* Creates the replacement; ports the old one published are kept, or a free one if taken. */
+static enum berr
+create_replacement(struct req *r, struct ct_new *n, json_object **inspect)
+{
+	enum berr e = create_new(r, n, inspect);
+
+	if (e == B_CONFLICT && n->pin_ports && json_object_object_length(n->pin_ports) > 0) {
+		log_info("recreate_ports_moved name=%s", jx_str(n->spec, "name"));
+		rq_clear(r);
+		n->pin_ports = NULL;
+		e = create_new(r, n, inspect);
+	}
+	return e;
 }
 
 /*
- * Replaces a container with one made from SPEC, keeping name, owner and
- * extra labels: the old one is renamed aside and stopped, the new one created
- * (and started if the old one ran), and only then is the old one removed;
- * any failure puts the old one back.
+ * Replaces a container with one made from SPEC, keeping name, owner, extra
+ * labels and published host ports: the old one is renamed aside and
+ * stopped, the new one created (and started if the old one ran), and only
+ * then is the old one removed; any failure puts the old one back.  The name
+ * stays locked throughout, so no create (by anyone, through berth) takes it
+ * while it is free in dockerd.
  */
 enum berr
-ct_recreate(struct req *r, json_object *old, json_object *spec, json_object **inspect)
+ct_recreate(struct req *r, json_object *old, json_object *spec, const struct pol_limits *lim,
+            json_object **inspect)
 {
 	struct recreate rc = {.old = old, .old_id = jx_str(old, "Id")};
-	json_object *extra = json_object_new_object();
-	struct ct_new n = {.spec = spec, .owner = ct_label(old, LBL_OWNER), .labels = extra};
+	json_object *extra = json_object_new_object(), *pin = host_ports(old);
+	struct ct_new n = {.spec = spec,
+	                   .lim = *lim,
+	                   .owner = ct_label(old, LBL_OWNER),
+	                   .labels = extra,
+	                   .pin_ports = pin};
 	char path[160];
 	long status = 0;
 	enum berr e;
-	int fd;
+	int ofd, nfd = -1;
 
+	*inspect = NULL;
 	snprintf(rc.name, sizeof(rc.name), "%s", ct_name(old));
 	snprintf(rc.tmpname, sizeof(rc.tmpname), "%.60s-old-%lx", rc.name,
 	         (long)time(NULL) & 0xffff);
 	rc.was_running = jx_bool(jx_obj(old, "State"), "Running", 0);
 	n.start = rc.was_running;
 	for (const char *const *k =
-	         (const char *const[]){LBL_SERVICE, LBL_JOB, LBL_CATALOG, LBL_SEED, NULL};
+	         (const char *const[]){LBL_SERVICE, LBL_SERVICE_REV, LBL_SERVICE_SEQ, LBL_JOB,
+	                               LBL_CATALOG, LBL_SEED, NULL};
 	     *k; k++)
 		if (ct_label(old, *k))
 			jx_add_str(extra, *k, ct_label(old, *k));
 	json_object_object_add(spec, "name", json_object_new_string(rc.name));
-	fd = lock_owner(n.owner ? n.owner : "anonymous");
+	ofd = lock_owner(n.owner ? n.owner : "anonymous");
+	if (ofd >= 0)
+		nfd = lock_name(rc.name);
+	if (ofd < 0 || nfd < 0) {
+		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		goto out;
+	}
 	e = rename_to(r, rc.old_id, rc.tmpname);
 	if (e != B_OK)
 		goto out;
@@ -975,15 +1223,22 @@ ct_recreate(struct req *r, json_object *old, json_object *spec, json_object **in
 			goto out;
 		}
 	}
-	e = create_new(r, &n, inspect);
+	e = create_replacement(r, &n, inspect);
 	if (e != B_OK) {
 		roll_back(r, &rc);
 		goto out;
 	}
-	ct_remove(r, rc.old_id, -1);
+	/* The new one is up; an old one that will not go is reported, never hidden. */
+	if (ct_remove(r, rc.old_id, -1) != B_OK) {
+		log_error("recreate_leftover id=%s name=%s error=\"%s\"", rc.old_id, rc.tmpname,
+		          r->errmsg);
+		rq_clear(r);
+	}
 out:
-	st_unlock(fd);
+	st_unlock(nfd);
+	st_unlock(ofd);
 	json_object_put(extra);
+	json_object_put(pin);
 	return e;
 }
 
@@ -991,22 +1246,17 @@ static enum berr
 h_patch(struct req *r)
 {
 	json_object *in = NULL, *spec = NULL, *merged = NULL, *out = NULL;
-	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+	enum berr e = open_for_change(r, 1, "recreated", &in);
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
-	if ((e = ct_check_unprotected(r, in, "recreated")) != B_OK)
-		goto out;
 	spec = ct_spec_of(in);
 	if (spec == NULL) {
 		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
 		goto out;
 	}
 	merged = patched_spec(spec, r->json);
-	e = pol_check(r, r->role, merged, ct_label(in, LBL_CATALOG) != NULL);
-	if (e == B_OK)
-		e = ct_recreate(r, in, merged, &out);
+	e = recreate_checked(r, in, merged, &out);
 	if (e == B_OK)
 		rq_json(r, 200, ct_view(out, 1));
 out:

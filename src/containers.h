@@ -8,6 +8,7 @@
 #define BERTH_CONTAINERS_H
 
 #include "berth.h"
+#include "policy.h"
 
 #include <json-c/json.h>
 
@@ -22,17 +23,24 @@ struct req;
 #define LBL_CATALOG  "berth.catalog"
 #define LBL_SEED     "berth.seed"
 #define LBL_SPEC     "berth.spec"
+/* Service and job details (services.h, jobs.c) that berth also stamps itself. */
+#define LBL_SERVICE_REV "berth.service.rev"
+#define LBL_SERVICE_SEQ "berth.service.seq"
+#define LBL_JOB_TIMEOUT "berth.job.timeout"
+#define LBL_JOB_NAME    "berth.job.name"
 
 /* The name berth records as owner for R's caller ("anonymous" without identity). */
 const char *ct_owner(struct req *r);
 
-/* Options of one create; everything but SPEC may be zero. */
+/* Options of one create; everything but SPEC and LIM may be zero. */
 struct ct_new {
-	json_object *spec;   /* validated, policy-checked berth spec (borrowed) */
-	const char *owner;   /* recorded owner */
-	json_object *labels; /* extra berth.* labels (borrowed) */
-	int start;           /* start after creating */
-	int reuse;           /* idempotent by name: same owner gets the existing one */
+	json_object *spec;      /* validated, policy-checked berth spec (borrowed) */
+	struct pol_limits lim;  /* the limits pol_check worked out for SPEC */
+	const char *owner;      /* recorded owner */
+	json_object *labels;    /* extra berth.* labels (borrowed) */
+	json_object *pin_ports; /* {"8080/tcp": 32768}: host ports to keep (recreate) */
+	int start;              /* start after creating */
+	int reuse;              /* idempotent by name: same owner gets the existing one */
 };
 
 /*
@@ -50,15 +58,27 @@ enum berr ct_create(struct req *r, const struct ct_new *n, json_object **inspect
  */
 enum berr ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect);
 
+/*
+ * 1 when a list item holds one of its owner's quota slots: everything but
+ * a finished job's container (kept for its logs) and an ended Swarm task.
+ */
+int ct_holds_quota(json_object *item);
+
 /* 403 when the container is protected (config list or label). */
 enum berr ct_check_unprotected(struct req *r, json_object *inspect, const char *action);
 
 /*
- * Replaces container OLD (inspect) by one made from SPEC with the same name,
- * owner and berth labels, running if OLD ran.  The old one is kept aside
- * until the new one is up, and restored on any failure.
+ * Replaces container OLD (inspect) by one made from SPEC (checked by the
+ * caller's pol_check, which gave LIM) with the same name, owner, berth labels
+ * and host ports, running if OLD ran.  The old one is kept aside until the
+ * new one is up, and restored on any failure; no other create can take the
+ * name meanwhile.
  */
-enum berr ct_recreate(struct req *r, json_object *old, json_object *spec, json_object **inspect);
+enum berr ct_recreate(struct req *r, json_object *old, json_object *spec,
+                      const struct pol_limits *lim, json_object **inspect);
+
+/* 409 when the container belongs to a job: jobs are managed through /api/v1/jobs. */
+enum berr ct_check_plain(struct req *r, json_object *inspect);
 
 /* Stops (timeout seconds) and removes a container and drops its record. */
 enum berr ct_remove(struct req *r, const char *id, int timeout);
@@ -82,7 +102,11 @@ json_object *ct_spec_of(json_object *inspect);
 /* The name in an inspect result without Docker's leading '/'; "" when dockerd sent none. */
 const char *ct_name(json_object *inspect);
 
-/* Label value from an inspect or list item, or NULL. */
+/*
+ * Label value from an inspect or list item, or NULL.  An empty value is
+ * NULL too: berth stamps every berth.* label it knows on what it creates
+ * (empty when unset), so a label an image carries never counts.
+ */
 const char *ct_label(json_object *obj, const char *key);
 
 /* Stops and removes every container labelled with this instance; 0 on success. */

@@ -365,6 +365,25 @@ exec_create(struct req *r, const char *id, char *eid, size_t n)
 	return name_valid(eid) ? B_OK : rq_fail(r, B_DOCKER, NULL, "odd exec id from dockerd");
 }
 
+/*
+ * An exec runs as the container's own user: a container made to run as
+ * nobody must not hand out a root shell, unless the role's policy lets it
+ * choose (exec_user).
+ */
+static enum berr
+check_exec_user(struct req *r, json_object *in)
+{
+	const char *want = jx_str(r->json, "user");
+	const char *own = jx_str(jx_obj(in, "Config"), "User");
+
+	if (want == NULL || g_cfg->policy[r->role].exec_user || strcmp(want, own ? own : "") == 0)
+		return B_OK;
+	return rq_fail(r, B_FORBIDDEN, "user",
+	               "exec runs as the container's user (%s); the %s role may not choose another "
+	               "(berth.conf policy exec_user)",
+	               own && *own ? own : "the image's default", role_name(r->role));
+}
+
 enum berr
 ct_h_exec(struct req *r)
 {
@@ -378,7 +397,9 @@ ct_h_exec(struct req *r)
 	if (e != B_OK)
 		return e;
 	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
-	e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
+	e = check_exec_user(r, in);
+	if (e == B_OK)
+		e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
 	json_object_put(in);
 	if (e != B_OK)
 		return e;

@@ -28,9 +28,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define LBL_JOB_TIMEOUT "berth.job.timeout"
-#define LBL_JOB_NAME    "berth.job.name"
-
 enum berr ct_h_logs(struct req *r);
 
 /* ---- schema ----------------------------------------------------------- */
@@ -650,7 +647,7 @@ job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_
 	}
 	snprintf(r->audit_target, sizeof(r->audit_target), "job %s", id);
 	spec = job_spec(body, id);
-	e = pol_check(r, r->role, spec, 0);
+	e = pol_check(r, r->role, spec, 0, &n.lim);
 	if (e != B_OK)
 		goto out;
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)timeout);
@@ -660,6 +657,10 @@ job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_
 		jx_add_str(labels, LBL_JOB_NAME, jx_str(body, "name"));
 	n.spec = spec;
 	rec = job_record(body, spec, extra, id, n.owner, timeout);
+	/* The limit it runs under, asked for or the role's (seed 001 reports it on MEM_EXCEEDED).
+	 */
+	if (!jx_get(rec, "memory") && n.lim.memory > 0)
+		jx_add_int(rec, "memory", n.lim.memory);
 	/* Held across create and first write so no observer sees a half-made job. */
 	fd = lock_job(id);
 	if (fd < 0) {
@@ -674,9 +675,10 @@ job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_
 	apply(rec, &js);
 	e = put(r, id, rec);
 	if (e != B_OK) {
-		struct req scratch = *r;
-		scratch.errextra = NULL;
-		ct_remove(&scratch, jx_str(in, "Id"), -1);
+		struct rq_errsave sv;
+		rq_err_save(r, &sv);
+		ct_remove(r, jx_str(in, "Id"), -1);
+		rq_err_restore(r, &sv);
 		goto out;
 	}
 	log_info("job_submitted id=%s owner=%s image=%s", id, n.owner, jx_str(spec, "image"));

@@ -127,7 +127,14 @@ static const struct sc_field device_item = {
 	     .types = SC_INT | SC_STRING,                                                          \
 	     .desc = "Memory limit: bytes or \"512m\", \"2g\" (at least 6m).",                     \
 	     .pattern = SC_SIZE_RE},                                                               \
-	    {.name = "cpus", .types = SC_NUMBER, .desc = "CPU limit in cores (0.5 = half)."},      \
+	    {.name = "cpus",                                                                       \
+	     .types = SC_NUMBER,                                                                   \
+	     .desc = "CPU limit in cores (0.5 = half; at least 0.01; default: the role's)."},      \
+	    {.name = "pids",                                                                       \
+	     .types = SC_INT,                                                                      \
+	     .desc = "Most processes at once (at least 8; default: the role's).",                  \
+	     .min = 1,                                                                             \
+	     .max = 4194304},                                                                      \
 	    {.name = "workdir",                                                                    \
 	     .types = SC_STRING,                                                                   \
 	     .desc = "Working directory.",                                                         \
@@ -376,34 +383,53 @@ check_caps_devices(struct req *r, const struct policy *p, enum role role, json_o
 }
 
 static enum berr
-check_resources(struct req *r, const struct policy *p, enum role role, json_object *spec)
+too_much(struct req *r, const char *field, enum role role, const char *limit)
 {
-	int64_t mem = spec_memory(spec);
+	return rq_fail(r, B_FORBIDDEN, field, "%s above the %s role's limit of %s", field,
+	               role_name(role), limit);
+}
+
+enum berr
+pol_resources(struct req *r, enum role role, json_object *spec, struct pol_limits *lim)
+{
+	const struct policy *p = &g_cfg->policy[role];
+	int64_t mem = spec_memory(spec), pids = jx_int(spec, "pids", 0);
 	json_object *cpus = jx_get(spec, "cpus");
 	double c = cpus ? json_object_get_double(cpus) : 0;
+	char buf[32];
 
 	if (jx_get(spec, "memory") && mem <= 0)
 		return rq_fail(r, B_INVALID, "memory", "memory must be a size such as 512m or 2g");
-	if (mem > 0 && mem < 6 * 1024 * 1024)
+	if (mem > 0 && mem < POL_MEMORY_MIN)
 		return rq_fail(r, B_INVALID, "memory", "memory must be at least 6m");
-	if (p->memory_max && mem > p->memory_max)
-		return rq_fail(r, B_FORBIDDEN, "memory",
-		               "memory above the %s role's limit of %lld bytes", role_name(role),
-		               (long long)p->memory_max);
-	if (cpus && (c <= 0 || c > 1024))
-		return rq_fail(r, B_INVALID, "cpus", "cpus must be above 0");
-	if (p->cpus_max > 0 && c > p->cpus_max)
-		return rq_fail(r, B_FORBIDDEN, "cpus", "cpus above the %s role's limit of %g",
-		               role_name(role), p->cpus_max);
-	if (mem == 0 && p->memory_default)
-		jx_add_int(spec, "memory", p->memory_default);
-	if (!cpus && p->cpus_default > 0)
-		json_object_object_add(spec, "cpus", json_object_new_double(p->cpus_default));
+	if (p->memory_max && mem > p->memory_max) {
+		snprintf(buf, sizeof(buf), "%lld bytes", (long long)p->memory_max);
+		return too_much(r, "memory", role, buf);
+	}
+	/* 1e-10 cores would become NanoCpus 0: no limit at all. */
+	if (cpus && (c < POL_CPUS_MIN || c > 1024))
+		return rq_fail(r, B_INVALID, "cpus", "cpus must be from %g to 1024", POL_CPUS_MIN);
+	if (p->cpus_max > 0 && c > p->cpus_max) {
+		snprintf(buf, sizeof(buf), "%g", p->cpus_max);
+		return too_much(r, "cpus", role, buf);
+	}
+	if (jx_get(spec, "pids") && pids < POL_PIDS_MIN)
+		return rq_fail(r, B_INVALID, "pids", "pids must be at least %d", POL_PIDS_MIN);
+	if (p->pids_max && pids > p->pids_max) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)p->pids_max);
+		return too_much(r, "pids", role, buf);
+	}
+	lim->memory = mem > 0 ? mem : p->memory_default;
+	lim->nano_cpus = (int64_t)((cpus ? c : p->cpus_default) * 1e9 + 0.5);
+	lim->pids = pids > 0 ? pids : p->pids_default;
+	lim->log_size = p->log_size;
+	lim->log_files = p->log_files;
 	return B_OK;
 }
 
 enum berr
-pol_check(struct req *r, enum role role, json_object *spec, int catalog_image)
+pol_check(struct req *r, enum role role, json_object *spec, int catalog_image,
+          struct pol_limits *lim)
 {
 	const struct policy *p = &g_cfg->policy[role];
 	const char *image = jx_str(spec, "image"), *net = jx_str(spec, "network");
@@ -444,7 +470,7 @@ pol_check(struct req *r, enum role role, json_object *spec, int catalog_image)
 	    (e = check_mounts(r, p, role, spec)) != B_OK ||
 	    (e = check_caps_devices(r, p, role, spec)) != B_OK)
 		return e;
-	return check_resources(r, p, role, spec);
+	return pol_resources(r, role, spec, lim);
 }
 
 json_object *
@@ -490,8 +516,8 @@ pol_split_command(const char *s)
 	return argv;
 }
 
-static json_object *
-env_list(json_object *env)
+json_object *
+pol_env_list(json_object *env)
 {
 	json_object *out = json_object_new_array();
 
@@ -513,9 +539,8 @@ env_list(json_object *env)
 	return out;
 }
 
-/* "80", 80 or "80/udp" plus an optional protocol -> "80/tcp". */
-static void
-port_key(json_object *it, char *buf, size_t n)
+void
+pol_port_key(json_object *it, char *buf, size_t n)
 {
 	json_object *c = jx_get(it, "container");
 	const char *proto = jx_str(it, "protocol");
@@ -542,7 +567,7 @@ add_ports(json_object *spec, json_object *body, json_object *hc)
 	for (size_t i = 0; i < n; i++) {
 		json_object *it = json_object_array_get_idx(ports, i), *b, *list;
 		char key[32], hp[8];
-		port_key(it, key, sizeof(key));
+		pol_port_key(it, key, sizeof(key));
 		json_object_object_add(exposed, key, json_object_new_object());
 		snprintf(hp, sizeof(hp), "%lld", (long long)jx_int(it, "host", 0));
 		b = json_object_new_object();
@@ -601,8 +626,33 @@ add_mounts_devices(json_object *spec, json_object *hc)
 	}
 }
 
+/* The limits every container gets (docs/security.md: resource floor). */
+static void
+add_limits(json_object *hc, const struct pol_limits *lim)
+{
+	json_object *log = json_object_new_object(), *opts = json_object_new_object();
+	char buf[32];
+
+	if (lim->memory > 0)
+		jx_add_int(hc, "Memory", lim->memory);
+	if (lim->nano_cpus > 0)
+		jx_add_int(hc, "NanoCpus", lim->nano_cpus);
+	if (lim->pids > 0)
+		jx_add_int(hc, "PidsLimit", lim->pids);
+	/* json-file is what /logs reads; its size cap keeps a chatty container off the disk. */
+	jx_add_str(log, "Type", "json-file");
+	if (lim->log_size > 0) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)lim->log_size);
+		jx_add_str(opts, "max-size", buf);
+		snprintf(buf, sizeof(buf), "%d", lim->log_files);
+		jx_add_str(opts, "max-file", buf);
+	}
+	json_object_object_add(log, "Config", opts);
+	json_object_object_add(hc, "LogConfig", log);
+}
+
 json_object *
-pol_docker_body(json_object *spec, json_object *labels)
+pol_docker_body(json_object *spec, json_object *labels, const struct pol_limits *lim)
 {
 	json_object *body = json_object_new_object(), *hc = json_object_new_object(), *v;
 	json_object *lab = json_object_new_object();
@@ -615,7 +665,7 @@ pol_docker_body(json_object *spec, json_object *labels)
 	else if (v)
 		jx_add_ref(body, "Cmd", v);
 	if (jx_get(spec, "env"))
-		json_object_object_add(body, "Env", env_list(jx_get(spec, "env")));
+		json_object_object_add(body, "Env", pol_env_list(jx_get(spec, "env")));
 	if ((s = jx_str(spec, "workdir")))
 		jx_add_str(body, "WorkingDir", s);
 	if ((s = jx_str(spec, "user")))
@@ -633,10 +683,7 @@ pol_docker_body(json_object *spec, json_object *labels)
 		jx_add_str(rp, "Name", strcmp(s, "no") ? s : "");
 		json_object_object_add(hc, "RestartPolicy", rp);
 	}
-	if (spec_memory(spec) > 0)
-		jx_add_int(hc, "Memory", spec_memory(spec));
-	if ((v = jx_get(spec, "cpus")))
-		jx_add_int(hc, "NanoCpus", (int64_t)(json_object_get_double(v) * 1e9));
+	add_limits(hc, lim);
 	jx_add_bool(hc, "Privileged", jx_bool(spec, "privileged", 0));
 	if ((s = jx_str(spec, "network")))
 		jx_add_str(hc, "NetworkMode", s);

@@ -384,16 +384,21 @@ is_seed(struct req *r)
 	return r->route && strncmp(r->route->pattern, "/service", 8) == 0;
 }
 
-/* The replica spec for REC, checked against the caller's policy (config services are trusted). */
+/*
+ * The replica spec for REC, checked against the caller's policy, and the
+ * limits each replica gets.  berth.conf's own services are trusted but not
+ * unbounded: they get the admin role's resource defaults and maxima.
+ */
 static enum berr
-checked_spec(struct req *r, json_object *rec, json_object **spec)
+checked_spec(struct req *r, json_object *rec, json_object **spec, struct pol_limits *lim)
 {
 	enum berr e;
 
 	*spec = svc_container_spec(rec);
 	if (from_config(rec))
-		return B_OK;
-	e = pol_check(r, r->role, *spec, 0);
+		e = pol_resources(r, ROLE_ADMIN, *spec, lim);
+	else
+		e = pol_check(r, r->role, *spec, 0, lim);
 	if (e != B_OK) {
 		json_object_put(*spec);
 		*spec = NULL;
@@ -410,7 +415,7 @@ checked_spec(struct req *r, json_object *rec, json_object **spec)
 static long long
 age_key(json_object *item)
 {
-	const char *seq = jx_str(jx_obj(item, "Labels"), LBL_SERVICE_SEQ);
+	const char *seq = ct_label(item, LBL_SERVICE_SEQ);
 
 	return seq ? atoll(seq) : jx_int(item, "Created", 0);
 }
@@ -429,16 +434,18 @@ by_age(const void *a, const void *b)
 
 /* This service's replica containers in any state (dockerd's list items), oldest first. */
 static enum berr
-replicas(struct req *r, const char *name, json_object **out)
+replicas(struct req *r, json_object *rec, json_object **out)
 {
-	char lbl[128];
-	const char *labels[1] = {lbl};
+	char lbl[128], own[256];
+	const char *labels[2] = {lbl, own};
 	json_object *list, *mine;
 	enum berr e;
 
 	*out = NULL;
-	snprintf(lbl, sizeof(lbl), LBL_SERVICE "=%s", name);
-	e = ct_list(r, 1, labels, 1, &list);
+	/* The owner too: a replica is the service owner's container, whatever else claims it. */
+	snprintf(lbl, sizeof(lbl), LBL_SERVICE "=%s", jx_str(rec, "name"));
+	snprintf(own, sizeof(own), LBL_OWNER "=%s", jx_str(rec, "owner"));
+	e = ct_list(r, 1, labels, 2, &list);
 	if (e != B_OK)
 		return e;
 	mine = json_object_new_array();
@@ -476,12 +483,14 @@ item_name(json_object *item)
  * not this service's is skipped.
  */
 static enum berr
-add_replica(struct req *r, json_object *rec, json_object *spec, json_object *used)
+add_replica(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+            json_object *used)
 {
 	const char *name = jx_str(rec, "name");
 	json_object *labels = json_object_new_object(), *s = NULL, *in = NULL;
 	char rname[BERTH_NAME_MAX + 8], rev[24], seq[24];
-	struct ct_new n = {.owner = jx_str(rec, "owner"), .labels = labels, .start = 1};
+	struct ct_new n = {
+	    .owner = jx_str(rec, "owner"), .labels = labels, .start = 1, .lim = *lim};
 	int created, clashes = 0;
 	enum berr e = B_INTERNAL;
 
@@ -506,8 +515,7 @@ add_replica(struct req *r, json_object *rec, json_object *spec, json_object *use
 		in = NULL;
 		if (e == B_CONFLICT && strcmp(r->errfield, "name") == 0) {
 			/* Someone else's container holds this name: take the next one. */
-			r->err = B_OK;
-			r->errmsg[0] = r->errfield[0] = '\0';
+			rq_clear(r);
 			jx_add_bool(used, rname, 1);
 			clashes++;
 			e = B_INTERNAL;
@@ -552,11 +560,12 @@ drop_dead(struct req *r, json_object *list, json_object **running)
 }
 
 static enum berr
-engine_scale(struct req *r, json_object *rec, json_object *spec, int want, int timeout)
+engine_scale(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+             int want, int timeout)
 {
 	json_object *list = NULL, *run = NULL, *used = NULL;
 	size_t have;
-	enum berr e = replicas(r, jx_str(rec, "name"), &list);
+	enum berr e = replicas(r, rec, &list);
 
 	if (e != B_OK)
 		return e;
@@ -569,7 +578,7 @@ engine_scale(struct req *r, json_object *rec, json_object *spec, int want, int t
 		e = ct_remove(r, jx_str(json_object_array_get_idx(run, have), "Id"), timeout);
 	}
 	while (e == B_OK && have < (size_t)want) {
-		e = add_replica(r, rec, spec, used);
+		e = add_replica(r, rec, spec, lim, used);
 		have++;
 	}
 	json_object_put(list);
@@ -585,11 +594,12 @@ engine_scale(struct req *r, json_object *rec, json_object *spec, int want, int t
  * *REPLACED counts the replicas already swapped.
  */
 static enum berr
-engine_roll(struct req *r, json_object *rec, json_object *spec, int timeout, int *replaced)
+engine_roll(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+            int timeout, int *replaced)
 {
 	json_object *list = NULL, *run = NULL, *used = NULL;
 	char rev[24];
-	enum berr e = replicas(r, jx_str(rec, "name"), &list);
+	enum berr e = replicas(r, rec, &list);
 
 	*replaced = 0;
 	if (e != B_OK)
@@ -599,17 +609,16 @@ engine_roll(struct req *r, json_object *rec, json_object *spec, int timeout, int
 	e = drop_dead(r, list, &run);
 	for (size_t i = 0; e == B_OK && i < json_object_array_length(run); i++) {
 		json_object *old = json_object_array_get_idx(run, i);
-		const char *orev = jx_str(jx_obj(old, "Labels"), LBL_SERVICE_REV);
+		const char *orev = ct_label(old, LBL_SERVICE_REV);
 		if (orev && strcmp(orev, rev) == 0)
 			continue;
-		e = add_replica(r, rec, spec, used);
+		e = add_replica(r, rec, spec, lim, used);
 		if (e == B_FORBIDDEN) {
 			/* At the quota: make room first. */
-			r->err = B_OK;
-			r->errmsg[0] = r->errfield[0] = '\0';
+			rq_clear(r);
 			e = ct_remove(r, jx_str(old, "Id"), timeout);
 			if (e == B_OK)
-				e = add_replica(r, rec, spec, used);
+				e = add_replica(r, rec, spec, lim, used);
 		} else if (e == B_OK) {
 			e = ct_remove(r, jx_str(old, "Id"), timeout);
 		}
@@ -623,10 +632,10 @@ engine_roll(struct req *r, json_object *rec, json_object *spec, int timeout, int
 }
 
 static enum berr
-engine_status(struct req *r, const char *name, int *running, json_object **views)
+engine_status(struct req *r, json_object *rec, int *running, json_object **views)
 {
 	json_object *list;
-	enum berr e = replicas(r, name, &list);
+	enum berr e = replicas(r, rec, &list);
 
 	*running = 0;
 	*views = NULL;
@@ -643,10 +652,10 @@ engine_status(struct req *r, const char *name, int *running, json_object **views
 }
 
 static enum berr
-engine_remove(struct req *r, const char *name, int timeout)
+engine_remove(struct req *r, json_object *rec, int timeout)
 {
 	json_object *list;
-	enum berr e = replicas(r, name, &list);
+	enum berr e = replicas(r, rec, &list);
 
 	for (size_t i = 0; e == B_OK && i < json_object_array_length(list); i++)
 		e = ct_remove(r, jx_str(json_object_array_get_idx(list, i), "Id"), timeout);
@@ -656,9 +665,13 @@ engine_remove(struct req *r, const char *name, int timeout)
 
 /* ---- shared steps of the handlers ------------------------------------ */
 
-/* Quota: the owner's other containers plus WANT replicas must fit the caller role's quota. */
+/*
+ * Quota: the owner's other containers plus WANT replicas must fit the caller
+ * role's quota.  In swarm mode replicas are counted from what the owner's
+ * Swarm services are set to run, since their tasks start after scale returns.
+ */
 static enum berr
-check_quota(struct req *r, json_object *rec, int want)
+check_quota(struct req *r, json_object *rec, int want, int swarm)
 {
 	int quota = g_cfg->policy[r->role].quota, others = 0, mine = 0;
 	const char *owner = jx_str(rec, "owner"), *name = jx_str(rec, "name");
@@ -671,13 +684,16 @@ check_quota(struct req *r, json_object *rec, int want)
 		return B_OK;
 	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
 	e = ct_list(r, 1, labels, 1, &list);
-	if (e != B_OK)
+	if (e == B_OK && swarm)
+		e = sw_replica_counts(r, owner, name, &mine, &others);
+	if (e != B_OK) {
+		json_object_put(list);
 		return e;
+	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *it = json_object_array_get_idx(list, i);
 		const char *s = ct_label(it, LBL_SERVICE);
-		/* Swarm keeps a few ended tasks' containers as history; they hold nothing. */
-		if (ct_label(it, "com.docker.swarm.task.id") && !is_running(it))
+		if (!ct_holds_quota(it) || (swarm && ct_label(it, "com.docker.swarm.task.id")))
 			continue;
 		if (s && strcmp(s, name) == 0)
 			mine++;
@@ -728,7 +744,7 @@ status_of(struct req *r, json_object *rec, int *running, int *desired, json_obje
 		return e;
 	if (swarm)
 		return sw_status(r, jx_str(rec, "name"), running, desired, views);
-	return engine_status(r, jx_str(rec, "name"), running, views);
+	return engine_status(r, rec, running, views);
 }
 
 /* The status answer: seed 004's {"running_resources": N}, or with desired and containers. */
@@ -808,6 +824,7 @@ svc_h_create(struct req *r)
 	int seed = is_seed(r);
 	const char *name = jx_str(r->json, "name");
 	json_object *rec = NULL, *old = NULL, *spec = NULL;
+	struct pol_limits lim = {0};
 	char lock[96], field[64], msg[256];
 	enum berr e;
 	int fd;
@@ -826,7 +843,7 @@ svc_h_create(struct req *r)
 		goto out;
 	}
 	rec = def_norm(r->json, name);
-	e = checked_spec(r, rec, &spec);
+	e = checked_spec(r, rec, &spec, &lim);
 	if (e != B_OK)
 		goto out;
 	jx_add_str(rec, "owner", ct_owner(r));
@@ -859,7 +876,8 @@ svc_h_get(struct req *r)
 
 /* Applies REC's new definition to what runs; a partly rolled engine service keeps REC. */
 static enum berr
-roll_out(struct req *r, json_object *rec, json_object *spec, int timeout)
+roll_out(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+         int timeout)
 {
 	int swarm, replaced = 0;
 	enum berr e = sw_active(r, &swarm);
@@ -867,9 +885,9 @@ roll_out(struct req *r, json_object *rec, json_object *spec, int timeout)
 	if (e != B_OK)
 		return e;
 	if (swarm)
-		e = sw_update(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec);
+		e = sw_update(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, lim);
 	else
-		e = engine_roll(r, rec, spec, timeout, &replaced);
+		e = engine_roll(r, rec, spec, lim, timeout, &replaced);
 	if (e != B_OK && replaced > 0) {
 		/* Some replicas run the new definition already: keep it so a retry finishes. */
 		enum berr keep = r->err;
@@ -884,6 +902,7 @@ svc_h_put(struct req *r)
 {
 	int seed = is_seed(r);
 	const char *name = r->args[0], *bname = jx_str(r->json, "name");
+	struct pol_limits lim = {0};
 	json_object *old = NULL, *rec = NULL, *spec = NULL;
 	char field[64], msg[256];
 	int fd = -1, timeout;
@@ -909,9 +928,9 @@ svc_h_put(struct req *r)
 	         (const char *const[]){"owner", "desired", "created", "seq", NULL};
 	     *k; k++)
 		jx_add_ref(rec, *k, jx_get(old, *k));
-	e = checked_spec(r, rec, &spec);
+	e = checked_spec(r, rec, &spec, &lim);
 	if (e == B_OK)
-		e = roll_out(r, rec, spec, timeout);
+		e = roll_out(r, rec, spec, &lim, timeout);
 	if (e == B_OK)
 		e = save(r, rec);
 	if (e == B_OK)
@@ -942,7 +961,7 @@ h_delete(struct req *r)
 	if (swarm)
 		e = sw_remove(r, r->args[0]);
 	if (e == B_OK)
-		e = engine_remove(r, r->args[0], timeout);
+		e = engine_remove(r, rec, timeout);
 	if (e == B_OK && st_del(ST_SERVICES, r->args[0]) != B_OK)
 		e = rq_fail(r, B_INTERNAL, NULL, "cannot remove the service record");
 	if (e == B_OK)
@@ -973,6 +992,7 @@ scale_number(struct req *r, int seed, int *n)
 enum berr
 svc_h_scale(struct req *r)
 {
+	struct pol_limits lim = {0};
 	int seed = is_seed(r);
 	json_object *rec = NULL, *spec = NULL;
 	int fd = -1, n, timeout, swarm;
@@ -984,16 +1004,16 @@ svc_h_scale(struct req *r)
 	e = open_locked(r, r->args[0], &rec, &fd);
 	if (e != B_OK)
 		return e;
-	if ((e = check_manage(r, rec, "scale")) != B_OK || (e = check_quota(r, rec, n)) != B_OK ||
-	    (e = sw_active(r, &swarm)) != B_OK)
+	if ((e = check_manage(r, rec, "scale")) != B_OK || (e = sw_active(r, &swarm)) != B_OK ||
+	    (e = check_quota(r, rec, n, swarm)) != B_OK)
 		goto out;
 	/* Scaling to 0 needs no spec, so a tightened policy never blocks stopping a service. */
-	if (n > 0 && (e = checked_spec(r, rec, &spec)) != B_OK)
+	if (n > 0 && (e = checked_spec(r, rec, &spec, &lim)) != B_OK)
 		goto out;
 	if (swarm)
-		e = sw_scale(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, n);
+		e = sw_scale(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, &lim, n);
 	else
-		e = engine_scale(r, rec, spec, n, timeout);
+		e = engine_scale(r, rec, spec, &lim, n, timeout);
 	/* The desired count is recorded even after a partial failure: it is what was asked. */
 	jx_add_int(rec, "desired", n);
 	if (e == B_OK)

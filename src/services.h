@@ -9,6 +9,7 @@
 #define BERTH_SERVICES_H
 
 #include "berth.h"
+#include "policy.h"
 #include "schema.h"
 
 #include <json-c/json.h>
@@ -19,10 +20,11 @@ struct req;
 #define SVC_NAME_MAX 57
 /* The owner recorded for services declared in berth.conf (managed by admins). */
 #define SVC_CONFIG_OWNER "berth.conf"
-/* Label carrying a hash of the definition a replica was made from. */
-#define LBL_SERVICE_REV "berth.service.rev"
-/* Label numbering a service's replicas in the order they were made. */
-#define LBL_SERVICE_SEQ "berth.service.seq"
+/*
+ * Replicas carry LBL_SERVICE_REV, a hash of the definition they were made
+ * from, and LBL_SERVICE_SEQ, numbering them in the order they were made
+ * (both in containers.h, which stamps every berth label).
+ */
 
 extern const struct sc_schema svc_schema, svc_update_schema, svc_scale_schema;
 
@@ -58,13 +60,22 @@ enum berr sw_active(struct req *r, int *on);
  * policy-checked container spec, NULL when N is 0) when it does not exist
  * yet; an existing one keeps its task template.
  */
-enum berr sw_scale(struct req *r, const char *name, const char *owner, json_object *spec, int n);
+enum berr sw_scale(struct req *r, const char *name, const char *owner, json_object *spec,
+                   const struct pol_limits *lim, int n);
 /*
  * Replaces the task template of NAME's Swarm service (if it exists) with one
  * made from SPEC; Swarm rolls the tasks one at a time, starting the new one
  * before stopping the old one.
  */
-enum berr sw_update(struct req *r, const char *name, const char *owner, json_object *spec);
+enum berr sw_update(struct req *r, const char *name, const char *owner, json_object *spec,
+                    const struct pol_limits *lim);
+/*
+ * The replicas OWNER's Swarm services of this instance are set to run: NAME's
+ * in *MINE, all others' in *OTHERS.  Quotas count these, not the containers
+ * that exist, because Swarm starts tasks after the update has returned.
+ */
+enum berr sw_replica_counts(struct req *r, const char *owner, const char *name, int *mine,
+                            int *others);
 /* Running tasks of NAME's Swarm service and a view of each (new reference). */
 enum berr sw_status(struct req *r, const char *name, int *running, int *desired,
                     json_object **tasks);

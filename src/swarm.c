@@ -180,8 +180,16 @@ task_template(json_object *body)
 		jx_add_ref(lim, "MemoryBytes", jx_get(hc, "Memory"));
 	if (jx_get(hc, "NanoCpus"))
 		jx_add_ref(lim, "NanoCPUs", jx_get(hc, "NanoCpus"));
+	if (jx_get(hc, "PidsLimit"))
+		jx_add_ref(lim, "Pids", jx_get(hc, "PidsLimit"));
 	json_object_object_add(res, "Limits", lim);
 	json_object_object_add(tt, "Resources", res);
+	if (jx_obj(hc, "LogConfig")) {
+		json_object *ld = json_object_new_object();
+		jx_add_ref(ld, "Name", jx_get(jx_obj(hc, "LogConfig"), "Type"));
+		jx_add_ref(ld, "Options", jx_get(jx_obj(hc, "LogConfig"), "Config"));
+		json_object_object_add(tt, "LogDriver", ld);
+	}
 	jx_add_str(rp, "Condition", "any");
 	json_object_object_add(tt, "RestartPolicy", rp);
 	return tt;
@@ -189,11 +197,12 @@ task_template(json_object *body)
 
 /* The whole ServiceSpec for a definition's container SPEC with N replicas. New reference. */
 static json_object *
-service_spec(const char *name, const char *owner, json_object *spec, int n)
+service_spec(const char *name, const char *owner, json_object *spec, const struct pol_limits *lim,
+             int n)
 {
 	json_object *s = json_object_new_object(), *mode = json_object_new_object();
 	json_object *rep = json_object_new_object(), *uc = json_object_new_object();
-	json_object *labels = berth_labels(name, owner), *body = pol_docker_body(spec, labels);
+	json_object *labels = berth_labels(name, owner), *body = pol_docker_body(spec, labels, lim);
 
 	jx_add_str(s, "Name", name);
 	json_object_object_add(s, "Labels", labels);
@@ -226,14 +235,15 @@ check_name(struct req *r, const char *name)
 }
 
 static enum berr
-create(struct req *r, const char *name, const char *owner, json_object *spec, int n)
+create(struct req *r, const char *name, const char *owner, json_object *spec,
+       const struct pol_limits *lim, int n)
 {
 	json_object *body, *out = NULL;
 	enum berr e = check_name(r, name);
 
 	if (e != B_OK)
 		return e;
-	body = service_spec(name, owner, spec, n);
+	body = service_spec(name, owner, spec, lim, n);
 	e = call(r, "POST", "/services/create", body, 201, "swarm service create", &out);
 	json_object_put(body);
 	if (e == B_CONFLICT)
@@ -293,13 +303,14 @@ set_replicas(json_object *spec, void *arg)
 struct retemplate {
 	const char *name, *owner;
 	json_object *spec;
+	const struct pol_limits *lim;
 };
 
 static void
 set_template(json_object *spec, void *arg)
 {
 	struct retemplate *t = arg;
-	json_object *fresh = service_spec(t->name, t->owner, t->spec, 0);
+	json_object *fresh = service_spec(t->name, t->owner, t->spec, t->lim, 0);
 
 	/* The running replica count stays; template, ports and update policy are replaced. */
 	jx_add_ref(spec, "TaskTemplate", jx_get(fresh, "TaskTemplate"));
@@ -309,7 +320,8 @@ set_template(json_object *spec, void *arg)
 }
 
 enum berr
-sw_scale(struct req *r, const char *name, const char *owner, json_object *spec, int n)
+sw_scale(struct req *r, const char *name, const char *owner, json_object *spec,
+         const struct pol_limits *lim, int n)
 {
 	json_object *svc;
 	enum berr e = find(r, name, &svc);
@@ -317,16 +329,17 @@ sw_scale(struct req *r, const char *name, const char *owner, json_object *spec, 
 	if (e != B_OK)
 		return e;
 	if (svc == NULL)
-		return n > 0 ? create(r, name, owner, spec, n) : B_OK;
+		return n > 0 ? create(r, name, owner, spec, lim, n) : B_OK;
 	e = update(r, jx_str(svc, "ID"), set_replicas, &n);
 	json_object_put(svc);
 	return e;
 }
 
 enum berr
-sw_update(struct req *r, const char *name, const char *owner, json_object *spec)
+sw_update(struct req *r, const char *name, const char *owner, json_object *spec,
+          const struct pol_limits *lim)
 {
-	struct retemplate t = {name, owner, spec};
+	struct retemplate t = {name, owner, spec, lim};
 	json_object *svc;
 	enum berr e = find(r, name, &svc);
 
@@ -335,6 +348,37 @@ sw_update(struct req *r, const char *name, const char *owner, json_object *spec)
 	e = update(r, jx_str(svc, "ID"), set_template, &t);
 	json_object_put(svc);
 	return e;
+}
+
+static int
+replicas_of(json_object *svc)
+{
+	return (int)jx_int(jx_obj(jx_obj(jx_obj(svc, "Spec"), "Mode"), "Replicated"), "Replicas",
+	                   0);
+}
+
+enum berr
+sw_replica_counts(struct req *r, const char *owner, const char *name, int *mine, int *others)
+{
+	json_object *all;
+	enum berr e = list(r, NULL, &all);
+
+	*mine = *others = 0;
+	if (e != B_OK)
+		return e;
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *svc = json_object_array_get_idx(all, i);
+		json_object *l = jx_obj(jx_obj(svc, "Spec"), "Labels");
+		const char *o = jx_str(l, LBL_OWNER), *s = jx_str(l, LBL_SERVICE);
+		if (o == NULL || strcmp(o, owner) != 0)
+			continue;
+		if (s && strcmp(s, name) == 0)
+			*mine += replicas_of(svc);
+		else
+			*others += replicas_of(svc);
+	}
+	json_object_put(all);
+	return B_OK;
 }
 
 static json_object *
@@ -370,8 +414,7 @@ sw_status(struct req *r, const char *name, int *running, int *desired, json_obje
 	*tasks = json_object_new_array();
 	if (svc == NULL)
 		return B_OK;
-	*desired = (int)jx_int(jx_obj(jx_obj(jx_obj(svc, "Spec"), "Mode"), "Replicated"),
-	                       "Replicas", *desired);
+	*desired = replicas_of(svc);
 	f = json_object_new_object();
 	arr = json_object_new_array();
 	json_object_array_add(arr, json_object_new_string(jx_str(svc, "ID")));

@@ -11,24 +11,38 @@
 #include "../../src/req.h"
 #include "../../src/schema.h"
 
+/* The resource floor: every body berth builds is limited (the fuzz config sets none unlimited). */
+static void
+check_floor(json_object *body)
+{
+	json_object *hc = jx_obj(body, "HostConfig");
+
+	if (jx_int(hc, "Memory", 0) < (6 << 20) || jx_int(hc, "NanoCpus", 0) < 10000000 ||
+	    jx_int(hc, "PidsLimit", 0) < 8 ||
+	    jx_str(jx_obj(jx_obj(hc, "LogConfig"), "Config"), "max-size") == NULL)
+		abort();
+}
+
 /* What happens to a valid container spec: policy for every role, then the Docker body. */
 static void
 container_next(json_object *spec)
 {
 	for (int role = ROLE_VIEWER; role < ROLE__COUNT; role++) {
 		json_object *copy = NULL, *labels, *body;
+		struct pol_limits lim;
 		struct req r;
 
 		memset(&r, 0, sizeof(r));
 		if (json_object_deep_copy(spec, &copy, NULL) != 0)
 			abort();
-		if (pol_check(&r, (enum role)role, copy, 0) == B_OK) {
+		if (pol_check(&r, (enum role)role, copy, 0, &lim) == B_OK) {
 			labels = json_object_new_object();
 			json_object_object_add(labels, "berth.owner",
 			                       json_object_new_string("fuzz"));
-			body = pol_docker_body(copy, labels);
+			body = pol_docker_body(copy, labels, &lim);
 			if (body == NULL || jx_text(body) == NULL)
 				abort();
+			check_floor(body);
 			json_object_put(body);
 			json_object_put(labels);
 		} else if (r.err == B_OK || r.errmsg[0] == '\0') {

@@ -16,6 +16,8 @@ req POST "$M/start_container" '{"image": "server", "ports": [[0, 4545]]}'
 expect "start_container builds and starts the catalog image" 200 .just_created true
 HP=$(jqb '.ports["4545"]'); CID=$(jqb .container_id)
 check "container_id is a full id" test ${#CID} = 64
+check "the seed's container is limited like every other (memory, cpus, pids, logs)" \
+	bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}' "$CID")"
 check "the mapped port serves /example_file" test "$(curl -s "http://localhost:$HP/example_file")" = "hello there"
 req POST "$M/start_container" '{"image": "server", "ports": [[0, 4545]]}'
 expect "again: the same container" 200 .just_created false
@@ -34,6 +36,8 @@ req POST "$M/start_container" '{"image": "nosuch"}'
 expect "unknown image: 404 naming the available ones" 404 '.error.available | index("server") != null' true
 req POST "$M/start_container" '{"image": "server", "ports": [[1, 2, 3, 4]]}'
 expect "malformed port item: 400" 400
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -I "$M/shutdown")
+check "HEAD /shutdown: 405, and it shut nothing down" bash -c '[ "$1" = 405 ] && kill -0 "$2"' _ "$STATUS" "$UPPID"
 req GET "$M/shutdown"
 expect "shutdown: 204" 204
 check "shutdown: no container left behind" test -z "$(docker ps -aq --filter label=berth.seed=000 --filter label=berth.instance | xargs -r docker inspect -f '{{index .Config.Labels "berth.instance"}}' | grep "^up-$UPPID-")"
@@ -41,6 +45,18 @@ wait_for 10 bash -c "! kill -0 $UPPID 2>/dev/null"
 check "shutdown: berth-up ended" bash -c "! kill -0 $UPPID 2>/dev/null"
 check "shutdown: info file removed" test ! -e "$info"
 rm -f "$info"
+
+# --- 1b. Two berth-ups on one host (two CI jobs on one runner) both serve seed 000 -------
+start_berth two1 --instance "t-cat2a-$$" || exit 1
+start_berth two2 --instance "t-cat2b-$$" || exit 1
+req POST "$URL_two1/start_container" '{"image": "server", "ports": [[0, 4545]]}'
+expect "first berth-up: start_container server" 200 .just_created true
+C1=$(jqb .container_id)
+req POST "$URL_two2/start_container" '{"image": "server", "ports": [[0, 4545]]}'
+expect "second berth-up, same host, same image: its own container" 200 .just_created true
+check "two containers, one per berth-up" test -n "$C1" -a "$(jqb .container_id)" != "$C1"
+stop_berth "$PID_two1"
+stop_berth "$PID_two2"
 
 # --- 2. A catalog of our own --------------------------------------------------------
 INST="t-cat-$$"

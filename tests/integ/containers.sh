@@ -234,6 +234,12 @@ check "patch keeps the name" test "$(jqb .name)" = "$INST-a"
 check "patch keeps the owner" test "$(jqb .owner)" = oscar
 check "patch: new env" test "$(jqb '.env | index("MODE=x") != null')" = true
 check "patch: new port" test "$(jqb '.ports["9090/tcp"] > 0')" = true
+HP=$(jqb '.ports["9090/tcp"]')
+check "details: env is the container's own, the image's apart" \
+	test "$(jqb '(.env | join(",")) + " " + (.image_env | map(select(startswith("PATH="))) | length | tostring)')" = "MODE=x 1"
+req PATCH "$API/containers/$INST-a" '{"env":{"MODE":"y"}}' "${O[@]}"
+expect "patch env only" 200 '.env | join(",")' "MODE=y"
+check "patch keeps the host port it had ($HP)" test "$(jqb '.ports["9090/tcp"]')" = "$HP"
 check "patch: running as before" test "$(jqb .state)" = running
 check "patch: old container gone" test "$(jqb .id)" != "$ID_A"
 check "patch: no leftover aside" test -z "$(docker ps -aq --filter "name=$INST-a-old")"
@@ -251,14 +257,155 @@ for verb in stop restart kill; do
 	req POST "$API/containers/$INST-prot/$verb" "" "${A[@]}"
 	expect "protected: $verb refused" 403 '.error.message | test("protected")' true
 done
-req DELETE "$API/containers/$INST-prot?force=1" "" "${A[@]}"
+req DELETE "$API/containers/$INST-prot" "" "${A[@]}"
 expect "protected: remove refused" 403
 req PATCH "$API/containers/$INST-prot" '{"command":["true"]}' "${A[@]}"
 expect "protected: recreate refused" 403
-req POST "$API/containers" "{\"name\":\"$INST-guarded\",\"image\":\"$IMG\",$SLEEPER}" "${O[@]}"
-expect "a name on the config's protected list" 201 .protected true
-req POST "$API/containers/$INST-guarded/stop" "" "${O[@]}"
+
+# --- issue 15: what an attack found ------------------------------------------------------
+# Labels an image carries are never believed: only what berth stamped on create counts.
+printf 'FROM %s\nLABEL berth.protected=true berth.service=%s-svc berth.job=0123456789abcdef berth.catalog=server\n' \
+	"$IMG" "$INST" | docker build -q -t "berth-test/labelled-$INST:1" - >/dev/null
+req POST "$API/containers" "{\"name\":\"$INST-lbl\",\"image\":\"berth-test/labelled-$INST:1\",$SLEEPER}" "${O[@]}"
+expect "image with berth.* labels: created" 201 .protected false
+check "image labels do not make it a service's, a job's or a catalog's" \
+	test "$(jqb '[.service, .job, .catalog] | map(select(. != null)) | length')" = 0
+req GET "$API/containers" "" "${O[@]}"
+check "it is listed as a plain container" test "$(jqb "[.containers[] | select(.name == \"$INST-lbl\")] | length")" = 1
+req DELETE "$API/containers/$INST-lbl?force=1" "" "${O[@]}"
+expect "its owner removes it: the image cannot protect it" 204
+docker rmi "berth-test/labelled-$INST:1" >/dev/null
+
+# Exec runs as the container's user unless the role may choose (policy exec_user).
+req POST "$API/containers" "{\"name\":\"$INST-nobody\",\"image\":\"$IMG\",$SLEEPER,\"user\":\"65534:65534\"}" "${O[@]}"
+expect "container running as nobody" 201
+req POST "$API/containers/$INST-nobody/exec" '{"command":["id","-u"]}' "${O[@]}"
+check "exec without a user runs as the container's" test "$(jqb .stdout | tr -d '\n')" = 65534
+req POST "$API/containers/$INST-nobody/exec" '{"command":["id","-u"],"user":"0:0"}' "${O[@]}"
+expect "exec as root in a nobody container: refused" 403 .error.field user
+req POST "$API/containers/$INST-nobody/exec" '{"command":["id","-u"],"user":"0:0"}' "${A[@]}"
+expect "admin's policy has no exec_user either" 403 .error.field user
+curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-nobody?force=1"
+
+# Every container gets memory, CPU, pids and log limits; meaningless numbers are refused.
+req POST "$API/containers" "{\"name\":\"$INST-floor\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "${O[@]}"
+expect "no limits asked for" 201
+check "memory: the role's default" test "$(docker inspect -f '{{.HostConfig.Memory}}' "$INST-floor")" = 134217728
+check "cpus: the built-in default (1)" test "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$INST-floor")" = 1000000000
+check "pids: the built-in default (256)" test "$(docker inspect -f '{{.HostConfig.PidsLimit}}' "$INST-floor")" = 256
+check "logs: json-file capped" test "$(docker inspect -f '{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "max-size"}} {{index .HostConfig.LogConfig.Config "max-file"}}' "$INST-floor")" = "json-file 10485760 3"
+curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-floor?force=1"
+hostile "cpus too small to be a limit (would be NanoCpus 0)" 422 cpus ',"cpus":1e-10'
+hostile "pids under 8" 422 pids ',"pids":2'
+hostile "pids over the role's maximum" 403 pids ',"pids":100000'
+hostile "cpus over the role's maximum" 403 cpus ',"cpus":64'
+req POST "$API/containers" "{\"name\":\"$INST-fork\",\"image\":\"$IMG\",$SLEEPER,\"pids\":16}" "${O[@]}"
+expect "a container with pids 16" 201
+req POST "$API/containers/$INST-fork/exec" '{"command":["sh","-c","i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); done 2>/dev/null; echo done"],"timeout":20}' "${O[@]}"
+req GET "$API/containers/$INST-fork/stats" "" "${O[@]}"
+check "a fork loop is stopped by the pids limit ($(jqb .pids) processes)" \
+	bash -c '[ "$1" -ge 2 ] && [ "$1" -le 16 ]' _ "$(jqb .pids)"
+curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-fork?force=1"
+
+# A protected name is taken by admins only; an admin's forced remove always works.
+req POST "$API/containers" "{\"name\":\"$INST-guarded\",\"image\":\"$IMG\",$SLEEPER,\"restart\":\"always\"}" "${O[@]}"
+expect "operator cannot take a name on the protected list" 403 .error.field name
+check "nothing made under the protected name" gone "$INST-guarded"
+req POST "$API/containers" "{\"name\":\"$INST-guarded\",\"image\":\"$IMG\",$SLEEPER}" "${A[@]}"
+expect "admin may" 201 .protected true
+req POST "$API/containers/$INST-guarded/stop" "" "${A[@]}"
 expect "config-protected: stop refused" 403
+req DELETE "$API/containers/$INST-guarded" "" "${A[@]}"
+expect "admin remove without force: refused (protected)" 403
+req DELETE "$API/containers/$INST-guarded?force=1" "" "${A[@]}"
+expect "admin's forced remove of a protected container" 204
+req DELETE "$API/containers/$INST-prot?force=1" "" "${A[@]}"
+expect "admin's forced remove of a label-protected container" 204
+
+# A recreate holds the name: another user's creates in a loop never take it.
+(for _ in $(seq 1 60); do
+	curl -s -o /dev/null -w '%{http_code}\n' "${G[@]}" -XPOST -H 'Content-Type: application/json' \
+		-d "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER}" "$API/containers"
+done) >"$T/hijack" 2>&1 &
+HIJACK=$!
+pfail=0
+for i in 1 2 3 4 5; do
+	req PATCH "$API/containers/$INST-a" "{\"command\":[\"sleep\",\"60$i\"]}" "${O[@]}"
+	[ "$STATUS" = 200 ] || pfail=1
+done
+wait "$HIJACK"
+check "five PATCHes during another user's create loop all succeed" test "$pfail" = 0
+check "the name still belongs to its owner" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$INST-a")" = oscar
+check "the other user never got it" test "$(grep -c '^20[01]$' "$T/hijack")" = 0
+check "no container left aside by the recreates" test -z "$(docker ps -aq --filter "name=$INST-a-old")"
+
+# A lost race gets a real answer: never 200 with nothing in it.
+bad=0
+for i in $(seq 1 15); do
+	curl -s -o /dev/null "${G[@]}" -XPOST -H 'Content-Type: application/json' \
+		-d "{\"name\":\"$INST-lr\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "$API/containers"
+	curl -s -o /dev/null "${G[@]}" -XDELETE "$API/containers/$INST-lr?force=1" &
+	out=$(curl -s -w '\n%{http_code}' "${A[@]}" -XPOST -H 'Content-Type: application/json' \
+		-d "{\"name\":\"$INST-lr\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "$API/containers")
+	wait
+	code=$(tail -1 <<<"$out")
+	case "$code" in
+	200 | 201) [ "$(head -1 <<<"$out" | jq -r .id)" != null ] || bad=$((bad + 1)) ;;
+	409) ;;
+	*) bad=$((bad + 1)) ;;
+	esac
+	curl -s -o /dev/null "${A[@]}" -XDELETE "$API/containers/$INST-lr?force=1"
+done
+check "a create racing a remove answers 201 with the container or 409 ($bad odd)" test "$bad" = 0
+
+# A job's container is the job's: not listed, not changed, not counted once finished.
+req POST "$API/jobs" "{\"image\":\"$IMG\",\"command\":[\"sleep\",\"30\"]}" "${G[@]}"
+expect "a long job" 202
+JOBC="job-$(jqb .id)"
+wait_for 20 bash -c '[ "$(docker inspect -f "{{.State.Running}}" "$1" 2>/dev/null)" = true ]' _ "$JOBC"
+req GET "$API/containers?all=1" "" "${G[@]}"
+check "job containers are not in the container list" test "$(jqb "[.containers[] | select(.name == \"$JOBC\")] | length")" = 0
+for how in "PATCH /" "POST /restart" "POST /stop" "POST /start" "POST /update" "DELETE /"; do
+	m=${how%% *}; p=${how#* }; p=${p#/}
+	req "$m" "$API/containers/$JOBC${p:+/$p}" "$([ "$m" = PATCH ] && echo '{"restart":"always"}')" "${G[@]}"
+	expect "job container: $m /containers/job-…/$p refused (409)" 409 '.error.message | test("/api/v1/jobs")' true
+done
+for i in 1 2 3 4 5 6; do
+	curl -s -o /dev/null "${G[@]}" -XPOST -H 'Content-Type: application/json' \
+		-d "{\"image\":\"$IMG\",\"command\":[\"true\"]}" "$API/jobs"
+done
+wait_for 30 bash -c '[ "$(curl -s -u olga:g "$1/jobs?status=succeeded" | jq ".jobs | length")" -ge 6 ]' _ "$API"
+made=0
+for i in 1 2 3 4; do
+	req POST "$API/containers" "{\"name\":\"$INST-jq$i\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "${G[@]}"
+	[ "$STATUS" = 201 ] && made=$((made + 1))
+done
+check "finished jobs' containers hold no quota (4 of 4 made)" test "$made" = 4
+for i in 1 2 3 4; do curl -s -o /dev/null "${G[@]}" -XDELETE "$API/containers/$INST-jq$i?force=1"; done
+
+# Every recreate re-checks the policy as it is now.
+docker tag "$IMG" "berth-test/upd-$INST:1"
+req POST "$API/containers" "{\"name\":\"$INST-upd\",\"image\":\"berth-test/upd-$INST:1\",$SLEEPER,\"memory\":\"200m\",\"start\":false}" "${O[@]}"
+expect "a container at 200m under a 256m maximum" 201
+cp "$T/berth.conf" "$T/berth.conf.orig"
+sed -i 's/memory_max = "256m"/memory_max = "150m"/' "$T/berth.conf"
+kill -HUP "$(sup_pid "$PID_main")"
+sleep 1
+docker tag berth-test/busybox:2 "berth-test/upd-$INST:1"
+req POST "$API/containers/$INST-upd/update" "" "${O[@]}"
+expect "update under a tightened policy: refused" 403 .error.field memory
+check "the refused update left it on the old image" test "$(docker inspect -f '{{.Image}}' "$INST-upd")" = "$(docker image inspect -f '{{.Id}}' "$IMG")"
+cp "$T/berth.conf.orig" "$T/berth.conf"
+kill -HUP "$(sup_pid "$PID_main")"
+sleep 1
+curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-upd?force=1"
+docker rmi "berth-test/upd-$INST:1" >/dev/null
+
+# HEAD never changes anything.
+STATUS=$(curl -s -o /dev/null -w "%{http_code}" -I "${A[@]}" "$URL_main/shutdown")
+check "HEAD /shutdown is refused (405)" test "$STATUS" = 405
+check "and berth-up is still up" kill -0 "$PID_main"
+
 
 # --- audit -----------------------------------------------------------------------------
 req GET "$API/audit?limit=1000" "" "${A[@]}"

@@ -118,6 +118,8 @@ check "docker agrees: 3 labelled replicas" test "$(docker_count "$S" "$INST")" =
 ID1=$(docker inspect -f '{{.Id}}' "$S-1")
 check "replica has the environment" bash -c "docker inspect -f '{{.Config.Env}}' $S-1 | grep -q GREETING=hi"
 check "replica owned by the service owner" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$S-1")" = oscar
+check "a replica has memory, cpus, pids and log limits" \
+	bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}' "$S-1")"
 req POST "$API/services/$S/scale" '{"number":1}' "${O[@]}"
 expect "scale down to 1" 200 .running_resources 1
 check "the oldest replica stays (newest removed first)" test "$(jqb '.containers[0].id')" = "$ID1"
@@ -300,6 +302,21 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 	check "swarm: status lists the tasks" test "$(jqb '[.containers[] | select(.running)] | length')" = 3
 	check "swarm: task containers carry berth's labels" \
 		test "$(docker ps -q --filter "label=berth.service=$SS" --filter "label=berth.instance=$SW" | wc -l)" = 3
+	check "swarm: tasks have memory, cpus, pids and log limits" \
+		bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker service inspect -f '{{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Limits.Pids}} {{index .Spec.TaskTemplate.LogDriver.Options "max-size"}}' "$SS")"
+	# The quota counts what Swarm was told to run, not the tasks started so far.
+	req POST "$API/services" "{\"name\":\"$SS-q\",\"image\":\"$IMG1\",\"command\":$CMD}" "${O[@]}"
+	req POST "$API/services/$SS/scale" '{"number":5}' "${O[@]}"
+	expect "swarm: scale to 5" 200 .desired 5
+	req POST "$API/services/$SS-q/scale" '{"number":2}' "${O[@]}"
+	expect "swarm: 5 + 2 replicas over a quota of 6, while tasks still start: 403" 403 .error.field number
+	req POST "$API/services/$SS-q/scale" '{"number":1}' "${O[@]}"
+	expect "swarm: 5 + 1 fits" 200 .desired 1
+	req DELETE "$API/services/$SS-q" "" "${O[@]}"
+	expect "swarm: remove the second service" 204
+	req POST "$API/services/$SS/scale" '{"number":3}' "${O[@]}"
+	expect "swarm: back to 3" 200 .desired 3
+	check "swarm: 3 tasks running again" wait_running "$SS" 3 120
 	req POST "$API/services/$SS/scale" '{"number":1}' "${O[@]}"
 	expect "swarm: scale to 1" 200 .desired 1
 	check "swarm: 1 task running" wait_running "$SS" 1 120
