@@ -216,6 +216,29 @@ t_config(void)
 	          cfg_role(c, "mallory") == ROLE_NONE,
 	      "roles resolved");
 	cfg_free(c);
+	f = fopen(path, "w");
+	fputs("policy = { operator = { memory = \"unlimited\"; memory_max = \"unlimited\"; "
+	      "pids = 64; }; };\n",
+	      f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c && c->policy[ROLE_OPERATOR].memory_default == 0 &&
+	          c->policy[ROLE_OPERATOR].pids_default == 64 &&
+	          c->policy[ROLE_VIEWER].memory_default == 256LL << 20 &&
+	          c->policy[ROLE_VIEWER].pids_max == 4096 && c->policy[ROLE_VIEWER].log_size > 0,
+	      "limits: built-in defaults for every role, \"unlimited\" only where said");
+	cfg_free(c);
+	f = fopen(path, "w");
+	fputs("policy = {\n operator = { memory = \"4g\"; memory_max = \"1g\"; }; };\n", f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":2:") && strstr(err, "above memory_max"),
+	      "a default above its maximum is refused");
+	f = fopen(path, "w");
+	fputs("policy = {\n operator = { cpus = 0.001; }; };\n", f);
+	fclose(f);
+	c = cfg_load(path, err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":2:") && strstr(err, "cpus"), "cpus under 0.01 refused");
 	unlink(path);
 }
 
