@@ -2,7 +2,7 @@
  * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing,
  * percent-decoding, schema validation, config errors, atomic state writes,
  * build contexts made in a child process, host path rules (canonical
- * paths, the no-link resolver).
+ * paths, the no-link resolver, bind_sources/device_paths in berth.conf).
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -396,6 +396,89 @@ t_resolve(void)
 	CHECK(system(p) == 0, "resolve: cleaned up");
 }
 
+/* Loads TEXT as berth.conf; returns the config (or NULL and the error in ERR). */
+static struct cfg *
+load_text(const char *text, char *err, size_t n)
+{
+	char path[] = "/tmp/berth-unit-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct cfg *c;
+
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	c = cfg_load(path, err, n);
+	unlink(path);
+	return c;
+}
+
+/* 1 when TEXT is refused with ERR containing LINE and WHAT. */
+static int
+conf_refused(const char *text, const char *line, const char *what)
+{
+	char err[512];
+	struct cfg *c = load_text(text, err, sizeof(err));
+
+	if (c) {
+		cfg_free(c);
+		return 0;
+	}
+	if (strstr(err, line) && strstr(err, what))
+		return 1;
+	printf("# refused with: %s\n", err);
+	return 0;
+}
+
+static void
+t_path_config(void)
+{
+	char err[512];
+	struct cfg *c;
+
+	c = load_text(
+	    "policy = {\n operator = { bind_sources = [ \"/srv/share\", \"/srv/other\" ];\n"
+	    " device_paths = [ \"/dev/net\", \"/dev/null\" ]; };\n"
+	    " admin = { bind_sources = [ \"*\", \"/srv/share\" ]; device_paths = [ \"*\" "
+	    "]; };\n};\n",
+	    err, sizeof(err));
+	CHECK(c != NULL, "config: canonical, disjoint bind_sources and device_paths accepted");
+	cfg_free(c);
+	CHECK(conf_refused("policy = {\n operator = { bind_sources = [\n \"/srv/\" ]; };\n};\n",
+	                   ":3:", "policy.operator.bind_sources[0]: /srv/ ends with /"),
+	      "config: trailing slash refused at its line, naming the entry");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"/srv\", \"/srv/..\" ]; }; "
+	                   "};\n",
+	                   ":1:", "bind_sources[1]: /srv/.. has a .. component"),
+	      "config: .. refused");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"srv\" ]; }; };\n",
+	                   "bind_sources[0]", "absolute"),
+	      "config: relative refused");
+	CHECK(conf_refused("policy = { admin = { bind_sources = [ \"/\" ]; }; };\n",
+	                   "policy.admin.bind_sources[0]", "write \"*\""),
+	      "config: / refused, pointing at \"*\"");
+	CHECK(conf_refused("policy = {\n admin = { bind_sources = [ \"/srv\" ]; };\n"
+	                   " operator = { bind_sources = [ \"/srv/share\" ]; };\n};\n",
+	                   ":3:",
+	                   "policy.operator.bind_sources[0]: /srv/share and /srv "
+	                   "(policy.admin.bind_sources[0]): bind sources may not nest"),
+	      "config: nested bind sources across roles refused");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"/srv/a/b\", \"/srv/a\" ]; "
+	                   "}; };\n",
+	                   "bind_sources[1]", "may not nest"),
+	      "config: nested bind sources (inner first) refused");
+	CHECK(conf_refused("policy = { operator = { device_paths = [ \"/srv/dev\" ]; }; };\n",
+	                   "device_paths[0]", "not under /dev"),
+	      "config: device path outside /dev refused");
+	CHECK(conf_refused("policy = { operator = { device_paths = [ \"/dev/net/\" ]; }; };\n",
+	                   "device_paths[0]", "ends with /"),
+	      "config: device path with a trailing slash refused");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"/dev/shm/x\" ]; };\n"
+	                   " admin = { device_paths = [ \"/dev/shm\" ]; }; };\n",
+	                   ":2:", "policy.admin.device_paths[0]: /dev/shm overlaps bind source"),
+	      "config: a device path over a bind source refused");
+}
+
 /* Routes a hand-made request (no FastCGI connection) like the dispatcher does. */
 static enum berr
 route(const char *method, const char *uri, struct req *r)
@@ -506,6 +589,7 @@ main(void)
 	t_tarball();
 	t_canonical();
 	t_resolve();
+	t_path_config();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
