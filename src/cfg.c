@@ -4,6 +4,7 @@
  */
 #include "berth.h"
 #include "cfg.h"
+#include "hostpath.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -342,6 +343,118 @@ check_limits(struct ctx *x, const config_setting_t *g, const struct policy *p)
 	check_limit_pair(x, g, "pids", (double)p->pids_default, (double)p->pids_max);
 }
 
+/*
+ * bind_sources and device_paths entries are canonical absolute paths (or
+ * "*"), so the request check compares strings exactly; "/" is refused so
+ * that handing out the whole host is spelt "*" and cannot happen by accident.
+ */
+static void
+check_path_list(struct ctx *x, const config_setting_t *g, const char *key, int devices)
+{
+	config_setting_t *s = config_setting_get_member(g, key);
+	int n = s && config_setting_is_aggregate(s) ? config_setting_length(s) : 0;
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e), *why;
+
+		if (v == NULL || strcmp(v, "*") == 0)
+			continue;
+		why = hp_canonical(v, strlen(v));
+		if (why == NULL && strcmp(v, "/") == 0)
+			why = "is the host's root; write \"*\" to allow any path (host-root "
+			      "equivalent)";
+		if (why == NULL && devices && !hp_within("/dev", v))
+			why = "is not under /dev (a device can only be given as /dev/...)";
+		if (why) {
+			fail(x, e, "policy.%s.%s[%d]: %s %s", config_setting_name(g), key, i, v,
+			     why);
+			return;
+		}
+	}
+}
+
+/* One bind_sources or device_paths entry, with where berth.conf has it. */
+struct path_entry {
+	const char *path, *role, *key;
+	config_setting_t *s;
+	int idx;
+};
+
+/* Fills OUT (room for MAX) with every role's entries of KEY but "*"; returns how many there are. */
+static size_t
+path_entries(const config_setting_t *pol, const char *key, struct path_entry *out, size_t max)
+{
+	int nr = config_setting_length(pol);
+	size_t k = 0;
+
+	for (int r = 0; r < nr; r++) {
+		config_setting_t *g = config_setting_get_elem(pol, (unsigned)r);
+		config_setting_t *l = config_setting_get_member(g, key);
+		int n = l ? config_setting_length(l) : 0;
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+			const char *v = config_setting_get_string(e);
+			if (v == NULL || strcmp(v, "*") == 0)
+				continue;
+			if (k < max)
+				out[k] = (struct path_entry){v, config_setting_name(g), key, e, i};
+			k++;
+		}
+	}
+	return k;
+}
+
+/* 1 when canonical paths A and B are the same or one holds the other. */
+static int
+paths_overlap(const char *a, const char *b)
+{
+	return hp_within(a, b) || hp_within(b, a);
+}
+
+/* Fails at E, which clashes with the earlier entry O because of WHY. */
+static void
+clash(struct ctx *x, const struct path_entry *e, const struct path_entry *o, const char *why)
+{
+	fail(x, e->s, "policy.%s.%s[%d]: %s %s %s (policy.%s.%s[%d]): %s", e->role, e->key, e->idx,
+	     e->path, strcmp(e->key, o->key) ? "overlaps bind source" : "and", o->path, o->role,
+	     o->key, o->idx, why);
+}
+
+/*
+ * Across every role: no bind source may hold another (a container given the
+ * outer one could replace the inner one with a link between berth's check
+ * and dockerd's mount), and no device path may overlap a bind source (a
+ * container could make device nodes there).
+ */
+static void
+check_path_overlap(struct ctx *x, const config_setting_t *pol)
+{
+	size_t nb = path_entries(pol, "bind_sources", NULL, 0);
+	size_t nd = path_entries(pol, "device_paths", NULL, 0);
+	struct path_entry *b = calloc(nb + nd + 1, sizeof(*b)), *d;
+
+	if (b == NULL) {
+		fail(x, pol, "out of memory");
+		return;
+	}
+	d = b + nb;
+	path_entries(pol, "bind_sources", b, nb);
+	path_entries(pol, "device_paths", d, nd);
+	for (size_t i = 0; i < nb; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(b[i].path, b[j].path) && paths_overlap(b[i].path, b[j].path))
+				clash(x, &b[i], &b[j],
+				      "bind sources may not nest (a container given the outer one "
+				      "could replace the inner one with a link)");
+	for (size_t i = 0; i < nd; i++)
+		for (size_t j = 0; j < nb; j++)
+			if (paths_overlap(d[i].path, b[j].path))
+				clash(x, &d[i], &b[j],
+				      "a container it is bound into could make device nodes there");
+	free(b);
+}
+
 static void
 load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 {
@@ -366,8 +479,10 @@ load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 	p->capabilities = get_strlist(x, g, "capabilities");
 	json_object_put(p->device_paths);
 	p->device_paths = get_strlist(x, g, "device_paths");
+	check_path_list(x, g, "device_paths", 1);
 	json_object_put(p->bind_sources);
 	p->bind_sources = get_strlist(x, g, "bind_sources");
+	check_path_list(x, g, "bind_sources", 0);
 	p->privileged = get_bool(x, g, "privileged", 0);
 	p->host_network = get_bool(x, g, "host_network", 0);
 	p->host_pid = get_bool(x, g, "host_pid", 0);
@@ -536,6 +651,8 @@ load_root(struct ctx *x)
 			}
 			load_policy(x, e, &c->policy[r]);
 		}
+		if (!x->failed)
+			check_path_overlap(x, pol);
 	}
 	json_object_put(c->catalog);
 	c->catalog =

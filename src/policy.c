@@ -5,6 +5,7 @@
  */
 #include "berth.h"
 #include "cfg.h"
+#include "hostpath.h"
 #include "json.h"
 #include "policy.h"
 #include "req.h"
@@ -67,7 +68,8 @@ static const struct sc_field mount_fields[] = {
     {.name = "source",
      .types = SC_STRING,
      .flags = SC_REQUIRED,
-     .desc = "Volume name or absolute host path.",
+     .desc = "Volume name, or for a bind a canonical host path that is one of the role's "
+             "bind_sources as a whole.",
      .min = 1,
      .max = 1024,
      .pattern = "^[a-zA-Z0-9/][a-zA-Z0-9_./-]*$"},
@@ -86,7 +88,8 @@ static const struct sc_field device_item = {
     .types = SC_STRING,
     .min = 6,
     .max = 512,
-    .desc = "Host device, optionally \":/container/path[:rwm]\".",
+    .desc = "Host device node (a device_paths entry or beneath one), optionally "
+            "\":/container/path[:rwm]\".",
     .pattern = "^/dev/[a-zA-Z0-9_./-]+(:/[a-zA-Z0-9_./-]+)?(:[rwm]{1,3})?$"};
 
 #define SPEC_FIELDS                                                                                \
@@ -256,23 +259,6 @@ pol_image_allowed(enum role role, const char *image)
 	return listed(g_cfg->policy[role].images, image);
 }
 
-static int
-prefix_listed(json_object *list, const char *path)
-{
-	size_t n = json_object_array_length(list);
-
-	if (strstr(path, "/../") || strstr(path, "/./") || path[0] != '/')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *p = json_object_get_string(json_object_array_get_idx(list, i));
-		size_t l = strlen(p);
-		if (strcmp(p, "*") == 0 || (strncmp(path, p, l) == 0 &&
-		                            (path[l] == '\0' || path[l] == '/' || p[l - 1] == '/')))
-			return 1;
-	}
-	return 0;
-}
-
 static enum berr
 deny(struct req *r, const char *field, const char *what, enum role role)
 {
@@ -321,6 +307,106 @@ check_ports(struct req *r, const struct policy *p, enum role role, json_object *
 	return B_OK;
 }
 
+/* How a canonical host path stands against a bind_sources or device_paths list. */
+enum path_match { PM_NONE, PM_ANY, PM_EXACT, PM_BENEATH };
+
+/* The closest match of PATH in LIST; *ENTRY is the entry it is beneath, for messages. */
+static enum path_match
+path_listed(json_object *list, const char *path, const char **entry)
+{
+	size_t n = json_object_array_length(list);
+	enum path_match m = PM_NONE;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = json_object_get_string(json_object_array_get_idx(list, i));
+		if (strcmp(p, "*") == 0)
+			return PM_ANY;
+		if (strcmp(p, path) == 0)
+			m = PM_EXACT;
+		else if (m == PM_NONE && hp_within(p, path)) {
+			m = PM_BENEATH;
+			*entry = p;
+		}
+	}
+	return m;
+}
+
+/* Walks PATH on the host: 422 when it is not there, 403 when it is not safe to hand over. */
+static enum berr
+check_on_host(struct req *r, const char *field, const char *what, const char *path,
+              enum hp_want want)
+{
+	char why[320];
+
+	switch (hp_resolve(path, want, why, sizeof(why))) {
+	case HP_FOUND:
+		return B_OK;
+	case HP_ABSENT:
+		return rq_fail(r, B_INVALID, field, "%s %s: %s", what, path, why);
+	default:
+		return rq_fail(r, B_FORBIDDEN, field, "%s %s refused: %s", what, path, why);
+	}
+}
+
+/*
+ * A bind source must be exactly one bind_sources directory: a sub-path could
+ * be a link made by whoever can write that directory (any container it is
+ * bound into), and dockerd follows links.
+ */
+static enum berr
+check_bind(struct req *r, const struct policy *p, enum role role, const char *field,
+           json_object *source)
+{
+	const char *src = json_object_get_string(source), *why, *entry = NULL;
+
+	why = hp_canonical(src, (size_t)json_object_get_string_len(source));
+	if (why)
+		return rq_fail(r, B_INVALID, field,
+		               "bind source %s %s; give a canonical absolute path", src, why);
+	switch (path_listed(p->bind_sources, src, &entry)) {
+	case PM_ANY:
+		return B_OK;
+	case PM_NONE:
+		return rq_fail(r, B_FORBIDDEN, field,
+		               "bind source %s is outside the %s role's bind_sources", src,
+		               role_name(role));
+	case PM_BENEATH:
+		return rq_fail(r, B_FORBIDDEN, field,
+		               "bind source %s is inside %s: only a bind_sources directory as a "
+		               "whole may be bound, sub-paths are not allowed",
+		               src, entry);
+	case PM_EXACT:
+		break;
+	}
+	return check_on_host(r, field, "bind source", src, HP_DIRECTORY);
+}
+
+/* A device (the host part of "HOST[:CONTAINER[:PERMS]]") is one node, never a directory. */
+static enum berr
+check_device(struct req *r, const struct policy *p, enum role role, const char *field,
+             const char *dev)
+{
+	size_t len = strcspn(dev, ":");
+	const char *why, *entry = NULL;
+	char path[HP_MAX];
+
+	why = hp_canonical(dev, len);
+	if (why)
+		return rq_fail(r, B_INVALID, field,
+		               "device %.*s %s; give a canonical absolute path", (int)len, dev,
+		               why);
+	memcpy(path, dev, len);
+	path[len] = '\0';
+	switch (path_listed(p->device_paths, path, &entry)) {
+	case PM_ANY:
+		return B_OK;
+	case PM_NONE:
+		return deny(r, field, "this device", role);
+	default:
+		return check_on_host(r, field, "device", path, HP_DEVICE);
+	}
+}
+
 static enum berr
 check_mounts(struct req *r, const struct policy *p, enum role role, json_object *spec)
 {
@@ -331,15 +417,14 @@ check_mounts(struct req *r, const struct policy *p, enum role role, json_object 
 	for (size_t i = 0; i < n; i++) {
 		json_object *it = json_object_array_get_idx(m, i);
 		const char *type = jx_str(it, "type"), *src = jx_str(it, "source");
+		enum berr e;
 		snprintf(field, sizeof(field), "mounts[%zu]", i);
 		if (strcmp(type, "bind") == 0) {
 			if (!p->bind_mounts)
 				return deny(r, field, "a bind mount", role);
-			if (!prefix_listed(p->bind_sources, src))
-				return rq_fail(
-				    r, B_FORBIDDEN, field,
-				    "bind source %s is outside the %s role's bind_sources", src,
-				    role_name(role));
+			e = check_bind(r, p, role, field, jx_get(it, "source"));
+			if (e != B_OK)
+				return e;
 		} else {
 			if (!p->volumes)
 				return deny(r, field, "a volume", role);
@@ -369,15 +454,14 @@ check_caps_devices(struct req *r, const struct policy *p, enum role role, json_o
 	}
 	n = dev ? json_object_array_length(dev) : 0;
 	for (size_t i = 0; i < n; i++) {
-		char path[512];
+		enum berr e;
 		snprintf(field, sizeof(field), "devices[%zu]", i);
 		if (!p->devices)
 			return deny(r, "devices", "a host device", role);
-		snprintf(path, sizeof(path), "%s",
-		         json_object_get_string(json_object_array_get_idx(dev, i)));
-		path[strcspn(path, ":")] = '\0';
-		if (!prefix_listed(p->device_paths, path))
-			return deny(r, field, "this device", role);
+		e = check_device(r, p, role, field,
+		                 json_object_get_string(json_object_array_get_idx(dev, i)));
+		if (e != B_OK)
+			return e;
 	}
 	return B_OK;
 }

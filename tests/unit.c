@@ -1,11 +1,13 @@
 /*
  * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing,
  * percent-decoding, schema validation, config errors, atomic state writes,
- * build contexts made in a child process.
+ * build contexts made in a child process, host path rules (canonical
+ * paths, the no-link resolver, bind_sources/device_paths in berth.conf).
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
 #include "../src/cfg.h"
+#include "../src/hostpath.h"
 #include "../src/json.h"
 #include "../src/req.h"
 #include "../src/route.h"
@@ -13,9 +15,11 @@
 #include "../src/state.h"
 #include "../src/tarball.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -263,6 +267,241 @@ t_state(void)
 	json_object_put(o);
 }
 
+/* hp_canonical over a C string. */
+static const char *
+canon(const char *p)
+{
+	return hp_canonical(p, strlen(p));
+}
+
+static void
+t_canonical(void)
+{
+	char lng[HP_MAX + 2];
+
+	CHECK(canon("/") == NULL && canon("/srv/share") == NULL, "canonical: / and /srv/share");
+	CHECK(canon("/srv/...") == NULL && canon("/srv/.hidden") == NULL &&
+	          canon("/srv/..a") == NULL && canon("/a.") == NULL,
+	      "canonical: names that only start with dots are names");
+	CHECK(canon("") && strstr(canon(""), "empty"), "canonical: empty refused");
+	CHECK(hp_canonical("/srv", 0) != NULL, "canonical: zero length refused");
+	CHECK(canon("srv/share") && strstr(canon("srv/share"), "absolute"),
+	      "canonical: relative refused");
+	CHECK(canon("./srv") && canon("../srv") && canon("~/srv"), "canonical: ./ ../ ~/ refused");
+	CHECK(canon("/srv/..") && strstr(canon("/srv/.."), ".."), "canonical: trailing .. refused");
+	CHECK(canon("/..") && canon("/srv/../etc") && canon("/srv/share/../../etc"),
+	      "canonical: .. anywhere refused");
+	CHECK(canon("/srv/.") && strstr(canon("/srv/."), ". component") && canon("/./srv") &&
+	          canon("/srv/./share") && canon("/."),
+	      "canonical: . anywhere refused");
+	CHECK(canon("//srv") && strstr(canon("//srv"), "//") && canon("/srv//share") && canon("//"),
+	      "canonical: // refused");
+	CHECK(canon("/srv/") && strstr(canon("/srv/"), "ends with /") && canon("/srv/share//"),
+	      "canonical: trailing slash refused");
+	CHECK(hp_canonical("/srv\0/etc", 9) && strstr(hp_canonical("/srv\0/etc", 9), "NUL"),
+	      "canonical: an embedded NUL is refused (the length, not the NUL, ends the path)");
+	CHECK(canon("/srv\n/x") && canon("/srv\t") && canon("/a\x7f"),
+	      "canonical: control characters refused");
+	memset(lng, 'a', sizeof(lng));
+	lng[0] = '/';
+	for (size_t i = 200; i < HP_MAX; i += 200)
+		lng[i] = '/';
+	lng[HP_MAX - 1] = '\0';
+	CHECK(canon(lng) == NULL, "canonical: 4095 bytes accepted");
+	lng[HP_MAX - 1] = 'a';
+	lng[HP_MAX] = '\0';
+	CHECK(canon(lng) && strstr(canon(lng), "too long"), "canonical: 4096 bytes refused");
+	memset(lng + 1, 'b', 256);
+	lng[257] = '\0';
+	CHECK(canon(lng) && strstr(canon(lng), "255"), "canonical: a 256-byte component refused");
+	lng[256] = '\0';
+	CHECK(canon(lng) == NULL, "canonical: a 255-byte component accepted");
+	CHECK(hp_within("/srv", "/srv") && hp_within("/srv", "/srv/a/b") &&
+	          !hp_within("/srv", "/srvx") && !hp_within("/srv/a", "/srv") &&
+	          hp_within("/", "/etc"),
+	      "hp_within: equal, beneath, not a mere prefix, not above");
+}
+
+/* hp_resolve of DIR/REL; returns its result, the reason in WHY. */
+static enum hp_result
+resolve_in(const char *dir, const char *rel, enum hp_want want, char *why, size_t n)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, rel[0] ? "/" : "", rel);
+	why[0] = '\0';
+	return hp_resolve(path, want, why, n);
+}
+
+/* Makes DIR/REL: a directory of MODE, or (LINK set) a symbolic link to LINK. */
+static int
+mk(const char *dir, const char *rel, mode_t mode, const char *link)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	if (link)
+		return symlink(link, p);
+	if (mkdir(p, 0700) != 0)
+		return -1;
+	return chmod(p, mode);
+}
+
+static void
+t_resolve(void)
+{
+	char dir[] = "/tmp/berth-hp-XXXXXX", p[600], why[320];
+	int made = mkdtemp(dir) != NULL && chmod(dir, 0755) == 0;
+
+	made = made && mk(dir, "d", 0755, NULL) == 0 && mk(dir, "d/x", 0755, NULL) == 0 &&
+	       mk(dir, "l", 0, "d") == 0 && mk(dir, "root", 0, "/") == 0 &&
+	       mk(dir, "w", 0777, NULL) == 0 && mk(dir, "w/sub", 0755, NULL) == 0 &&
+	       mk(dir, "s", 01777, NULL) == 0 && mk(dir, "s/sub", 0755, NULL) == 0;
+	snprintf(p, sizeof(p), "%s/f", dir);
+	made = made && close(open(p, O_CREAT | O_WRONLY, 0644)) == 0;
+	CHECK(made, "resolve: a tree of directories, links and a file");
+	if (!made)
+		return;
+	CHECK(resolve_in(dir, "d", HP_DIRECTORY, why, sizeof(why)) == HP_FOUND,
+	      "resolve: a plain directory (under sticky /tmp) is found");
+	CHECK(resolve_in(dir, "l", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE &&
+	          strstr(why, "/l is a symbolic link"),
+	      "resolve: a link as the last component refused");
+	CHECK(resolve_in(dir, "l/x", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE &&
+	          strstr(why, "/l is a symbolic link"),
+	      "resolve: a link in a middle component refused");
+	CHECK(resolve_in(dir, "root/etc", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE,
+	      "resolve: a link to / in the middle refused");
+	CHECK(resolve_in(dir, "nope", HP_DIRECTORY, why, sizeof(why)) == HP_ABSENT &&
+	          strstr(why, "does not exist"),
+	      "resolve: missing is absent");
+	CHECK(resolve_in(dir, "f", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE &&
+	          strstr(why, "not a directory"),
+	      "resolve: a file is not a bind source");
+	CHECK(resolve_in(dir, "f/x", HP_DIRECTORY, why, sizeof(why)) == HP_ABSENT &&
+	          strstr(why, "/f is not a directory"),
+	      "resolve: a path through a file is absent");
+	CHECK(resolve_in(dir, "w/sub", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE &&
+	          strstr(why, "/w is writable by group or others"),
+	      "resolve: a world-writable directory on the way refused");
+	CHECK(resolve_in(dir, "w", HP_DIRECTORY, why, sizeof(why)) == HP_FOUND,
+	      "resolve: the bound directory itself may be writable");
+	CHECK(resolve_in(dir, "s/sub", HP_DIRECTORY, why, sizeof(why)) == HP_FOUND,
+	      "resolve: sticky directory with a trusted entry is safe");
+	CHECK(resolve_in(dir, "d", HP_DEVICE, why, sizeof(why)) == HP_UNSAFE &&
+	          strstr(why, "a directory, not a device"),
+	      "resolve: a directory is not a device");
+	CHECK(resolve_in("/dev/null", "", HP_DEVICE, why, sizeof(why)) == HP_FOUND,
+	      "resolve: /dev/null is a device");
+	CHECK(resolve_in("/dev/null", "", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE,
+	      "resolve: /dev/null is not a bind source");
+	CHECK(resolve_in("/proc/self/root", "", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE &&
+	          strstr(why, "/proc/self is a symbolic link"),
+	      "resolve: /proc/self/root (magic links) refused");
+	CHECK(resolve_in("/srv/..", "", HP_DIRECTORY, why, sizeof(why)) == HP_UNSAFE,
+	      "resolve: refuses a non-canonical path itself");
+	if (geteuid() == 0) {
+		snprintf(p, sizeof(p), "%s/s/theirs", dir);
+		CHECK(mkdir(p, 0755) == 0 && chown(p, 65534, 65534) == 0 &&
+		          resolve_in(dir, "s/theirs", HP_DIRECTORY, why, sizeof(why)) ==
+		              HP_UNSAFE &&
+		          strstr(why, "not owned by root or berth"),
+		      "resolve: someone else's entry in a sticky directory refused");
+		snprintf(p, sizeof(p), "%s/d/theirs", dir);
+		CHECK(mkdir(p, 0755) == 0 && chown(p, 65534, 65534) == 0 &&
+		          mk(dir, "d/theirs/in", 0755, NULL) == 0 &&
+		          resolve_in(dir, "d/theirs/in", HP_DIRECTORY, why, sizeof(why)) ==
+		              HP_UNSAFE &&
+		          strstr(why, "owned by a user other than root or berth"),
+		      "resolve: a directory owned by another user on the way refused");
+	}
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	CHECK(system(p) == 0, "resolve: cleaned up");
+}
+
+/* Loads TEXT as berth.conf; returns the config (or NULL and the error in ERR). */
+static struct cfg *
+load_text(const char *text, char *err, size_t n)
+{
+	char path[] = "/tmp/berth-unit-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct cfg *c;
+
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	c = cfg_load(path, err, n);
+	unlink(path);
+	return c;
+}
+
+/* 1 when TEXT is refused with ERR containing LINE and WHAT. */
+static int
+conf_refused(const char *text, const char *line, const char *what)
+{
+	char err[512];
+	struct cfg *c = load_text(text, err, sizeof(err));
+
+	if (c) {
+		cfg_free(c);
+		return 0;
+	}
+	if (strstr(err, line) && strstr(err, what))
+		return 1;
+	printf("# refused with: %s\n", err);
+	return 0;
+}
+
+static void
+t_path_config(void)
+{
+	char err[512];
+	struct cfg *c;
+
+	c = load_text(
+	    "policy = {\n operator = { bind_sources = [ \"/srv/share\", \"/srv/other\" ];\n"
+	    " device_paths = [ \"/dev/net\", \"/dev/null\" ]; };\n"
+	    " admin = { bind_sources = [ \"*\", \"/srv/share\" ]; device_paths = [ \"*\" "
+	    "]; };\n};\n",
+	    err, sizeof(err));
+	CHECK(c != NULL, "config: canonical, disjoint bind_sources and device_paths accepted");
+	cfg_free(c);
+	CHECK(conf_refused("policy = {\n operator = { bind_sources = [\n \"/srv/\" ]; };\n};\n",
+	                   ":3:", "policy.operator.bind_sources[0]: /srv/ ends with /"),
+	      "config: trailing slash refused at its line, naming the entry");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"/srv\", \"/srv/..\" ]; }; "
+	                   "};\n",
+	                   ":1:", "bind_sources[1]: /srv/.. has a .. component"),
+	      "config: .. refused");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"srv\" ]; }; };\n",
+	                   "bind_sources[0]", "absolute"),
+	      "config: relative refused");
+	CHECK(conf_refused("policy = { admin = { bind_sources = [ \"/\" ]; }; };\n",
+	                   "policy.admin.bind_sources[0]", "write \"*\""),
+	      "config: / refused, pointing at \"*\"");
+	CHECK(conf_refused("policy = {\n admin = { bind_sources = [ \"/srv\" ]; };\n"
+	                   " operator = { bind_sources = [ \"/srv/share\" ]; };\n};\n",
+	                   ":3:",
+	                   "policy.operator.bind_sources[0]: /srv/share and /srv "
+	                   "(policy.admin.bind_sources[0]): bind sources may not nest"),
+	      "config: nested bind sources across roles refused");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"/srv/a/b\", \"/srv/a\" ]; "
+	                   "}; };\n",
+	                   "bind_sources[1]", "may not nest"),
+	      "config: nested bind sources (inner first) refused");
+	CHECK(conf_refused("policy = { operator = { device_paths = [ \"/srv/dev\" ]; }; };\n",
+	                   "device_paths[0]", "not under /dev"),
+	      "config: device path outside /dev refused");
+	CHECK(conf_refused("policy = { operator = { device_paths = [ \"/dev/net/\" ]; }; };\n",
+	                   "device_paths[0]", "ends with /"),
+	      "config: device path with a trailing slash refused");
+	CHECK(conf_refused("policy = { operator = { bind_sources = [ \"/dev/shm/x\" ]; };\n"
+	                   " admin = { device_paths = [ \"/dev/shm\" ]; }; };\n",
+	                   ":2:", "policy.admin.device_paths[0]: /dev/shm overlaps bind source"),
+	      "config: a device path over a bind source refused");
+}
+
 /*
  * Routes a hand-made request (no FastCGI connection) like the dispatcher
  * does; DOC, when not NULL, is the DOCUMENT_URI nginx would send.
@@ -403,6 +642,9 @@ main(void)
 	t_config();
 	t_state();
 	t_tarball();
+	t_canonical();
+	t_resolve();
+	t_path_config();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

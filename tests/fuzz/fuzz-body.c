@@ -80,7 +80,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* Permissive policy for admins so valid specs reach the Docker body builder. */
 	fz_setup("policy = { admin = { images = [\"*\"]; ports = [1, 65535]; privileged = true;"
 	         " host_network = true; host_pid = true; host_ipc = true; bind_mounts = true;"
-	         " bind_sources = [\"/\"]; volumes = true; cap_add = true;"
+	         " bind_sources = [\"*\"]; volumes = true; cap_add = true;"
 	         " capabilities = [\"*\"]; devices = true; device_paths = [\"*\"]; };"
 	         " operator = { images = [\"berth-test/*\"]; ports = [20000, 30000]; }; };\n");
 	/* Every published example must validate: the fuzzer's seeds and the docs agree. */

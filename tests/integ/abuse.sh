@@ -3,7 +3,9 @@
 # bodies, invalid UTF-8, NUL bytes, path tricks, overlong query strings,
 # slow (slowloris) clients and a burst of garbage requests.  Each must get a
 # clear 4xx (JSON from berth, or nginx's own limit), nothing may be created,
-# no worker may die, and the refusals must be in the audit log.
+# no worker may die, and the refusals must be in the audit log.  Last, bind
+# mounts and devices: every path trick, link and race that once reached the
+# host through an allowed bind source or device path is refused.
 . "$(dirname "$0")/../lib.sh"
 
 INST="t-abuse-$$"
@@ -157,5 +159,131 @@ check "audit: oversize/nested/NUL refusals recorded" test "$(jq -r 'select(.stat
 check "audit lines are all JSON" jq -e . "$T/state/audit.log" >/dev/null
 req GET "$API/containers" "" "${O[@]}"
 expect "still serving" 200
+
+# --- bind mounts and devices (issue 15): only what the policy names ----------------------
+# A second berth whose operator may bind two directories and use some devices.  Every
+# trick that once reached the host (a trailing .., //, a sub-path, links made by anyone,
+# a container racing berth's check) must be refused with the field named and nothing
+# created; the exact directory and the named devices still work.
+HP="t-abuse-hp-$$"
+S="$T/srv"
+DV="/dev/berth-t$$" # devices can only be named under /dev: a private corner of it
+trap 'rm -rf "$DV"' EXIT
+mkdir -p "$S/share/sub" "$S/loose/d" "$S/real/etc" "$DV"
+chmod 0755 "$S" "$S/share" "$S/share/sub" "$S/loose/d" "$S/real" "$S/real/etc" "$DV"
+chmod 0777 "$S/loose"
+echo hello >"$S/share/hello"
+ln -s / "$S/lnk"                 # a bind source that is itself a link
+ln -s / "$S/mid"                 # one reached through a link: $S/mid/etc is the host's /etc
+ln -s /dev/loop0 "$DV/disk"      # a device that is a link
+ln -s /dev/net "$DV/dir"         # a device reached through a link
+cat >"$T/hp.conf" <<CONF
+users = { hanna = "operator"; };
+policy = { operator = { images = [ "berth-test/*" ]; bind_mounts = true; devices = true;
+  bind_sources = [ "$S/share", "$S/lnk", "$S/mid/etc", "$S/loose/d", "$S/gone",
+                   "/run/docker.sock", "/var/run/docker.sock" ];
+  device_paths = [ "/dev/net", "/dev/null", "$DV" ]; }; };
+CONF
+htpasswd_line hanna h >"$T/hp.htpasswd"
+mkdir -p "$T/hp-state"
+start_berth hp --config "$T/hp.conf" --htpasswd "$T/hp.htpasswd" --state-dir "$T/hp-state" \
+	--instance "$HP" || exit 1
+HAPI="$URL_hp/api/v1"
+H=(-u hanna:h)
+gone_ct() { [ -z "$(docker ps -aq --filter "name=^/$1\$")" ]; }
+bind_of() { printf ',"mounts":[{"type":"bind","source":"%s","target":"/s"}]' "$1"; }
+dev_of() { printf ',"devices":["%s"]' "$1"; }
+refused() { # refused NAME STATUS FIELD BODY-EXTRA [MESSAGE-PART]
+	local cname="$HP-r$RANDOM"
+	req POST "$HAPI/containers" "{\"name\":\"$cname\",\"image\":\"$IMG\",\"command\":[\"sleep\",\"60\"]$4}" "${H[@]}"
+	if [ "$STATUS" = "$2" ] && [ "$(jqb .error.field)" = "$3" ] && gone_ct "$cname" &&
+		grep -qF -- "${5-}" <<<"$(jqb .error.message)"; then
+		ok "refused: $1 ($2 $3: $(jqb .error.message))"
+	else
+		not_ok "refused: $1 (status $STATUS, field $(jqb .error.field), wanted $2 $3 ${5-}; $BODY)"
+	fi
+}
+refused "bind with a trailing .. (dockerd would clean it to $S)" 422 'mounts[0]' "$(bind_of "$S/share/..")" '.. component'
+refused "bind with a . component" 422 'mounts[0]' "$(bind_of "$S/share/.")" '. component'
+refused "bind with //" 422 'mounts[0]' "$(bind_of "$S//share")" '//'
+refused "bind with a trailing slash" 422 'mounts[0]' "$(bind_of "$S/share/")" 'ends with /'
+refused "relative bind source" 422 'mounts[0]' "$(bind_of "srv/share")" 'not an absolute path'
+refused "a sub-path of an allowed directory" 403 'mounts[0]' "$(bind_of "$S/share/sub")" 'sub-paths are not allowed'
+refused "an allowed entry that is a link to /" 403 'mounts[0]' "$(bind_of "$S/lnk")" "$S/lnk is a symbolic link"
+refused "an allowed entry reached through a link (host /etc)" 403 'mounts[0]' "$(bind_of "$S/mid/etc")" "$S/mid is a symbolic link"
+refused "an allowed entry under a directory anyone may write" 403 'mounts[0]' "$(bind_of "$S/loose/d")" "$S/loose is writable by group or others"
+refused "an allowed entry that does not exist" 422 'mounts[0]' "$(bind_of "$S/gone")" 'does not exist'
+refused "dockerd's socket, even when listed" 403 'mounts[0]' "$(bind_of /run/docker.sock)" '/run/docker.sock is not a directory'
+refused "dockerd's socket through /var/run (a link)" 403 'mounts[0]' "$(bind_of /var/run/docker.sock)" '/var/run is a symbolic link'
+refused "a path outside bind_sources" 403 'mounts[0]' "$(bind_of "$S")" 'outside'
+refused "the second mount is named" 422 'mounts[1]' \
+	",\"mounts\":[{\"type\":\"bind\",\"source\":\"$S/share\",\"target\":\"/a\"},{\"type\":\"bind\",\"source\":\"$S/share/..\",\"target\":\"/b\"}]" '..'
+refused "device with a trailing .. (would be every device under /dev)" 422 'devices[0]' "$(dev_of /dev/net/..)" '.. component'
+refused "device with a . component" 422 'devices[0]' "$(dev_of /dev/net/./tun)" '. component'
+refused "device with //" 422 'devices[0]' "$(dev_of /dev//net/tun)" '//'
+refused "device with a trailing slash" 422 'devices[0]' "$(dev_of /dev/net/tun/)" 'ends with /'
+refused "a device given as a directory" 403 'devices[0]' "$(dev_of /dev/net)" 'a directory, not a device node'
+refused "a device that is a link (to a disk)" 403 'devices[0]' "$(dev_of "$DV/disk")" "$DV/disk is a symbolic link"
+refused "a device reached through a link" 403 'devices[0]' "$(dev_of "$DV/dir/tun")" "$DV/dir is a symbolic link"
+refused "a device outside device_paths" 403 'devices[0]' "$(dev_of /dev/kmsg)" 'not allowed'
+refused "the second device is named" 422 'devices[1]' ',"devices":["/dev/null","/dev/net/.."]' '..'
+
+# What the policy names still works: the exact directory (read a file in it), the devices.
+req POST "$HAPI/containers" "{\"name\":\"$HP-ro\",\"image\":\"$IMG\",\"command\":[\"sleep\",\"60\"],\"mounts\":[{\"type\":\"bind\",\"source\":\"$S/share\",\"target\":\"/s\",\"read_only\":true}]}" "${H[@]}"
+expect "the allowed directory itself: 201" 201
+req POST "$HAPI/containers/$HP-ro/exec" '{"command":["cat","/s/hello"]}' "${H[@]}"
+check "a container reads a file in it ($(jqb .stdout))" test "$(jqb .stdout)" = hello
+req POST "$HAPI/containers" "{\"name\":\"$HP-dev\",\"image\":\"$IMG\",\"command\":[\"sleep\",\"60\"],\"devices\":[\"/dev/net/tun\",\"/dev/null:/dev/n:rw\"]}" "${H[@]}"
+expect "a device beneath an allowed directory and an allowed node: 201" 201
+check "exactly those two device rules ($(docker inspect -f '{{json .HostConfig.Devices}}' "$HP-dev" | jq -c '[.[].PathOnHost]'))" \
+	test "$(docker inspect -f '{{json .HostConfig.Devices}}' "$HP-dev" | jq -c '[.[].PathOnHost]')" = '["/dev/net/tun","/dev/null"]'
+
+# A container with the directory bound writable makes a link to / in it: binding the link
+# (the old escape: inspect showed Source "/") is a sub-path, refused.
+req POST "$HAPI/containers" "{\"name\":\"$HP-w\",\"image\":\"$IMG\",\"command\":[\"sh\",\"-c\",\"ln -s / /s/root; while :; do ln -sfn / /s/x; rm -f /s/x; mkdir /s/x; rmdir /s/x; done\"],\"mounts\":[{\"type\":\"bind\",\"source\":\"$S/share\",\"target\":\"/s\"}]}" "${H[@]}"
+expect "a writer container with the directory bound writable" 201
+wait_for 10 test -L "$S/share/root"
+check "the writer made $S/share/root -> /" test "$(readlink "$S/share/root")" = /
+refused "binding a link a container made" 403 'mounts[0]' "$(bind_of "$S/share/root")" 'sub-paths are not allowed'
+
+# The race: while the writer flips $S/share/x between a link to / and a directory, two
+# clients ask for it and a third for the directory itself, for a few seconds.
+race() { # race TAG SOURCE SECONDS: creates for SECONDS (and 8 times at least, if a slow
+	# machine allows within 10 s more); one status per line in $T/race-TAG
+	local end=$((SECONDS + $3)) i=0
+	while [ $SECONDS -lt $end ] || { [ $i -lt 8 ] && [ $SECONDS -lt $((end + 10)) ]; }; do
+		i=$((i + 1))
+		curl -s -o /dev/null -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' "${H[@]}" \
+			--data-binary "{\"name\":\"$HP-$1-$i\",\"image\":\"$IMG\",\"command\":[\"sleep\",\"60\"]$(bind_of "$2")}" \
+			"$HAPI/containers"
+	done >"$T/race-$1"
+}
+race sub1 "$S/share/x" 4 & race sub2 "$S/share/x" 4 & race whole "$S/share" 4 &
+wait
+check "the writer was still flipping ($(docker inspect -f '{{.State.Status}}' "$HP-w"))" \
+	test "$(docker inspect -f '{{.State.Status}}' "$HP-w")" = running
+subs=$(cat "$T/race-sub1" "$T/race-sub2" | wc -l)
+sub_bad=$(cat "$T/race-sub1" "$T/race-sub2" | grep -vc '^403$')
+check "race: $subs binds of the flipping sub-path, every one 403 ($sub_bad not)" \
+	test "$subs" -ge 16 -a "$sub_bad" = 0
+check "race: no container made for the sub-path ($(docker ps -a --format '{{.Names}}' --filter "name=^/$HP-sub" | xargs))" \
+	test -z "$(docker ps -aq --filter "name=^/$HP-sub")"
+host_root=0 sources=""
+names=$(docker ps -a --format '{{.Names}}' --filter "name=^/$HP-whole-")
+for c in $names; do
+	src=$(docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}' "$c" 2>/dev/null)
+	sources="$sources $src"
+	if [ "$src" != "$S/share " ] || docker exec "$c" test -r /s/etc/shadow 2>/dev/null; then
+		host_root=$((host_root + 1))
+	fi
+done
+check "race: $(wc -w <<<"$names") containers of the whole directory, each binds $S/share and none sees /etc/shadow ($host_root did:$(printf '%.200s' "$sources"))" \
+	test "$host_root" = 0 -a "$(grep -c '^201$' "$T/race-whole")" -ge 1 -a "$(wc -w <<<"$names")" = "$(grep -c '^201$' "$T/race-whole")"
+check "every container of this berth binds $S/share or nothing ($(docker ps -aq --filter "label=berth.instance=$HP" | xargs -r docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}' | sort -u | xargs))" \
+	bash -c '! docker ps -aq --filter "label=berth.instance=$1" |
+		xargs -r docker inspect -f "{{range .Mounts}}{{.Source}}{{println}}{{end}}" |
+		grep -v "^\$" | grep -qxv "$2"' _ "$HP" "$S/share"
+stop_berth "$PID_hp"
+check "berth-up removed every container of the bind test" test -z "$(docker ps -aq --filter "label=berth.instance=$HP")"
 
 finish
