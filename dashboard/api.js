@@ -72,17 +72,17 @@ async function send(method, path, body, signal) {
   return res;
 }
 
-// request(method, path, body?) -> parsed JSON (or null for an empty answer).
-// Throws ApiError for any non-2xx answer or a network failure.
-export async function request(method, path, body, signal) {
+// request(method, path, body?) -> parsed JSON (or null for an empty answer,
+// such as a 204).  Throws ApiError for any non-2xx answer or a network failure.
+async function request(method, path, body, signal) {
   const res = await send(method, path, body, signal);
   const text = await res.text();
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return text ? JSON.parse(text) : null;
+}
+
+// text(path) -> a plain-text answer (a job's logs) as it is.
+export async function text(path) {
+  return (await send('GET', path)).text();
 }
 
 export const get = (path, signal) => request('GET', path, undefined, signal);

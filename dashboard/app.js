@@ -1,10 +1,11 @@
 // app.js - start-up and routing for the berth dashboard: who is calling
 // and with what role, a hash router that gives each view a fresh <main>
-// and stops whatever the previous view left running (polls, log streams),
-// and the banners for dockerd down / not logged in / berth unreachable.
+// and stops whatever the previous view left running (polls, log streams)
+// and its notices, and the banners for dockerd down / not logged in / berth
+// unreachable.  Views import only the shared modules, never each other.
 
 import * as api from './api.js';
-import { h, clear, alertBox } from './ui.js';
+import { h, clear, alertBox, clearToasts } from './ui.js';
 import { containersView, containerView } from './containers.js';
 import { createView } from './create.js';
 import { catalogView } from './catalog.js';
@@ -107,6 +108,7 @@ function route() {
     }
     stopView = null;
   }
+  clearToasts();
   const old = document.getElementById('main');
   const main = h('main#main', { tabindex: '-1' });
   old.replaceWith(main);

@@ -3,9 +3,9 @@
 // recreate), logs with tail and live follow, CPU and memory charts.
 
 import * as api from './api.js';
-import { h, cell, clear, toast, alertBox, errorText, confirmDialog, since, when, bytes, shellJoin, envToText, poller } from './ui.js';
+import { h, cell, table, clip, clear, empty, toast, alertBox, errorText, confirmDialog, since, when, size, shellJoin, poller, busy } from './ui.js';
+import { argsForm, envLines } from './spec.js';
 import { sparkline } from './chart.js';
-import { argsForm } from './create.js';
 
 const LIST_POLL_MS = 5000;
 const STATS_POLL_MS = 3000;
@@ -14,27 +14,26 @@ const LOG_MAX_NODES = 4000;
 
 // --- pieces shared by the list and the details page ------------------------------
 
-export function statePill(c) {
-  const state = c.state || (c.running ? 'running' : 'unknown');
-  return h('span.pill', { class: 'state-' + state.replace(/[^a-z]/g, '') }, state);
+function statePill(c) {
+  return h('span.pill', { class: 'state-' + c.state.replace(/[^a-z]/g, '') }, c.state);
 }
 
-export function badges(c) {
+function badges(c) {
   return [
     c.protected ? h('span.badge.protected', { title: 'Cannot be stopped, restarted or removed through berth' }, 'protected') : null,
     c.managed === false ? h('span.badge', { title: 'Not created by berth: read only' }, 'unmanaged') : null,
-    c.service ? h('span.badge', 'service ' + c.service) : null,
-    c.job ? h('span.badge', 'job ' + c.job) : null,
-    c.catalog ? h('span.badge', 'catalog ' + c.catalog) : null,
+    c.service ? clip('span.badge', 'service ' + c.service) : null,
+    c.job ? clip('span.badge', 'job ' + c.job) : null,
+    c.catalog ? clip('span.badge', 'catalog ' + c.catalog) : null,
   ];
 }
 
 // {"8080/tcp": 32768, "53/udp": null} -> links to the host port (tcp) or text.
-export function portLinks(ports, running = true) {
+function portLinks(ports, running) {
   const out = [];
-  for (const [key, host] of Object.entries(ports || {})) {
+  for (const [key, host] of Object.entries(ports)) {
     const [cport, proto] = key.split('/');
-    if (host && running && (proto || 'tcp') === 'tcp') {
+    if (host && running && proto === 'tcp') {
       const url = `${location.protocol}//${location.hostname}:${host}/`;
       out.push(h('a.port', { href: url, target: '_blank', rel: 'noopener noreferrer', title: `container port ${key}` }, `${host} → ${cport}`));
     } else if (host) {
@@ -46,53 +45,53 @@ export function portLinks(ports, running = true) {
   return out.length ? out : h('span.muted', 'none');
 }
 
-function imageCell(c) {
-  return [h('code', c.image || '—'), c.outdated ? h('span.badge.warn', { title: 'A newer image carries this tag' }, 'outdated') : null];
+// The image, cut to its cell in the list (WHOLE on the details page).
+function imageCell(c, whole) {
+  return [whole ? h('code', c.image) : clip('code', c.image),
+    c.outdated ? h('span.badge.warn', { title: 'A newer image carries this tag' }, 'outdated') : null];
 }
 
-// The actions the caller may take on c, as buttons. onDone(result) after each.
-function actionButtons(c, app, ctx, onDone) {
+// A job's container belongs to its job: berth starts, stops and removes it.
+const jobLink = (c) => h('a.btn', { href: '#/jobs/' + encodeURIComponent(c.job) }, 'Open job');
+
+// The actions the caller may take on c, as buttons named by their text and
+// described by DESCRIBEDBY (the container's name on the page).
+// onDone(result, action) after each; onError(e, what) when one fails.
+function actionButtons(c, app, describedBy, onDone, onError) {
+  if (c.job) return [jobLink(c)];
   if (!app.canManage(c) || c.managed === false) return [];
   const name = c.name;
   const path = '/containers/' + api.enc(name);
-  const run = async (btn, label, fn, done) => {
-    btn.disabled = true;
-    btn.setAttribute('aria-busy', 'true');
-    try {
-      const res = await fn();
-      toast(`${done} ${name}`);
-      onDone(res, label);
-    } catch (e) {
-      btn.disabled = false;
-      if (e.cancelled) return;
-      toast(`Could not ${label} ${name}: ${errorText(e)}`, 'error');
-      if (ctx.showError) ctx.showError(e, `Could not ${label} ${name}`);
-    } finally {
-      btn.removeAttribute('aria-busy');
-    }
-  };
   const btn = (label, cls, fn, done) => {
-    const b = h('button.btn', { type: 'button', class: cls, dataset: { action: label }, 'aria-label': `${label} ${name}` }, label);
-    b.addEventListener('click', () => run(b, label, fn, done));
+    const b = h('button.btn', { type: 'button', class: cls, dataset: { action: label }, 'aria-describedby': describedBy }, label);
+    b.addEventListener('click', async () => {
+      try {
+        const res = await busy(b, fn);
+        if (res === CANCELLED) return;
+        toast(`${done} ${name}`);
+        onDone(res, label);
+      } catch (e) {
+        onError(e, `Could not ${label} ${name}`);
+      }
+    });
     return b;
   };
   const out = [];
   if (!c.running) out.push(btn('start', 'ok', () => api.post(path + '/start'), 'Started'));
-  if (!c.protected) {
-    if (c.running) {
-      out.push(btn('stop', '', () => api.post(path + '/stop'), 'Stopped'));
-      out.push(btn('restart', '', () => api.post(path + '/restart'), 'Restarted'));
-    }
-    if (c.outdated) out.push(btn('update', 'warn', () => api.post(path + '/update'), 'Updated'));
-    const rm = btn('remove', 'danger', async () => {
-      const ok = await confirmDialog(c.running ? `Stop and remove ${name}? Its logs and any data inside it are lost.` : `Remove ${name}? Its logs and any data inside it are lost.`, 'Remove');
-      if (!ok) throw Object.assign(new Error('cancelled'), { cancelled: true });
-      return api.del(path + (c.running ? '?force=1' : ''));
-    }, 'Removed');
-    out.push(rm);
+  if (c.protected) return out;
+  if (c.running) {
+    out.push(btn('stop', '', () => api.post(path + '/stop'), 'Stopped'));
+    out.push(btn('restart', '', () => api.post(path + '/restart'), 'Restarted'));
   }
+  if (c.outdated) out.push(btn('update', 'warn', () => api.post(path + '/update'), 'Updated'));
+  out.push(btn('remove', 'danger', async () => {
+    const what = c.running ? `Stop and remove ${name}?` : `Remove ${name}?`;
+    if (!(await confirmDialog(what + ' Its logs and any data inside it are lost.', 'Remove'))) return CANCELLED;
+    return api.del(path + (c.running ? '?force=1' : ''));
+  }, 'Removed'));
   return out;
 }
+const CANCELLED = Symbol('cancelled');
 
 // --- the list ------------------------------------------------------------------------
 
@@ -110,22 +109,23 @@ export async function containersView(ctx) {
         h('label.check', onlyRunning, ' running only'),
         canCreate ? h('a.btn.primary', { href: '#/create', dataset: { action: 'create' } }, 'Create container') : null)),
     errBox, body, h('p', updated));
-  ctx.showError = (e, prefix) => clear(errBox, alertBox(e, prefix));
+  const showError = (e, what) => clear(errBox, alertBox(e, what));
 
   let last = '';
   const fetchList = () => api.get('/containers?all=' + (onlyRunning.checked ? 0 : 1));
   const refresh = poller(ctx, LIST_POLL_MS, fetchList, (list) => {
-    clear(errBox);
-    const items = (list && list.containers) || [];
-    items.sort((a, b) => (a.name || '').localeCompare(b.name || ''));
+    const items = list.containers.sort((a, b) => a.name.localeCompare(b.name));
     const key = JSON.stringify(items);
     if (key !== last) {
       last = key;
-      renderList(body, items, ctx, refresh);
+      renderList(body, items, app, () => {
+        clear(errBox);
+        refresh();
+      }, showError);
     }
     updated.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${LIST_POLL_MS / 1000} s`;
   }, (e) => {
-    clear(errBox, alertBox(e, 'Could not list containers'));
+    showError(e, 'Could not list containers');
     if (!last) clear(body);
   });
   onlyRunning.addEventListener('change', () => {
@@ -135,36 +135,35 @@ export async function containersView(ctx) {
   await refresh();
 }
 
-function renderList(body, items, ctx, refresh) {
-  const { app } = ctx;
+function renderList(body, items, app, refresh, showError) {
   // Keep keyboard focus on the same control across a re-render.
-  const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.getAttribute('aria-label') : null;
+  const focused = document.activeElement && body.contains(document.activeElement)
+    ? [document.activeElement.closest('tr')?.dataset.name, document.activeElement.dataset.action] : null;
   if (!items.length) {
-    clear(body, h('div.empty',
-      h('p', h('strong', 'No containers here yet.')),
+    clear(body, empty(h('p', h('strong', 'No containers here yet.')),
       app.atLeast('operator')
         ? h('p', 'Start one from the ', h('a', { href: '#/catalog' }, 'catalog'), ' or ', h('a', { href: '#/create' }, 'create one from an image'), '.')
-        : h('p', 'You can see containers that belong to you; an operator or admin can create one for you.')));
+        : 'You can see containers that belong to you; an operator or admin can create one for you.'));
     return;
   }
-  const rows = items.map((c) => {
-    const link = h('a', { href: '#/containers/' + encodeURIComponent(c.name) }, c.name);
-    const acts = actionButtons(c, app, ctx, () => refresh());
+  const rows = items.map((c, i) => {
+    const id = 'ct-name-' + i;
+    const link = h('a.clip', { id, href: '#/containers/' + encodeURIComponent(c.name), title: c.name }, c.name);
+    const acts = actionButtons(c, app, id, refresh, showError);
     return h('tr', { dataset: { name: c.name } },
       cell('Name', h('div.name', link, badges(c))),
-      cell('State', statePill(c), c.running ? null : h('div.small.muted', c.status || '')),
-      cell('Image', imageCell(c)),
+      cell('State', statePill(c)),
+      cell('Image', h('div.name', imageCell(c))),
       cell('Ports', h('div.ports', portLinks(c.ports, c.running))),
-      cell('Owner', c.owner || h('span.muted', '—')),
-      cell('Up', c.running ? (c.status || '').replace(/^Up /, '') : h('span.muted', 'stopped')),
-      cell('!Actions', acts.length ? h('div.row.wrap', acts) : h('span.muted', app.atLeast('operator') ? '' : 'read only')));
+      cell('Owner', c.owner ? clip('span', c.owner) : h('span.muted', '—')),
+      cell('Up', c.running ? clip('span', c.status.replace(/^Up /, '')) : clip('span.muted', c.status)),
+      cell('!Actions', acts.length ? h('div.row', acts) : h('span.muted', 'read only')));
   });
-  clear(body, h('div.table-wrap', h('table.grid.containers',
-    h('thead', h('tr', ['Name', 'State', 'Image', 'Ports', 'Owner', 'Up', ''].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', rows))));
+  clear(body, table('containers', ['Name', 'State', 'Image', 'Ports', 'Owner', 'Up', ''], rows));
   if (focused) {
-    const again = [...body.querySelectorAll('[aria-label]')].find((el) => el.getAttribute('aria-label') === focused);
-    if (again) again.focus();
+    const again = [...body.querySelectorAll('tr')].find((tr) => tr.dataset.name === focused[0]);
+    const control = again && again.querySelector(`[data-action="${focused[1]}"]`);
+    if (control) control.focus();
   }
 }
 
@@ -186,25 +185,11 @@ export async function containerView(ctx) {
     head, errBox, overview, editBox,
     h('section.card', { 'aria-labelledby': 'res-h' }, h('h2#res-h', 'CPU and memory'), charts, statsText),
     logs.el);
-  ctx.showError = (e, prefix) => clear(errBox, alertBox(e, prefix));
+  const showError = (e, what) => clear(errBox, alertBox(e, what));
 
   let c = null;
-  const load = poller(ctx, LIST_POLL_MS, () => api.get(path), (got) => {
-    c = got;
-    clear(errBox);
-    renderHead(head, c, app, ctx, editBox, afterAction);
-    renderOverview(overview, c);
-  }, (e) => {
-    if (e.status === 404) {
-      clear(head, h('h1', name));
-      clear(errBox, h('div.empty', h('p', `There is no container called ${name} that you can see. It may have been removed.`),
-        h('p', h('a', { href: '#/containers' }, 'Back to the containers.'))));
-      overview.hidden = true;
-      return false;
-    }
-    clear(errBox, alertBox(e, 'Could not load ' + name));
-  });
   const afterAction = (res, label) => {
+    clear(errBox);
     if (label === 'remove') {
       app.go('#/containers');
       return;
@@ -212,66 +197,91 @@ export async function containerView(ctx) {
     load();
     if (label === 'start' || label === 'restart') logs.restart();
   };
+  const load = poller(ctx, LIST_POLL_MS, () => api.get(path), (got) => {
+    c = got;
+    renderHead(head, c, app, editBox, afterAction, showError);
+    renderOverview(overview, c);
+  }, (e) => {
+    if (e.missing) {
+      clear(head, h('h1', name));
+      clear(errBox, empty(`There is no container called ${name} that you can see. It may have been removed.`,
+        h('p', h('a', { href: '#/containers' }, 'Back to the containers.'))));
+      overview.hidden = true;
+      return false;
+    }
+    showError(e, 'Could not load ' + name);
+  });
   await load();
   if (!c) return;
   startStats(path, charts, statsText, ctx, () => c.running);
   logs.start();
 }
 
-function renderHead(head, c, app, ctx, editBox, afterAction) {
-  const acts = actionButtons(c, app, ctx, afterAction);
-  if (app.canManage(c) && c.managed !== false && !c.protected) {
+function renderHead(head, c, app, editBox, afterAction, showError) {
+  const acts = actionButtons(c, app, 'ct-title', afterAction, showError);
+  if (app.canManage(c) && c.managed !== false && !c.protected && !c.job) {
     const edit = h('button.btn', { type: 'button', dataset: { action: 'edit' }, 'aria-expanded': String(!editBox.hidden), 'aria-controls': 'edit-form' }, 'Edit arguments');
     edit.addEventListener('click', () => {
-      if (editBox.hidden) openEdit(editBox, c, ctx, () => {
-        editBox.hidden = true;
-        afterAction(null, 'edit');
-      });
-      else editBox.hidden = true;
+      if (editBox.hidden) {
+        openEdit(editBox, c, app, () => {
+          editBox.hidden = true;
+          afterAction(null, 'edit');
+        });
+      } else editBox.hidden = true;
       edit.setAttribute('aria-expanded', String(!editBox.hidden));
     });
     acts.push(edit);
   }
   clear(head,
-    h('h1', c.name, ' ', statePill(c), badges(c)),
+    h('h1', h('span#ct-title', c.name), ' ', statePill(c), badges(c)),
     acts.length ? h('div.row.wrap', acts) : h('p.muted.small', app.atLeast('operator') ? 'Read only: berth will not change this container for you.' : 'Read only (viewer).'));
 }
 
 function kv(rows) {
-  return h('dl.kv', rows.filter(Boolean).map(([k, v]) => [h('dt', k), h('dd', v === '' || v === null || v === undefined ? h('span.muted', '—') : v)]));
+  return h('dl.kv', rows.map(([k, v]) => [h('dt', k), h('dd', v === '' || v === null || v === undefined ? h('span.muted', '—') : v)]));
 }
 
-function list(items, empty) {
-  if (!items || !items.length) return h('span.muted', empty || 'none');
+function list(items, none = 'none') {
+  if (!items || !items.length) return h('span.muted', none);
   return h('ul.plain', items.map((i) => h('li', h('code', i))));
+}
+
+// The container's own environment, and apart from it what its image sets
+// (image_env).  A berth that does not tell them apart sends only env,
+// dockerd's merged view.
+function envRows(c) {
+  if (!('image_env' in c)) return [['Environment', list(envLines(c.env), 'empty')]];
+  return [['Environment', list(envLines(c.env), 'none of its own')],
+    ['From the image', h('div.image-env', { dataset: { imageEnv: '' } }, list(envLines(c.image_env)))]];
 }
 
 function renderOverview(box, c) {
   const exitInfo = !c.running && c.finished_at ? `exited ${c.exit_code} at ${when(c.finished_at)}` : null;
-  const mounts = (c.mounts || []).map((m) => `${m.type} ${m.source || ''} → ${m.target}${m.read_only ? ' (read only)' : ''}`);
-  const devices = (c.devices || []).map((d) => `${d.host} → ${d.container} (${d.permissions || 'rwm'})`);
-  const labels = Object.entries(c.labels || {}).map(([k, v]) => `${k}=${v}`);
+  const mounts = c.mounts.map((m) => `${m.type} ${m.source || ''} → ${m.target}${m.read_only ? ' (read only)' : ''}`);
+  const devices = c.devices.map((d) => `${d.host} → ${d.container} (${d.permissions})`);
+  const labels = Object.entries(c.labels).map(([k, v]) => `${k}=${v}`);
   box.hidden = false;
   clear(box,
     h('h2#ov-h', 'Details'),
     h('div.cols',
       kv([
-        ['Image', imageCell(c)],
-        ['Id', h('code', (c.id || '').slice(0, 12))],
+        ['Image', imageCell(c, true)],
+        ['Id', h('code', c.id.slice(0, 12))],
         ['Owner', c.owner],
         ['Status', c.running ? `running for ${since(c.started_at)} (since ${when(c.started_at)})` : (exitInfo || c.state)],
+        ['Job', c.job ? h('a', { href: '#/jobs/' + encodeURIComponent(c.job) }, c.job) : null],
         ['Ports', h('div.ports', portLinks(c.ports, c.running))],
         ['Restart policy', c.restart],
         ['Network', c.network],
-        ['Memory limit', c.memory ? bytes(c.memory) : 'none'],
+        ['Memory limit', h('span', { dataset: { memory: '' } }, c.memory ? size(c.memory) : 'none')],
         ['CPUs', c.cpus ? String(c.cpus) : 'no limit'],
-      ]),
+      ].filter(([k, v]) => k !== 'Job' || v)),
       kv([
         ['Command', c.command ? h('code', shellJoin(c.command)) : null],
         ['Entrypoint', c.entrypoint ? h('code', shellJoin(c.entrypoint)) : null],
         ['Working dir', c.workdir ? h('code', c.workdir) : null],
         ['User', c.user],
-        ['Environment', list(c.env, 'empty')],
+        ...envRows(c),
         ['Labels', list(labels)],
       ]),
       kv([
@@ -283,20 +293,27 @@ function renderOverview(box, c) {
       ])));
 }
 
-function openEdit(box, c, ctx, done) {
+function openEdit(box, c, app, done) {
   const path = '/containers/' + api.enc(c.name);
-  const portsList = Object.keys(c.ports || {}).map((k) => {
-    const [cport, proto] = k.split('/');
-    return { container: Number(cport), protocol: proto || 'tcp' };
+  // Host ports are left out: a row the person does not change keeps its
+  // host port, and only changed fields are sent at all.
+  const ports = Object.keys(c.ports).map((k) => {
+    const [cport, protocol] = k.split('/');
+    return { container: Number(cport), protocol };
   });
+  const separate = 'image_env' in c;
   const form = argsForm({
     id: 'edit-form',
-    values: { command: shellJoin(c.command), env: envToText(c.env), ports: portsList, restart: c.restart },
+    me: app.me,
+    values: { command: shellJoin(c.command), env: envLines(c.env).join('\n'), ports, restart: c.restart },
+    imageEnv: separate ? c.image_env : null,
+    envHint: separate ? "One KEY=value per line: the container's own, not the image's."
+      : "One KEY=value per line. This berth does not say which of these come from the image (such as PATH): leave the field as it is and none is pinned.",
     fields: ['command', 'env', 'ports', 'restart'],
     replace: true,
     changedOnly: true,
     submitLabel: 'Save and recreate',
-    note: 'Saving recreates the container with the same name and owner; it runs again if it was running. Host ports are chosen afresh unless you set them.',
+    note: 'Saving recreates the container with the same name and owner; it runs again if it was running. Only the fields you change are sent.',
     onCancel: () => {
       box.hidden = true;
     },
@@ -308,8 +325,7 @@ function openEdit(box, c, ctx, done) {
   });
   box.hidden = false;
   clear(box, h('h2#edit-h', 'Edit arguments'), form);
-  const first = form.querySelector('input, textarea');
-  if (first) first.focus();
+  form.querySelector('input, textarea').focus();
 }
 
 // --- stats and charts ----------------------------------------------------------------------
@@ -320,18 +336,17 @@ function startStats(path, charts, text, ctx, running) {
   let failing = false;
   const draw = () => {
     const last = samples[samples.length - 1];
-    const limit = last && last.s.memory_limit ? last.s.memory_limit : 0;
     clear(charts,
-      sparkline('CPU', samples.map((x) => ({ t: x.t, v: x.s.cpu_percent || 0 })), { floor: 5, format: (v) => v.toFixed(1) + ' %' }),
-      sparkline('Memory', samples.map((x) => ({ t: x.t, v: x.s.memory_used || 0 })), {
-        floor: 1024 * 1024, format: bytes,
-        note: limit ? `limit ${bytes(limit)}` : undefined,
+      sparkline('CPU', samples.map((x) => ({ t: x.t, v: x.s.cpu_percent })), { floor: 5, format: (v) => v.toFixed(1) + ' %' }),
+      sparkline('Memory', samples.map((x) => ({ t: x.t, v: x.s.memory_used })), {
+        floor: 1024 * 1024, format: size,
+        note: last && last.s.memory_limit ? `limit ${size(last.s.memory_limit)}` : undefined,
       }));
     if (last) {
       clear(text, [
-        ['Network in / out', `${bytes(last.s.network_rx)} / ${bytes(last.s.network_tx)}`],
-        ['Disk read / write', `${bytes(last.s.block_read)} / ${bytes(last.s.block_write)}`],
-        ['Processes', String(last.s.pids ?? '—')],
+        ['Network in / out', `${size(last.s.network_rx)} / ${size(last.s.network_tx)}`],
+        ['Disk read / write', `${size(last.s.block_read)} / ${size(last.s.block_write)}`],
+        ['Processes', String(last.s.pids)],
       ].map(([k, v]) => [h('dt', k), h('dd', v)]));
     }
   };
@@ -351,7 +366,7 @@ function startStats(path, charts, text, ctx, running) {
       draw();
     } catch (e) {
       if (ctx.stopped) return;
-      if (!failing) clear(text, h('div', { class: 'muted' }, 'No statistics: ' + errorText(e)));
+      if (!failing) clear(text, h('div.muted', 'No statistics: ' + errorText(e)));
       failing = true;
     }
     timer = setTimeout(poll, STATS_POLL_MS);
@@ -368,7 +383,8 @@ function logPanel(path, ctx) {
   const follow = h('input#log-follow', { type: 'checkbox', checked: true });
   const stamps = h('input#log-ts', { type: 'checkbox' });
   const state = h('span.small.muted#log-state', { 'aria-live': 'polite' });
-  const pre = h('pre.logs#log-text', { tabindex: '0', 'aria-label': 'Container logs' });
+  const pre = h('pre.logs#log-text', { tabindex: '0', 'aria-labelledby': 'logs-h' });
+  const errSlot = h('div');
   let ctrl = null;
 
   const stop = () => {
@@ -386,6 +402,7 @@ function logPanel(path, ctx) {
     const mine = new AbortController();
     ctrl = mine;
     pre.replaceChildren();
+    clear(errSlot);
     const qs = new URLSearchParams();
     qs.set('tail', tail.value);
     if (stamps.checked) qs.set('timestamps', '1');
@@ -401,7 +418,7 @@ function logPanel(path, ctx) {
     } catch (e) {
       if (e.name === 'AbortError' || ctrl !== mine) return;
       state.textContent = '';
-      pre.after(alertBox(e, 'Could not read the logs'));
+      clear(errSlot, alertBox(e, 'Could not read the logs'));
     } finally {
       pre.removeAttribute('aria-busy');
     }
@@ -412,10 +429,10 @@ function logPanel(path, ctx) {
   const el = h('section.card', { 'aria-labelledby': 'logs-h' },
     h('div.head', h('h2#logs-h', 'Logs'),
       h('div.row.wrap',
-        h('label', { for: 'log-tail' }, 'Show '), tail,
+        h('label', { for: 'log-tail' }, 'Show'), tail,
         h('label.check', follow, ' follow'),
         h('label.check', stamps, ' timestamps'),
         clearBtn)),
-    state, pre);
+    state, errSlot, pre);
   return { el, start, restart: () => follow.checked && start() };
 }

@@ -2,7 +2,8 @@
 // role and what it allows, berth's and dockerd's versions.
 
 import * as api from './api.js';
-import { h, cell, clear, alertBox, when } from './ui.js';
+import { h, cell, table, clear, empty, alertBox, when, size } from './ui.js';
+import { allowedImages } from './spec.js';
 
 export async function auditView(ctx) {
   const { app, main } = ctx;
@@ -23,23 +24,21 @@ export async function auditView(ctx) {
     const q = filter.value.trim().toLowerCase();
     const shown = entries.filter((e) => !q || JSON.stringify(e).toLowerCase().includes(q));
     if (!shown.length) {
-      clear(body, h('div.empty', h('p', entries.length ? 'Nothing matches the filter.' : 'The audit log is empty: nothing has been changed through berth yet.')));
+      clear(body, empty(entries.length ? 'Nothing matches the filter.' : 'The audit log is empty: nothing has been changed through berth yet.'));
       return;
     }
-    clear(body, h('div.table-wrap', h('table.grid.audit',
-      h('thead', h('tr', ['Time', 'User', 'Action', 'Target', 'Result', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', shown.map((e) => h('tr',
-        cell('Time', when(e.time)),
-        cell('User', e.user || '—', h('span.muted.small', ' ' + (e.role || ''))),
-        cell('Action', h('code', e.action || '')),
-        cell('Target', e.target || '—'),
-        cell('Result', h('span.pill', { class: e.result === 'ok' ? 'state-running' : 'state-dead' }, `${e.status || ''} ${e.result || ''}`)),
-        cell('Message', e.message || '')))))));
+    clear(body, table('audit', ['Time', 'User', 'Action', 'Target', 'Result', 'Message'], shown.map((e) => h('tr',
+      cell('Time', when(e.time)),
+      cell('User', e.user || '—', h('span.muted.small', ' ' + e.role)),
+      cell('Action', h('code', e.action)),
+      cell('Target', e.target || '—'),
+      cell('Result', h('span.pill', { class: e.result === 'ok' ? 'state-running' : 'state-dead' }, `${e.status} ${e.result}`)),
+      cell('Message', e.message || '')))));
   };
   const load = async () => {
     try {
       const data = await api.get('/audit?limit=' + limit.value);
-      entries = ((data && data.entries) || []).slice().reverse();
+      entries = data.entries.reverse();
       clear(errBox);
       render();
     } catch (e) {
@@ -57,6 +56,23 @@ const CAN = {
   admin: ['Everything an operator can, on every managed container', 'Protect containers, act for other users', 'Read the audit log'],
 };
 
+const RISKY = [['privileged', 'privileged mode'], ['host_network', 'the host network'], ['bind_mounts', 'bind mounts'],
+  ['volumes', 'volumes'], ['cap_add', 'added capabilities'], ['devices', 'host devices']];
+
+// What the role's policy (berth.conf) lets its containers have.
+function policyCard(me) {
+  const p = me.policy;
+  const limit = (max, dflt, fmt) => `${max ? 'at most ' + fmt(max) : 'no limit'}${dflt ? ', ' + fmt(dflt) + ' unless asked' : ''}`;
+  const allowed = RISKY.filter(([k]) => p[k]).map(([, what]) => what);
+  return h('section.card', h('h2', 'What your containers may have'), h('dl.kv#policy',
+    h('dt', 'Images'), h('dd', allowedImages(p, true)),
+    h('dt', 'Host ports'), h('dd', p.ports ? `${p.ports[0]}-${p.ports[1]}, or a free one` : 'free ones, chosen by berth'),
+    h('dt', 'Memory'), h('dd', { dataset: { memory: '' } }, limit(p.memory_max, p.memory_default, size)),
+    h('dt', 'CPUs'), h('dd', limit(p.cpus_max, p.cpus_default, String)),
+    h('dt', 'Containers'), h('dd', p.quota === null ? 'no limit' : `up to ${p.quota}`),
+    h('dt', 'Also allowed'), h('dd', allowed.length ? allowed.join(', ') : 'none of privileged mode, the host network, bind mounts, volumes, added capabilities, host devices')));
+}
+
 export async function meView(ctx) {
   const { app, main } = ctx;
   const me = app.me;
@@ -71,13 +87,14 @@ export async function meView(ctx) {
       h('dt', 'Role'), h('dd', h('span.pill.role', me.role))),
     h('h2', 'Your role lets you'), h('ul', can.map((c) => h('li', c))),
     me.role !== 'admin' ? h('p.hint', 'Roles are set by an admin in berth.conf.') : null),
+    policyCard(me),
     h('section.card', h('h2', 'Versions'), versions,
       h('p', h('a', { href: '/api/v1' }, 'API index'), ' · ', h('a', { href: '/api/v1/openapi.json' }, 'OpenAPI document'))));
   try {
     const v = await api.get('/version');
     clear(versions,
-      h('dt', 'berth'), h('dd', v.berth || '—'),
-      h('dt', 'dockerd'), h('dd', v.docker ? `${v.docker.version} (API ${v.docker.api_version}, berth uses ${v.docker.api_used})` : '—'));
+      h('dt', 'berth'), h('dd', v.berth),
+      h('dt', 'dockerd'), h('dd', `${v.docker.version} (API ${v.docker.api_version}, berth uses ${v.docker.api_used})`));
   } catch (e) {
     clear(versions, h('dt', 'Versions'), h('dd', alertBox(e)));
   }

@@ -1,6 +1,7 @@
 // ui.js - small DOM helpers shared by the views: an element builder (text
-// is always set as text, never parsed as HTML), formatting, toasts, the
-// confirm dialog, and form errors placed next to the field they name.
+// is always set as text, never parsed as HTML), tables, formatting, the one
+// busy() for anything that waits on berth, toasts, the confirm dialog, and
+// form errors placed next to the field they name.
 
 // h('tag.class#id', {attrs, on: {click}}, ...children)
 export function h(spec, attrs, ...children) {
@@ -42,14 +43,6 @@ function append(el, children) {
   }
 }
 
-// A table cell with its column name for the phone layout (one wrapper, so
-// the label and the content stay two grid items).
-export function cell(label, ...children) {
-  const cls = label.startsWith('!') ? 'actions' : null;
-  const name = cls ? label.slice(1) : label;
-  return h('td', { class: cls, 'data-label': name }, h('div.cell', children));
-}
-
 // SVG elements need their namespace.
 export function svg(tag, attrs, ...children) {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
@@ -64,25 +57,60 @@ export function clear(el, ...children) {
   return el;
 }
 
+// --- tables -------------------------------------------------------------------
+
+// A table cell with its column name for the phone layout (one wrapper, so
+// the label and the content stay two grid items).  A label starting with
+// "!" marks the actions cell.
+export function cell(label, ...children) {
+  const cls = label.startsWith('!') ? 'actions' : null;
+  const name = cls ? label.slice(1) : label;
+  return h('td', { class: cls, 'data-label': name }, h('div.cell', children));
+}
+
+// table('grid.containers', ['Name', ...], rows) -> the scrolling wrapper
+// around a table with those column heads and <tr> rows.
+export function table(cls, heads, rows) {
+  return h('div.table-wrap', h('table.grid', { class: cls },
+    h('thead', h('tr', heads.map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', rows)));
+}
+
+// Text that may be too long for its cell: one line, cut with an ellipsis,
+// the whole of it in the title (shown on hover, read by screen readers).
+export function clip(tag, text) {
+  return h(tag + '.clip', { title: text }, text);
+}
+
+// An empty list or page: what there is not, and what to do next.
+export function empty(...paras) {
+  return h('div.empty', paras.map((p) => (p instanceof Node ? p : h('p', p))));
+}
+
 // --- formatting -------------------------------------------------------------
 
-export function bytes(n) {
-  if (n === null || n === undefined || Number.isNaN(n)) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = Number(n);
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
+const UNITS = [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]];
+
+// Bytes the way berth reads sizes ("512m", "2g", "64k"): exact when the size
+// is a whole number of megabytes or gigabytes (limits), else rounded in the
+// largest unit that fits (a measured amount).
+export function size(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return '—';
+  const v = Number(n);
+  for (const [unit, mul] of UNITS.slice(0, 2)) if (v >= mul && v % mul === 0) return v / mul + unit;
+  for (const [unit, mul] of UNITS) {
+    if (v >= mul) {
+      const x = v / mul;
+      return (x < 100 ? String(Math.round(x * 10) / 10) : String(Math.round(x))) + unit;
+    }
   }
-  return (i === 0 ? String(v) : v.toFixed(v < 10 ? 1 : 0)) + ' ' + units[i];
+  return v + 'b';
 }
 
 // A time (epoch seconds, epoch ms or an ISO string) as a Date, or null.
 export function toDate(t) {
   if (t === null || t === undefined || t === '') return null;
   if (typeof t === 'number') return new Date(t < 1e12 ? t * 1000 : t);
-  if (/^\d+$/.test(t)) return toDate(Number(t));
   const d = new Date(t);
   // dockerd uses year 1 for "never".
   return Number.isNaN(d.getTime()) || d.getFullYear() < 1971 ? null : d;
@@ -112,38 +140,6 @@ export function shellJoin(argv) {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : '"' + a.replace(/(["\\])/g, '\\$1') + '"')).join(' ');
 }
 
-// "KEY=value" lines <-> {KEY: value}
-export function envToText(env) {
-  if (Array.isArray(env)) return env.join('\n');
-  if (env && typeof env === 'object') return Object.entries(env).map(([k, v]) => k + '=' + v).join('\n');
-  return '';
-}
-
-export function textToEnv(text) {
-  const env = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new FieldError('env', `"${line}" is not KEY=value`);
-    env[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return env;
-}
-
-// An error found before sending, shaped like berth's (field + message).
-export class FieldError extends Error {
-  constructor(field, message) {
-    super(message);
-    this.field = field;
-    this.status = 0;
-    this.code = 'invalid';
-  }
-  get text() {
-    return this.message;
-  }
-}
-
 // --- refresh loops ------------------------------------------------------------
 
 // A view's refresh loop: FETCH, then SHOW what it returned, every MS while the
@@ -169,13 +165,34 @@ export function poller(ctx, ms, fetch, show, fail) {
   return run;
 }
 
-// --- toasts, banners, confirm ------------------------------------------------
+// busy(el, fn): runs fn() with EL (a button, or a form and every button in
+// it) disabled and marked aria-busy until it settles; returns what fn returns.
+export async function busy(el, fn) {
+  const buttons = el.matches('form') ? [...el.querySelectorAll('button')] : [el];
+  for (const b of buttons) b.disabled = true;
+  el.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    el.removeAttribute('aria-busy');
+  }
+}
 
-export function toast(text, kind = 'ok') {
+// --- toasts, alerts, confirm ---------------------------------------------------
+
+// A short notice that something worked.  Failures are shown where they
+// happened (alertBox, field errors), once, never as a toast.
+export function toast(text) {
   const box = document.getElementById('toasts');
-  const t = h('div.toast', { class: kind, role: kind === 'error' ? 'alert' : null }, text);
+  const t = h('div.toast', text);
   box.append(t);
-  setTimeout(() => t.remove(), kind === 'error' ? 9000 : 4000);
+  setTimeout(() => t.remove(), 4000);
+}
+
+// Notices belong to the page they were raised on: the router calls this.
+export function clearToasts() {
+  document.getElementById('toasts').replaceChildren();
 }
 
 export function errorText(e) {
@@ -200,7 +217,21 @@ export function confirmDialog(text, okLabel = 'Confirm') {
 
 // --- forms ---------------------------------------------------------------------
 
+// An error found before sending, shaped like berth's (field + message).
+export class FieldError extends Error {
+  constructor(field, message) {
+    super(message);
+    this.field = field;
+    this.status = 0;
+    this.code = 'invalid';
+  }
+  get text() {
+    return this.message;
+  }
+}
+
 // Label + control + a slot for this field's error, linked for screen readers.
+// The label is the control's whole accessible name.
 let fieldSeq = 0;
 export function field(label, control, hint) {
   const id = control.id || 'f' + ++fieldSeq;
@@ -217,35 +248,53 @@ export function clearErrors(form) {
     p.textContent = '';
   }
   for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
-  const top = form.querySelector('.form-error');
-  if (top) top.remove();
+  for (const top of form.querySelectorAll('.form-error')) top.remove();
 }
 
 // Finds the control for berth's field path: exact data-field, else the
 // nearest ancestor path ("env.A" -> "env"), else the first control under it
 // ("ports[0]" -> "ports[0].container").
+const LAST_STEP = /(\.[^.[\]]*|\[\d+\])$/;
 function controlFor(form, path) {
   const all = [...form.querySelectorAll('[data-field]')];
-  for (let p = path; p; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
+  for (let p = path; p; p = p.replace(LAST_STEP, '')) {
     const hit = all.find((c) => c.dataset.field === p) || all.find((c) => c.dataset.field.startsWith(p + '.') || c.dataset.field.startsWith(p + '['));
     if (hit) return hit;
-    if (!/(\.[^.[\]]*|\[\d+\])$/.test(p)) break;
+    if (!LAST_STEP.test(p)) break;
   }
   return null;
 }
 
-// showError(form, e): next to the named field when there is one, else at the top.
-export function showError(form, e) {
-  const control = e && e.field ? controlFor(form, e.field) : null;
-  if (control) {
-    const slot = document.getElementById(control.id + '-err');
+// showErrors(form, errors): each beside the field it names (else at the top
+// of the form), all at once; the first control in error gets the focus.
+export function showErrors(form, errors) {
+  let first = null;
+  for (const e of errors) {
+    const control = e && e.field ? controlFor(form, e.field) : null;
+    const slot = control ? document.getElementById(control.id + '-err') : null;
     if (slot) {
-      slot.textContent = errorText(e);
+      slot.textContent = slot.textContent ? slot.textContent + '; ' + errorText(e) : errorText(e);
       slot.hidden = false;
       control.setAttribute('aria-invalid', 'true');
-      control.focus();
-      return;
+      first = first || control;
+    } else {
+      form.prepend(h('div.alert.form-error', { role: 'alert' }, errorText(e)));
     }
   }
-  form.prepend(h('div.alert.form-error', { role: 'alert' }, errorText(e)));
+  if (first) first.focus();
+}
+
+// onSubmit(form, run): on submit, clears the old errors and runs run()
+// busy(); a thrown list of FieldErrors (or one error, from berth) is
+// shown at its fields.
+export function onSubmit(form, run) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    try {
+      await busy(form, run);
+    } catch (e) {
+      showErrors(form, Array.isArray(e) ? e : [e]);
+    }
+  });
 }

@@ -101,6 +101,51 @@ h_health(struct req *r)
 	return B_OK;
 }
 
+/* A limit or default as JSON: null for 0, berth.conf's "none". */
+static json_object *
+int_or_null(int64_t v)
+{
+	return v > 0 ? json_object_new_int64(v) : NULL;
+}
+
+static json_object *
+num_or_null(double v)
+{
+	return v > 0 ? json_object_new_double(v) : NULL;
+}
+
+/*
+ * The caller role's policy, as much as a create form needs to check a spec
+ * before sending it: the answer a refusal would give, without the round trip.
+ * Sizes are bytes; null means no limit (or, for ports, no explicit host port).
+ */
+static json_object *
+policy_view(const struct policy *p)
+{
+	json_object *o = json_object_new_object(), *ports = NULL;
+
+	jx_add_ref(o, "images", p->images);
+	if (p->port_min > 0) {
+		ports = json_object_new_array();
+		json_object_array_add(ports, json_object_new_int(p->port_min));
+		json_object_array_add(ports, json_object_new_int(p->port_max));
+	}
+	json_object_object_add(o, "ports", ports);
+	json_object_object_add(o, "memory_max", int_or_null(p->memory_max));
+	json_object_object_add(o, "memory_default", int_or_null(p->memory_default));
+	json_object_object_add(o, "cpus_max", num_or_null(p->cpus_max));
+	json_object_object_add(o, "cpus_default", num_or_null(p->cpus_default));
+	/* quota < 0 is unlimited; 0 is a real limit (no containers at all). */
+	json_object_object_add(o, "quota", p->quota < 0 ? NULL : json_object_new_int(p->quota));
+	jx_add_bool(o, "privileged", p->privileged);
+	jx_add_bool(o, "host_network", p->host_network);
+	jx_add_bool(o, "bind_mounts", p->bind_mounts);
+	jx_add_bool(o, "volumes", p->volumes);
+	jx_add_bool(o, "cap_add", p->cap_add);
+	jx_add_bool(o, "devices", p->devices);
+	return o;
+}
+
 static enum berr
 h_whoami(struct req *r)
 {
@@ -108,6 +153,7 @@ h_whoami(struct req *r)
 
 	jx_add_str(o, "user", r->user);
 	jx_add_str(o, "role", role_name(r->role));
+	json_object_object_add(o, "policy", policy_view(&g_cfg->policy[r->role]));
 	rq_json(r, 200, o);
 	return B_OK;
 }
@@ -367,7 +413,9 @@ const struct rt_route sys_routes[] = {
     {"GET", "/api/v1/version", h_version, ROLE_NONE, 0, NULL, "berth and dockerd versions."},
     {"GET", "/api/v1/health", h_health, ROLE_NONE, 0, NULL,
      "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503."},
-    {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL, "The caller and their role."},
+    {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL,
+     "The caller, their role and that role's policy (images, ports, memory and cpus limits "
+     "and defaults, quota, which risky options are allowed), so forms can check before sending."},
     {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
      "The published JSON Schemas of request bodies."},
     {"GET", "/api/v1/schemas/{kind}", h_schema, ROLE_NONE, 0, NULL,

@@ -33,7 +33,8 @@ cat >"$T/berth.conf" <<CONF
 users = { ada = "admin"; otto = "operator"; vera = "viewer"; };
 jobs = { sweep_interval = 2; };
 policy = {
-  operator = { images = [ "berth-test/*", "berth-catalog/*" ]; ports = [ 20000, 60999 ]; quota = 10; };
+  operator = { images = [ "berth-test/*", "berth-catalog/*" ]; ports = [ 20000, 60999 ]; quota = 10;
+               memory = "64m"; memory_max = "512m"; cpus_max = 2.0; };
   admin = { images = [ "*" ]; ports = [ 1024, 65535 ]; };
 };
 catalog = {
@@ -53,10 +54,12 @@ catalog = {
   };
 };
 CONF
-# A tag the browser test moves from busybox:1 to :2, so a container goes outdated.
+# A tag the browser test moves from busybox:1 to :2, so a container goes
+# outdated; and one too long for its column at 1280 px.
 MOVING="berth-test/dash-moving-$$:1"
+LONG="berth-test/dash-$$-an-image-name-long-enough-to-need-an-ellipsis-in-the-list:1.2.3-with-a-long-tag"
 cleanup_images() {
-	docker rmi "$MOVING" >/dev/null 2>&1
+	docker rmi "$MOVING" "$LONG" >/dev/null 2>&1
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$CAT/" | xargs -r docker rmi -f >/dev/null 2>&1
 }
 cleanup_images
@@ -75,11 +78,29 @@ check "no inline script or style in the page" bash -c '! grep -Eiq "<script>|<sc
 missing=$(cd "$SRC_DIR" && for f in dashboard/*; do grep -q "$f" Makefile.am || echo "$f"; done)
 check "every dashboard file is installed by make install${missing:+ (missing: $missing)}" test -z "$missing"
 
+# The views share code only through the shared modules, and each thing
+# the views all need is done in one place.
+shared="api|ui|spec|chart"
+cross=$(cd "$SRC_DIR/dashboard" && grep -H "^import" $(ls *.js | grep -v '^app\.js$') | grep -Ev "from '\./($shared)\.js';$")
+check "views and shared modules import only the shared modules ($shared)${cross:+: $cross}" test -z "$cross"
+twice=$(cd "$SRC_DIR/dashboard" && grep -Hn "\.disabled = \|h('table" *.js | grep -v '^ui\.js:')
+check "one busy() and one table helper (ui.js)${twice:+: $twice}" test -z "$twice"
+
+# GET /whoami carries the caller role's policy, for forms to check before sending.
+req GET "$URL/api/v1/whoami" "" -u otto:o
+expect "whoami: the operator's policy" 200 '.policy | tojson' \
+	'{"images":["berth-test/*","berth-catalog/*"],"ports":[20000,60999],"memory_max":536870912,"memory_default":67108864,"cpus_max":2,"cpus_default":null,"quota":10,"privileged":false,"host_network":false,"bind_mounts":false,"volumes":false,"cap_add":false,"devices":false}'
+req GET "$URL/api/v1/whoami" "" -u vera:v
+expect "whoami: a viewer's default policy (no host ports, no limits, quota 20)" 200 '.policy | [.images, .ports, .memory_max, .cpus_max, .quota] | tojson' '[[],null,null,null,20]'
+req GET "$URL/api/v1/whoami" "" -u ada:a
+expect "whoami: the admin's policy" 200 '.policy | [.images, .ports, .quota] | tojson' '[["*"],[1024,65535],100]'
+
 # --- the browser -------------------------------------------------------------------
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
 docker tag berth-test/busybox:1 "$MOVING"
-NPM_DIR="$NPM_DIR" BERTH_URL="$URL" INST="$INST" SHOTS="$SHOTS" CAT="$CAT" MOVING="$MOVING" \
+docker tag berth-test/busybox:1 "$LONG"
+NPM_DIR="$NPM_DIR" BERTH_URL="$URL" INST="$INST" SHOTS="$SHOTS" CAT="$CAT" MOVING="$MOVING" LONG="$LONG" \
 	timeout 300 node "$TESTS_DIR/browser/dashboard.mjs" >"$T/node.out" 2>&1
 rc=$?
 cat "$T/node.out"
