@@ -38,7 +38,7 @@ static const char *const status_enum[] = {"queued",   "running",   "succeeded", 
 static const struct sc_field arg_item = {.types = SC_STRING, .max = 4096};
 static const struct sc_field env_value = {.types = SC_STRING, .max = 32768};
 static const struct sc_field env_item = {
-    .types = SC_STRING, .max = 32768, .pattern = "^[A-Za-z_][A-Za-z0-9_.]{0,127}="};
+    .types = SC_STRING, .max = 32768, .pattern = SC_ENVITEM_RE};
 
 static const struct sc_field job_fields[] = {
     {.name = "name",
@@ -63,6 +63,7 @@ static const struct sc_field job_fields[] = {
      .desc = "Environment: {\"KEY\": \"value\"} (or [\"KEY=value\"]).",
      .max = 256,
      .values = &env_value,
+     .keys = SC_ENVKEY_RE,
      .items = &env_item},
     {.name = "timeout",
      .types = SC_INT,

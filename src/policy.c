@@ -15,20 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Lengths are bounded by each field's .max, not in the patterns: glibc's
- * regcomp unrolls a bounded repeat {0,N} into N states, and IMAGE_RE with
- * {0,254} cost every worker 875 kB of heap and 5.8 us per match.
- */
-#define ENVKEY_RE "^[A-Za-z_][A-Za-z0-9_.]{0,127}$"
-#define LABEL_RE  "^[a-zA-Z0-9][a-zA-Z0-9_./-]{0,127}$"
-
 static const char *const restart_enum[] = {"no", "always", "unless-stopped", "on-failure", NULL};
 static const char *const proto_enum[] = {"tcp", "udp", "sctp", NULL};
 static const char *const mount_enum[] = {"volume", "bind", NULL};
 static const char *const host_enum[] = {"host", NULL};
 
 static const struct sc_field str_item = {.types = SC_STRING, .max = 4096};
+static const struct sc_field env_item = {
+    .types = SC_STRING, .max = 32768, .pattern = SC_ENVITEM_RE};
 static const struct sc_field env_value = {.types = SC_STRING, .max = 32768};
 static const struct sc_field label_value = {.types = SC_STRING, .max = 1024};
 static const struct sc_field cap_item = {
@@ -111,7 +105,8 @@ static const struct sc_field device_item = {
 	     .desc = "Environment: {\"KEY\": \"value\"} (or [\"KEY=value\"]).",                    \
 	     .max = 256,                                                                           \
 	     .values = &env_value,                                                                 \
-	     .items = &str_item},                                                                  \
+	     .keys = SC_ENVKEY_RE,                                                                 \
+	     .items = &env_item},                                                                  \
 	    {.name = "ports",                                                                      \
 	     .types = SC_ARRAY,                                                                    \
 	     .desc = "Published ports.",                                                           \
@@ -121,7 +116,8 @@ static const struct sc_field device_item = {
 	     .types = SC_OBJECT,                                                                   \
 	     .desc = "Extra labels (names starting with berth. are reserved).",                    \
 	     .max = 64,                                                                            \
-	     .values = &label_value},                                                              \
+	     .values = &label_value,                                                               \
+	     .keys = SC_LABEL_RE},                                                                 \
 	    {.name = "restart",                                                                    \
 	     .types = SC_STRING,                                                                   \
 	     .desc = "Restart policy.",                                                            \
@@ -215,7 +211,8 @@ static const struct sc_field patch_fields[] = {
      .desc = "New environment (replaces).",
      .max = 256,
      .values = &env_value,
-     .items = &str_item},
+     .keys = SC_ENVKEY_RE,
+     .items = &env_item},
     {.name = "ports",
      .types = SC_ARRAY,
      .desc = "New published ports (replaces).",

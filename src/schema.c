@@ -106,9 +106,12 @@ bad(struct sc_error *e, const char *path, const char *fmt, ...)
 static int check_value(const struct sc_field *f, json_object *v, const char *path,
                        struct sc_error *e, int depth);
 
+/* Longest member name of a free-form object (environment, labels). */
+#define SC_KEY_MAX 128
+
 static int
-check_object(const struct sc_field *props, const struct sc_field *values, json_object *v,
-             const char *path, struct sc_error *e, int depth)
+check_object(const struct sc_field *props, const struct sc_field *values, const char *keys,
+             json_object *v, const char *path, struct sc_error *e, int depth)
 {
 	char sub[128];
 
@@ -118,6 +121,10 @@ check_object(const struct sc_field *props, const struct sc_field *values, json_o
 		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
 		if (key[0] == '\0')
 			return bad(e, sub, "%s: empty member names are not allowed", sub);
+		if (keys && (strlen(key) > SC_KEY_MAX || !pattern_match(keys, key)))
+			return bad(e, path,
+			           "%s: the name \"%.40s\" must match %s (at most %d characters)",
+			           path, key, keys, SC_KEY_MAX);
 		if (props) {
 			f = NULL;
 			for (const struct sc_field *p = props; p->name; p++)
@@ -219,7 +226,7 @@ check_value(const struct sc_field *f, json_object *v, const char *path, struct s
 		     json_object_object_length(v) > f->max))
 			return bad(e, path, "%s must have %lld to %lld members", path, f->min,
 			           f->max);
-		return check_object(f->props, f->values, v, path, e, depth);
+		return check_object(f->props, f->values, f->keys, v, path, e, depth);
 	default:
 		return 0;
 	}
@@ -239,13 +246,13 @@ sc_validate(const struct sc_schema *s, json_object *body, struct sc_error *e)
 		snprintf(e->msg, sizeof(e->msg), "the body must be a JSON object");
 		return -1;
 	}
-	return check_object(s->fields, NULL, body, "", e, 0);
+	return check_object(s->fields, NULL, NULL, body, "", e, 0);
 }
 
 static json_object *field_schema(const struct sc_field *f);
 
 static json_object *
-object_schema(const struct sc_field *props, const struct sc_field *values)
+object_schema(const struct sc_field *props, const struct sc_field *values, const char *keys)
 {
 	json_object *o = json_object_new_object(), *p, *req;
 
@@ -266,6 +273,12 @@ object_schema(const struct sc_field *props, const struct sc_field *values)
 	} else if (values) {
 		json_object_object_add(o, "additionalProperties", field_schema(values));
 	}
+	if (keys && !props) {
+		json_object *pn = json_object_new_object();
+		jx_add_str(pn, "pattern", keys);
+		jx_add_int(pn, "maxLength", SC_KEY_MAX);
+		json_object_object_add(o, "propertyNames", pn);
+	}
 	return o;
 }
 
@@ -283,7 +296,8 @@ field_schema(const struct sc_field *f)
 
 	if ((t & SC_INT) && (t & SC_NUMBER))
 		t &= ~SC_INT;
-	o = (t & SC_OBJECT) ? object_schema(f->props, f->values) : json_object_new_object();
+	o = (t & SC_OBJECT) ? object_schema(f->props, f->values, f->keys)
+	                    : json_object_new_object();
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (t & names[i].bit)
 			json_object_array_add(types, json_object_new_string(names[i].name));
@@ -335,7 +349,7 @@ field_schema(const struct sc_field *f)
 json_object *
 sc_json_schema(const struct sc_schema *s)
 {
-	json_object *o = object_schema(s->fields, NULL);
+	json_object *o = object_schema(s->fields, NULL, NULL);
 	char id[96];
 
 	snprintf(id, sizeof(id), "/api/v1/schemas/%s", s->kind);

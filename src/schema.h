@@ -26,7 +26,11 @@
 		.pattern = SC_IMAGE_RE, .example = "\"berth-test/busybox:1\""                      \
 	}
 #define SC_TAGGED_RE "^[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]*$"
-#define SC_SIZE_RE   "^[0-9]{1,15}[kKmMgG]?[bB]?$"
+/* Environment variable names ({"KEY": ...} and "KEY=value" items) and label names. */
+#define SC_ENVKEY_RE  "^[A-Za-z_][A-Za-z0-9_.]*$"
+#define SC_ENVITEM_RE "^[A-Za-z_][A-Za-z0-9_.]*="
+#define SC_LABEL_RE   "^[a-zA-Z0-9][a-zA-Z0-9_./-]*$"
+#define SC_SIZE_RE    "^[0-9]{1,15}[kKmMgG]?[bB]?$"
 
 /* Types are a bit set: a field may accept several (e.g. a string or a list). */
 #define SC_STRING 0x01
@@ -51,6 +55,7 @@ struct sc_field {
 	const struct sc_field *values; /* SC_OBJECT without props: schema of every value */
 	const struct sc_field *items;  /* SC_ARRAY: schema of every item */
 	const char *example;           /* JSON text of an example value */
+	const char *keys;              /* SC_OBJECT without props: pattern of every member name */
 };
 
 struct sc_schema {

@@ -51,7 +51,8 @@ static const struct sc_field port_item = {
 	     .types = SC_OBJECT | SC_NULL,                                                         \
 	     .desc = "Environment variables: {\"KEY\": \"value\"}.",                               \
 	     .max = 256,                                                                           \
-	     .values = &env_value},                                                                \
+	     .values = &env_value,                                                                 \
+	     .keys = SC_ENVKEY_RE},                                                                \
 	    {.name = "ports",                                                                      \
 	     .types = SC_ARRAY | SC_NULL,                                                          \
 	     .desc = "Container ports, each published on a free host port.",                       \
@@ -61,7 +62,8 @@ static const struct sc_field port_item = {
 	     .types = SC_OBJECT | SC_NULL,                                                         \
 	     .desc = "Extra labels (names starting with berth. are reserved).",                    \
 	     .max = 64,                                                                            \
-	     .values = &label_value},                                                              \
+	     .values = &label_value,                                                               \
+	     .keys = SC_LABEL_RE},                                                                 \
 	    {.name = "memory",                                                                     \
 	     .types = SC_INT | SC_STRING | SC_NULL,                                                \
 	     .desc = "Memory limit per replica: bytes or \"512m\", \"2g\".",                       \
@@ -123,11 +125,11 @@ const struct sc_schema svc_scale_schema = {"scale", "ensure N replicas run", sca
 static const char *const def_keys[] = {"name",   "image",  "command", "environment", "ports",
                                        "labels", "memory", "cpus",    NULL};
 
-/* Checks the schema cannot express; 0, or -1 with the field and message. */
+/* Checks the schema cannot express (environment names it does); 0, or -1 with the field and message. */
 static int
 def_problem(json_object *def, char *field, size_t fl, char *msg, size_t ml)
 {
-	json_object *ports = jx_arr(def, "ports"), *env = jx_obj(def, "environment");
+	json_object *ports = jx_arr(def, "ports");
 	size_t n = ports ? json_object_array_length(ports) : 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -138,17 +140,6 @@ def_problem(json_object *def, char *field, size_t fl, char *msg, size_t ml)
 			snprintf(field, fl, "ports[%zu]", i);
 			snprintf(msg, ml, "ports[%zu] must be a port from 1 to 65535", i);
 			return -1;
-		}
-	}
-	if (env) {
-		json_object_object_foreach(env, k, v)
-		{
-			(void)v;
-			if (strchr(k, '=')) {
-				snprintf(field, fl, "environment");
-				snprintf(msg, ml, "environment variable names cannot contain '='");
-				return -1;
-			}
 		}
 	}
 	return 0;

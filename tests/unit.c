@@ -131,18 +131,19 @@ t_decode(void)
 }
 
 static const struct sc_field t_item[] = {
-    {"container", SC_INT, SC_REQUIRED, "port", 1, 65535, NULL, NULL, NULL, NULL, NULL, NULL},
-    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}};
-static const struct sc_field t_obj = {NULL, SC_OBJECT, 0,      NULL, 0,    0,
-                                      NULL, NULL,      t_item, NULL, NULL, NULL};
-static const struct sc_field t_str = {NULL, SC_STRING, 0,    NULL, 0,    100,
+    {"container", SC_INT, SC_REQUIRED, "port", 1, 65535, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
+static const struct sc_field t_obj = {NULL, SC_OBJECT, 0,    NULL, 0,    0,   NULL,
+                                      NULL, t_item,    NULL, NULL, NULL, NULL};
+static const struct sc_field t_str = {NULL, SC_STRING, 0,    NULL, 0,    100, NULL,
                                       NULL, NULL,      NULL, NULL, NULL, NULL};
 static const struct sc_field t_fields[] = {
-    {"name", SC_STRING, SC_REQUIRED, "name", 1, 64, "^[a-z]+$", NULL, NULL, NULL, NULL, NULL},
-    {"ports", SC_ARRAY, 0, "ports", 0, 10, NULL, NULL, NULL, NULL, &t_obj, NULL},
-    {"env", SC_OBJECT, 0, "env", 0, 0, NULL, NULL, NULL, &t_str, NULL, NULL},
-    {"size", SC_INT | SC_STRING, 0, "size", 0, 100, "^[0-9]+k$", NULL, NULL, NULL, NULL, NULL},
-    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}};
+    {"name", SC_STRING, SC_REQUIRED, "name", 1, 64, "^[a-z]+$", NULL, NULL, NULL, NULL, NULL, NULL},
+    {"ports", SC_ARRAY, 0, "ports", 0, 10, NULL, NULL, NULL, NULL, &t_obj, NULL, NULL},
+    {"env", SC_OBJECT, 0, "env", 0, 0, NULL, NULL, NULL, &t_str, NULL, NULL, NULL},
+    {"size", SC_INT | SC_STRING, 0, "size", 0, 100, "^[0-9]+k$", NULL, NULL, NULL, NULL, NULL,
+     NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 static const struct sc_schema t_schema = {"t", "test", t_fields, "{\"name\":\"a\"}", 1};
 
 static int
@@ -186,6 +187,27 @@ t_schema_validate(void)
 	          strstr(jx_text(js), "\"required\":[\"name\"]"),
 	      "JSON Schema generated from the same table");
 	json_object_put(js);
+}
+
+/* Member names of free-form objects (environment, labels) are checked too. */
+static void
+t_member_names(void)
+{
+	const struct sc_schema *c = sc_find("container");
+	struct sc_error se;
+	const char *bad[] = {"{\"image\":\"a:1\",\"env\":{\"A=B\":\"x\"}}",
+	                     "{\"image\":\"a:1\",\"env\":{\"1A\":\"x\"}}",
+	                     "{\"image\":\"a:1\",\"env\":[\"noequals\"]}",
+	                     "{\"image\":\"a:1\",\"labels\":{\"-x\":\"y\"}}", NULL};
+	char err[64];
+
+	for (int i = 0; bad[i]; i++) {
+		json_object *o = jx_parse(bad[i], strlen(bad[i]), err, sizeof(err));
+		CHECK(o && sc_validate(c, o, &se) != 0 && se.code == B_INVALID &&
+		          (strncmp(se.field, "env", 3) == 0 || strcmp(se.field, "labels") == 0),
+		      "a bad environment or label name is refused naming the field");
+		json_object_put(o);
+	}
 }
 
 static void
@@ -639,6 +661,7 @@ main(void)
 	t_decode();
 	t_route();
 	t_schema_validate();
+	t_member_names();
 	t_config();
 	t_state();
 	t_tarball();
