@@ -13,6 +13,7 @@
 #include "../src/state.h"
 #include "../src/tarball.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,15 @@ t_state(void)
 	          st_get(ST_CONTAINERS, "abc", &back) == B_NOT_FOUND,
 	      "state delete");
 	json_object_put(o);
+	{
+		int held = st_lock("slot"), busy = st_trylock("slot"), busy_errno = errno, again;
+		CHECK(held >= 0 && busy == -1 && busy_errno == EWOULDBLOCK,
+		      "st_trylock: a held lock is EWOULDBLOCK, without waiting");
+		st_unlock(held);
+		again = st_trylock("slot");
+		CHECK(again >= 0, "st_trylock: free once released");
+		st_unlock(again);
+	}
 }
 
 /* Routes a hand-made request (no FastCGI connection) like the dispatcher does. */
