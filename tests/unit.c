@@ -290,6 +290,12 @@ t_route(void)
 	CHECK(route("GET", "/api/v1/containers?a=%zz", &r) == B_BAD_REQUEST,
 	      "bad query escape: 400");
 	rq_cleanup(&r);
+	CHECK(route("GET", "/", &r) == B_OK && strcmp(r.route->pattern, "/") == 0,
+	      "GET / is a route (seed 001's endpoint index)");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/sleep/5", &r) == B_OK && r.nargs == 1 && strcmp(r.args[0], "5") == 0,
+	      "GET /sleep/<n> is a route");
+	rq_cleanup(&r);
 }
 
 /* Two files, as the catalog's inline commands add them. */
