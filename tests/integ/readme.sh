@@ -81,7 +81,7 @@ run_block() {
 	PATH="$BUILD_DIR:$PATH" TMPDIR="$T/tmp" timeout 300 \
 		bash -e -o pipefail -c "$PRELUDE"$'\n'"$(cat "$b.run")" >"$b.out" 2>&1
 	rc=$?
-	sed 's/^/#   /' "$b.out"
+	sed 's/^/  | /' "$b.out" # in the log only
 	check "$name runs (exit $rc)" test "$rc" = 0
 	while IFS= read -r want; do
 		check "$name answers $want" expect_in "$(cat "$b.out")" "$want"
