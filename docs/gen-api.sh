@@ -16,8 +16,8 @@ one-line index). Do not edit by hand.
 Errors are always `{"error": {"code", "message", "field"?, "request_id"}}` with
 `bad_request` 400, `unauthenticated` 401, `forbidden` 403, `not_found` 404,
 `method_not_allowed` 405 (+ `Allow`), `conflict` 409, `payload_too_large` 413,
-`unsupported_media_type` 415, `invalid` 422, `docker_error` 502,
-`docker_unavailable` 503, `docker_timeout` 504.
+`unsupported_media_type` 415, `invalid` 422, `too_many_requests` 429,
+`docker_error` 502, `docker_unavailable` 503, `docker_timeout` 504.
 
 ## Endpoints
 

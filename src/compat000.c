@@ -410,14 +410,29 @@ h_unlock_container(struct req *r)
 	return B_OK;
 }
 
-/* Removes every container the seed routes started; under berth-up, ends it too. */
+/* Adds the name of the container list ITEM to NAMES. */
+static void
+add_name(json_object *names, json_object *item)
+{
+	json_object *v = ct_view_item(item);
+
+	json_object_array_add(names,
+	                      json_object_new_string(jx_str(v, "name") ? jx_str(v, "name") : ""));
+	json_object_put(v);
+}
+
+/*
+ * Removes the containers the seed routes started for the caller (an admin:
+ * for everyone); an admin's call ends berth-up too.  The answer says which:
+ * {"removed": [names], "stopping": true|false}.
+ */
 static enum berr
 h_shutdown(struct req *r)
 {
 	static const char *const labels[] = {LBL_SEED "=000"};
 	char owner[192], path[2400];
 	const char *lbl[2] = {labels[0], owner};
-	json_object *list;
+	json_object *list, *removed, *o;
 	enum berr e;
 	int fd;
 
@@ -425,11 +440,18 @@ h_shutdown(struct req *r)
 	e = ct_list(r, 1, lbl, r->role == ROLE_ADMIN ? 1 : 2, &list);
 	if (e != B_OK)
 		return e;
-	for (size_t i = 0; i < json_object_array_length(list) && e == B_OK; i++)
-		e = ct_remove(r, jx_str(json_object_array_get_idx(list, i), "Id"), 5);
+	removed = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list) && e == B_OK; i++) {
+		json_object *it = json_object_array_get_idx(list, i);
+		e = ct_remove(r, jx_str(it, "Id"), 5);
+		if (e == B_OK)
+			add_name(removed, it);
+	}
 	json_object_put(list);
-	if (e != B_OK)
+	if (e != B_OK) {
+		json_object_put(removed);
 		return e;
+	}
 	if (r->role == ROLE_ADMIN) {
 		/* berth-up watches for this file and stops; elsewhere nothing does. */
 		snprintf(path, sizeof(path), "%s/shutdown.%s", g_cfg->state_dir, g_cfg->instance);
@@ -437,7 +459,10 @@ h_shutdown(struct req *r)
 		if (fd >= 0)
 			close(fd);
 	}
-	rq_empty(r, 204);
+	o = json_object_new_object();
+	json_object_object_add(o, "removed", removed);
+	jx_add_bool(o, "stopping", r->role == ROLE_ADMIN);
+	rq_json(r, 200, o);
 	return B_OK;
 }
 
@@ -450,6 +475,7 @@ const struct rt_route seed000_routes[] = {
     {"POST", "/unlock_container", h_unlock_container, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR,
      &compat_image_schema, "Seed 000: release a lease taken with \"lock\": true (204)."},
     {"GET", "/shutdown", h_shutdown, ROLE_OPERATOR, RT_MUT, NULL,
-     "Seed 000: remove every container the seed routes started (204); ends berth-up."},
+     "Seed 000: remove the caller's containers started by the seed routes (an admin's call: "
+     "everyone's, and it ends berth-up); {\"removed\": [names], \"stopping\": bool}."},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
 };

@@ -1,9 +1,11 @@
 /*
  * compat001.c - seed 001 (Herc) routes at the root path, so a Herc client
- * works unchanged: POST /submit with Herc's body, GET /status/<jobid> with
- * Herc's (Aurora's) status names and the time in epoch ms, GET /schema with
- * the JSON Schema POST /submit is validated against.  Everything is
- * translated into a berth job (jobs.h); nothing here talks to dockerd.
+ * works unchanged: GET / (Herc's endpoint index, for clients that ask for
+ * JSON; nginx serves browsers the dashboard), POST /submit with Herc's body
+ * answering the job id as a JSON string, GET /status/<jobid> with Herc's
+ * (Aurora's) status names and the time in epoch ms, GET /schema with the
+ * JSON Schema POST /submit is validated against, and GET /sleep/<n>.  Jobs
+ * are translated into berth jobs (jobs.h); nothing here talks to dockerd.
  */
 #include "berth.h"
 #include "cfg.h"
@@ -12,9 +14,15 @@
 #include "req.h"
 #include "route.h"
 #include "schema.h"
+#include "state.h"
+#include "worker.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *const unit_enum[] = {"BYTES", "KB", "MB", "GB", "TB", NULL};
 
@@ -185,7 +193,7 @@ seed_field(const char *f)
 static enum berr
 h_submit(struct req *r)
 {
-	json_object *body = job_body(r, r->json), *extra, *o;
+	json_object *body = job_body(r, r->json), *extra;
 	char id[JOB_ID_LEN + 1], field[sizeof(r->errfield)];
 	struct sc_error se;
 	enum berr e;
@@ -214,9 +222,8 @@ h_submit(struct req *r)
 			r->err = e = B_BAD_REQUEST;
 		return e;
 	}
-	o = json_object_new_object();
-	jx_add_str(o, "jobid", id);
-	rq_json(r, 200, o);
+	/* "Returns a string, the job ID": a bare JSON string, as Herc answers. */
+	rq_json(r, 200, json_object_new_string(id));
 	return B_OK;
 }
 
@@ -283,13 +290,126 @@ h_schema(struct req *r)
 	return B_OK;
 }
 
+#define SEED_PREFIX "Seed 001: "
+
+/*
+ * Herc's index, {"METHOD /path": "description"}, made from the rows below so
+ * it cannot list a route berth does not serve: {arg} is written <arg> as Herc
+ * writes it, and the summary is the description without its prefix.
+ */
+static enum berr
+h_index(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	for (const struct rt_route *rt = seed001_routes; rt->method; rt++) {
+		char key[96];
+		size_t k = (size_t)snprintf(key, sizeof(key), "%s ", rt->method);
+		for (const char *p = rt->pattern; *p && k + 1 < sizeof(key); p++)
+			key[k++] = *p == '{' ? '<' : *p == '}' ? '>' : *p;
+		key[k] = '\0';
+		jx_add_str(o, key,
+		           strncmp(rt->summary, SEED_PREFIX, strlen(SEED_PREFIX)) == 0
+		               ? rt->summary + strlen(SEED_PREFIX)
+		               : rt->summary);
+	}
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+#define SLEEP_MAX 60 /* seconds; Herc names no bound, a worker needs one */
+/*
+ * Sleeps at once per state directory.  A sleep holds a worker for its whole
+ * length, and a worker cannot know how many siblings it has (--workers,
+ * spawn-fcgi, socket activation), so the bound is fixed: one, a quarter of
+ * berth-up's default 4 workers.  The rest stay free for everyone else.
+ */
+#define SLEEP_SLOTS 1
+
+/* Whole seconds 0..SLEEP_MAX written as plain digits, else -1. */
+static int
+sleep_seconds(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 2 || strspn(s, "0123456789") != n || atoi(s) > SLEEP_MAX)
+		return -1;
+	return atoi(s);
+}
+
+/* A held sleep slot (st_unlock it), or -1 with errno EWOULDBLOCK when all are busy. */
+static int
+sleep_slot(void)
+{
+	char name[32];
+	int fd = -1;
+
+	for (int i = 0; i < SLEEP_SLOTS && fd < 0; i++) {
+		snprintf(name, sizeof(name), "seed001-sleep-%d", i);
+		fd = st_trylock(name);
+		if (fd < 0 && errno != EWOULDBLOCK)
+			return -1;
+	}
+	return fd;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * "Sleep for n seconds and then return": {"slept": n}.  The sleep ends early
+ * (and says how long it lasted) when the client leaves or the worker is
+ * asked to stop, so it never delays a drain.
+ */
+static enum berr
+h_sleep(struct req *r)
+{
+	int n = sleep_seconds(r->args[0]), fd;
+	double start, left;
+	json_object *o;
+
+	if (n < 0)
+		return rq_fail(r, B_BAD_REQUEST, "n",
+		               "n must be a whole number of seconds from 0 to %d", SLEEP_MAX);
+	fd = sleep_slot();
+	if (fd < 0 && errno == EWOULDBLOCK)
+		return rq_fail(
+		    r, B_TOO_MANY, NULL,
+		    "the sleep slots are busy (%d sleep at a time); try again when it ends",
+		    SLEEP_SLOTS);
+	if (fd < 0)
+		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+	start = now_s();
+	while ((left = start + n - now_s()) > 0 && rq_alive(r) && !wk_stopping())
+		usleep(left < 0.1 ? (useconds_t)(left * 1e6) : 100 * 1000);
+	st_unlock(fd);
+	o = json_object_new_object();
+	jx_add_int(o, "slept", left > 0 ? (int64_t)(now_s() - start) : n);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+/* Herc's five endpoints, in the order of its index; the summaries are its descriptions. */
 const struct rt_route seed001_routes[] = {
-    {"POST", "/submit", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR, &job_submit_schema,
-     "Seed 001: submit a job (Herc's body, validated against GET /schema); {\"jobid\"}."},
-    {"GET", "/status/{jobid}", h_status, ROLE_VIEWER, 0, NULL,
-     "Seed 001: {\"jobid\", \"status\", \"time\"}: Herc's status name and the time (epoch ms) "
-     "the job entered it; 404 if unknown."},
+    {"GET", "/", h_index, ROLE_NONE, 0, NULL,
+     SEED_PREFIX "Returns the list of endpoints that this webservice provides (for clients "
+                 "that ask for JSON; browsers get the dashboard)."},
     {"GET", "/schema", h_schema, ROLE_NONE, 0, NULL,
-     "Seed 001: the JSON Schema POST /submit is validated against."},
+     SEED_PREFIX "Returns the JSON schema used to validate job submission requests."},
+    {"GET", "/sleep/{n}", h_sleep, ROLE_VIEWER, 0, NULL,
+     SEED_PREFIX "Sleep for n seconds (0 to 60) and then return {\"slept\": n}; 429 while "
+                 "another sleep holds the one slot."},
+    {"GET", "/status/{jobid}", h_status, ROLE_VIEWER, 0, NULL,
+     SEED_PREFIX "Returns the status of this job. 404 if not found, otherwise JSON with the "
+                 "job's current status (Herc's names) and the time (epoch ms) it entered it."},
+    {"POST", "/submit", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR, &job_submit_schema,
+     SEED_PREFIX "Submits a job request. Body must be JSON that validates against the JSON "
+                 "schema available at GET /schema. Returns a string, the job ID."},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
 };

@@ -20,6 +20,7 @@ static const struct {
     [B_TOO_LARGE] = {413, "payload_too_large"},
     [B_MEDIA] = {415, "unsupported_media_type"},
     [B_INVALID] = {422, "invalid"},
+    [B_TOO_MANY] = {429, "too_many_requests"},
     [B_INTERNAL] = {500, "internal"},
     [B_DOCKER] = {502, "docker_error"},
     [B_DOCKER_DOWN] = {503, "docker_unavailable"},
@@ -72,6 +73,8 @@ berr_reason(int status)
 		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
 	case 502:
 		return "Bad Gateway";
 	case 503:

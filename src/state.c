@@ -355,3 +355,28 @@ st_audit_read(long long since, int limit)
 	}
 	return all;
 }
+
+int
+st_trylock(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (!safe_name(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/locks/%s.lock", root, name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EINTR) {
+			err = errno;
+			close(fd);
+			errno = err; /* EWOULDBLOCK tells "held" from a failure */
+			return -1;
+		}
+	}
+	return fd;
+}

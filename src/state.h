@@ -52,6 +52,11 @@ enum berr st_each(const char *kind, int (*fn)(const char *name, json_object *o, 
  * never leaves one held.
  */
 int st_lock(const char *name);
+/*
+ * The same lock without waiting: a descriptor for st_unlock, or -1 with
+ * errno EWOULDBLOCK when another process holds it (other errno: failure).
+ */
+int st_trylock(const char *name);
 void st_unlock(int fd);
 
 /* Appends one audit line (takes no reference). */

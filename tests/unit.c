@@ -16,6 +16,7 @@
 #include "../src/tarball.h"
 
 #include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,15 @@ t_state(void)
 	          st_get(ST_CONTAINERS, "abc", &back) == B_NOT_FOUND,
 	      "state delete");
 	json_object_put(o);
+	{
+		int held = st_lock("slot"), busy = st_trylock("slot"), busy_errno = errno, again;
+		CHECK(held >= 0 && busy == -1 && busy_errno == EWOULDBLOCK,
+		      "st_trylock: a held lock is EWOULDBLOCK, without waiting");
+		st_unlock(held);
+		again = st_trylock("slot");
+		CHECK(again >= 0, "st_trylock: free once released");
+		st_unlock(again);
+	}
 }
 
 /* hp_canonical over a C string. */
@@ -595,6 +605,12 @@ t_route(void)
 	CHECK(route("HEAD", "/shutdown", &r) == B_METHOD, "HEAD of a GET that changes things: 405");
 	rq_cleanup(&r);
 	CHECK(route("HEAD", "/api/v1/health", &r) == B_OK, "HEAD of a plain GET is served");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/", &r) == B_OK && strcmp(r.route->pattern, "/") == 0,
+	      "GET / is a route (seed 001's endpoint index)");
+	rq_cleanup(&r);
+	CHECK(route("GET", "/sleep/5", &r) == B_OK && r.nargs == 1 && strcmp(r.args[0], "5") == 0,
+	      "GET /sleep/<n> is a route");
 	rq_cleanup(&r);
 }
 

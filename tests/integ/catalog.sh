@@ -39,7 +39,8 @@ expect "malformed port item: 400" 400
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -I "$M/shutdown")
 check "HEAD /shutdown: 405, and it shut nothing down" bash -c '[ "$1" = 405 ] && kill -0 "$2"' _ "$STATUS" "$UPPID"
 req GET "$M/shutdown"
-expect "shutdown: 204" 204
+expect "shutdown: 200 saying what it removed and that berth-up stops" 200 \
+	'[(.removed | join(",")), .stopping] | map(tostring) | join(" ")' "cm-server true"
 check "shutdown: no container left behind" test -z "$(docker ps -aq --filter label=berth.seed=000 --filter label=berth.instance | xargs -r docker inspect -f '{{index .Config.Labels "berth.instance"}}' | grep "^up-$UPPID-")"
 wait_for 10 bash -c "! kill -0 $UPPID 2>/dev/null"
 check "shutdown: berth-up ended" bash -c "! kill -0 $UPPID 2>/dev/null"
@@ -203,6 +204,22 @@ check "after unlock the waiter gets the container" test "$(cat "$T/second.code")
 req POST "$URL/unlock_container" '{"image":"hello"}' "${O[@]}"
 expect "unlock again: 204" 204
 
+# /shutdown by an operator removes only their own seed containers; berth-up keeps running.
+req POST "$URL/start_container" '{"image":"ctx"}' "${A[@]}"
+expect "an admin's seed container" 200 .just_created true
+ADMIN_CID=$(jqb .container_id)
+req GET "$URL/shutdown" "" "${O[@]}"
+expect "operator's /shutdown: 200, removed their own, not stopping" 200 \
+	'[(.removed | sort | join(",")), .stopping] | map(tostring) | join(" ")' "cm-hello,cm-slow false"
+check "operator's /shutdown: their seed containers are gone" test -z "$(docker ps -aq --filter label=berth.seed=000 --filter label=berth.owner=oscar --filter "label=berth.instance=$INST")"
+check "operator's /shutdown: the admin's container stays" test -n "$(docker ps -q --filter "id=$ADMIN_CID")"
+sleep 1
+check "operator's /shutdown: berth-up keeps running" kill -0 "$PID_cat"
+req GET "$API/health" "" "${O[@]}"
+expect "operator's /shutdown: berth still answers" 200
+req GET "$URL/shutdown" "" "${V[@]}"
+expect "a viewer may not /shutdown" 403
+
 # Images and pull.
 req GET "$API/images" "" "${O[@]}"
 expect "operator sees catalog images" 200 "[.images[] | select(.catalog==\"hello\")] | length > 0" true
@@ -214,6 +231,10 @@ expect "pull needs a tag" 422 .error.field ref
 req POST "$API/images/pull" '{"ref":"berth-nonexistent.invalid/x:1"}' "${A[@]}"
 expect "pull without a registry: a clear 502" 502 '.error.message | test("registry")' true
 
+req GET "$URL/shutdown" "" "${A[@]}"
+expect "admin's /shutdown: removes every seed container and stops berth-up" 200 \
+	'[(.removed | join(",")), .stopping] | map(tostring) | join(" ")' "cm-ctx true"
+check "admin's /shutdown: berth-up ends" wait_for 15 bash -c "! kill -0 $PID_cat 2>/dev/null"
 stop_berth "$PID_cat"
 check "berth-up stop removed the catalog containers" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
 cleanup_images

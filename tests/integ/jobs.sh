@@ -2,7 +2,8 @@
 # Jobs through real nginx (basic auth) -> berth-fcgi -> dockerd: success,
 # exit 3, a timeout enforced with nobody polling, cancel, status transitions
 # with since, logs kept after the sweep, list filter and order, ownership,
-# invalid bodies, records rebuilt from labels, seed 001's (Herc's) flow, and
+# invalid bodies, records rebuilt from labels, seed 001's (Herc's) flow and
+# endpoint index (GET / by Accept, /sleep/<n>, JSON 404s at the root), and
 # every published schema, doc example and openapi.json checked with ajv.
 . "$(dirname "$0")/../lib.sh"
 
@@ -221,9 +222,9 @@ check "removed job's container is gone" wait_for 20 no_container "$ID_R"
 # --- seed 001 (Herc) ------------------------------------------------------------------------
 HERC="{\"commandline\":\"echo Hello herc! > /baz; cat /baz\",\"docker\":\"$IMG\",\"resources\":{\"cpus\":1,\"mem\":64,\"memunit\":\"MB\",\"disk\":1,\"diskunit\":\"GB\"},\"inputs\":[{\"cloud\":\"gs://foo\",\"local\":\"/foo\"}],\"outputs\":[{\"cloud\":\"gs://baz\",\"local\":\"/baz\"}]}"
 req POST "$URL/submit" "$HERC" "${O[@]}"
-expect "POST /submit: 200 with a jobid" 200
-JID=$(jqb .jobid)
-check "jobid is 16 hex" grep -qxE '[0-9a-f]{16}' <<<"$JID"
+expect "POST /submit: 200, the job id as a JSON string (Herc's answer)" 200 type string
+JID=$(jqb .)
+check "the job id is 16 hex" grep -qxE '[0-9a-f]{16}' <<<"$JID"
 seed_is() { req GET "$URL/status/$1" "" "${O[@]}"; [ "$STATUS" = 200 ] && [ "$(jqb .status)" = "$2" ]; }
 check "GET /status/<jobid> reaches FINISHED" wait_for 60 seed_is "$JID" FINISHED
 check "status has jobid, status, time (epoch ms)" \
@@ -236,7 +237,7 @@ check "inputs and outputs recorded" test "$(record "$JID" '[.seed, .inputs[0].cl
 check "mem 64 MB became the memory limit" test "$(record "$JID" .memory)" = $((64 << 20))
 req POST "$URL/submit" "{\"commandline\":\"exit 3\",\"docker\":{\"image\":\"$IMG\"},\"name\":\"herc-fail\"}" "${O[@]}"
 expect "docker as an object" 200
-check "exit 3 is FAILED" wait_for 60 seed_is "$(jqb .jobid)" FAILED
+check "exit 3 is FAILED" wait_for 60 seed_is "$(jqb .)" FAILED
 check "canceled is KILLED" seed_is "$ID_C" KILLED
 check "timed out is FAILED with reason timed_out" \
 	eval 'seed_is "$ID_TO" FAILED && test "$(jqb .reason)" = timed_out'
@@ -255,6 +256,62 @@ expect "untagged image: 403 on docker" 403 .error.field docker
 req GET "$URL/schema" "" "${V[@]}"
 expect "GET /schema" 200 '.properties.commandline.type' string
 check "GET /schema says which draft" test "$(jqb '."$schema"')" = "https://json-schema.org/draft/2020-12/schema"
+
+# GET /: Herc's endpoint index for clients that ask for JSON, the dashboard for browsers.
+HTTPIE=(-H 'Accept: application/json, */*;q=0.5') # what httpie sends, as in Herc's example
+req GET "$URL/" "" "${V[@]}" "${HTTPIE[@]}"
+expect "GET / asking for JSON: Herc's index" 200 'keys | join(",")' \
+	"GET /,GET /schema,GET /sleep/<n>,GET /status/<jobid>,POST /submit"
+check "the index is JSON and varies with Accept" \
+	eval 'grep -qi "^content-type: application/json" <<<"$HDRS" && grep -qi "^vary: accept" <<<"$HDRS"'
+check "each entry describes its endpoint" test "$(jqb '[.[] | select(length > 20)] | length')" = 5
+# Every endpoint the index lists answers as it says (<n> = 0, <jobid> = the job above).
+for k in $(jqb 'keys[] | @base64'); do
+	k=$(base64 -d <<<"$k"); m=${k%% *} p=${k#* }
+	p=${p//<n>/0}; p=${p//<jobid>/$JID}
+	req "$m" "$URL$p" "$([ "$m" = POST ] && echo "$HERC")" "${O[@]}" "${HTTPIE[@]}"
+	expect "index entry '$k' answers" 200
+done
+req GET "$URL/" "" "${V[@]}" -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+check "GET / from a browser: the dashboard" eval '[ "$STATUS" = 200 ] && grep -qi "^content-type: text/html" <<<"$HDRS" && grep -q "<html" <<<"$BODY"'
+check "the dashboard's / varies with Accept too" grep -qi "^vary: accept" <<<"$HDRS"
+req GET "$URL/" "" "${V[@]}"
+check "GET / with curl's */*: the dashboard" grep -qi "^content-type: text/html" <<<"$HDRS"
+req GET "$URL/" "" "${V[@]}" -H 'Accept: text/html, application/json'
+check "text/html before application/json: the dashboard" grep -qi "^content-type: text/html" <<<"$HDRS"
+
+# Paths that are neither a route nor a dashboard file: berth's JSON 404, not the dashboard.
+for p in /nope /nope/ /containers/web /nope.js /index.htm; do
+	req GET "$URL$p" "" "${V[@]}"
+	check "GET $p: JSON 404" eval '[ "$STATUS" = 404 ] && grep -qi "^content-type: application/json" <<<"$HDRS" && [ "$(jqb .error.code)" = not_found ]'
+done
+for p in /index.html /app.js /style.css; do
+	req GET "$URL$p" "" "${V[@]}"
+	check "GET $p: the dashboard's file" test "$STATUS" = 200
+done
+
+# GET /sleep/<n>: bounded, one at a time host-wide, ends when the client leaves.
+for n in 61 -1 x 1.5 007; do
+	req GET "$URL/sleep/$n" "" "${V[@]}"
+	expect "sleep/$n: 400 naming n" 400 .error.field n
+done
+t0=$(date +%s%N)
+req GET "$URL/sleep/1" "" "${V[@]}"
+expect "sleep/1 answers {\"slept\": 1}" 200 .slept 1
+check "sleep/1 took at least a second" test $(($(date +%s%N) - t0)) -ge 1000000000
+curl -s "${V[@]}" -o "$T/sleep5" "$URL/sleep/5" &
+sleeper=$!
+sleep 1
+req GET "$URL/sleep/1" "" "${O[@]}"
+expect "a second sleep while one runs: 429" 429 .error.code too_many_requests
+check "the 429 says the sleep slots are busy" grep -q "sleep slots are busy" <<<"$(jqb .error.message)"
+req GET "$API/health" "" "${O[@]}"
+expect "other requests are served meanwhile" 200
+wait "$sleeper"
+check "the first sleep finished: slept 5" test "$(jq -r .slept "$T/sleep5")" = 5
+curl -s "${V[@]}" --max-time 1 -o /dev/null "$URL/sleep/30"
+check "a client that leaves frees the slot at once" \
+	wait_for 3 eval 'req GET "$URL/sleep/0" "" "${V[@]}"; [ "$STATUS" = 200 ]'
 
 # --- schemas, doc examples and openapi.json through a real validator -------------------------
 NPM_DIR="$OUT_DIR/npm"
@@ -282,5 +339,17 @@ fi
 
 req GET "$URL/metrics"
 check "metrics: jobs by status" grep -q '^berth_jobs{status="succeeded"} [1-9]' <<<"$BODY"
+
+# A stopping worker ends a sleep early (and answers) instead of waiting it out.
+start_berth stop --workers 2 || exit 1
+curl -s -o "$T/sleep60" "$URL_stop/sleep/60" &
+sleeper=$!
+sleep 1
+t0=$SECONDS
+kill -TERM "$(sup_pid "$PID_stop")"
+wait "$sleeper"
+check "SIGTERM ends a sleep/60 at once ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 10
+check "the cut-short sleep says how long it slept" test "$(jq -r '.slept < 60' "$T/sleep60")" = true
+stop_berth "$PID_stop"
 
 finish
