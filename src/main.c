@@ -143,7 +143,7 @@ static const struct {
 	int (*fn)(void);
 	const char *help;
 } commands[] = {
-    {"check-config", cmd_check, "load the config, report the first error and exit"},
+    {"check-config", cmd_check, "load the config, report every error in it and exit"},
     {"reconcile", cmd_reconcile, "rebuild ownership records from container labels"},
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"openapi", cmd_openapi, "print the OpenAPI document of this build"},
@@ -351,11 +351,27 @@ drop_privileges(const struct opts *o)
 	return 0;
 }
 
+/* Prints each line of a multi-line error, every one prefixed like the first. */
+static void
+print_errors(const char *err)
+{
+	const char *nl;
+
+	for (; *err; err = nl + 1) {
+		nl = strchr(err, '\n');
+		if (nl == NULL) {
+			fprintf(stderr, "berth-fcgi: %s\n", err);
+			return;
+		}
+		fprintf(stderr, "berth-fcgi: %.*s\n", (int)(nl - err), err);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts o = {0};
-	char err[512];
+	char err[4096];
 	const char *cfgpath;
 	int rc, lfd = -1;
 
@@ -370,7 +386,7 @@ main(int argc, char **argv)
 	cfg_check_service = svc_check_conf;
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
-		fprintf(stderr, "berth-fcgi: %s\n", err);
+		print_errors(err);
 		return 2;
 	}
 	log_set_level(g_cfg->log_debug ? LOG_DEBUG_ : LOG_INFO_);
