@@ -143,7 +143,7 @@ static const struct {
 	int (*fn)(void);
 	const char *help;
 } commands[] = {
-    {"check-config", cmd_check, "load the config, report every error in it and exit"},
+    {"check-config", cmd_check, "load the config and the state dir, report every error, exit"},
     {"reconcile", cmd_reconcile, "rebuild ownership records from container labels"},
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"openapi", cmd_openapi, "print the OpenAPI document of this build"},
@@ -367,6 +367,17 @@ print_errors(const char *err)
 	}
 }
 
+/* Root about to drop to --user (or berth.conf's user) may find the state dir already theirs. */
+static void
+trust_run_user(const struct opts *o)
+{
+	const char *user = o->user ? o->user : g_cfg->run_user;
+	struct passwd *pw = geteuid() == 0 && user ? getpwnam(user) : NULL;
+
+	if (pw)
+		st_trust_uid(pw->pw_uid);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -390,9 +401,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(g_cfg->log_debug ? LOG_DEBUG_ : LOG_INFO_);
+	trust_run_user(&o);
 	if (st_init(g_cfg->state_dir) != 0) {
 		fprintf(stderr, "berth-fcgi: cannot use state_dir %s: %s\n", g_cfg->state_dir,
-		        strerror(errno));
+		        st_why());
 		return 1;
 	}
 	if (o.cmd) {
