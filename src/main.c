@@ -38,6 +38,7 @@ struct opts {
 	const char *user, *group, *socket_group;
 	int workers;
 	int allow_root;
+	int parent_fd; /* --parent-fd: stop when it reads end of file; -1 = none */
 	const char *cmd;
 };
 
@@ -158,7 +159,7 @@ usage(FILE *f)
 	fprintf(f, "usage: berth-fcgi [--config PATH] [--listen PATH --workers N]\n"
 	           "                  [--user USER] [--group GROUP] [--socket-group GROUP]\n"
 	           "                  [--allow-root] [--state-dir DIR] [--instance NAME]\n"
-	           "                  [COMMAND]\n"
+	           "                  [--parent-fd FD] [COMMAND]\n"
 	           "Serves the berth API over FastCGI on fd 0 (spawn-fcgi, systemd) or on\n"
 	           "the unix socket given with --listen.  Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -192,6 +193,7 @@ parse(int argc, char **argv, struct opts *o)
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {"state-dir", required_argument, NULL, 'S'},
 	                                   {"instance", required_argument, NULL, 'I'},
+	                                   {"parent-fd", required_argument, NULL, 'P'},
 	                                   {"version", no_argument, NULL, 'V'},
 	                                   {NULL, 0, NULL, 0}};
 	char *end;
@@ -229,6 +231,14 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'I':
 			cfg_over.instance = optarg;
+			break;
+		case 'P':
+			o->parent_fd = (int)strtol(optarg, &end, 10);
+			if (*end || o->parent_fd < 3 || fcntl(o->parent_fd, F_GETFD) == -1) {
+				fprintf(stderr,
+				        "berth-fcgi: --parent-fd needs an open descriptor\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -381,7 +391,7 @@ trust_run_user(const struct opts *o)
 int
 main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = {.parent_fd = -1};
 	char err[4096];
 	const char *cfgpath;
 	int rc, lfd = -1;
@@ -436,6 +446,8 @@ main(int argc, char **argv)
 	/* libcurl's global init (OpenSSL, libssh2) once, before fork: workers share it. */
 	if (dk_init() != 0)
 		log_warn("curl_init_failed (workers will retry)");
+	if (o.parent_fd >= 0)
+		sup_watch_parent(o.parent_fd);
 	if (o.listen || o.workers > 1)
 		rc = sup_run(lfd, o.workers ? o.workers : 1, o.listen);
 	else
