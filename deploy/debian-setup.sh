@@ -45,10 +45,22 @@ berth_start_dockerd() {
 	return 1
 }
 
-# berth_build SRC BUILD [CONFIGURE-ARGS...]: autotools build out of tree.
+# berth_needs_autoreconf SRC: no configure yet, or one older than its sources.
+# Later edits of configure.ac or Makefile.am are make's business: automake's
+# rebuild rules rerun what is needed from inside a configured build.
+berth_needs_autoreconf() {
+	local src=$1
+	[ ! -x "$src/configure" ] || [ ! -f "$src/Makefile.in" ] ||
+		[ "$src/configure.ac" -nt "$src/configure" ] || [ "$src/Makefile.am" -nt "$src/Makefile.in" ]
+}
+
+# berth_build SRC BUILD [CONFIGURE-ARGS...]: autotools build out of tree,
+# doing only what changed: autoreconf and configure run once, then make.
 berth_build() {
 	local src=$1 build=$2; shift 2
-	(cd "$src" && autoreconf -fi >"$build.autoreconf.log" 2>&1) || { cat "$build.autoreconf.log" >&2; return 1; }
+	if berth_needs_autoreconf "$src"; then
+		(cd "$src" && autoreconf -fi >"$build.autoreconf.log" 2>&1) || { cat "$build.autoreconf.log" >&2; return 1; }
+	fi
 	mkdir -p "$build"
 	(cd "$build" && { [ -f Makefile ] || "$src/configure" -q "$@"; } && make -j2 >"$build.make.log" 2>&1) ||
 		{ tail -40 "$build.make.log" >&2; return 1; }

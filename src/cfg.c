@@ -21,12 +21,18 @@ struct cfg_over cfg_over;
 cfg_check_fn cfg_check_catalog;
 cfg_check_fn cfg_check_service;
 
+/*
+ * ERR collects every error of the file, one "file:line: what" per line, so a
+ * bad berth.conf is fixed in one round trip; FAILED counts them.
+ */
 struct ctx {
 	struct cfg *c;
 	char *err;
 	size_t errlen;
 	int failed;
 };
+
+#define CFG_MAX_ERRORS 20
 
 static void
 fail(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
@@ -35,16 +41,24 @@ fail(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
 	va_list ap;
 	const char *file = x->c->path ? x->c->path : "berth.conf";
 	int line = s ? (int)config_setting_source_line(s) : 0;
+	size_t used = x->failed ? strlen(x->err) : 0;
+	const char *sep = x->failed ? "\n" : "";
 
-	if (x->failed)
+	if (++x->failed > CFG_MAX_ERRORS + 1)
 		return;
-	x->failed = 1;
+	if (x->failed == CFG_MAX_ERRORS + 1) {
+		if (used + 32 < x->errlen)
+			snprintf(x->err + used, x->errlen - used, "\n(more errors not shown)");
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (s && config_setting_source_file(s))
 		file = config_setting_source_file(s);
-	snprintf(x->err, x->errlen, "%s:%d: %s", file, line, msg);
+	/* Only whole lines: one that does not fit is left out rather than cut. */
+	if ((size_t)snprintf(NULL, 0, "%s%s:%d: %s", sep, file, line, msg) < x->errlen - used)
+		snprintf(x->err + used, x->errlen - used, "%s%s:%d: %s", sep, file, line, msg);
 }
 
 int64_t
@@ -536,7 +550,7 @@ load_users(struct ctx *x, const config_setting_t *g)
 		    role_parse(config_setting_get_string(e), &r) != 0) {
 			fail(x, e, "users.%s must be one of none, viewer, operator, admin",
 			     config_setting_name(e));
-			return;
+			continue;
 		}
 		json_object_object_add(x->c->users, config_setting_name(e),
 		                       json_object_new_string(config_setting_get_string(e)));
@@ -567,13 +581,13 @@ load_named(struct ctx *x, const config_setting_t *g, const char *what,
 		if (!name_valid(name) || !config_setting_is_group(e)) {
 			fail(x, e, "%s.%s: entries must be groups named [a-zA-Z0-9][a-zA-Z0-9_.-]*",
 			     what, name);
-			break;
+			continue;
 		}
 		def = to_json(e);
 		if (check && check(name, def, msg, sizeof(msg)) != 0) {
 			fail(x, e, "%s.%s: %s", what, name, msg);
 			json_object_put(def);
-			break;
+			continue;
 		}
 		json_object_object_add(all, name, def);
 	}
@@ -647,7 +661,7 @@ load_root(struct ctx *x)
 			if (role_parse(config_setting_name(e), &r) != 0 || r == ROLE_NONE) {
 				fail(x, e, "policy.%s: not a role (viewer, operator, admin)",
 				     config_setting_name(e));
-				break;
+				continue;
 			}
 			load_policy(x, e, &c->policy[r]);
 		}
@@ -682,6 +696,8 @@ cfg_load(const char *path, char *err, size_t errlen)
 	struct cfg *c = cfg_new();
 	struct ctx x = {c, err, errlen, 0};
 
+	if (errlen)
+		err[0] = '\0';
 	if (c == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

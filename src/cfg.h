@@ -84,8 +84,9 @@ extern cfg_check_fn cfg_check_catalog, cfg_check_service;
 
 /*
  * Loads and validates PATH (NULL = built-in defaults only).  On failure
- * returns NULL and writes "file:line: message" to err.  The caller owns the
- * result and frees it with cfg_free().
+ * returns NULL and writes every error found to err, one "file:line: message"
+ * per line (the first 20; a syntax error stops libconfig at the first).  The
+ * caller owns the result and frees it with cfg_free().
  */
 struct cfg *cfg_load(const char *path, char *err, size_t errlen);
 void cfg_free(struct cfg *c);

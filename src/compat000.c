@@ -454,8 +454,8 @@ h_shutdown(struct req *r)
 	}
 	if (r->role == ROLE_ADMIN) {
 		/* berth-up watches for this file and stops; elsewhere nothing does. */
-		snprintf(path, sizeof(path), "%s/shutdown.%s", g_cfg->state_dir, g_cfg->instance);
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		snprintf(path, sizeof(path), "shutdown.%s", g_cfg->instance);
+		fd = st_open(path, O_WRONLY | O_CREAT, 0640);
 		if (fd >= 0)
 			close(fd);
 	}

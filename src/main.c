@@ -38,6 +38,7 @@ struct opts {
 	const char *user, *group, *socket_group;
 	int workers;
 	int allow_root;
+	int parent_fd; /* --parent-fd: stop when it reads end of file; -1 = none */
 	const char *cmd;
 };
 
@@ -143,7 +144,7 @@ static const struct {
 	int (*fn)(void);
 	const char *help;
 } commands[] = {
-    {"check-config", cmd_check, "load the config, report the first error and exit"},
+    {"check-config", cmd_check, "load the config and the state dir, report every error, exit"},
     {"reconcile", cmd_reconcile, "rebuild ownership records from container labels"},
     {"ping", cmd_ping, "check that dockerd answers on its socket"},
     {"openapi", cmd_openapi, "print the OpenAPI document of this build"},
@@ -158,7 +159,7 @@ usage(FILE *f)
 	fprintf(f, "usage: berth-fcgi [--config PATH] [--listen PATH --workers N]\n"
 	           "                  [--user USER] [--group GROUP] [--socket-group GROUP]\n"
 	           "                  [--allow-root] [--state-dir DIR] [--instance NAME]\n"
-	           "                  [COMMAND]\n"
+	           "                  [--parent-fd FD] [COMMAND]\n"
 	           "Serves the berth API over FastCGI on fd 0 (spawn-fcgi, systemd) or on\n"
 	           "the unix socket given with --listen.  Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -192,6 +193,7 @@ parse(int argc, char **argv, struct opts *o)
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {"state-dir", required_argument, NULL, 'S'},
 	                                   {"instance", required_argument, NULL, 'I'},
+	                                   {"parent-fd", required_argument, NULL, 'P'},
 	                                   {"version", no_argument, NULL, 'V'},
 	                                   {NULL, 0, NULL, 0}};
 	char *end;
@@ -229,6 +231,14 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'I':
 			cfg_over.instance = optarg;
+			break;
+		case 'P':
+			o->parent_fd = (int)strtol(optarg, &end, 10);
+			if (*end || o->parent_fd < 3 || fcntl(o->parent_fd, F_GETFD) == -1) {
+				fprintf(stderr,
+				        "berth-fcgi: --parent-fd needs an open descriptor\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -351,11 +361,38 @@ drop_privileges(const struct opts *o)
 	return 0;
 }
 
+/* Prints each line of a multi-line error, every one prefixed like the first. */
+static void
+print_errors(const char *err)
+{
+	const char *nl;
+
+	for (; *err; err = nl + 1) {
+		nl = strchr(err, '\n');
+		if (nl == NULL) {
+			fprintf(stderr, "berth-fcgi: %s\n", err);
+			return;
+		}
+		fprintf(stderr, "berth-fcgi: %.*s\n", (int)(nl - err), err);
+	}
+}
+
+/* Root about to drop to --user (or berth.conf's user) may find the state dir already theirs. */
+static void
+trust_run_user(const struct opts *o)
+{
+	const char *user = o->user ? o->user : g_cfg->run_user;
+	struct passwd *pw = geteuid() == 0 && user ? getpwnam(user) : NULL;
+
+	if (pw)
+		st_trust_uid(pw->pw_uid);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct opts o = {0};
-	char err[512];
+	struct opts o = {.parent_fd = -1};
+	char err[4096];
 	const char *cfgpath;
 	int rc, lfd = -1;
 
@@ -370,13 +407,14 @@ main(int argc, char **argv)
 	cfg_check_service = svc_check_conf;
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
-		fprintf(stderr, "berth-fcgi: %s\n", err);
+		print_errors(err);
 		return 2;
 	}
 	log_set_level(g_cfg->log_debug ? LOG_DEBUG_ : LOG_INFO_);
+	trust_run_user(&o);
 	if (st_init(g_cfg->state_dir) != 0) {
 		fprintf(stderr, "berth-fcgi: cannot use state_dir %s: %s\n", g_cfg->state_dir,
-		        strerror(errno));
+		        st_why());
 		return 1;
 	}
 	if (o.cmd) {
@@ -408,6 +446,8 @@ main(int argc, char **argv)
 	/* libcurl's global init (OpenSSL, libssh2) once, before fork: workers share it. */
 	if (dk_init() != 0)
 		log_warn("curl_init_failed (workers will retry)");
+	if (o.parent_fd >= 0)
+		sup_watch_parent(o.parent_fd);
 	if (o.listen || o.workers > 1)
 		rc = sup_run(lfd, o.workers ? o.workers : 1, o.listen);
 	else

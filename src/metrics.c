@@ -4,6 +4,7 @@
  */
 #include "berth.h"
 #include "metrics.h"
+#include "state.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -46,14 +47,14 @@ static struct shm *shm;
 void
 mt_init(const char *state_dir)
 {
-	char path[PATH_MAX];
 	int fd;
 	void *p;
 
+	/* Made relative to the directory st_init opened (STATE_DIR), never through a link. */
+	(void)state_dir;
 	if (shm)
 		return;
-	snprintf(path, sizeof(path), "%s/metrics.shm", state_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	fd = st_open("metrics.shm", O_RDWR | O_CREAT, 0640);
 	if (fd < 0)
 		return;
 	if (ftruncate(fd, sizeof(struct shm)) != 0) {

@@ -26,9 +26,28 @@ int st_read_file(const char *path, size_t max, char **data, size_t *len);
 #define ST_SERVICES   "services"
 #define ST_JOBS       "jobs"
 
-/* Creates the directory tree if needed; 0 or -1 with errno. */
+/*
+ * Creates the directory tree if needed and opens DIR once, never through a
+ * link; every later file operation is relative to that descriptor.  DIR and
+ * its subdirectories must be owned by root, by the effective user or by the
+ * one given to st_trust_uid, and writable by no group or other; audit.log and
+ * metrics.shm, when present, must be plain files.  0, or -1 with errno and
+ * the reason in st_why().  Called again (reload, reconcile), it reopens DIR.
+ */
 int st_init(const char *dir);
+/* Also trusts UID as the state directory's owner (the user root drops to). */
+void st_trust_uid(uid_t uid);
+/* Why the last st_init failed, in words naming the path ("" when it did not). */
+const char *st_why(void);
 const char *st_dir(void);
+/*
+ * Opens RELPATH ("audit.log", "locks/x.lock": a file directly under the
+ * state directory or one of its subdirectories) relative to the directory
+ * st_init opened, with O_NOFOLLOW | O_CLOEXEC added to FLAGS.  A symbolic
+ * link, or anything but a singly linked regular file, is refused (logged,
+ * errno EPERM).  Returns a descriptor the caller closes, or -1 with errno.
+ */
+int st_open(const char *relpath, int flags, mode_t mode);
 /*
  * Hands the directory tree st_init made (and the audit log and metrics file)
  * to UID:GID, for a process about to drop root.  Links are never followed.

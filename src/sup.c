@@ -11,6 +11,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
+
+static int parent_fd = -1; /* sup_watch_parent's pipe; -1 = nobody to outlive */
 
 /*
  * A worker leaves with _exit: it must not run the supervisor's atexit work.
@@ -42,13 +45,41 @@ worker_exit(int status)
 #endif
 }
 
+void
+sup_watch_parent(int fd)
+{
+	parent_fd = fd;
+}
+
+/* 1 once the starter's end of the pipe is closed: it died, so must we. */
+static int
+parent_gone(void)
+{
+	struct pollfd p = {.fd = parent_fd, .events = POLLIN};
+	char c;
+
+	if (parent_fd < 0 || poll(&p, 1, 0) != 1)
+		return 0;
+	/* Only EOF counts; a stray byte someone wrote is read and ignored. */
+	return (p.revents & (POLLHUP | POLLERR)) || read(parent_fd, &c, 1) == 0;
+}
+
+/* In a forked child: the supervisor's watch is none of its business. */
+static void
+child_start(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+	if (parent_fd >= 0)
+		close(parent_fd);
+}
+
 static pid_t
 spawn(int lfd, const sigset_t *old)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, old, NULL);
+		child_start(old);
 		worker_exit(wk_run(lfd));
 	}
 	if (pid < 0)
@@ -62,7 +93,7 @@ spawn_periodic(const sigset_t *old)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, old, NULL);
+		child_start(old);
 		signal(SIGTERM, SIG_DFL);
 		sup_periodic();
 		_exit(0);
@@ -117,9 +148,11 @@ sup_run(int lfd, int n, const char *sock_path)
 		pid_t pid;
 		int status;
 
-		if (sig == SIGTERM || sig == SIGINT) {
+		if (sig == SIGTERM || sig == SIGINT || (!stopping && parent_gone())) {
 			if (!stopping) {
-				log_info("supervisor_stopping draining=%d", live(pids, n));
+				log_info("supervisor_stopping draining=%d reason=%s", live(pids, n),
+				         sig == SIGTERM || sig == SIGINT ? "signal"
+				                                         : "parent_gone");
 				stopping = 1;
 				deadline = time(NULL) + 30;
 				signal_all(pids, n, SIGTERM);

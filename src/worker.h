@@ -13,6 +13,12 @@ int wk_reload(void);
 
 /* Preforks N workers on LFD, restarts dead ones, forwards SIGHUP, drains on SIGTERM. */
 int sup_run(int lfd, int n, const char *sock_path);
+/*
+ * Makes sup_run drain and exit, as on SIGTERM, once FD (the read end of a
+ * pipe whose only writer is the process that started berth, e.g. berth-up)
+ * reaches end of file: the starter died, even by SIGKILL.  Workers do not keep it.
+ */
+void sup_watch_parent(int fd);
 
 /* Periodic work the supervisor runs in a child every sweep_interval (jobs, reconcile). */
 void sup_periodic(void);

@@ -40,15 +40,31 @@ start_berth() {
 	return 0
 }
 
-stop_berth() { # stop_berth PID: SIGTERM, wait for it to exit
+# stop_berth PID: SIGTERM, wait for it to exit.  berth-up exits once its
+# watchdog has stopped nginx and the workers and removed its containers,
+# which under valgrind takes a while; a SIGKILL after a minute still leaves
+# that to the watchdog.
+stop_berth() {
 	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null
+}
+
+# Ends what the suite left running in the background (socat proxies, hand-started
+# supervisors): tests/run fails a run that leaves any process behind.
+stop_jobs() {
+	local j
+	for j in $(jobs -p); do kill -TERM "$j" 2>/dev/null; done
+	for j in $(jobs -p); do
+		for _ in $(seq 1 100); do kill -0 "$j" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$j" 2>/dev/null
+	done
 }
 
 finish() {
 	for p in "${UP_PIDS[@]}"; do stop_berth "$p"; done
+	stop_jobs
 	rm -rf "$T"
 	echo "# $SUITE: $PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]

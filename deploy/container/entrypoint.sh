@@ -7,7 +7,8 @@
 #          /etc/berth/htpasswd or /etc/berth/tls/client-ca.crt (per auth),
 #          /etc/berth/tls/server.{crt,key} (else a self-signed pair is made),
 #          /var/lib/berth (a volume: the state).
-# Env:     BERTH_AUTH=basic|mtls|request (default basic), BERTH_WORKERS=4.
+# Env:     BERTH_AUTH=basic|mtls|request (default basic), BERTH_WORKERS=4,
+#          BERTH_SERVER_NAME (the host names berth answers to; unset: any).
 set -u
 
 die() {
@@ -54,9 +55,16 @@ if [ ! -s /etc/berth/tls/server.crt ] || [ ! -s /etc/berth/tls/server.key ]; the
 		die "cannot write /etc/berth/tls (mount your certificate there)"
 fi
 
-# The shipped site, unchanged but for the auth include, and IPv4 only:
-# Docker publishes ports over IPv4 and containers often have no IPv6.
-sed -e 's|^\tinclude \(.*/berth-auth-\)|\t# include \1|' \
+# The shipped site, unchanged but for the auth include, the host names and
+# IPv4 only: Docker publishes ports over IPv4 and containers often have no
+# IPv6.  Without BERTH_SERVER_NAME berth's server is the default one, so it
+# answers whatever name the host is reached by; with it, other names get 421.
+if [ -n "${BERTH_SERVER_NAME:-}" ]; then
+	names=(-e "s|server_name berth.example.org;|server_name $BERTH_SERVER_NAME;|")
+else
+	names=(-e 's| default_server;|;|')
+fi
+sed "${names[@]}" -e 's|^\tinclude \(.*/berth-auth-\)|\t# include \1|' \
 	-e "s|^\t# include \(.*/berth-auth-$auth.conf;\)|\tinclude \1|" \
 	-e '/listen \[::\]/d' \
 	"$share/nginx/berth-site.conf" >/etc/nginx/sites-enabled/berth

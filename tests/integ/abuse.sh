@@ -89,13 +89,13 @@ check "out-of-range number: 4xx ($STATUS)" bash -c '[[ $1 == 4?? ]]' _ "$STATUS"
 # --- slow clients (slowloris): nginx holds them, berth's workers stay free ---------------
 slow() { # slow N: open a connection that sends headers and 10 of 100 body bytes, then stalls
 	exec {fd}<>"/dev/tcp/127.0.0.1/${URL##*:}" || return 1
-	printf 'POST /api/v1/containers HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":"s' \
+	printf 'POST /api/v1/containers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":"s' \
 		"$(printf oscar:o | base64)" >&$fd
 	SLOW_FDS+=("$fd")
 }
 slow_headers() { # headers that never end
 	exec {fd}<>"/dev/tcp/127.0.0.1/${URL##*:}" || return 1
-	printf 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ' >&$fd
+	printf 'GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' >&$fd
 	SLOW_FDS+=("$fd")
 }
 SLOW_FDS=()

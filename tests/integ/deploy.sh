@@ -141,8 +141,10 @@ wait_for 5 test -S "$T/berth.sock" && ok "berth-fcgi listening" || not_ok "berth
 
 port() { "$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" free-port; }
 P_TLS=$(port) P_HTTP=$(port) P_MET=$(port) P_IDP=$(port)
-HTTPS="https://127.0.0.1:$P_TLS"
-TLS=(--cacert "$P/ca.crt")
+# By name, as a browser would: SNI and Host both say localhost, the name the
+# rendered site is given below (an admin sets their own in server_name).
+HTTPS="https://localhost:$P_TLS"
+TLS=(--cacert "$P/ca.crt" --resolve "localhost:$P_TLS:127.0.0.1")
 
 # render AUTH: the shipped nginx files with paths and ports made local and
 # the AUTH include chosen, plus a tiny nginx.conf around them.
@@ -159,6 +161,7 @@ render() {
 			-e "s|listen 127.0.0.1:9180;|listen 127.0.0.1:$P_MET;|" \
 			-e '/listen \[::\]/d' \
 			-e "s|http://127.0.0.1:4180/|http://127.0.0.1:$P_IDP/|" \
+			-e "s|server_name berth.example.org;|server_name localhost;|" \
 			-e 's|^\tinclude \(.*/berth-auth-\)|\t# include \1|' \
 			-e "s|^\t# include \(.*/berth-auth-$auth.conf;\)|\tinclude \1|" \
 			"$f" >"$d/conf/$(basename "$f")"
@@ -221,7 +224,16 @@ if start_nginx basic; then
 		ok "plain HTTP redirects to HTTPS" || not_ok "plain HTTP redirect ($STATUS)"
 	req GET "$HTTPS/api/v1/whoami" "" "${TLS[@]}"
 	expect "basic: no credentials 401 JSON" 401 .error.code unauthenticated
-	grep -qi '^WWW-Authenticate: Basic' <<<"$HDRS" && ok "401 asks for basic auth" || not_ok "no WWW-Authenticate"
+	n=$(grep -ci '^WWW-Authenticate: Basic' <<<"$HDRS")
+	[ "$n" = 1 ] && ok "401 asks for basic auth, once" || not_ok "WWW-Authenticate $n times: $HDRS"
+	# Another host name (DNS rebinding), by name and by address: refused before auth.
+	req POST "$HTTPS/api/v1/containers" '{"name":"rebind","image":"berth-test/busybox:1"}' "${TLS[@]}" -u alice:apw \
+		-H 'Host: attacker.example' -H 'Origin: https://attacker.example'
+	expect "basic: Host attacker.example refused with 421 JSON" 421 .error.code misdirected_request
+	req GET "https://127.0.0.1:$P_TLS/api/v1/whoami" "" --cacert "$P/ca.crt" -u alice:apw -H 'Host: attacker.example'
+	expect "basic: no SNI, Host attacker.example: refused too" 421 .error.code misdirected_request
+	req GET "https://127.0.0.1:$P_TLS/api/v1/whoami" "" --cacert "$P/ca.crt" -u alice:apw
+	expect "basic: by address, Host 127.0.0.1 is not a name the site was given" 421
 	req GET "$HTTPS/api/v1/whoami" "" "${TLS[@]}" -u alice:apw
 	expect "basic: alice is admin" 200 .user alice && expect "basic: role from berth.conf" 200 .role admin
 	grep -qi "^Content-Security-Policy: default-src 'self'.*frame-ancestors 'none'" <<<"$HDRS" &&

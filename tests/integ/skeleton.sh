@@ -94,8 +94,9 @@ CONF
 	good=0
 	for _ in 1 2 3 4 5 6; do req GET "$URL/api/v1/health"; [ "$STATUS" = 200 ] && good=$((good + 1)); done
 	[ $good = 6 ] && ok "dockerd back: recovered without restarting berth" || not_ok "recovery ($good/6)"
-	kill "$proxy" 2>/dev/null
+	# Stopped while dockerd still answers through the proxy, so its cleanup can run.
 	stop_berth "$PID_proxy"
+	kill "$proxy" 2>/dev/null
 else
 	not_ok "socat missing for the dockerd-down test"
 fi
