@@ -47,6 +47,9 @@ const char *role_name(enum role r);
 /* Returns 0 and sets *out, or -1 when s names no role. */
 int role_parse(const char *s, enum role *out);
 
+/* FNV-1a of S: short stable names for locks and per-instance names. */
+uint32_t b_hash32(const char *s);
+
 /* Name rule shared by containers, services, catalog entries and jobs. */
 #define BERTH_NAME_MAX 64
 int name_valid(const char *s);

@@ -70,23 +70,25 @@ const struct sc_schema compat_start_schema = {"start_container", "seed 000 start
 const struct sc_schema compat_image_schema = {"image_ref", "seed 000 stop/unlock_container",
                                               image_fields, "{\"image\":\"server\"}", 0};
 
+/* What seed 000 calls an entry's container: cm-<entry>. */
+static void
+seed_name(const char *entry, char *buf, size_t n)
+{
+	snprintf(buf, n, "cm-%.60s", entry);
+}
+
 /*
- * The container name seed 000 uses for an entry: cm-<entry>, and for any
- * instance but the default one a short hash of the instance too, so two
- * berth-ups on one host (two CI jobs on one runner) each have their own.
+ * The Docker name of that container: for any instance but the default one a
+ * short hash of the instance too, so two berth-ups on one host (two CI jobs
+ * on one runner) each have their own.
  */
 static void
 cm_name(const char *entry, char *buf, size_t n)
 {
-	unsigned h = 2166136261u;
-
-	if (strcmp(g_cfg->instance, "default") == 0) {
-		snprintf(buf, n, "cm-%.60s", entry);
-		return;
-	}
-	for (const char *p = g_cfg->instance; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	snprintf(buf, n, "cm-%.50s-%08x", entry, h);
+	if (strcmp(g_cfg->instance, "default") == 0)
+		seed_name(entry, buf, n);
+	else /* within BERTH_NAME_MAX, so the lookups by name take it */
+		snprintf(buf, n, "cm-%.50s-%08x", entry, b_hash32(g_cfg->instance));
 }
 
 static enum berr
@@ -410,15 +412,15 @@ h_unlock_container(struct req *r)
 	return B_OK;
 }
 
-/* Adds the name of the container list ITEM to NAMES. */
+/* Adds the seed's name (cm-<entry>) of the container list ITEM to NAMES. */
 static void
 add_name(json_object *names, json_object *item)
 {
-	json_object *v = ct_view_item(item);
+	const char *entry = ct_label(item, LBL_CATALOG);
+	char name[80];
 
-	json_object_array_add(names,
-	                      json_object_new_string(jx_str(v, "name") ? jx_str(v, "name") : ""));
-	json_object_put(v);
+	seed_name(entry ? entry : "?", name, sizeof(name));
+	json_object_array_add(names, json_object_new_string(name));
 }
 
 /*

@@ -63,11 +63,8 @@ static int
 lock_hashed(const char *kind, const char *s)
 {
 	char name[48];
-	unsigned h = 2166136261u;
 
-	for (const char *p = s; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	snprintf(name, sizeof(name), "%s-%08x", kind, h);
+	snprintf(name, sizeof(name), "%s-%08x", kind, b_hash32(s));
 	return st_lock(name);
 }
 

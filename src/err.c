@@ -108,6 +108,16 @@ role_parse(const char *s, enum role *out)
 	return -1;
 }
 
+uint32_t
+b_hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 /* [a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}: safe in a Docker URL, a file name and a label. */
 int
 name_valid(const char *s)

@@ -399,6 +399,9 @@ rq_init(struct req *r, FCGX_Request *fx)
 	scan_params(r, &uri, &script, &doc);
 	if (r->method == NULL)
 		r->method = "GET";
+	/* Identity comes from nginx's own auth only (REMOTE_USER); no header is ever consulted. */
+	if (r->user && r->user[0] == '\0')
+		r->user = NULL;
 	if (uri == NULL)
 		uri = script;
 	if (uri == NULL)
@@ -411,27 +414,22 @@ rq_init(struct req *r, FCGX_Request *fx)
 	 * (/api/v1/containers/..%2f..%2fmetrics).  Without it (spawn-fcgi, tests)
 	 * the raw path is split and decoded segment by segment.
 	 */
-	if (doc && doc[0] == '/') {
-		plen = strlen(doc);
-		if (plen > RQ_MAXPATH)
-			return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
-		if (!path_clean(doc))
-			return rq_fail(r, B_BAD_REQUEST, NULL, "control character in the path");
+	plen = q ? (size_t)(q - uri) : strlen(uri);
+	if (plen > RQ_MAXPATH || (doc && strlen(doc) > RQ_MAXPATH))
+		return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
+	if (doc && doc[0] == '/' && path_clean(doc)) {
 		r->path = strdup(doc);
 		r->path_decoded = 1;
 	} else {
-		plen = q ? (size_t)(q - uri) : strlen(uri);
-		if (plen > RQ_MAXPATH)
-			return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
+		/* The raw path, for the log line of a refusal too (the log escapes it). */
 		r->path = strndup(uri, plen);
+		if (doc && doc[0] == '/' && r->path)
+			return rq_fail(r, B_BAD_REQUEST, NULL, "control character in the path");
 	}
 	if (r->path == NULL)
 		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
 	if (q && strlen(q) > 8192)
 		return rq_fail(r, B_BAD_REQUEST, NULL, "query string too long");
-	/* Identity comes from nginx's own auth only (REMOTE_USER); no header is ever consulted. */
-	if (r->user && r->user[0] == '\0')
-		r->user = NULL;
 	return parse_query(r, q ? q + 1 : NULL);
 }
 

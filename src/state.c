@@ -595,4 +595,3 @@ st_audit_read(long long since, int limit)
 	}
 	return all;
 }
-

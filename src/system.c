@@ -135,6 +135,8 @@ policy_view(const struct policy *p)
 	json_object_object_add(o, "memory_default", int_or_null(p->memory_default));
 	json_object_object_add(o, "cpus_max", num_or_null(p->cpus_max));
 	json_object_object_add(o, "cpus_default", num_or_null(p->cpus_default));
+	json_object_object_add(o, "pids_max", int_or_null(p->pids_max));
+	json_object_object_add(o, "pids_default", int_or_null(p->pids_default));
 	/* quota < 0 is unlimited; 0 is a real limit (no containers at all). */
 	json_object_object_add(o, "quota", p->quota < 0 ? NULL : json_object_new_int(p->quota));
 	jx_add_bool(o, "privileged", p->privileged);
@@ -143,6 +145,7 @@ policy_view(const struct policy *p)
 	jx_add_bool(o, "volumes", p->volumes);
 	jx_add_bool(o, "cap_add", p->cap_add);
 	jx_add_bool(o, "devices", p->devices);
+	jx_add_bool(o, "exec_user", p->exec_user);
 	return o;
 }
 

@@ -89,9 +89,9 @@ check "one busy() and one table helper (ui.js)${twice:+: $twice}" test -z "$twic
 # GET /whoami carries the caller role's policy, for forms to check before sending.
 req GET "$URL/api/v1/whoami" "" -u otto:o
 expect "whoami: the operator's policy" 200 '.policy | tojson' \
-	'{"images":["berth-test/*","berth-catalog/*"],"ports":[20000,60999],"memory_max":536870912,"memory_default":67108864,"cpus_max":2,"cpus_default":null,"quota":10,"privileged":false,"host_network":false,"bind_mounts":false,"volumes":false,"cap_add":false,"devices":false}'
+	'{"images":["berth-test/*","berth-catalog/*"],"ports":[20000,60999],"memory_max":536870912,"memory_default":67108864,"cpus_max":2,"cpus_default":1,"pids_max":4096,"pids_default":256,"quota":10,"privileged":false,"host_network":false,"bind_mounts":false,"volumes":false,"cap_add":false,"devices":false,"exec_user":false}'
 req GET "$URL/api/v1/whoami" "" -u vera:v
-expect "whoami: a viewer's default policy (no host ports, no limits, quota 20)" 200 '.policy | [.images, .ports, .memory_max, .cpus_max, .quota] | tojson' '[[],null,null,null,20]'
+expect "whoami: a viewer's default policy (no host ports, the built-in limits, quota 20)" 200 '.policy | [.images, .ports, .memory_max, .cpus_max, .quota] | tojson' '[[],null,2147483648,2,20]'
 req GET "$URL/api/v1/whoami" "" -u ada:a
 expect "whoami: the admin's policy" 200 '.policy | [.images, .ports, .quota] | tojson' '[["*"],[1024,65535],100]'
 
