@@ -594,13 +594,33 @@ load_named(struct ctx *x, const config_setting_t *g, const char *what,
 	return all;
 }
 
+/* audit = { max_size; keep; rate; burst; }: rotation and the per-identity line budget. */
+static void
+load_audit(struct ctx *x, const config_setting_t *g)
+{
+	static const char *const keys[] = {"max_size", "keep", "rate", "burst", NULL};
+	struct cfg *c = x->c;
+
+	if (g && !config_setting_is_group(g)) {
+		fail(x, g, "audit must be a group");
+		return;
+	}
+	if (g)
+		check_keys(x, g, keys);
+	/* "unlimited" (0) leaves rotation to an outside tool such as logrotate. */
+	c->audit.max_size = get_limit(x, g, "max_size", 10 << 20, LIM_SIZE, 64 << 10);
+	c->audit.keep = (int)get_int(x, g, "keep", 5, 1, 100);
+	c->audit.rate = (int)get_int(x, g, "rate", 20, 0, 100000);
+	c->audit.burst = (int)get_int(x, g, "burst", 200, 1, 1000000);
+}
+
 static void
 load_root(struct ctx *x)
 {
 	static const char *const keys[] = {
 	    "docker",       "state_dir", "listen",    "user",      "group",    "anonymous",
 	    "default_role", "users",     "protected", "policy",    "max_body", "mode",
-	    "jobs",         "catalog",   "services",  "log_level", NULL};
+	    "jobs",         "catalog",   "services",  "log_level", "audit",    NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -651,6 +671,7 @@ load_root(struct ctx *x)
 		c->instance = cfg_over.instance;
 	lv = get_str(x, root, "log_level", "info");
 	c->log_debug = strcmp(lv, "debug") == 0;
+	load_audit(x, config_setting_get_member(root, "audit"));
 
 	pol = config_setting_get_member(root, "policy");
 	if (pol) {

@@ -69,6 +69,11 @@ struct cfg {
 	json_object *services; /* name -> definition */
 	int log_debug;
 	const char *instance; /* stamped as berth.instance on what this berth creates */
+	struct {
+		int64_t max_size; /* audit.log is rotated before it grows past this; 0 = never */
+		int keep;         /* rotated files kept: audit.log.1 .. audit.log.<keep> */
+		int rate, burst;  /* audit lines per second one identity may cause; 0 = no limit */
+	} audit;
 };
 
 /* Command-line overrides that survive a reload (NULL = take the file's). */

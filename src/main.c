@@ -5,6 +5,7 @@
  * Maintenance subcommands (reconcile, sweep, check-config) share the start-up.
  */
 #include "berth.h"
+#include "audit.h"
 #include "catalog.h"
 #include "cfg.h"
 #include "docker.h"
@@ -46,14 +47,17 @@ int ct_cleanup_instance(void);
 int ct_reconcile(int verbose);
 int job_sweep(void);
 
-/* Maintenance work the supervisor repeats every sweep_interval, in this order. */
+/*
+ * Maintenance work the supervisor repeats every sweep_interval, in this
+ * order (the audit summaries first: they need no dockerd).
+ */
 static int
 reconcile_quiet(void)
 {
 	return ct_reconcile(0);
 }
 
-static int (*const periodic[])(void) = {reconcile_quiet, job_sweep, NULL};
+static int (*const periodic[])(void) = {au_sweep, reconcile_quiet, job_sweep, NULL};
 
 void
 sup_periodic(void)

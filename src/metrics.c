@@ -1,6 +1,8 @@
 /*
  * metrics.c - lock-free counters in a shared mapping.  Slots are claimed
- * with a compare-and-swap on their key, then only ever incremented.
+ * with a compare-and-swap on their key, then only ever incremented.  The
+ * same mapping holds the per-identity token buckets that bound how many
+ * audit lines one caller can make berth write (audit.c).
  */
 #include "berth.h"
 #include "metrics.h"
@@ -17,10 +19,13 @@
 #include <unistd.h>
 
 #define MT_MAGIC   0x42455254u /* "BERT" */
-#define MT_VERSION 2u
+#define MT_VERSION 3u
 #define MT_SLOTS   512
 #define MT_KEYLEN  80
 #define MT_BUCKETS 11
+#define MT_RATES   256 /* identities with a bucket of their own; the rest share one */
+#define MT_NAMELEN 96
+#define MT_HELD    0xffffffULL /* held-back count in the low 24 bits of mt_bucket.held */
 
 static const double bounds[MT_BUCKETS] = {1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 
@@ -35,9 +40,26 @@ struct slot {
 	unsigned long long bucket[MT_BUCKETS];
 };
 
+/*
+ * A token bucket kept as GCRA's one word (the time it is next full, in
+ * CLOCK_MONOTONIC microseconds), so taking a token is one compare-and-swap.
+ * HELD packs the lines held back since the last summary: the epoch second of
+ * the first one above the low 24 bits, their count in them.
+ */
+struct mt_bucket {
+	unsigned state;
+	unsigned long long key; /* hash of the identity */
+	char name[MT_NAMELEN];  /* the identity, cut to fit */
+	unsigned long long tat;
+	unsigned long long held;
+	long long last; /* epoch second of the latest line held back */
+};
+
 struct shm {
 	unsigned magic, version;
 	struct slot slots[MT_SLOTS];
+	struct mt_bucket rates[MT_RATES];
+	struct mt_bucket others; /* shared by identities that found no free bucket */
 	/* The last dockerd probe any process made: (CLOCK_MONOTONIC ms << 1) | up; 0 = none. */
 	unsigned long long docker_probe;
 };
@@ -68,20 +90,31 @@ mt_init(const char *state_dir)
 	shm = p;
 	if (shm->magic != MT_MAGIC || shm->version != MT_VERSION) {
 		memset(shm, 0, sizeof(*shm));
+		snprintf(shm->others.name, MT_NAMELEN, "(others)");
+		shm->others.state = K_READY;
 		__atomic_store_n(&shm->version, MT_VERSION, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&shm->magic, MT_MAGIC, __ATOMIC_SEQ_CST);
 	}
 }
 
+/* FNV-1a in 64 bits: bucket keys, where two identities sharing one would matter. */
+static unsigned long long
+hash64(const char *s)
+{
+	unsigned long long h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 static struct slot *
 slot_for(const char *key, int status)
 {
-	unsigned h = 2166136261u;
+	unsigned h = b_hash32(key);
 
 	if (shm == NULL)
 		return NULL;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
 	h ^= (unsigned)status * 2654435761u;
 	for (unsigned i = 0; i < MT_SLOTS; i++) {
 		struct slot *s = &shm->slots[(h + i) % MT_SLOTS];
@@ -131,13 +164,19 @@ mt_docker_error(const char *kind)
 		__atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED);
 }
 
-static long long
-now_ms(void)
+static unsigned long long
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+static long long
+now_ms(void)
+{
+	return (long long)(now_us() / 1000);
 }
 
 void
@@ -160,6 +199,145 @@ mt_docker_get(long long max_age_ms)
 	if (v == 0 || now_ms() - (long long)(v >> 1) > max_age_ms)
 		return -1;
 	return (int)(v & 1u);
+}
+
+/* ---- per-identity token buckets ----------------------------------------- */
+
+#define MT_IDLE_US (600ULL * 1000000) /* a bucket full this long may go to another identity */
+
+/* (Re)starts bucket B, held in K_CLAIMING by the caller, for identity KEY of hash H. */
+static void
+bucket_claim(struct mt_bucket *b, unsigned long long h, const char *key)
+{
+	__atomic_store_n(&b->key, h, __ATOMIC_RELAXED);
+	snprintf(b->name, MT_NAMELEN, "%s", key);
+	__atomic_store_n(&b->tat, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->held, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->last, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->state, K_READY, __ATOMIC_RELEASE);
+}
+
+/*
+ * Takes over B for KEY when its identity has been quiet for MT_IDLE_US and
+ * nothing is held back for it, so passing identities (anonymous addresses)
+ * cannot fill the table for good.  A worker that looked B up for the old
+ * identity a moment before may still count one line against the new one.
+ */
+static int
+bucket_reclaim(struct mt_bucket *b, unsigned long long h, const char *key)
+{
+	unsigned want = K_READY;
+	unsigned long long tat = __atomic_load_n(&b->tat, __ATOMIC_ACQUIRE);
+
+	if (tat + MT_IDLE_US > now_us() || __atomic_load_n(&b->held, __ATOMIC_ACQUIRE) != 0 ||
+	    !__atomic_compare_exchange_n(&b->state, &want, K_CLAIMING, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE))
+		return 0;
+	if (__atomic_load_n(&b->tat, __ATOMIC_ACQUIRE) != tat ||
+	    __atomic_load_n(&b->held, __ATOMIC_ACQUIRE) != 0) {
+		__atomic_store_n(&b->state, K_READY, __ATOMIC_RELEASE);
+		return 0;
+	}
+	bucket_claim(b, h, key);
+	return 1;
+}
+
+struct mt_bucket *
+mt_bucket_get(const char *key)
+{
+	unsigned long long h = hash64(key);
+
+	if (shm == NULL)
+		return NULL;
+	for (unsigned i = 0; i < MT_RATES; i++) {
+		struct mt_bucket *b = &shm->rates[(h + i) % MT_RATES];
+		unsigned want = K_FREE;
+		if (__atomic_compare_exchange_n(&b->state, &want, K_CLAIMING, 0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE)) {
+			bucket_claim(b, h, key);
+			return b;
+		}
+		/* Someone is claiming this bucket: it may be for KEY, so wait and look. */
+		while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == K_CLAIMING)
+			;
+		if (__atomic_load_n(&b->key, __ATOMIC_RELAXED) == h)
+			return b;
+	}
+	/* Every bucket is taken, none by KEY: a quiet one, else the shared one. */
+	for (unsigned i = 0; i < MT_RATES; i++)
+		if (bucket_reclaim(&shm->rates[(h + i) % MT_RATES], h, key))
+			return &shm->rates[(h + i) % MT_RATES];
+	return &shm->others;
+}
+
+int
+mt_bucket_take(struct mt_bucket *b, unsigned rate, unsigned burst, int force)
+{
+	unsigned long long now = now_us(), step = 1000000ULL / rate, room = step * burst;
+	unsigned long long old = __atomic_load_n(&b->tat, __ATOMIC_ACQUIRE), base, next;
+
+	do {
+		/* A time past any possible debt is from before a reboot: start afresh. */
+		base = old > now + room ? now : (old > now ? old : now);
+		next = base + step;
+		if (next > now + room) {
+			if (!force)
+				return 0;
+			next = now + room; /* forced: empty, never further in debt */
+		}
+	} while (!__atomic_compare_exchange_n(&b->tat, &old, next, 0, __ATOMIC_ACQ_REL,
+	                                      __ATOMIC_ACQUIRE));
+	return 1;
+}
+
+void
+mt_bucket_hold(struct mt_bucket *b, long long now)
+{
+	unsigned long long old = __atomic_load_n(&b->held, __ATOMIC_ACQUIRE), next;
+	long long last = __atomic_load_n(&b->last, __ATOMIC_ACQUIRE);
+
+	do {
+		if (old == 0)
+			next = ((unsigned long long)now << 24) | 1;
+		else
+			next = (old & MT_HELD) == MT_HELD ? old : old + 1; /* saturates */
+	} while (!__atomic_compare_exchange_n(&b->held, &old, next, 0, __ATOMIC_ACQ_REL,
+	                                      __ATOMIC_ACQUIRE));
+	while (last < now && !__atomic_compare_exchange_n(&b->last, &last, now, 0, __ATOMIC_ACQ_REL,
+	                                                  __ATOMIC_ACQUIRE))
+		;
+}
+
+unsigned long
+mt_bucket_due(struct mt_bucket *b, long long now, long long age, long long quiet,
+              struct mt_held *out)
+{
+	unsigned long long old = __atomic_load_n(&b->held, __ATOMIC_ACQUIRE);
+
+	while (old != 0) {
+		out->first = (long long)(old >> 24);
+		out->last = __atomic_load_n(&b->last, __ATOMIC_ACQUIRE);
+		if (out->last < out->first)
+			out->last = out->first;
+		if (now - out->first < age && now - out->last < quiet)
+			return 0;
+		/* The name is copied while the count is held: no reclaim can rename it. */
+		snprintf(out->name, sizeof(out->name), "%s", b->name);
+		if (__atomic_compare_exchange_n(&b->held, &old, 0, 0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE))
+			return (unsigned long)(old & MT_HELD);
+	}
+	return 0;
+}
+
+void
+mt_bucket_each(void (*fn)(struct mt_bucket *b, void *arg), void *arg)
+{
+	for (int i = 0; shm && i <= MT_RATES; i++) {
+		struct mt_bucket *b = i < MT_RATES ? &shm->rates[i] : &shm->others;
+		if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == K_READY)
+			fn(b, arg);
+	}
 }
 
 struct buf {

@@ -491,5 +491,6 @@ rq_cleanup(struct req *r)
 	free(r->body);
 	json_object_put(r->json);
 	json_object_put(r->errextra);
+	json_object_put(r->audit_extra);
 	memset(r, 0, sizeof(*r));
 }

@@ -51,6 +51,7 @@ struct req {
 	struct timespec t0;
 	const char *audit_action; /* set by handlers that mutate */
 	char audit_target[160];
+	json_object *audit_extra; /* members handlers add to the audit line (owned; audit.h) */
 };
 
 /* Records an error for the dispatcher to send; returns E so handlers can `return rq_fail(...)`. */

@@ -6,12 +6,12 @@
  * row's schema.  Every non-GET request leaves an audit line, refused or not.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
-#include "state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +230,7 @@ static void
 audit(struct req *r, enum berr e)
 {
 	json_object *a = json_object_new_object();
+	int status = r->status ? r->status : berr_status(e);
 
 	jx_add_int(a, "time", (int64_t)time(NULL));
 	jx_add_str(a, "user", r->user);
@@ -244,11 +245,15 @@ audit(struct req *r, enum berr e)
 	}
 	jx_add_str(a, "target", r->audit_target[0] ? r->audit_target : r->path);
 	jx_add_str(a, "result", e == B_OK ? "ok" : berr_code(e));
-	jx_add_int(a, "status", r->status ? r->status : berr_status(e));
+	jx_add_int(a, "status", status);
 	if (e != B_OK)
 		jx_add_str(a, "message", r->errmsg);
 	jx_add_str(a, "request_id", r->id);
-	st_audit(a);
+	/* What the handler says it did, over the defaults ("result" of a failed stream). */
+	if (r->audit_extra) {
+		json_object_object_foreach(r->audit_extra, k, v) jx_add_ref(a, k, v);
+	}
+	au_submit(a, r->user, rq_param(r, "REMOTE_ADDR"), status >= 400 && status < 500);
 	json_object_put(a);
 }
 

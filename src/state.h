@@ -2,8 +2,8 @@
  * state.h - the only code that touches the state directory.  One small JSON
  * file per object under <dir>/<kind>/<name>.json, written atomically (temp
  * file, fsync, rename, fsync of the directory); flock-based locks under
- * <dir>/locks; audit.log as JSON lines appended with one write each.  Its
- * whole-file read and full write are shared with the modules that need them.
+ * <dir>/locks (audit.log is audit.c's).  Its whole-file read and full write
+ * are shared with the modules that need them.
  */
 #ifndef BERTH_STATE_H
 #define BERTH_STATE_H
@@ -77,10 +77,5 @@ int st_lock(const char *name);
  */
 int st_trylock(const char *name);
 void st_unlock(int fd);
-
-/* Appends one audit line (takes no reference). */
-void st_audit(json_object *line);
-/* Reads audit lines newer than SINCE (epoch s), newest last, at most LIMIT. */
-json_object *st_audit_read(long long since, int limit);
 
 #endif

@@ -6,6 +6,7 @@
  * (job sweeping) in a short-lived child so a crash there never hurts serving.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "log.h"
 #include "worker.h"
@@ -203,6 +204,7 @@ sup_run(int lfd, int n, const char *sock_path)
 	}
 	if (sock_path)
 		unlink(sock_path);
+	au_flush(1); /* refusals held back still get their summary line */
 	log_info("supervisor_stopped");
 	return 0;
 }

@@ -4,6 +4,7 @@
  * published schemas, metrics and the audit log.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "containers.h"
 #include "docker.h"
@@ -393,13 +394,19 @@ static enum berr
 h_audit(struct req *r)
 {
 	long long since, limit;
-	json_object *o;
+	json_object *o, *entries;
+	char next[48];
 
 	if (rq_query_int(r, "since", 0, 1LL << 40, 0, &since) ||
 	    rq_query_int(r, "limit", 1, 10000, 200, &limit))
 		return r->err;
+	entries = au_read(since, rq_query(r, "before"), (int)limit, next, sizeof(next));
+	if (entries == NULL)
+		return rq_fail(r, B_BAD_REQUEST, "before",
+		               "before must be a cursor from an earlier answer's next");
 	o = json_object_new_object();
-	json_object_object_add(o, "entries", st_audit_read(since, (int)limit));
+	json_object_object_add(o, "entries", entries);
+	jx_add_str(o, "next", next[0] ? next : NULL);
 	rq_json(r, 200, o);
 	return B_OK;
 }
@@ -426,7 +433,8 @@ const struct rt_route sys_routes[] = {
     {"GET", "/api/v1/openapi.json", h_openapi, ROLE_NONE, 0, NULL,
      "The whole API as OpenAPI 3.1, produced from the route table."},
     {"GET", "/api/v1/audit", h_audit, ROLE_ADMIN, 0, NULL,
-     "Who did what, when, with what result (?since=epoch&limit=N)."},
+     "Who did what, when, with what result, oldest first: the newest ?limit=N (200) since "
+     "?since=epoch; ?before=<next> pages back."},
     {"GET", "/metrics", h_metrics, ROLE_NONE, RT_TEXT, NULL,
      "Prometheus metrics (nginx allows it from loopback only)."},
     {"GET", "/version", h_seed_version, ROLE_NONE, RT_TEXT, NULL,

@@ -2,13 +2,17 @@
  * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing,
  * percent-decoding, schema validation, config errors, atomic state writes,
  * build contexts made in a child process, host path rules (canonical
- * paths, the no-link resolver, bind_sources/device_paths in berth.conf).
+ * paths, the no-link resolver, bind_sources/device_paths in berth.conf),
+ * the audit log (rotation, reading from the end, paging, concurrent
+ * writers, the per-identity line budget).
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
+#include "../src/audit.h"
 #include "../src/cfg.h"
 #include "../src/hostpath.h"
 #include "../src/json.h"
+#include "../src/metrics.h"
 #include "../src/req.h"
 #include "../src/route.h"
 #include "../src/schema.h"
@@ -21,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -211,6 +217,17 @@ t_member_names(void)
 	}
 }
 
+/* Writes TEXT to PATH and loads it. */
+static struct cfg *
+conf_text(const char *path, const char *text, char *err, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	return cfg_load(path, err, n);
+}
+
 static void
 t_config(void)
 {
@@ -242,6 +259,25 @@ t_config(void)
 	CHECK(c && cfg_role(c, "alice") == ROLE_ADMIN && cfg_role(c, NULL) == ROLE_VIEWER &&
 	          cfg_role(c, "mallory") == ROLE_NONE,
 	      "roles resolved");
+	CHECK(c && c->audit.max_size == 10 << 20 && c->audit.keep == 5 && c->audit.rate == 20 &&
+	          c->audit.burst == 200,
+	      "audit defaults: 10m, keep 5, 20/s, burst 200");
+	cfg_free(c);
+	c = conf_text(path, "users = {};\naudit = { max_size = \"1k\"; };\n", err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":2:") && strstr(err, "max_size") && strstr(err, "65536"),
+	      "audit.max_size below 64k refused with file:line");
+	c = conf_text(path, "audit = {\n  keep = 0;\n};\n", err, sizeof(err));
+	CHECK(c == NULL && strstr(err, ":2:") && strstr(err, "keep"), "audit.keep 0 refused");
+	c = conf_text(path, "audit = { keep = 2; rote = 1; };\n", err, sizeof(err));
+	CHECK(c == NULL && strstr(err, "rote"), "unknown audit setting refused");
+	c = conf_text(path, "audit = { max_size = \"64k\"; keep = 2; rate = 0; burst = 9; };\n",
+	              err, sizeof(err));
+	CHECK(c && c->audit.max_size == 64 << 10 && c->audit.keep == 2 && c->audit.rate == 0 &&
+	          c->audit.burst == 9,
+	      "audit settings read");
+	cfg_free(c);
+	c = conf_text(path, "audit = { max_size = \"unlimited\"; };\n", err, sizeof(err));
+	CHECK(c && c->audit.max_size == 0, "audit.max_size \"unlimited\": no rotation");
 	cfg_free(c);
 	f = fopen(path, "w");
 	fputs("policy = { operator = { memory = \"unlimited\"; memory_max = \"unlimited\"; "
@@ -668,6 +704,342 @@ t_tarball(void)
 	      "tb_make: a child that dies is reported");
 }
 
+/* ---- the audit log ---------------------------------------------------------- */
+
+static char au_dir[] = "/tmp/berth-audit-XXXXXX";
+
+/* Writes one line numbered SEQ of writer W, with PAD bytes of padding. */
+static void
+au_line(int w, int seq, size_t pad)
+{
+	json_object *o = json_object_new_object();
+	char p[512];
+
+	memset(p, 'x', pad);
+	p[pad] = '\0';
+	jx_add_int(o, "time", (int64_t)time(NULL));
+	jx_add_int(o, "w", w);
+	jx_add_int(o, "seq", seq);
+	jx_add_str(o, "pad", p);
+	au_write(o);
+	json_object_put(o);
+}
+
+/* Size of audit.log (I = 0) or its I-th rotated file; -1 when absent. */
+static long long
+au_size(int i)
+{
+	char p[256];
+	struct stat sb;
+
+	if (i == 0)
+		snprintf(p, sizeof(p), "%s/audit.log", au_dir);
+	else
+		snprintf(p, sizeof(p), "%s/audit.log.%d", au_dir, i);
+	return stat(p, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+static void
+au_reset(void)
+{
+	char p[256];
+
+	for (int i = 0; i <= 100; i++) {
+		if (i == 0)
+			snprintf(p, sizeof(p), "%s/audit.log", au_dir);
+		else
+			snprintf(p, sizeof(p), "%s/audit.log.%d", au_dir, i);
+		unlink(p);
+	}
+}
+
+/* Every line au_read finds, oldest first. */
+static json_object *
+au_all(void)
+{
+	char next[48];
+
+	return au_read(0, NULL, 100000, next, sizeof(next));
+}
+
+static void
+t_audit_read_end(void)
+{
+	char next[48], next2[48];
+	unsigned long long b0;
+	json_object *a;
+	int n = 20000;
+
+	au_reset();
+	g_cfg->audit.max_size = 1LL << 30;
+	for (int i = 0; i < n; i++)
+		au_line(0, i, 200);
+	CHECK(au_size(0) > 4000000, "audit: a 4 MB log written");
+	b0 = au_bytes_read();
+	a = au_read(0, NULL, 1, next, sizeof(next));
+	CHECK(a && json_object_array_length(a) == 1 &&
+	          jx_int(json_object_array_get_idx(a, 0), "seq", -1) == n - 1,
+	      "audit: limit=1 answers the newest line");
+	CHECK(au_bytes_read() - b0 <= 2 * 16384,
+	      "audit: limit=1 reads one block of a 4 MB log, not the file");
+	CHECK(next[0] != '\0', "audit: a cursor to the page before");
+	json_object_put(a);
+	b0 = au_bytes_read();
+	a = au_read(0, next, 3, next2, sizeof(next2));
+	CHECK(a && json_object_array_length(a) == 3 &&
+	          jx_int(json_object_array_get_idx(a, 0), "seq", -1) == n - 4 &&
+	          jx_int(json_object_array_get_idx(a, 2), "seq", -1) == n - 2,
+	      "audit: ?before= pages back, oldest first");
+	CHECK(au_bytes_read() - b0 <= 2 * 16384, "audit: a page back costs its lines too");
+	json_object_put(a);
+	b0 = au_bytes_read();
+	a = au_read((long long)time(NULL) + 100, NULL, 200, next, sizeof(next));
+	CHECK(a && json_object_array_length(a) == 0 && next[0] == '\0',
+	      "audit: since= in the future: nothing");
+	CHECK(au_bytes_read() - b0 <= 2 * 16384, "audit: since= stops at the first older line");
+	json_object_put(a);
+	CHECK(au_read(0, "zz-1", 5, next, sizeof(next)) == NULL &&
+	          au_read(0, "12", 5, next, sizeof(next)) == NULL &&
+	          au_read(0, "1-", 5, next, sizeof(next)) == NULL,
+	      "audit: a malformed cursor is refused");
+	a = au_read(0, "1-0", 5, next, sizeof(next));
+	CHECK(a && json_object_array_length(a) == 0 && next[0] == '\0',
+	      "audit: a cursor into a file gone: nothing older");
+	json_object_put(a);
+}
+
+/* 1 when A holds seq FIRST, FIRST+1, ... of writer 0 in order, to its end. */
+static int
+au_in_order(json_object *a, int first)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (jx_int(json_object_array_get_idx(a, i), "seq", -1) != first + (int)i)
+			return 0;
+	return 1;
+}
+
+static void
+t_audit_rotate(void)
+{
+	json_object *a, *got = json_object_new_array();
+	char next[48] = "", cur[48];
+	int ok = 1, pages = 0;
+
+	au_reset();
+	g_cfg->audit.max_size = 4096;
+	g_cfg->audit.keep = 3;
+	for (int i = 0; i < 300; i++)
+		au_line(0, i, 50);
+	for (int i = 1; i <= 3; i++)
+		ok &= au_size(i) > 4096 - 200 && au_size(i) <= 4096;
+	CHECK(au_size(0) > 0 && au_size(0) <= 4096 && ok,
+	      "audit: rotated at max_size (each file under it)");
+	CHECK(au_size(4) == -1, "audit: no more than keep rotated files");
+	a = au_all();
+	CHECK(a && json_object_array_length(a) > 100 &&
+	          au_in_order(a, 300 - (int)json_object_array_length(a)),
+	      "audit: read across rotated files, oldest first, none missing");
+	/* Paging back 7 at a time meets every line once, across the files. */
+	do {
+		json_object *p;
+		snprintf(cur, sizeof(cur), "%s", next);
+		p = au_read(0, cur[0] ? cur : NULL, 7, next, sizeof(next));
+		for (size_t i = json_object_array_length(p); i-- > 0;)
+			json_object_array_add(got,
+			                      json_object_get(json_object_array_get_idx(p, i)));
+		json_object_put(p);
+	} while (next[0] && ++pages < 1000);
+	CHECK(json_object_array_length(got) == json_object_array_length(a),
+	      "audit: paging with ?before= meets every line");
+	CHECK(json_object_array_length(got) > 0 &&
+	          jx_int(json_object_array_get_idx(got, 0), "seq", -1) == 299 &&
+	          jx_int(json_object_array_get_idx(got, json_object_array_length(got) - 1), "seq",
+	                 -1) == 300 - (int)json_object_array_length(a),
+	      "audit: pages go newest to oldest");
+	json_object_put(a);
+	json_object_put(got);
+}
+
+static void
+t_audit_writers(void)
+{
+	enum { WRITERS = 4, LINES = 400 };
+	unsigned char seen[WRITERS][LINES] = {{0}};
+	int last[WRITERS], dup = 0, order = 1, small = 0, files = 0;
+	json_object *a;
+
+	au_reset();
+	g_cfg->audit.max_size = 16384;
+	g_cfg->audit.keep = 100;
+	for (int w = 0; w < WRITERS; w++) {
+		if (fork() == 0) {
+			for (int i = 0; i < LINES; i++)
+				au_line(w, i, 60);
+			_exit(0);
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	a = au_all();
+	for (int w = 0; w < WRITERS; w++)
+		last[w] = -1;
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		int w = (int)jx_int(o, "w", -1), s = (int)jx_int(o, "seq", -1);
+		if (w < 0 || w >= WRITERS || s < 0 || s >= LINES)
+			continue;
+		dup |= seen[w][s]++;
+		order &= s > last[w];
+		last[w] = s;
+	}
+	for (int i = 1; au_size(i) >= 0; i++, files++)
+		small |= au_size(i) <= 16384 - 200;
+	CHECK(a && json_object_array_length(a) == WRITERS * LINES && !dup,
+	      "audit: 4 writers rotating at once: every line once, none lost");
+	CHECK(order, "audit: each writer's lines in its order across the files");
+	CHECK(files >= 5 && !small, "audit: rotated files all full: no two workers both rotated");
+	json_object_put(a);
+}
+
+static void
+t_audit_shorten(void)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array(), *a, *back;
+	char big[2100], utf[401];
+
+	au_reset();
+	g_cfg->audit.max_size = 1 << 20;
+	memset(big, 'a', 2000);
+	big[2000] = '\0';
+	for (int i = 0; i < 400; i += 2)
+		memcpy(utf + i, "\xc3\xa9", 2); /* e-acute, 2 bytes */
+	utf[400] = '\0';
+	for (int i = 0; i < 100; i++)
+		json_object_array_add(list, json_object_new_int(i));
+	jx_add_int(o, "time", (int64_t)time(NULL));
+	jx_add_str(o, "target", big);
+	jx_add_str(o, "utf", utf);
+	json_object_object_add(o, "list", list);
+	au_write(o);
+	json_object_put(o);
+	CHECK(au_size(0) > 0 && au_size(0) < 1200, "audit: a 2 KB path cannot inflate a line");
+	a = au_all();
+	back = a ? json_object_array_get_idx(a, 0) : NULL;
+	CHECK(back && strlen(jx_str(back, "target")) == 256 + 3 &&
+	          strcmp(jx_str(back, "target") + 256, "\xe2\x80\xa6") == 0,
+	      "audit: strings cut to 256 bytes, marked");
+	CHECK(back && jx_str(back, "utf") && strlen(jx_str(back, "utf")) % 2 == 1,
+	      "audit: cut on a character boundary (the line still parses)");
+	list = back ? jx_arr(back, "list") : NULL;
+	CHECK(list && json_object_array_length(list) == 65 &&
+	          strcmp(json_object_get_string(json_object_array_get_idx(list, 64)),
+	                 "(+36 more)") == 0,
+	      "audit: lists cut to 64 items and a count");
+	json_object_put(a);
+}
+
+/* Submits N lines for USER (or anonymous from ADDR); REFUSED ones carry status 404. */
+static void
+au_submit_n(const char *user, const char *addr, int n, int refused)
+{
+	for (int i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		jx_add_int(o, "time", (int64_t)time(NULL));
+		jx_add_str(o, "user", user);
+		jx_add_str(o, "addr", addr);
+		jx_add_int(o, "status", refused ? 404 : 200);
+		au_submit(o, user, addr, refused);
+		json_object_put(o);
+	}
+}
+
+/* Counts in A: lines of USER/ADDR with STATUS, and what their summaries say was held back. */
+static void
+au_count(json_object *a, const char *who, int status, int *lines, long long *held, int *sums)
+{
+	*lines = 0;
+	*held = 0;
+	*sums = 0;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		const char *u = jx_str(o, "user") ? jx_str(o, "user") : jx_str(o, "address");
+		if (u == NULL || strcmp(u, who) != 0)
+			u = jx_str(o, "addr");
+		if (u == NULL || strcmp(u, who) != 0)
+			continue;
+		if (jx_str(o, "result") && strcmp(jx_str(o, "result"), "suppressed") == 0) {
+			*held += jx_int(o, "suppressed", 0);
+			(*sums)++;
+		} else if (jx_int(o, "status", 0) == status) {
+			(*lines)++;
+		}
+	}
+}
+
+static void
+t_audit_budget(void)
+{
+	json_object *a;
+	long long held;
+	int lines, sums, ok, written;
+
+	au_reset();
+	g_cfg->audit.max_size = 1 << 20;
+	g_cfg->audit.rate = 1;
+	g_cfg->audit.burst = 5;
+	mt_init(au_dir);
+	au_submit_n("mallory", NULL, 40, 1);
+	au_submit_n("mallory", NULL, 1, 0);
+	au_submit_n("alice", NULL, 1, 1);
+	au_submit_n(NULL, "2001:db8::1", 10, 1);
+	au_submit_n(NULL, "2001:db8::2", 10, 1);
+	a = au_all();
+	au_count(a, "mallory", 404, &lines, &held, &sums);
+	CHECK(lines >= 5 && lines < 20 && sums == 0,
+	      "audit: refusals over the burst are held back, not written");
+	json_object_put(a);
+	au_flush(1);
+	a = au_all();
+	au_count(a, "mallory", 404, &lines, &held, &sums);
+	CHECK(sums == 1 && lines + held == 40,
+	      "audit: one summary line counts every refusal not written");
+	au_count(a, "mallory", 200, &lines, &held, &sums);
+	CHECK(lines == 1, "audit: the over-budget user's success is written all the same");
+	au_count(a, "alice", 404, &lines, &held, &sums);
+	CHECK(lines == 1 && sums == 0, "audit: another user's refusal is written");
+	au_count(a, "2001:db8::/64", 404, &lines, &held, &sums);
+	ok = sums == 1;
+	written = 20 - (int)held;
+	au_count(a, "2001:db8::1", 404, &lines, &held, &sums);
+	ok &= lines >= 5;
+	written -= lines;
+	au_count(a, "2001:db8::2", 404, &lines, &held, &sums);
+	CHECK(ok && written == lines && lines < 5,
+	      "audit: anonymous callers of one /64 share a bucket");
+	json_object_put(a);
+	g_cfg->audit.rate = 0;
+}
+
+static void
+t_audit(void)
+{
+	char err[256];
+
+	g_cfg = cfg_load(NULL, err, sizeof(err));
+	CHECK(g_cfg && mkdtemp(au_dir) != NULL && st_init(au_dir) == 0, "audit: state dir");
+	if (g_cfg == NULL)
+		return;
+	g_cfg->audit.rate = 0;
+	t_audit_read_end();
+	t_audit_rotate();
+	t_audit_writers();
+	t_audit_shorten();
+	t_audit_budget();
+	au_reset();
+	cfg_free(g_cfg);
+	g_cfg = NULL;
+}
+
 int
 main(void)
 {
@@ -684,6 +1056,7 @@ main(void)
 	t_canonical();
 	t_resolve();
 	t_path_config();
+	t_audit();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

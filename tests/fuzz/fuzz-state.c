@@ -1,11 +1,13 @@
 /*
  * fuzz-state.c - what berth reads back from its state directory: a record
  * file (st_get, then ct_spec_of as reconcile and recreate use it) and the
- * audit log (st_audit_read, JSON lines).  A torn or tampered file must be
+ * audit log (au_read, JSON lines read backwards, and the page before the
+ * first one through its cursor).  A torn or tampered file must be
  * refused or skipped, never crash a worker.
  */
 #include "fuzz.h"
 
+#include "../../src/audit.h"
 #include "../../src/containers.h"
 #include "../../src/json.h"
 #include "../../src/state.h"
@@ -41,6 +43,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_object *o = NULL, *in, *spec, *lines;
+	char next[48], before[48];
 	enum berr e;
 	int n = 0;
 
@@ -61,9 +64,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object_put(in);
 
 	fz_write(audit, data, size);
-	lines = st_audit_read(0, 50);
-	if (lines == NULL || json_object_array_length(lines) > 50)
+	lines = au_read(0, NULL, 3, next, sizeof(next));
+	if (lines == NULL || json_object_array_length(lines) > 3 ||
+	    (next[0] && json_object_array_length(lines) != 3))
 		abort();
 	json_object_put(lines);
+	if (next[0]) {
+		snprintf(before, sizeof(before), "%s", next);
+		lines = au_read(0, before, 50, next, sizeof(next));
+		if (lines == NULL || json_object_array_length(lines) > 50)
+			abort();
+		json_object_put(lines);
+	}
 	return 0;
 }
