@@ -5,6 +5,7 @@
  * directory so concurrent requests for one unbuilt image build it once.
  */
 #include "berth.h"
+#include "audit.h"
 #include "catalog.h"
 #include "cfg.h"
 #include "containers.h"
@@ -748,8 +749,8 @@ h_build(struct req *r)
 	else
 		jx_add_str(fin, "image_id", b.image_id);
 	emit(&b, fin);
-	if (b.error[0])
-		snprintf(r->errmsg, sizeof(r->errmsg), "build failed: %.300s", b.error);
+	if (b.error[0]) /* the stream answered 200 already: the audit line says it failed */
+		au_fail(r, "error", "build failed: %.300s", b.error);
 	return B_OK;
 }
 

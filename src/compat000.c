@@ -8,6 +8,7 @@
  * /unlock_container.
  */
 #include "berth.h"
+#include "audit.h"
 #include "catalog.h"
 #include "cfg.h"
 #include "containers.h"
@@ -352,6 +353,7 @@ h_start_container(struct req *r)
 	e = ct_create(r, &n, &in, &created);
 	if (e != B_OK)
 		goto out;
+	au_str(r, "outcome", created ? "created" : "reused");
 	o = json_object_new_object();
 	json_object_object_add(o, "ports", seed_ports(in));
 	jx_add_bool(o, "just_created", created);

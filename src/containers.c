@@ -7,6 +7,7 @@
  * labels by reconcile.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "catalog.h"
 #include "containers.h"
@@ -842,8 +843,10 @@ h_create(struct req *r)
 	snprintf(r->audit_target, sizeof(r->audit_target), "%s",
 	         jx_str(spec, "name") ? jx_str(spec, "name") : jx_str(spec, "image"));
 	e = ct_create(r, &n, &in, &created);
-	if (e == B_OK)
+	if (e == B_OK) {
+		au_str(r, "outcome", created ? "created" : "reused");
 		answer_created(r, in, created);
+	}
 out:
 	json_object_put(labels);
 	json_object_put(in);

@@ -4,6 +4,7 @@
  * one stats sample, and non-interactive exec.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "containers.h"
 #include "docker.h"
@@ -397,6 +398,7 @@ ct_h_exec(struct req *r)
 	if (e != B_OK)
 		return e;
 	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
+	au_add(r, "command", json_object_get(jx_get(r->json, "command")));
 	e = check_exec_user(r, in);
 	if (e == B_OK)
 		e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
@@ -424,6 +426,7 @@ ct_h_exec(struct req *r)
 	jx_add_str(o, "stderr", x.buf[2] ? x.buf[2] : "");
 	jx_add_bool(o, "timed_out", x.timed_out);
 	jx_add_bool(o, "truncated", x.truncated);
+	au_add(r, "exit_code", json_object_get(jx_get(o, "exit_code")));
 	rq_json(r, 200, o);
 	e = B_OK;
 out:

@@ -10,6 +10,7 @@
  * svc-<name>, so concurrent scale requests converge on the last one.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "containers.h"
 #include "json.h"
@@ -512,8 +513,10 @@ add_replica(struct req *r, json_object *rec, json_object *spec, const struct pol
 			e = B_INTERNAL;
 			continue;
 		}
-		if (e == B_OK)
+		if (e == B_OK) {
 			jx_add_bool(used, rname, 1);
+			au_push(r, "created", rname);
+		}
 		break;
 	}
 	json_object_put(labels);
@@ -546,6 +549,7 @@ drop_dead(struct req *r, json_object *list, json_object **running)
 		enum berr e = ct_remove(r, jx_str(it, "Id"), -1);
 		if (e != B_OK)
 			return e;
+		au_push(r, "removed", item_name(it));
 	}
 	return B_OK;
 }
@@ -567,6 +571,8 @@ engine_scale(struct req *r, json_object *rec, json_object *spec, const struct po
 	while (e == B_OK && have > (size_t)want) {
 		have--;
 		e = ct_remove(r, jx_str(json_object_array_get_idx(run, have), "Id"), timeout);
+		if (e == B_OK)
+			au_push(r, "removed", item_name(json_object_array_get_idx(run, have)));
 	}
 	while (e == B_OK && have < (size_t)want) {
 		e = add_replica(r, rec, spec, lim, used);
@@ -613,8 +619,10 @@ engine_roll(struct req *r, json_object *rec, json_object *spec, const struct pol
 		} else if (e == B_OK) {
 			e = ct_remove(r, jx_str(old, "Id"), timeout);
 		}
-		if (e == B_OK)
+		if (e == B_OK) {
 			(*replaced)++;
+			au_push(r, "removed", item_name(old));
+		}
 	}
 	json_object_put(list);
 	json_object_put(run);

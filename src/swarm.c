@@ -7,6 +7,7 @@
  * (berth.managed, berth.instance, berth.service), never by image.
  */
 #include "berth.h"
+#include "audit.h"
 #include "cfg.h"
 #include "containers.h"
 #include "docker.h"
@@ -323,11 +324,15 @@ enum berr
 sw_scale(struct req *r, const char *name, const char *owner, json_object *spec,
          const struct pol_limits *lim, int n)
 {
-	json_object *svc;
+	json_object *svc, *mode;
 	enum berr e = find(r, name, &svc);
 
 	if (e != B_OK)
 		return e;
+	/* The audit line says what the replica count was and what it is made. */
+	mode = jx_obj(jx_obj(jx_obj(svc, "Spec"), "Mode"), "Replicated");
+	au_add(r, "replicas_from", json_object_new_int64(jx_int(mode, "Replicas", 0)));
+	au_add(r, "replicas_to", json_object_new_int64(n));
 	if (svc == NULL)
 		return n > 0 ? create(r, name, owner, spec, lim, n) : B_OK;
 	e = update(r, jx_str(svc, "ID"), set_replicas, &n);

@@ -124,6 +124,10 @@ check "build progress streamed as NDJSON" bash -c 'cat "$1"/b[1-3] | jq -s -e "[
 curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/broken/build" >"$T/broken"
 check "failed build reported in the stream" test "$(tail -1 "$T/broken" | jq -r .status)" = failed
 check "failed build carries dockerd's error" bash -c 'tail -1 "$1" | jq -r .error | grep -q "non-zero\|returned"' _ "$T/broken"
+jq -c 'select(.action == "POST /api/v1/catalog/{name}/build" and .target == "broken")' "$T/state/audit.log" >"$T/broken.audit"
+check "failed build audited as an error, not ok ($(jq -r .result "$T/broken.audit"))" test "$(jq -r .result "$T/broken.audit")" = error
+check "failed build's audit line says why" bash -c 'jq -r .message "$1" | grep -q "^build failed: .*\(non-zero\|returned\)"' _ "$T/broken.audit"
+check "good builds audited ok" test "$(jq -r 'select(.action == "POST /api/v1/catalog/{name}/build" and .target == "hello") | .result' "$T/state/audit.log" | sort -u)" = ok
 req POST "$URL/start_container" '{"image":"broken"}' "${O[@]}"
 expect "start of a broken entry: 400 with the build error" 400 '.error.message | test("build")' true
 req POST "$API/containers" "{\"name\":\"$INST-b\",\"image\":\"berth-cat-$INST/broken:1\"}" "${O[@]}"

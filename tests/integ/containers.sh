@@ -413,6 +413,16 @@ expect "audit readable" 200
 check "audit: allowed create recorded" test "$(jqb '[.entries[] | select(.user=="oscar" and .action=="POST /api/v1/containers" and .result=="ok")] | length > 0')" = true
 check "audit: refused create recorded" test "$(jqb '[.entries[] | select(.user=="oscar" and .action=="POST /api/v1/containers" and .result=="forbidden")] | length > 0')" = true
 check "audit: viewer refusal recorded" test "$(jqb '[.entries[] | select(.user=="vic" and .status==403)] | length > 0')" = true
+# What was done, not just "ok": the command and exit code of an exec, created vs reused.
+check "audit: exec line has the command and the exit code" test "$(jqb '[.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .target == "'"$INST-talk"'" and .exit_code == 3)][0].command | join(" ")')" = "sh -c echo hi; echo oops >&2; exit 3"
+check "audit: an exec that timed out has no exit code" test "$(jqb '[.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .command == ["sleep","5"])][0] | has("exit_code") and .exit_code == null')" = true
+check "audit: 50 concurrent creates: one created, 49 reused" test "$(jqb '[.entries[] | select(.target == "'"$INST-race"'" and .action == "POST /api/v1/containers") | .outcome] | group_by(.) | map("\(.[0])=\(length)") | join(",")')" = "created=1,reused=49"
+check "audit: another owner's name is a conflict" test "$(jqb '[.entries[] | select(.user == "olga" and .target == "'"$INST-a"'" and .action == "POST /api/v1/containers")][0].result')" = conflict
+req GET "$API/audit?limit=2" "" "${A[@]}"
+expect "audit ?limit=2: two lines and a cursor" 200 '(.entries | length | tostring) + " " + (.next | type)' "2 string"
+N1=$(jqb '.entries[0].request_id')
+req GET "$API/audit?limit=2&before=$(jqb .next)" "" "${A[@]}"
+expect "audit ?before=: the page before, older" 200 '[.entries[].request_id] | index("'"$N1"'")' null
 check "audit lines are one JSON object each" bash -c 'jq -c . "$1" >/dev/null' _ "$T/state/audit.log"
 
 # --- reconcile after losing the records ----------------------------------------------------

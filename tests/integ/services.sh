@@ -127,6 +127,11 @@ req POST "$API/services/$S/scale" '{"number":0}' "${O[@]}"
 expect "scale to 0" 200 .running_resources 0
 check "foreign container of the same image still runs" test "$(docker inspect -f '{{.State.Running}}' "$INST-foreign")" = true
 check "owner's plain container still runs" test "$(docker inspect -f '{{.State.Running}}' "$INST-own")" = true
+# The audit lines of those three scales say which replicas they made and removed.
+jq -c "select(.target == \"$S\" and .action == \"POST /api/v1/services/{name}/scale\" and .result == \"ok\")" "$T/state/audit.log" >"$T/scales"
+check "audit: scale to 3 lists the replicas it created" test "$(sed -n 1p "$T/scales" | jq -r '.created | sort | join(",")')" = "$S-1,$S-2,$S-3"
+check "audit: scale down to 1 lists the replicas it removed" test "$(sed -n 2p "$T/scales" | jq -r '.removed | sort | join(",")')" = "$S-2,$S-3"
+check "audit: scale to 0 lists the last one" test "$(sed -n 3p "$T/scales" | jq -r '.removed | join(",")')" = "$S-1"
 req POST "$API/services/$S/scale" '{"number":-1}' "${O[@]}"
 expect "negative number: 422" 422 .error.field number
 req POST "$API/services/$S/scale" '{"number":"x"}' "${O[@]}"
@@ -320,6 +325,7 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 	req POST "$API/services/$SS/scale" '{"number":1}' "${O[@]}"
 	expect "swarm: scale to 1" 200 .desired 1
 	check "swarm: 1 task running" wait_running "$SS" 1 120
+	check "swarm: the audit lines say how the replica count changed" test "$(jq -r "select(.target == \"$SS\" and .action == \"POST /api/v1/services/{name}/scale\") | \"\(.replicas_from)->\(.replicas_to)\"" "$T/state-sw/audit.log" | paste -sd,)" = "0->3,3->5,5->3,3->1"
 	check "swarm: the foreign container was never touched" test "$(docker inspect -f '{{.State.Running}}' "$SW-foreign")" = true
 	req PUT "$API/services/$SS" "{\"image\":\"$IMG2\",\"command\":$CMD}" "${O[@]}"
 	expect "swarm: PUT a new tag" 200 .image "$IMG2"
