@@ -3,7 +3,10 @@
 # bodies, invalid UTF-8, NUL bytes, path tricks, overlong query strings,
 # slow (slowloris) clients and a burst of garbage requests.  Each must get a
 # clear 4xx (JSON from berth, or nginx's own limit), nothing may be created,
-# no worker may die, and the refusals must be in the audit log.  Last, bind
+# no worker may die, and the refusals must be in the audit log.  A flood of
+# refusals from one user must not flood the audit log: beyond the user's
+# budget they are counted in a summary line, while every success is written,
+# and the log is rotated at its max_size, keeping `keep` files.  Last, bind
 # mounts and devices: every path trick, link and race that once reached the
 # host through an allowed bind source or device path is refused.
 . "$(dirname "$0")/../lib.sh"
@@ -12,15 +15,33 @@ INST="t-abuse-$$"
 cat >"$T/berth.conf" <<CONF
 users = { alice = "admin"; oscar = "operator"; };
 policy = { operator = { images = [ "berth-test/*" ]; ports = [ 20000, 30000 ]; }; };
+audit = { max_size = "64k"; keep = 20; rate = 20; burst = 200; };
 CONF
 { htpasswd_line alice a; htpasswd_line oscar o; } >"$T/htpasswd"
 mkdir -p "$T/state"
 start_berth a --config "$T/berth.conf" --htpasswd "$T/htpasswd" --state-dir "$T/state" \
 	--instance "$INST" || exit 1
 API="$URL/api/v1"
-O=(-u oscar:o)
+O=(-u oscar:o) A=(-u alice:a)
 W0=$(worker_pids "$PID_a" | sort | xargs)
 IMG=berth-test/busybox:1
+
+audit_all() { # audit_all DIR: every audit line kept in DIR, oldest file first
+	local i
+	for i in $(seq 100 -1 1); do [ -f "$1/audit.log.$i" ] && cat "$1/audit.log.$i"; done
+	cat "$1/audit.log" 2>/dev/null
+}
+export -f audit_all
+# summaries DIR USER T0: what USER's summary lines since T0 say was not written
+summaries() { audit_all "$1" | jq -s "[.[] | select(.result == \"suppressed\" and .user == \"$2\" and .from >= $3)]"; }
+export -f summaries
+flood() { # flood URL N USER:PW OUT: N POSTs to URL<i>/<2 KB>, 16 at a time; statuses in OUT
+	local pad i
+	pad=$(head -c 2000 /dev/zero | tr '\0' a)
+	for i in $(seq 1 "$2"); do printf 'url = "%s%d/%s"\noutput = "/dev/null"\n' "$1" "$i" "$pad"; done >"$T/flood.cfg"
+	curl -s --no-progress-meter -Z --parallel-max 16 -X POST -u "$3" -w '%{http_code}\n' \
+		-K "$T/flood.cfg" >"$4" 2>/dev/null
+}
 
 post_file() { # post_file NAME FILE STATUS CODE: POST /containers with FILE as the body
 	STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -105,7 +126,7 @@ good=0
 for _ in $(seq 1 10); do req GET "$API/containers" "" "${O[@]}"; [ "$STATUS" = 200 ] && good=$((good + 1)); done
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "32 stalled clients: berth still answers (10/10: $good, ${ms} ms)" test "$good" = 10
-check "32 stalled clients: no stalled body reached a worker" test "$(grep -c '"name":"s' "$T/state/audit.log")" = 0
+check "32 stalled clients: no stalled body reached a worker" test "$(audit_all "$T/state" | grep -c '"name":"s')" = 0
 sleep 11 # nginx client_body_timeout / client_header_timeout are 10 s
 closed=0
 for fd in "${SLOW_FDS[@]}"; do
@@ -134,7 +155,7 @@ function request()
 end
 LUA
 if command -v wrk >/dev/null; then
-	audit_before=$(wc -l <"$T/state/audit.log")
+	g0=$(date +%s)
 	WRK_STATUS="$SRC_DIR/tests/wrk-status.lua" wrk -t2 -c8 -d3s -s "$T/garbage.lua" "$URL" >"$T/wrk.out" 2>&1 || cat "$T/wrk.out"
 	cat "$T/wrk.out" | sed 's/^/# wrk: /' | grep -E 'status|requests|Requests/sec'
 	total=$(sed -n 's/^requests //p' "$T/wrk.out")
@@ -144,21 +165,83 @@ if command -v wrk >/dev/null; then
 	check "garbage burst: $total requests (${rate}/s)" test "${total:-0}" -gt 1000
 	check "garbage burst: every answer counted ($counted of $total)" test "$counted" -ge $((total * 9 / 10))
 	check "garbage burst: every answer 4xx ($other not)" test "$other" = 0
-	audit_after=$(wc -l <"$T/state/audit.log")
-	refused=$(tail -n +$((audit_before + 1)) "$T/state/audit.log" | jq -r 'select(.status >= 400 and .status < 500) | .status' | wc -l)
-	check "garbage burst: refusals audited ($refused lines)" test "$refused" -gt $((total / 3))
+	# Past oscar's budget refusals are counted, then summed up once the burst pauses.
+	check "garbage burst: a summary line for what was not written" \
+		wait_for 30 bash -c '[ "$(summaries "$1" oscar "$2" | jq length)" -gt 0 ]' _ "$T/state" "$g0"
+	written=$(audit_all "$T/state" | jq -r "select(.time >= $g0 and .status >= 400 and .status < 500) | .status" | wc -l)
+	held=$(summaries "$T/state" oscar "$g0" | jq '[.[].suppressed] | add // 0')
+	check "garbage burst: refusals audited ($written lines, $held in summaries)" test $((written + held)) -gt $((total / 3))
 else
 	not_ok "wrk missing for the garbage burst (apt-get install wrk)"
 fi
+
+# --- a flood of refusals from one user ---------------------------------------------------
+# 5,000 404 POSTs with 2 KB paths used to add 2.3 KB each to audit.log.  In the middle,
+# the flooding user's own success and another user's must be written all the same.
+f0=$(date +%s)
+flood "$API/flood-$$/" 5000 oscar:o "$T/flood.codes" &
+FLOOD=$!
+wait_for 60 bash -c '[ "$(cat "$1" 2>/dev/null | wc -l)" -ge 1000 ]' _ "$T/flood.codes"
+req POST "$API/services" "{\"name\":\"$INST-mid\",\"image\":\"$IMG\"}" "${O[@]}"
+expect "mid-flood: the flooding user defines a service" 201
+req DELETE "$API/services/$INST-mid" "" "${A[@]}"
+expect "mid-flood: another user deletes it" 204
+check "those two ran while the flood did" kill -0 "$FLOOD"
+wait "$FLOOD"
+check "flood: 5000 refusals ($(grep -c '^404$' "$T/flood.codes") 404s)" test "$(grep -c '^404$' "$T/flood.codes")" = 5000
+check "flood: a summary line once it ended" \
+	wait_for 30 bash -c '[ "$(summaries "$1" oscar "$2" | jq length)" -gt 0 ]' _ "$T/state" "$f0"
+audit_all "$T/state" | jq -c "select(.user == \"oscar\" and .status == 404 and (.target | startswith(\"/api/v1/flood-$$/\")))" >"$T/flood.lines"
+written=$(wc -l <"$T/flood.lines")
+held=$(summaries "$T/state" oscar "$f0" | jq '[.[].suppressed] | add // 0')
+sums=$(summaries "$T/state" oscar "$f0" | jq length)
+check "flood: every refusal written or counted ($written + $held = 5000)" test $((written + held)) = 5000
+check "flood: most were not written one by one ($written written)" test "$written" -lt 2500
+check "flood: one or a few summary lines ($sums)" test "$sums" -ge 1 -a "$sums" -le 3
+check "flood: the summary names the user and the count" bash -c 'summaries "$1" oscar "$2" | jq -e ".[0].message | test(\"^user oscar: [0-9]+ refused requests suppressed between \")" >/dev/null' _ "$T/state" "$f0"
+check "flood: lines written stay short ($(wc -c <"$T/flood.lines") bytes for $written)" test "$(wc -c <"$T/flood.lines")" -lt $((written * 700))
+check "flood: paths cut to 256 bytes" test "$(jq -r '.target | length' "$T/flood.lines" | sort -n | tail -1)" -le 257
+check "flood: the flooding user's success is in the log" test "$(audit_all "$T/state" | jq -s "[.[] | select(.user == \"oscar\" and .action == \"POST /api/v1/services\" and .status == 201 and .time >= $f0)] | length")" = 1
+check "flood: the other user's success is in the log" test "$(audit_all "$T/state" | jq -s "[.[] | select(.user == \"alice\" and .status == 204 and .time >= $f0)] | length")" = 1
+check "rotation: audit.log.1 exists" test -f "$T/state/audit.log.1"
+big=$(for f in "$T"/state/audit.log*; do stat -c %s "$f"; done | sort -n | tail -1)
+check "rotation: every file near max_size at most ($big bytes)" test "$big" -le $((65536 + 2048))
+check "rotation: at most keep rotated files" test ! -e "$T/state/audit.log.21"
+# Reading from the end: the newest line, then the page before it through ?before=.
+audit_all "$T/state" | jq -r '.request_id // "summary"' | tail -4 >"$T/newest"
+req GET "$API/audit?limit=1" "" "${A[@]}"
+expect "audit ?limit=1 after the flood: the newest line" 200 '.entries[0].request_id // "summary"' "$(tail -1 "$T/newest")"
+NEXT=$(jqb .next)
+check "audit ?limit=1: a cursor to page back" test -n "$NEXT" -a "$NEXT" != null
+req GET "$API/audit?limit=3&before=$NEXT" "" "${A[@]}"
+expect "audit ?before=: the three lines before it, oldest first" 200 '[.entries[] | .request_id // "summary"] | join(",")' "$(head -3 "$T/newest" | paste -sd,)"
+req GET "$API/audit?before=x-y" "" "${A[@]}"
+expect "audit ?before= not a cursor: 400" 400 .error.field before
 
 # --- afterwards ---------------------------------------------------------------------------
 check "no worker died (workers $W0)" test "$(worker_pids "$PID_a" | sort | xargs)" = "$W0"
 check "nothing created in dockerd" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
 check "no record in the state dir" test -z "$(ls "$T/state/containers")"
-check "audit: oversize/nested/NUL refusals recorded" test "$(jq -r 'select(.status==422 or .status==400) | .status' "$T/state/audit.log" | wc -l)" -ge 8
-check "audit lines are all JSON" jq -e . "$T/state/audit.log" >/dev/null
+check "audit: oversize/nested/NUL refusals recorded" test "$(audit_all "$T/state" | jq -r 'select(.status==422 or .status==400) | .status' | wc -l)" -ge 8
+check "audit lines are all JSON" bash -c 'audit_all "$1" | jq -e . >/dev/null' _ "$T/state"
 req GET "$API/containers" "" "${O[@]}"
 expect "still serving" 200
+
+# --- rotation drops what is past keep; rate = 0 writes every line --------------------------
+cat >"$T/keep.conf" <<CONF
+users = { oscar = "operator"; };
+audit = { max_size = "64k"; keep = 2; rate = 0; };
+CONF
+mkdir -p "$T/state-k"
+if start_berth k --config "$T/keep.conf" --htpasswd "$T/htpasswd" --state-dir "$T/state-k" --instance "$INST-k"; then
+	flood "$URL_k/api/v1/flood-$$/" 600 oscar:o "$T/keep.codes"
+	check "keep = 2: audit.log, .1 and .2" test -f "$T/state-k/audit.log" -a -f "$T/state-k/audit.log.1" -a -f "$T/state-k/audit.log.2"
+	check "keep = 2: the oldest dropped (no .3)" test ! -e "$T/state-k/audit.log.3"
+	kept=$(audit_all "$T/state-k" | jq -c 'select(.status == 404)' | wc -l)
+	check "keep = 2: the newest lines kept ($kept of 600)" test "$kept" -gt 100 -a "$kept" -lt 600
+	check "rate = 0: no line held back" test "$(audit_all "$T/state-k" | grep -c suppressed)" = 0
+	stop_berth "$PID_k"
+fi
 
 # --- bind mounts and devices (issue 15): only what the policy names ----------------------
 # A second berth whose operator may bind two directories and use some devices.  Every
