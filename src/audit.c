@@ -40,20 +40,18 @@
 
 static unsigned long long bytes_read;
 
-/*
- * Every audit file is opened here, relative to the state directory and
- * never through a link, so moving to a directory descriptor is one change.
- */
+/* Every audit file is opened here: st_open, relative to the state directory, no link. */
 static int
 au_open(const char *rel, int flags)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", st_dir(), rel);
-	return open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0640);
+	return st_open(rel, flags, 0640);
 }
 
-/* Renames FROM to TO in the state directory; a missing FROM is not an error. */
+/*
+ * Renames FROM to TO in the state directory; a missing FROM is not an error.
+ * rename(2) never follows a link in either name, and st_init made sure no
+ * one else can write in the directory.
+ */
 static void
 au_rename(const char *from, const char *to)
 {
