@@ -4,7 +4,7 @@
  * each an FCGX accept loop answering the same small JSON.  No routing, no
  * logging, no allocation per request.  Not part of berth; built by bench/run.
  *
- * It closes each connection the way berth's workers do (src/worker.c,
+ * It closes each connection the way berth's workers do (src/edge/worker.c,
  * wk_release): once the request is read to its end it is detached from
  * libfcgi's lingering close, so the worker does not wait for nginx to hang
  * up.  That makes it a higher ceiling than libfcgi's default loop (about 6%

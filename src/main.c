@@ -5,16 +5,16 @@
  * Maintenance subcommands (reconcile, sweep, check-config) share the start-up.
  */
 #include "berth.h"
-#include "audit.h"
-#include "catalog.h"
-#include "cfg.h"
-#include "docker.h"
-#include "json.h"
-#include "log.h"
-#include "metrics.h"
-#include "services.h"
-#include "state.h"
-#include "worker.h"
+#include "store/audit.h"
+#include "res/catalog.h"
+#include "lib/cfg.h"
+#include "engine/docker.h"
+#include "lib/json.h"
+#include "edge/log.h"
+#include "edge/metrics.h"
+#include "res/services.h"
+#include "store/state.h"
+#include "edge/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,16 +8,16 @@
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
-#include "../src/audit.h"
-#include "../src/cfg.h"
-#include "../src/hostpath.h"
-#include "../src/json.h"
-#include "../src/metrics.h"
-#include "../src/req.h"
-#include "../src/route.h"
-#include "../src/schema.h"
-#include "../src/state.h"
-#include "../src/tarball.h"
+#include "../src/store/audit.h"
+#include "../src/lib/cfg.h"
+#include "../src/lib/hostpath.h"
+#include "../src/lib/json.h"
+#include "../src/edge/metrics.h"
+#include "../src/edge/req.h"
+#include "../src/edge/route.h"
+#include "../src/lib/schema.h"
+#include "../src/store/state.h"
+#include "../src/lib/tarball.h"
 
 #include <fcntl.h>
 #include <errno.h>

@@ -6,10 +6,10 @@
  */
 #include "fuzz.h"
 
-#include "../../src/json.h"
-#include "../../src/policy.h"
-#include "../../src/req.h"
-#include "../../src/schema.h"
+#include "../../src/lib/json.h"
+#include "../../src/res/policy.h"
+#include "../../src/edge/req.h"
+#include "../../src/lib/schema.h"
 
 /* The resource floor: every body berth builds is limited (the fuzz config sets none unlimited). */
 static void

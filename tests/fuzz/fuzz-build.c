@@ -7,7 +7,7 @@
  */
 #include "fuzz.h"
 
-#include "../../src/catalog.h"
+#include "../../src/res/catalog.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

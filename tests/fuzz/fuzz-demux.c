@@ -8,7 +8,7 @@
  */
 #include "fuzz.h"
 
-#include "../../src/containers.h"
+#include "../../src/res/containers.h"
 
 struct sink {
 	unsigned char *buf;

@@ -9,10 +9,10 @@
  */
 #include "fuzz.h"
 
-#include "../../src/containers.h"
-#include "../../src/docker.h"
-#include "../../src/json.h"
-#include "../../src/state.h"
+#include "../../src/res/containers.h"
+#include "../../src/engine/docker.h"
+#include "../../src/lib/json.h"
+#include "../../src/store/state.h"
 
 static void
 inspect_reply(json_object *o)
@@ -29,7 +29,7 @@ inspect_reply(json_object *o)
 	json_object_put(v);
 	(void)ct_label(o, LBL_OWNER);
 	(void)strlen(ct_name(o)); /* handlers print it into audit lines and messages */
-	v = ct_spec_of(o); /* the berth.spec label: JSON inside a label */
+	v = ct_spec_of(o);        /* the berth.spec label: JSON inside a label */
 	json_object_put(v);
 }
 

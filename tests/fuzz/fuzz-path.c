@@ -1,5 +1,5 @@
 /*
- * fuzz-path.c - host paths of bind mounts and devices (src/hostpath.c).
+ * fuzz-path.c - host paths of bind mounts and devices (src/lib/hostpath.c).
  * hp_canonical must accept exactly the absolute paths that a lexical
  * cleaner (the one dockerd applies) leaves unchanged, within the length
  * limits; hp_within must agree with a component-by-component comparison;
@@ -8,7 +8,7 @@
  */
 #include "fuzz.h"
 
-#include "../../src/hostpath.h"
+#include "../../src/lib/hostpath.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -6,8 +6,8 @@
  */
 #include "fuzz.h"
 
-#include "../../src/req.h"
-#include "../../src/route.h"
+#include "../../src/edge/req.h"
+#include "../../src/edge/route.h"
 
 #include <fcgiapp.h>
 

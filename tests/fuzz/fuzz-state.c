@@ -7,10 +7,10 @@
  */
 #include "fuzz.h"
 
-#include "../../src/audit.h"
-#include "../../src/containers.h"
-#include "../../src/json.h"
-#include "../../src/state.h"
+#include "../../src/store/audit.h"
+#include "../../src/res/containers.h"
+#include "../../src/lib/json.h"
+#include "../../src/store/state.h"
 
 static char rec[256], audit[256];
 

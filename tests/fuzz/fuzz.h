@@ -7,8 +7,8 @@
 #define BERTH_FUZZ_H
 
 #include "../../src/berth.h"
-#include "../../src/cfg.h"
-#include "../../src/log.h"
+#include "../../src/lib/cfg.h"
+#include "../../src/edge/log.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -11,7 +11,7 @@
 #   FUZZ_OUT       where objects, binaries, work corpora and crashes go
 #                  (default: $FUZZ_BUILDDIR/tests/fuzz)
 #   FUZZ_CC        clang (default: clang)
-#   FUZZ_SOURCES   the library's sources (default: every src/*.c but main.c)
+#   FUZZ_SOURCES   the library's sources (default: every src/*/*.c)
 #   FUZZ_CFLAGS, FUZZ_LIBS  library flags (default: from pkg-config)
 # Exit: 0 all clean, 1 a harness crashed or did not build, 77 no usable clang.
 set -u
@@ -45,12 +45,14 @@ if [ -n "${FUZZ_SOURCES:-}" ]; then
 	for f in $FUZZ_SOURCES; do case "$f" in *.c) sources+=("$SRC/$f") ;; esac; done
 else
 	sources=()
-	for f in "$SRC"/src/*.c; do [ "$(basename "$f")" = main.c ] || sources+=("$f"); done
+	for f in "$SRC"/src/*/*.c; do sources+=("$f"); done
 fi
-newest_h=$(ls -t "$SRC"/src/*.h "$BUILD/config.h" | head -1)
+newest_h=$(ls -t "$SRC"/src/*.h "$SRC"/src/*/*.h "$BUILD/config.h" | head -1)
 objs=()
 for s in "${sources[@]}"; do
-	o="$OUT/obj/$(basename "$s" .c).o"
+	o=${s#"$SRC"/src/}
+	o="$OUT/obj/${o//\//_}"
+	o=${o%.c}.o
 	objs+=("$o")
 	if [ ! "$o" -nt "$s" ] || [ ! "$o" -nt "$newest_h" ]; then
 		echo "  CC-FUZZ $(basename "$s")"

@@ -1,0 +1,897 @@
+/*
+ * catalog.c - the named-image catalog: entries from berth.conf, built into
+ * images with a build context made in memory (tarball.c), progress streamed
+ * from dockerd's /build.  Builds are coordinated through the state
+ * directory so concurrent requests for one unbuilt image build it once.
+ */
+#include "berth.h"
+#include "store/audit.h"
+#include "res/catalog.h"
+#include "lib/cfg.h"
+#include "res/containers.h"
+#include "engine/docker.h"
+#include "lib/json.h"
+#include "edge/log.h"
+#include "res/policy.h"
+#include "edge/req.h"
+#include "edge/route.h"
+#include "store/state.h"
+#include "lib/tarball.h"
+#include "edge/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define ST_BUILDS    "builds"
+#define CAT_PREFIX   "berth-catalog/" /* tag of entries that name none */
+#define LBL_CAT_HASH "berth.catalog.hash"
+#define MAX_INLINE   (8u << 20)
+#define ABS_PATH_RE  "^/[a-zA-Z0-9_./@+-]*$"
+
+static const char *const item_kinds[] = {"ADD", "COPY", NULL};
+
+static const struct sc_field file_fields[] = {
+    {.name = "dest",
+     .types = SC_STRING,
+     .flags = SC_REQUIRED,
+     .desc = "Absolute path of the file in the image.",
+     .min = 2,
+     .max = 1024,
+     .pattern = ABS_PATH_RE},
+    {.name = "content", .types = SC_STRING, .desc = "The file's text.", .max = MAX_INLINE},
+    {.name = "source",
+     .types = SC_STRING,
+     .desc = "A host file to copy in (absolute path).",
+     .min = 2,
+     .max = 1024,
+     .pattern = ABS_PATH_RE},
+    {.name = "mode", .types = SC_INT, .desc = "File mode, e.g. 0755.", .min = 0, .max = 07777},
+    {0}};
+
+static const struct sc_field any_item = {.types = SC_STRING | SC_ARRAY | SC_OBJECT, .max = 16384};
+static const struct sc_field port_any = {.types = SC_INT | SC_STRING | SC_OBJECT};
+static const struct sc_field env_value = {.types = SC_STRING, .max = 32768};
+static const struct sc_field str_item = {.types = SC_STRING, .max = 4096};
+
+static const struct sc_field entry_fields[] = {
+    {.name = "description", .types = SC_STRING, .desc = "What the image is for.", .max = 512},
+    {.name = "commands",
+     .types = SC_ARRAY,
+     .desc = "Dockerfile lines; [\"ADD\"|\"COPY\", {dest, content|source, mode?}] items put "
+             "inline files into the context.",
+     .min = 1,
+     .max = 256,
+     .items = &any_item},
+    {.name = "context",
+     .types = SC_STRING,
+     .desc = "A build context directory on the host.",
+     .min = 2,
+     .max = 1024,
+     .pattern = ABS_PATH_RE},
+    {.name = "dockerfile",
+     .types = SC_STRING,
+     .desc = "Dockerfile path inside the context.",
+     .min = 1,
+     .max = 256,
+     .pattern = "^[a-zA-Z0-9_.][a-zA-Z0-9_./-]*$"},
+    {.name = "tag",
+     .types = SC_STRING,
+     .desc = "Image tag (default berth-catalog/<name>:latest).",
+     .min = 3,
+     .max = 255,
+     .pattern = SC_TAGGED_RE},
+    {.name = "command",
+     .types = SC_STRING | SC_ARRAY,
+     .desc = "Default command.",
+     .max = 4096,
+     .items = &str_item},
+    {.name = "env",
+     .types = SC_OBJECT,
+     .desc = "Default environment.",
+     .max = 256,
+     .values = &env_value},
+    {.name = "ports",
+     .types = SC_ARRAY,
+     .desc = "Default published container ports.",
+     .max = 64,
+     .items = &port_any},
+    {.name = "labels",
+     .types = SC_OBJECT,
+     .desc = "Default labels.",
+     .max = 64,
+     .values = &env_value},
+    {.name = "memory",
+     .types = SC_INT | SC_STRING,
+     .desc = "Default memory limit.",
+     .pattern = SC_SIZE_RE},
+    {.name = "cpus", .types = SC_NUMBER, .desc = "Default CPU limit."},
+    {.name = "restart", .types = SC_STRING, .desc = "Default restart policy.", .max = 16},
+    {0}};
+
+static const struct sc_schema entry_schema = {"catalog_entry", "berth.conf catalog entry",
+                                              entry_fields, NULL, 0};
+static const struct sc_schema file_schema = {"catalog_file", "inline file", file_fields, NULL, 0};
+
+static int
+check_item(json_object *it, size_t i, char *err, size_t n)
+{
+	struct sc_error e;
+	const char *kind;
+	json_object *f;
+
+	if (json_object_is_type(it, json_type_string))
+		return strchr(json_object_get_string(it), '\n')
+		           ? (snprintf(err, n, "commands[%zu]: one line per item", i), -1)
+		           : 0;
+	if (!json_object_is_type(it, json_type_array) || json_object_array_length(it) != 2) {
+		snprintf(err, n, "commands[%zu] must be a line or [\"ADD\"|\"COPY\", {dest, ...}]",
+		         i);
+		return -1;
+	}
+	kind = json_object_get_string(json_object_array_get_idx(it, 0));
+	f = json_object_array_get_idx(it, 1);
+	if (!kind || (strcmp(kind, item_kinds[0]) && strcmp(kind, item_kinds[1]))) {
+		snprintf(err, n, "commands[%zu]: the first element must be ADD or COPY", i);
+		return -1;
+	}
+	if (sc_validate(&file_schema, f, &e) != 0) {
+		snprintf(err, n, "commands[%zu]: %s", i, e.msg);
+		return -1;
+	}
+	if (!jx_get(f, "content") == !jx_get(f, "source")) {
+		snprintf(err, n, "commands[%zu]: give either content or source", i);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cat_check_entry(const char *name, json_object *def, char *err, size_t n)
+{
+	json_object *cmds = jx_arr(def, "commands");
+	struct sc_error e;
+	char tag[300];
+
+	if (sc_validate(&entry_schema, def, &e) != 0) {
+		snprintf(err, n, "%s", e.msg);
+		return -1;
+	}
+	if (!cmds == !jx_str(def, "context")) {
+		snprintf(err, n, "give either commands or context");
+		return -1;
+	}
+	for (size_t i = 0; cmds && i < json_object_array_length(cmds); i++)
+		if (check_item(json_object_array_get_idx(cmds, i), i, err, n) != 0)
+			return -1;
+	if (strlen(cat_tag(name, def, tag, sizeof(tag))) > 255) {
+		snprintf(err, n, "the image tag is too long");
+		return -1;
+	}
+	return 0;
+}
+
+json_object *
+cat_entry(const char *name)
+{
+	return name ? jx_obj(g_cfg->catalog, name) : NULL;
+}
+
+const char *
+cat_tag(const char *name, json_object *def, char *buf, size_t n)
+{
+	const char *t = jx_str(def, "tag");
+
+	if (t)
+		snprintf(buf, n, "%s", t);
+	else
+		snprintf(buf, n, CAT_PREFIX "%s:latest", name);
+	return buf;
+}
+
+const char *
+cat_name_for_tag(const char *image)
+{
+	char tag[300];
+
+	json_object_object_foreach(g_cfg->catalog, name, def)
+	{
+		if (strcmp(cat_tag(name, def, tag, sizeof(tag)), image) == 0)
+			return name;
+	}
+	return NULL;
+}
+
+const char *
+cat_names(char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	json_object_object_foreach(g_cfg->catalog, name, def)
+	{
+		(void)def;
+		used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
+		                         used ? ", " : "", name);
+		if (used >= n)
+			break;
+	}
+	return buf;
+}
+
+/* A stable fingerprint of an entry's definition, stamped on the image it built. */
+static void
+def_hash(json_object *def, char *out, size_t n)
+{
+	const char *s = jx_text(def);
+	unsigned long long h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	snprintf(out, n, "%016llx", h);
+}
+
+static long long
+now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- build context ------------------------------------------------------ */
+
+/* Adds one inline ADD/COPY item as berth-files/<i> and its Dockerfile line. */
+static int
+add_inline(struct tarball *t, json_object *it, size_t i, char **df, size_t *dflen, char *err,
+           size_t n)
+{
+	const char *kind = json_object_get_string(json_object_array_get_idx(it, 0));
+	json_object *f = json_object_array_get_idx(it, 1);
+	const char *content = jx_str(f, "content"), *source = jx_str(f, "source");
+	char cname[48], line[1200], *data = NULL, *nd;
+	size_t len = 0;
+	int mode = (int)jx_int(f, "mode", 0644), rc;
+
+	snprintf(cname, sizeof(cname), "berth-files/%zu", i);
+	if (source) {
+		if (st_read_file(source, TB_MAX, &data, &len) != 0) {
+			snprintf(err, n, "cannot read %s: %s", source, strerror(errno));
+			return -1;
+		}
+		rc = tb_add(t, cname, data, len, mode);
+		free(data);
+	} else {
+		rc = tb_add(t, cname, content, strlen(content), mode);
+	}
+	if (rc != 0) {
+		snprintf(err, n, "%s", tb_error(t));
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s %s %s\n", kind, cname, jx_str(f, "dest"));
+	nd = realloc(*df, *dflen + strlen(line) + 1);
+	if (nd == NULL) {
+		snprintf(err, n, "out of memory");
+		return -1;
+	}
+	*df = nd;
+	memcpy(*df + *dflen, line, strlen(line) + 1);
+	*dflen += strlen(line);
+	return 0;
+}
+
+/*
+ * Fills the build context tar for entry DEF (inline commands, or a host
+ * directory).  Runs in tb_make's child process.
+ */
+static int
+fill_context(struct tarball *t, void *arg, char *err, size_t n)
+{
+	json_object *def = arg, *cmds = jx_arr(def, "commands");
+	char *df = calloc(1, 1);
+	size_t dflen = 0;
+	int rc = -1;
+
+	if (df == NULL) {
+		snprintf(err, n, "out of memory");
+		goto out;
+	}
+	if (!cmds) {
+		if (tb_add_dir(t, jx_str(def, "context")) != 0) {
+			snprintf(err, n, "%s", tb_error(t));
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(cmds); i++) {
+		json_object *it = json_object_array_get_idx(cmds, i);
+		if (json_object_is_type(it, json_type_string)) {
+			size_t l = strlen(json_object_get_string(it));
+			char *nd = realloc(df, dflen + l + 2);
+			if (nd == NULL) {
+				snprintf(err, n, "out of memory");
+				goto out;
+			}
+			df = nd;
+			memcpy(df + dflen, json_object_get_string(it), l);
+			df[dflen + l] = '\n';
+			df[dflen + l + 1] = '\0';
+			dflen += l + 1;
+		} else if (add_inline(t, it, i, &df, &dflen, err, n) != 0) {
+			goto out;
+		}
+	}
+	if (tb_add(t, "Dockerfile", df, dflen, 0644) != 0) {
+		snprintf(err, n, "%s", tb_error(t));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(df);
+	return rc;
+}
+
+/* ---- builds --------------------------------------------------------------- */
+
+struct buildctx {
+	struct req *r;
+	int stream; /* forward progress to the client as NDJSON */
+	char line[16384];
+	size_t len;
+	char image_id[96];
+	char error[512];
+	int client_gone;
+};
+
+static void
+emit(struct buildctx *b, json_object *o)
+{
+	const char *s;
+
+	if (!b->stream || b->client_gone) {
+		json_object_put(o);
+		return;
+	}
+	if (!b->r->sent)
+		rq_stream_begin(b->r, 200, "application/x-ndjson");
+	s = jx_text(o);
+	if (rq_write(b->r, s, strlen(s)) != 0 || rq_write(b->r, "\n", 1) != 0)
+		b->client_gone = 1;
+	json_object_put(o);
+}
+
+/* One line of dockerd's build output: {"stream"}, {"aux":{"ID"}}, {"error"}. */
+static void
+build_line(struct buildctx *b, const char *s, size_t n)
+{
+	char perr[64];
+	json_object *o = jx_parse(s, n, perr, sizeof(perr)), *out;
+	const char *v;
+
+	if (o == NULL)
+		return;
+	if ((v = jx_str(o, "error")) != NULL) {
+		snprintf(b->error, sizeof(b->error), "%s", v);
+		out = json_object_new_object();
+		jx_add_str(out, "error", v);
+		emit(b, out);
+	} else if ((v = jx_str(jx_obj(o, "aux"), "ID")) != NULL) {
+		snprintf(b->image_id, sizeof(b->image_id), "%s", v);
+	} else if ((v = jx_str(o, "stream")) != NULL) {
+		out = json_object_new_object();
+		jx_add_str(out, "stream", v);
+		emit(b, out);
+	}
+	json_object_put(o);
+}
+
+static int
+build_sink(const char *buf, size_t n, void *arg)
+{
+	struct buildctx *b = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			build_line(b, b->line, b->len);
+			b->len = 0;
+		} else if (b->len < sizeof(b->line) - 1) {
+			b->line[b->len++] = buf[i];
+		}
+	}
+	return 0;
+}
+
+void
+cat_parse_build(const char *buf, size_t n, size_t chunk, char *image_id, size_t idn, char *error,
+                size_t errn)
+{
+	struct buildctx b = {.stream = 0};
+
+	if (chunk == 0)
+		chunk = 1;
+	for (size_t off = 0; off < n; off += chunk)
+		build_sink(buf + off, n - off < chunk ? n - off : chunk, &b);
+	if (b.len)
+		build_line(&b, b.line, b.len);
+	snprintf(image_id, idn, "%s", b.image_id);
+	snprintf(error, errn, "%s", b.error);
+}
+
+/* Runs dockerd's build for entry NAME; the outcome lands in B. */
+static enum berr
+run_build(struct req *r, const char *name, json_object *def, struct buildctx *b)
+{
+	char err[300], tag[300], hash[32], *etag = NULL, *elabels = NULL, *edf = NULL, path[1400];
+	json_object *labels = json_object_new_object();
+	char *data = NULL;
+	struct dk_resp d;
+	size_t len;
+	enum berr e = B_OK;
+
+	if (tb_make(fill_context, def, &data, &len, err, sizeof(err)) != 0) {
+		snprintf(b->error, sizeof(b->error), "build context: %s", err);
+		goto out;
+	}
+	def_hash(def, hash, sizeof(hash));
+	jx_add_str(labels, LBL_CATALOG, name);
+	jx_add_str(labels, LBL_CAT_HASH, hash);
+	etag = jx_urlenc(cat_tag(name, def, tag, sizeof(tag)));
+	elabels = jx_urlenc(jx_text(labels));
+	edf = jx_urlenc(jx_str(def, "dockerfile") ? jx_str(def, "dockerfile") : "Dockerfile");
+	snprintf(path, sizeof(path), "/build?t=%s&rm=1&forcerm=1&labels=%s&dockerfile=%s", etag,
+	         elabels, edf);
+	e = dk_stream("POST", path, "application/x-tar", data, len, build_sink, NULL, b, &d);
+	if (b->len)
+		build_line(b, b->line, b->len);
+	if (e != B_OK) {
+		snprintf(b->error, sizeof(b->error), "dockerd: %s", d.errtext);
+		e = B_OK; /* reported as a failed build, not a transport error */
+	} else if (d.status != 200) {
+		snprintf(b->error, sizeof(b->error), "dockerd refused the build: %s",
+		         dk_message(&d));
+	} else if (!b->error[0] && !b->image_id[0]) {
+		snprintf(b->error, sizeof(b->error), "dockerd reported no image id");
+	}
+	dk_resp_free(&d);
+out:
+	(void)r;
+	free(data);
+	free(etag);
+	free(elabels);
+	free(edf);
+	json_object_put(labels);
+	return e;
+}
+
+int
+cat_image_of(const char *tag, char *id, size_t n, char *hash, size_t hn)
+{
+	char *enc = jx_urlenc(tag), path[400];
+	struct dk_resp d;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "/images/%s/json", enc ? enc : "");
+	free(enc);
+	if (dk_call("GET", path, NULL, NULL, 0, &d) == B_OK && d.status == 200 && d.json) {
+		json_object *labels = jx_obj(jx_obj(d.json, "Config"), "Labels");
+		snprintf(id, n, "%s", jx_str(d.json, "Id") ? jx_str(d.json, "Id") : "");
+		snprintf(hash, hn, "%s",
+		         jx_str(labels, LBL_CAT_HASH) ? jx_str(labels, LBL_CAT_HASH) : "");
+		rc = 0;
+	}
+	dk_resp_free(&d);
+	return rc;
+}
+
+static void
+record_build(const char *name, struct buildctx *b, const char *hash, json_object *prev)
+{
+	json_object *rec = json_object_new_object();
+
+	/* How many builds ran: lets operators (and tests) see that queued asks shared one. */
+	jx_add_int(rec, "builds", jx_int(prev, "builds", 0) + 1);
+	jx_add_str(rec, "name", name);
+	jx_add_str(rec, "status", b->error[0] ? "failed" : "built");
+	if (b->error[0])
+		jx_add_str(rec, "error", b->error);
+	else
+		jx_add_str(rec, "image_id", b->image_id);
+	jx_add_str(rec, "hash", hash);
+	jx_add_int(rec, "finished_ms", now_ms());
+	st_put(ST_BUILDS, name, rec);
+	json_object_put(rec);
+}
+
+/*
+ * Builds entry NAME unless a build that finished while we waited for the
+ * lock already answered (built or failed): concurrent askers share one
+ * build and its result; a failure is retried only by a later request.
+ * FORCE rebuilds even when the image is current.
+ */
+static enum berr
+build_once(struct req *r, const char *name, struct buildctx *b, int force)
+{
+	json_object *def = cat_entry(name), *rec = NULL;
+	long long asked = now_ms();
+	char lock[96], tag[300], id[96], hash[32], cur[32];
+	int fd;
+
+	snprintf(lock, sizeof(lock), "build-%s", name);
+	def_hash(def, cur, sizeof(cur));
+	fd = st_lock(lock);
+	if (fd < 0)
+		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+	if (st_get(ST_BUILDS, name, &rec) == B_OK && jx_int(rec, "finished_ms", 0) >= asked) {
+		/* Someone built it while we queued: their result is ours. */
+		snprintf(b->error, sizeof(b->error), "%s",
+		         jx_str(rec, "error") ? jx_str(rec, "error") : "");
+		snprintf(b->image_id, sizeof(b->image_id), "%s",
+		         jx_str(rec, "image_id") ? jx_str(rec, "image_id") : "");
+		goto out;
+	}
+	if (!force &&
+	    cat_image_of(cat_tag(name, def, tag, sizeof(tag)), id, sizeof(id), hash,
+	                 sizeof(hash)) == 0 &&
+	    strcmp(hash, cur) == 0) {
+		snprintf(b->image_id, sizeof(b->image_id), "%s", id);
+		goto out;
+	}
+	log_info("catalog_build name=%s", name);
+	run_build(r, name, def, b);
+	record_build(name, b, cur, rec);
+out:
+	json_object_put(rec);
+	st_unlock(fd);
+	return B_OK;
+}
+
+enum berr
+cat_ensure(struct req *r, const char *name, char *image_id, size_t n)
+{
+	struct buildctx b = {.r = r};
+	enum berr e = build_once(r, name, &b, 0);
+
+	if (e != B_OK)
+		return e;
+	if (b.error[0])
+		return rq_fail(r, B_INVALID, "image", "building catalog image %s failed: %s", name,
+		               b.error);
+	snprintf(image_id, n, "%s", b.image_id);
+	return B_OK;
+}
+
+/* Entry defaults for the fields the spec leaves out. */
+static void
+apply_defaults(json_object *spec, json_object *def)
+{
+	static const char *const keys[] = {"command", "env",     "labels", "memory",
+	                                   "cpus",    "restart", NULL};
+	json_object *ports = jx_arr(def, "ports");
+
+	for (const char *const *k = keys; *k; k++)
+		if (!jx_get(spec, *k) && jx_get(def, *k))
+			jx_add_ref(spec, *k, jx_get(def, *k));
+	if (!jx_get(spec, "ports") && ports) {
+		json_object *out = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(ports); i++) {
+			json_object *p = json_object_array_get_idx(ports, i), *o;
+			if (json_object_is_type(p, json_type_object)) {
+				json_object_array_add(out, json_object_get(p));
+				continue;
+			}
+			o = json_object_new_object();
+			jx_add_ref(o, "container", p);
+			json_object_array_add(out, o);
+		}
+		json_object_object_add(spec, "ports", out);
+	}
+}
+
+const char *
+cat_apply_defaults(json_object *spec)
+{
+	const char *name = cat_name_for_tag(jx_str(spec, "image"));
+
+	if (name)
+		apply_defaults(spec, cat_entry(name));
+	return name;
+}
+
+json_object *
+cat_tag_map(struct req *r)
+{
+	struct dk_resp d;
+	json_object *map;
+	enum berr e = dk_call("GET", "/images/json", NULL, NULL, 0, &d);
+
+	if (e != B_OK || d.status != 200 || !json_object_is_type(d.json, json_type_array)) {
+		if (e != B_OK)
+			dk_transport_fail(r, e);
+		else
+			rq_fail(r, B_DOCKER, NULL, "dockerd's image list is not a list");
+		dk_resp_free(&d);
+		return NULL;
+	}
+	map = json_object_new_object();
+	for (size_t i = 0; i < json_object_array_length(d.json); i++) {
+		json_object *img = json_object_array_get_idx(d.json, i),
+		            *tags = jx_arr(img, "RepoTags");
+		for (size_t k = 0; tags && k < json_object_array_length(tags); k++)
+			jx_add_str(map, json_object_get_string(json_object_array_get_idx(tags, k)),
+			           jx_str(img, "Id"));
+	}
+	dk_resp_free(&d);
+	return map;
+}
+
+void
+cat_mark_outdated(json_object *view, json_object *tagmap)
+{
+	const char *image = jx_str(view, "image"), *id = jx_str(view, "image_id");
+	const char *now = image ? jx_str(tagmap, image) : NULL;
+
+	jx_add_bool(view, "outdated", now && id && strcmp(now, id) != 0);
+}
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+static json_object *
+entry_view(const char *name, json_object *def, json_object *images)
+{
+	json_object *v = json_object_new_object(), *img, *rec = NULL;
+	char tag[300], hash[32];
+
+	cat_tag(name, def, tag, sizeof(tag));
+	def_hash(def, hash, sizeof(hash));
+	img = jx_obj(images, tag);
+	jx_add_str(v, "name", name);
+	jx_add_str(v, "image", tag);
+	jx_add_str(v, "description", jx_str(def, "description"));
+	jx_add_str(v, "source", jx_arr(def, "commands") ? "commands" : "context");
+	jx_add_bool(v, "built", img != NULL);
+	jx_add_str(v, "image_id", jx_str(img, "Id"));
+	jx_add_bool(v, "outdated",
+	            img && strcmp(jx_str(jx_obj(img, "Labels"), LBL_CAT_HASH)
+	                              ? jx_str(jx_obj(img, "Labels"), LBL_CAT_HASH)
+	                              : "",
+	                          hash) != 0);
+	jx_add_ref(v, "command", jx_get(def, "command"));
+	jx_add_ref(v, "env", jx_get(def, "env"));
+	jx_add_ref(v, "ports", jx_get(def, "ports"));
+	if (st_get(ST_BUILDS, name, &rec) == B_OK) {
+		json_object *lb = json_object_new_object();
+		jx_add_str(lb, "status", jx_str(rec, "status"));
+		jx_add_str(lb, "error", jx_str(rec, "error"));
+		jx_add_int(lb, "finished_ms", jx_int(rec, "finished_ms", 0));
+		json_object_object_add(v, "last_build", lb);
+		json_object_put(rec);
+	}
+	return v;
+}
+
+/* tag -> image summary for the images berth's catalog built. */
+static enum berr
+catalog_images(struct req *r, json_object **out)
+{
+	static const char *const path =
+	    "/images/json?filters=%7B%22label%22%3A%5B%22berth.catalog%22%5D%7D";
+	struct dk_resp d;
+	enum berr e = dk_call("GET", path, NULL, NULL, 0, &d);
+
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200 || !json_object_is_type(d.json, json_type_array)) {
+		e = dk_fail(r, &d, "image list");
+		dk_resp_free(&d);
+		return e;
+	}
+	*out = json_object_new_object();
+	for (size_t i = 0; i < json_object_array_length(d.json); i++) {
+		json_object *img = json_object_array_get_idx(d.json, i),
+		            *tags = jx_arr(img, "RepoTags");
+		for (size_t k = 0; tags && k < json_object_array_length(tags); k++)
+			jx_add_ref(*out, json_object_get_string(json_object_array_get_idx(tags, k)),
+			           img);
+	}
+	dk_resp_free(&d);
+	return B_OK;
+}
+
+static enum berr
+h_catalog(struct req *r)
+{
+	json_object *images, *list, *o;
+	enum berr e = catalog_images(r, &images);
+
+	if (e != B_OK)
+		return e;
+	list = json_object_new_array();
+	json_object_object_foreach(g_cfg->catalog, name, def)
+	    json_object_array_add(list, entry_view(name, def, images));
+	json_object_put(images);
+	o = json_object_new_object();
+	json_object_object_add(o, "entries", list);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_build(struct req *r)
+{
+	const char *name = r->args[0];
+	struct buildctx b = {.r = r, .stream = 1};
+	json_object *fin;
+	enum berr e;
+
+	if (!name_valid(name) || cat_entry(name) == NULL)
+		return rq_fail(r, B_NOT_FOUND, NULL, "no catalog entry named %.64s", name);
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", name);
+	/* Progress is streamed, so the answer is 200 from the first line on. */
+	rq_stream_begin(r, 200, "application/x-ndjson");
+	fin = json_object_new_object();
+	jx_add_str(fin, "status", "building");
+	jx_add_str(fin, "name", name);
+	emit(&b, fin);
+	e = build_once(r, name, &b, 1);
+	if (e != B_OK)
+		return e;
+	fin = json_object_new_object();
+	jx_add_str(fin, "status", b.error[0] ? "failed" : "built");
+	if (b.error[0])
+		jx_add_str(fin, "error", b.error);
+	else
+		jx_add_str(fin, "image_id", b.image_id);
+	emit(&b, fin);
+	if (b.error[0]) /* the stream answered 200 already: the audit line says it failed */
+		au_fail(r, "error", "build failed: %.300s", b.error);
+	return B_OK;
+}
+
+static int
+image_visible(struct req *r, json_object *img)
+{
+	json_object *tags = jx_arr(img, "RepoTags");
+
+	if (r->role == ROLE_ADMIN || jx_str(jx_obj(img, "Labels"), LBL_CATALOG))
+		return 1;
+	for (size_t k = 0; tags && k < json_object_array_length(tags); k++) {
+		const char *t = json_object_get_string(json_object_array_get_idx(tags, k));
+		if (pol_image_allowed(r->role, t))
+			return 1;
+	}
+	return 0;
+}
+
+static enum berr
+h_images(struct req *r)
+{
+	struct dk_resp d;
+	json_object *list, *o;
+	enum berr e = dk_call("GET", "/images/json", NULL, NULL, 0, &d);
+
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200 || !json_object_is_type(d.json, json_type_array)) {
+		e = dk_fail(r, &d, "image list");
+		dk_resp_free(&d);
+		return e;
+	}
+	list = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(d.json); i++) {
+		json_object *img = json_object_array_get_idx(d.json, i), *v;
+		if (!image_visible(r, img))
+			continue;
+		v = json_object_new_object();
+		jx_add_str(v, "id", jx_str(img, "Id"));
+		jx_add_ref(v, "tags", jx_get(img, "RepoTags"));
+		jx_add_int(v, "created", jx_int(img, "Created", 0));
+		jx_add_int(v, "size", jx_int(img, "Size", 0));
+		jx_add_str(v, "catalog", jx_str(jx_obj(img, "Labels"), LBL_CATALOG));
+		json_object_array_add(list, v);
+	}
+	dk_resp_free(&d);
+	o = json_object_new_object();
+	json_object_object_add(o, "images", list);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static const struct sc_field pull_fields[] = {{.name = "ref",
+                                               .types = SC_STRING,
+                                               .flags = SC_REQUIRED,
+                                               .desc = "Image reference with an explicit tag.",
+                                               .min = 3,
+                                               .max = 255,
+                                               .pattern = SC_TAGGED_RE,
+                                               .example = "\"debian:12\""},
+                                              {0}};
+const struct sc_schema cat_pull_schema = {"pull", "pull an image", pull_fields,
+                                          "{\"ref\":\"debian:12\"}", 1};
+
+struct pullctx {
+	char line[8192];
+	size_t len;
+	char error[512];
+};
+
+static int
+pull_sink(const char *buf, size_t n, void *arg)
+{
+	struct pullctx *p = arg;
+	char perr[32];
+
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (p->len < sizeof(p->line) - 1)
+				p->line[p->len++] = buf[i];
+			continue;
+		}
+		json_object *o = jx_parse(p->line, p->len, perr, sizeof(perr));
+		if (jx_str(o, "error"))
+			snprintf(p->error, sizeof(p->error), "%s", jx_str(o, "error"));
+		json_object_put(o);
+		p->len = 0;
+	}
+	return 0;
+}
+
+static enum berr
+h_pull(struct req *r)
+{
+	const char *ref = jx_str(r->json, "ref");
+	char name[300], path[700], *en, *et, *colon;
+	struct pullctx p = {0};
+	struct dk_resp d;
+	enum berr e;
+
+	snprintf(name, sizeof(name), "%s", ref);
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ref);
+	colon = strrchr(name, ':');
+	*colon = '\0';
+	en = jx_urlenc(name);
+	et = jx_urlenc(colon + 1);
+	snprintf(path, sizeof(path), "/images/create?fromImage=%s&tag=%s", en, et);
+	free(en);
+	free(et);
+	e = dk_stream("POST", path, NULL, NULL, 0, pull_sink, NULL, &p, &d);
+	if (e != B_OK) {
+		dk_resp_free(&d);
+		return dk_transport_fail(r, e);
+	}
+	if (d.status != 200 || p.error[0]) {
+		e = rq_fail(r, B_DOCKER, "ref",
+		            "pulling %s failed (is a registry reachable from this host?): %s", ref,
+		            p.error[0] ? p.error : dk_message(&d));
+		dk_resp_free(&d);
+		return e;
+	}
+	dk_resp_free(&d);
+	{
+		json_object *o = json_object_new_object();
+		char id[96], h[32];
+		jx_add_str(o, "ref", ref);
+		if (cat_image_of(ref, id, sizeof(id), h, sizeof(h)) == 0)
+			jx_add_str(o, "image_id", id);
+		rq_json(r, 200, o);
+	}
+	return B_OK;
+}
+
+const struct rt_route cat_routes[] = {
+    {"GET", "/api/v1/catalog", h_catalog, ROLE_VIEWER, 0, NULL,
+     "The named-image catalog: entries, built or not, image id, outdated."},
+    {"POST", "/api/v1/catalog/{name}/build", h_build, ROLE_OPERATOR, RT_MUT | RT_STREAM, NULL,
+     "Build an entry now; progress streamed as NDJSON, ending with the image id or the error."},
+    {"GET", "/api/v1/images", h_images, ROLE_VIEWER, 0, NULL,
+     "Local images (non-admins: catalog and allow-listed ones)."},
+    {"POST", "/api/v1/images/pull", h_pull, ROLE_ADMIN, RT_BODY | RT_MUT, &cat_pull_schema,
+     "Pull an image from a registry (admin)."},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+};

@@ -1,0 +1,1399 @@
+/*
+ * containers.c - containers with ownership.  Ownership lives in two places:
+ * Docker labels (berth.managed, berth.owner, berth.instance - immutable, set
+ * at create) and a record containers/<id>.json in the state directory.  The
+ * labels are the truth for who may see what, so a lost record never opens or
+ * closes access; records hold the spec for recreates and are rebuilt from
+ * labels by reconcile.
+ */
+#include "berth.h"
+#include "store/audit.h"
+#include "lib/cfg.h"
+#include "res/catalog.h"
+#include "res/containers.h"
+#include "engine/docker.h"
+#include "lib/json.h"
+#include "edge/log.h"
+#include "res/policy.h"
+#include "edge/req.h"
+#include "edge/route.h"
+#include "store/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *
+ct_owner(struct req *r)
+{
+	return r->user ? r->user : "anonymous";
+}
+
+/* KEY's value in a Labels object; berth's empty placeholders count as absent. */
+static const char *
+label_of(json_object *labels, const char *key)
+{
+	const char *v = jx_str(labels, key);
+
+	return v && *v ? v : NULL;
+}
+
+const char *
+ct_label(json_object *obj, const char *key)
+{
+	json_object *cfg = jx_obj(obj, "Config");
+
+	return label_of(jx_obj(cfg ? cfg : obj, "Labels"), key);
+}
+
+/*
+ * Every berth label readers act on.  All of them are set on every container
+ * berth creates, empty when they do not apply: dockerd merges the image's
+ * labels under the container's, so an image built with
+ * LABEL berth.protected=true berth.service=... would otherwise be believed.
+ */
+static const char *const berth_labels[] = {
+    LBL_MANAGED,     LBL_OWNER,       LBL_INSTANCE, LBL_PROTECT, LBL_SERVICE,
+    LBL_JOB,         LBL_CATALOG,     LBL_SEED,     LBL_SPEC,    LBL_SERVICE_REV,
+    LBL_SERVICE_SEQ, LBL_JOB_TIMEOUT, LBL_JOB_NAME, NULL};
+
+/* Hashed lock name for KIND and a string that may hold any characters. */
+static int
+lock_hashed(const char *kind, const char *s)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "%s-%08x", kind, b_hash32(s));
+	return st_lock(name);
+}
+
+const char *
+ct_name(json_object *in)
+{
+	const char *n = jx_str(in, "Name");
+
+	if (n == NULL)
+		return "";
+	return n[0] == '/' ? n + 1 : n;
+}
+
+static int
+is_managed(json_object *obj)
+{
+	const char *m = ct_label(obj, LBL_MANAGED), *inst = ct_label(obj, LBL_INSTANCE);
+
+	return m && strcmp(m, "1") == 0 && inst && strcmp(inst, g_cfg->instance) == 0;
+}
+
+/* One owner's creates run one at a time (quota); REMOTE_USER may hold any characters. */
+static int
+lock_owner(const char *owner)
+{
+	return lock_hashed("owner", owner);
+}
+
+/*
+ * Whoever creates, reuses or recreates under a container name holds this
+ * lock, so a recreate that moves the old container aside keeps the name for
+ * its owner until the new one has it.  Taken after the owner's lock.
+ */
+static int
+lock_name(const char *name)
+{
+	return lock_hashed("name", name);
+}
+
+/* POST/DELETE without a JSON answer; returns dockerd's status in *STATUS. */
+static enum berr
+dk_do(struct req *r, const char *method, const char *path, json_object *body, long *status,
+      char *msg, size_t msglen)
+{
+	struct dk_resp d;
+	enum berr e = dk_json(method, path, body, &d);
+
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	*status = d.status;
+	if (msg)
+		snprintf(msg, msglen, "%s", dk_message(&d));
+	dk_resp_free(&d);
+	return B_OK;
+}
+
+json_object *
+ct_ports(json_object *inspect)
+{
+	json_object *out = json_object_new_object();
+	json_object *ports = jx_obj(jx_obj(inspect, "NetworkSettings"), "Ports");
+
+	/* A stopped container publishes nothing: show what it is configured to publish. */
+	if (ports == NULL || json_object_object_length(ports) == 0)
+		ports = jx_obj(jx_obj(inspect, "HostConfig"), "PortBindings");
+	if (ports == NULL)
+		return out;
+	json_object_object_foreach(ports, key, binds)
+	{
+		const char *hp = NULL;
+		if (json_object_is_type(binds, json_type_array) && json_object_array_length(binds))
+			hp = jx_str(json_object_array_get_idx(binds, 0), "HostPort");
+		if (hp && *hp)
+			jx_add_int(out, key, atoll(hp));
+		else
+			json_object_object_add(out, key, NULL);
+	}
+	return out;
+}
+
+static void
+add_common(json_object *v, json_object *labels, const char *name)
+{
+	const char *p = label_of(labels, LBL_PROTECT);
+	static const char *const belongs[][2] = {
+	    {LBL_SERVICE, "service"}, {LBL_JOB, "job"}, {LBL_CATALOG, "catalog"}};
+
+	jx_add_str(v, "owner", label_of(labels, LBL_OWNER));
+	jx_add_bool(v, "managed", label_of(labels, LBL_MANAGED) != NULL);
+	jx_add_bool(v, "protected", (p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name));
+	for (size_t i = 0; i < sizeof(belongs) / sizeof(belongs[0]); i++)
+		if (label_of(labels, belongs[i][0]))
+			jx_add_str(v, belongs[i][1], label_of(labels, belongs[i][0]));
+}
+
+static json_object *
+user_labels(json_object *labels)
+{
+	json_object *o = json_object_new_object();
+
+	if (labels) {
+		json_object_object_foreach(labels, k, v)
+		{
+			if (strncmp(k, "berth.", 6) != 0)
+				jx_add_ref(o, k, v);
+		}
+	}
+	return o;
+}
+
+static json_object *
+mounts_view(json_object *mounts)
+{
+	json_object *out = json_object_new_array();
+	size_t n = mounts ? json_object_array_length(mounts) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(mounts, i),
+		            *o = json_object_new_object();
+		jx_add_str(o, "type", jx_str(m, "Type"));
+		jx_add_str(o, "source",
+		           jx_str(m, "Type") && !strcmp(jx_str(m, "Type"), "volume")
+		               ? jx_str(m, "Name")
+		               : jx_str(m, "Source"));
+		jx_add_str(o, "target", jx_str(m, "Destination"));
+		jx_add_bool(o, "read_only", !jx_bool(m, "RW", 1));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+static json_object *
+devices_view(json_object *devs)
+{
+	json_object *out = json_object_new_array();
+	size_t n = devs ? json_object_array_length(devs) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(devs, i), *o = json_object_new_object();
+		jx_add_str(o, "host", jx_str(d, "PathOnHost"));
+		jx_add_str(o, "container", jx_str(d, "PathInContainer"));
+		jx_add_str(o, "permissions", jx_str(d, "CgroupPermissions"));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+/* The length of the KEY= part of "KEY=VALUE" (the whole string when there is no '='). */
+static size_t
+env_key_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	return eq ? (size_t)(eq - kv) + 1 : strlen(kv);
+}
+
+static int
+env_has_key(json_object *list, const char *kv)
+{
+	size_t n = env_key_len(kv);
+
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *o = json_object_get_string(json_object_array_get_idx(list, i));
+		if (o && env_key_len(o) == n && strncmp(o, kv, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * env: the container's own variables (its recorded spec); image_env: what
+ * dockerd's Config.Env adds from the image.  An edit form then never pins
+ * the image's PATH as the container's own.  Without a spec (a container
+ * berth did not make) env is all of Config.Env.
+ */
+static void
+add_env(json_object *v, json_object *in)
+{
+	json_object *all = jx_arr(jx_obj(in, "Config"), "Env"), *spec = ct_spec_of(in), *own, *img;
+
+	if (spec == NULL) {
+		jx_add_ref(v, "env", all);
+		return;
+	}
+	own = pol_env_list(jx_get(spec, "env"));
+	img = json_object_new_array();
+	for (size_t i = 0; all && i < json_object_array_length(all); i++) {
+		json_object *kv = json_object_array_get_idx(all, i);
+		if (!env_has_key(own, json_object_get_string(kv)))
+			json_object_array_add(img, json_object_get(kv));
+	}
+	json_object_object_add(v, "env", own);
+	json_object_object_add(v, "image_env", img);
+	json_object_put(spec);
+}
+
+static void
+add_details(json_object *v, json_object *in)
+{
+	json_object *cfg = jx_obj(in, "Config"), *hc = jx_obj(in, "HostConfig");
+	json_object *rp = jx_obj(hc, "RestartPolicy");
+	const char *rname = jx_str(rp, "Name");
+
+	jx_add_ref(v, "command", jx_get(cfg, "Cmd"));
+	jx_add_ref(v, "entrypoint", jx_get(cfg, "Entrypoint"));
+	add_env(v, in);
+	jx_add_str(v, "workdir", jx_str(cfg, "WorkingDir"));
+	jx_add_str(v, "user", jx_str(cfg, "User"));
+	json_object_object_add(v, "labels", user_labels(jx_obj(cfg, "Labels")));
+	json_object_object_add(v, "mounts", mounts_view(jx_arr(in, "Mounts")));
+	json_object_object_add(v, "devices", devices_view(jx_arr(hc, "Devices")));
+	jx_add_bool(v, "privileged", jx_bool(hc, "Privileged", 0));
+	jx_add_ref(v, "cap_add", jx_get(hc, "CapAdd"));
+	jx_add_str(v, "restart", rname && *rname ? rname : "no");
+	jx_add_int(v, "restart_max_retries", jx_int(rp, "MaximumRetryCount", 0));
+	jx_add_str(v, "network", jx_str(hc, "NetworkMode"));
+	jx_add_str(v, "pid", jx_str(hc, "PidMode"));
+	jx_add_str(v, "ipc", jx_str(hc, "IpcMode"));
+	jx_add_int(v, "memory", jx_int(hc, "Memory", 0));
+	json_object_object_add(v, "cpus",
+	                       json_object_new_double((double)jx_int(hc, "NanoCpus", 0) / 1e9));
+	jx_add_int(v, "pids", jx_int(hc, "PidsLimit", 0));
+	jx_add_ref(v, "log", jx_obj(jx_obj(hc, "LogConfig"), "Config"));
+	jx_add_bool(v, "tty", jx_bool(cfg, "Tty", 0));
+}
+
+json_object *
+ct_view(json_object *in, int details)
+{
+	json_object *v = json_object_new_object(), *st = jx_obj(in, "State");
+	json_object *labels = jx_obj(jx_obj(in, "Config"), "Labels");
+	const char *name = jx_str(in, "Name");
+
+	if (name && name[0] == '/')
+		name++;
+	jx_add_str(v, "id", jx_str(in, "Id"));
+	jx_add_str(v, "name", name);
+	jx_add_str(v, "image", jx_str(jx_obj(in, "Config"), "Image"));
+	jx_add_str(v, "image_id", jx_str(in, "Image"));
+	jx_add_str(v, "state", jx_str(st, "Status"));
+	jx_add_bool(v, "running", jx_bool(st, "Running", 0));
+	jx_add_int(v, "exit_code", jx_int(st, "ExitCode", 0));
+	jx_add_str(v, "created", jx_str(in, "Created"));
+	jx_add_str(v, "started_at", jx_str(st, "StartedAt"));
+	jx_add_str(v, "finished_at", jx_str(st, "FinishedAt"));
+	json_object_object_add(v, "ports", ct_ports(in));
+	add_common(v, labels, name);
+	if (details)
+		add_details(v, in);
+	return v;
+}
+
+json_object *
+ct_view_item(json_object *it)
+{
+	json_object *v = json_object_new_object(), *ports = jx_arr(it, "Ports"), *pm;
+	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels"), *spec;
+	const char *name =
+	    names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
+	const char *spec_label;
+	size_t n = ports ? json_object_array_length(ports) : 0;
+	char perr[64];
+
+	if (name && name[0] == '/')
+		name++;
+	jx_add_str(v, "id", jx_str(it, "Id"));
+	jx_add_str(v, "name", name);
+	/* dockerd shows the image id once the tag moved on; the spec keeps the name asked for. */
+	spec_label = jx_str(labels, LBL_SPEC);
+	spec = spec_label ? jx_parse(spec_label, strlen(spec_label), perr, sizeof(perr)) : NULL;
+	jx_add_str(v, "image", jx_str(spec, "image") ? jx_str(spec, "image") : jx_str(it, "Image"));
+	json_object_put(spec);
+	jx_add_str(v, "image_id", jx_str(it, "ImageID"));
+	jx_add_str(v, "state", jx_str(it, "State"));
+	jx_add_bool(v, "running", jx_str(it, "State") && !strcmp(jx_str(it, "State"), "running"));
+	jx_add_str(v, "status", jx_str(it, "Status"));
+	jx_add_int(v, "created", jx_int(it, "Created", 0));
+	pm = json_object_new_object();
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(ports, i);
+		char key[32];
+		snprintf(key, sizeof(key), "%lld/%s", (long long)jx_int(p, "PrivatePort", 0),
+		         jx_str(p, "Type") ? jx_str(p, "Type") : "tcp");
+		if (jx_get(p, "PublicPort"))
+			jx_add_int(pm, key, jx_int(p, "PublicPort", 0));
+		else if (!jx_get(pm, key))
+			json_object_object_add(pm, key, NULL);
+	}
+	json_object_object_add(v, "ports", pm);
+	add_common(v, labels, name);
+	return v;
+}
+
+enum berr
+ct_list(struct req *r, int all, const char *const *labels, size_t n, json_object **out)
+{
+	json_object *f = json_object_new_object(), *arr = json_object_new_array();
+	char inst[160], *enc, path[4096];
+	enum berr e;
+
+	snprintf(inst, sizeof(inst), LBL_INSTANCE "=%s", g_cfg->instance);
+	json_object_array_add(arr, json_object_new_string(LBL_MANAGED "=1"));
+	json_object_array_add(arr, json_object_new_string(inst));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(labels[i]));
+	json_object_object_add(f, "label", arr);
+	enc = jx_urlenc(jx_text(f));
+	json_object_put(f);
+	if (enc == NULL || strlen(enc) > sizeof(path) - 64) {
+		free(enc);
+		return rq_fail(r, B_BAD_REQUEST, NULL, "filter too long");
+	}
+	snprintf(path, sizeof(path), "/containers/json?all=%d&filters=%s", all ? 1 : 0, enc);
+	free(enc);
+	e = dk_get_json(r, path, "container list", out);
+	if (e == B_OK && !json_object_is_type(*out, json_type_array)) {
+		json_object_put(*out);
+		*out = NULL;
+		return rq_fail(r, B_DOCKER, NULL, "dockerd's container list is not a list");
+	}
+	return e;
+}
+
+static int
+ref_valid(const char *ref)
+{
+	return name_valid(ref);
+}
+
+enum berr
+ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect)
+{
+	char path[160];
+	const char *owner;
+	enum berr e;
+
+	*inspect = NULL;
+	if (!ref_valid(ref))
+		return rq_fail(r, B_NOT_FOUND, NULL, "no such container");
+	snprintf(path, sizeof(path), "/containers/%s/json", ref);
+	e = dk_get_json(r, path, "container", inspect);
+	if (e == B_NOT_FOUND || (e == B_INVALID && r->err == B_INVALID))
+		return rq_fail(r, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	if (e != B_OK)
+		return e;
+	owner = ct_label(*inspect, LBL_OWNER);
+	if (r->role == ROLE_ADMIN) {
+		if (!mutate || is_managed(*inspect))
+			return B_OK;
+		e = rq_fail(r, B_FORBIDDEN, NULL,
+		            "berth does not manage container %s; admins may only read it", ref);
+	} else if (is_managed(*inspect) && owner && strcmp(owner, ct_owner(r)) == 0) {
+		return B_OK;
+	} else {
+		e = rq_fail(r, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	}
+	json_object_put(*inspect);
+	*inspect = NULL;
+	return e;
+}
+
+enum berr
+ct_check_unprotected(struct req *r, json_object *in, const char *action)
+{
+	const char *p = ct_label(in, LBL_PROTECT), *name = jx_str(in, "Name");
+
+	if (name && name[0] == '/')
+		name++;
+	if ((p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name))
+		return rq_fail(r, B_FORBIDDEN, NULL,
+		               "container %s is protected: it cannot be %s through berth", name,
+		               action);
+	return B_OK;
+}
+
+json_object *
+ct_spec_of(json_object *in)
+{
+	json_object *rec = NULL, *spec = NULL;
+	const char *id = jx_str(in, "Id"), *lbl;
+	char err[64];
+
+	if (id && st_get(ST_CONTAINERS, id, &rec) == B_OK && jx_obj(rec, "spec"))
+		spec = json_object_get(jx_obj(rec, "spec"));
+	json_object_put(rec);
+	if (spec == NULL && (lbl = ct_label(in, LBL_SPEC)) != NULL)
+		spec = jx_parse(lbl, strlen(lbl), err, sizeof(err));
+	return spec;
+}
+
+static enum berr
+write_record(json_object *in, json_object *spec)
+{
+	json_object *rec = json_object_new_object();
+	const char *name = jx_str(in, "Name");
+	enum berr e;
+
+	jx_add_str(rec, "id", jx_str(in, "Id"));
+	jx_add_str(rec, "name", name && name[0] == '/' ? name + 1 : name);
+	jx_add_str(rec, "owner", ct_label(in, LBL_OWNER));
+	jx_add_str(rec, "instance", ct_label(in, LBL_INSTANCE));
+	jx_add_str(rec, "created", jx_str(in, "Created"));
+	jx_add_ref(rec, "spec", spec);
+	for (const char *const *k =
+	         (const char *const[]){LBL_SERVICE, LBL_JOB, LBL_CATALOG, LBL_SEED, NULL};
+	     *k; k++)
+		if (ct_label(in, *k))
+			jx_add_str(rec, *k + 6, ct_label(in, *k));
+	e = st_put(ST_CONTAINERS, jx_str(in, "Id"), rec);
+	json_object_put(rec);
+	return e;
+}
+
+enum berr
+ct_remove(struct req *r, const char *id, int timeout)
+{
+	char path[192];
+	long status = 0;
+	enum berr e;
+
+	if (timeout >= 0) {
+		snprintf(path, sizeof(path), "/containers/%s/stop?t=%d", id, timeout);
+		e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+		if (e != B_OK)
+			return e;
+	}
+	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", id);
+	e = dk_do(r, "DELETE", path, NULL, &status, NULL, 0);
+	if (e != B_OK)
+		return e;
+	if (status != 204 && status != 404 && status != 409)
+		return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld removing %s", status, id);
+	st_del(ST_CONTAINERS, id);
+	return B_OK;
+}
+
+static json_object *
+labels_for(const struct ct_new *n)
+{
+	json_object *l = json_object_new_object();
+
+	for (const char *const *k = berth_labels; *k; k++)
+		jx_add_str(l, *k, "");
+	jx_add_str(l, LBL_MANAGED, "1");
+	jx_add_str(l, LBL_OWNER, n->owner);
+	jx_add_str(l, LBL_INSTANCE, g_cfg->instance);
+	jx_add_str(l, LBL_SPEC, jx_text(n->spec));
+	if (jx_bool(n->spec, "protected", 0))
+		jx_add_str(l, LBL_PROTECT, "true");
+	if (n->labels) {
+		json_object_object_foreach(n->labels, k, v) jx_add_ref(l, k, v);
+	}
+	return l;
+}
+
+static enum berr
+start(struct req *r, const char *id)
+{
+	char path[160], msg[256];
+	long status = 0;
+	enum berr e;
+
+	snprintf(path, sizeof(path), "/containers/%s/start", id);
+	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
+	if (e != B_OK)
+		return e;
+	if (status == 204 || status == 304)
+		return B_OK;
+	if (status == 404 || status == 400 || status == 500)
+		return rq_fail(r, status == 500 ? B_CONFLICT : B_INVALID, NULL,
+		               "the container could not start: %s", msg);
+	return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld starting it: %s", status, msg);
+}
+
+/*
+ * SPEC with each published port that names no host port given the one PIN
+ * holds for it (a new reference; SPEC itself when there is nothing to pin).
+ * Only the body sent to dockerd is pinned: the record keeps what was asked.
+ */
+static json_object *
+pinned(json_object *spec, json_object *pin)
+{
+	json_object *out = NULL, *ports;
+	char key[32];
+
+	if (pin == NULL || jx_arr(spec, "ports") == NULL)
+		return json_object_get(spec);
+	json_object_deep_copy(spec, &out, NULL);
+	ports = jx_arr(out, "ports");
+	for (size_t i = 0; i < json_object_array_length(ports); i++) {
+		json_object *it = json_object_array_get_idx(ports, i);
+		pol_port_key(it, key, sizeof(key));
+		if (jx_int(it, "host", 0) == 0 && jx_int(pin, key, 0) > 0)
+			jx_add_int(it, "host", jx_int(pin, key, 0));
+	}
+	return out;
+}
+
+static enum berr
+create_new(struct req *r, const struct ct_new *n, json_object **inspect)
+{
+	const char *name = jx_str(n->spec, "name");
+	json_object *labels = labels_for(n), *bspec = pinned(n->spec, n->pin_ports);
+	json_object *body = pol_docker_body(bspec, labels, &n->lim);
+	char path[160], id[80];
+	struct dk_resp d;
+	enum berr e;
+
+	json_object_put(labels);
+	json_object_put(bspec);
+	if (name)
+		snprintf(path, sizeof(path), "/containers/create?name=%s", name);
+	else
+		snprintf(path, sizeof(path), "/containers/create");
+	e = dk_json("POST", path, body, &d);
+	json_object_put(body);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 201 || !jx_str(d.json, "Id")) {
+		if (d.status == 404)
+			e = rq_fail(r, B_INVALID, "image",
+			            "image %s is not on this host (build it from the catalog or "
+			            "ask an admin to pull it)",
+			            jx_str(n->spec, "image"));
+		else if (d.status == 409)
+			e = rq_fail(r, B_CONFLICT, "name", "a container named %s exists already",
+			            name ? name : "?");
+		else
+			e = dk_fail(r, &d, "container create");
+		dk_resp_free(&d);
+		return e;
+	}
+	snprintf(id, sizeof(id), "%s", jx_str(d.json, "Id"));
+	dk_resp_free(&d);
+	snprintf(path, sizeof(path), "/containers/%s/json", id);
+	e = dk_get_json(r, path, "new container", inspect);
+	if (e == B_OK)
+		e = write_record(*inspect, n->spec);
+	if (e == B_OK && n->start) {
+		e = start(r, id);
+		if (e == B_OK) {
+			json_object_put(*inspect);
+			e = dk_get_json(r, path, "new container", inspect);
+		}
+	}
+	if (e != B_OK) {
+		/* Nothing half-created: the failed container and its record go. */
+		struct rq_errsave sv;
+		rq_err_save(r, &sv);
+		ct_remove(r, id, -1);
+		rq_err_restore(r, &sv);
+		json_object_put(*inspect);
+		*inspect = NULL;
+	}
+	return e;
+}
+
+int
+ct_holds_quota(json_object *item)
+{
+	const char *st = jx_str(item, "State");
+	int running = st && strcmp(st, "running") == 0;
+
+	/* A finished job's container is kept for its logs; Swarm keeps ended tasks as history. */
+	if (!running && (ct_label(item, LBL_JOB) || ct_label(item, "com.docker.swarm.task.id")))
+		return 0;
+	return 1;
+}
+
+static enum berr
+check_quota(struct req *r, const char *owner)
+{
+	int quota = g_cfg->policy[r->role].quota, held = 0;
+	char lbl[256];
+	const char *labels[1] = {lbl};
+	json_object *list;
+	enum berr e;
+
+	if (quota < 0)
+		return B_OK;
+	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
+	e = ct_list(r, 1, labels, 1, &list);
+	if (e != B_OK)
+		return e;
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		held += ct_holds_quota(json_object_array_get_idx(list, i));
+	if (held >= quota)
+		e = rq_fail(r, B_FORBIDDEN, NULL,
+		            "%s holds %d containers; the %s role's quota is %d", owner, held,
+		            role_name(r->role), quota);
+	json_object_put(list);
+	return e;
+}
+
+/* An existing container of that name: the same owner gets it back, others a 409. */
+static enum berr
+reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int *found)
+{
+	const char *name = jx_str(n->spec, "name"), *owner;
+	char path[160];
+	enum berr e;
+
+	*found = 0;
+	snprintf(path, sizeof(path), "/containers/%s/json", name);
+	e = dk_get_json(r, path, "container", inspect);
+	if (e == B_NOT_FOUND) {
+		rq_clear(r);
+		return B_OK;
+	}
+	if (e != B_OK)
+		return e;
+	owner = ct_label(*inspect, LBL_OWNER);
+	if (!is_managed(*inspect) || owner == NULL || strcmp(owner, n->owner) != 0 ||
+	    strcmp(ct_name(*inspect), name) != 0) {
+		json_object_put(*inspect);
+		*inspect = NULL;
+		return rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
+	}
+	*found = 1;
+	if (n->start && !jx_bool(jx_obj(*inspect, "State"), "Running", 0)) {
+		e = start(r, jx_str(*inspect, "Id"));
+		if (e == B_OK) {
+			json_object_put(*inspect);
+			e = dk_get_json(r, path, "container", inspect);
+		}
+	}
+	return e;
+}
+
+/* How often a create that lost its name to a create outside berth looks again. */
+#define CREATE_ATTEMPTS 3
+
+enum berr
+ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *created)
+{
+	const char *name = jx_str(n->spec, "name");
+	int ofd, nfd = -1, found = 0;
+	enum berr e;
+
+	*inspect = NULL;
+	*created = 0;
+	/* One owner's creates run one at a time: the quota count holds; the name lock too. */
+	ofd = lock_owner(n->owner);
+	if (ofd >= 0 && name)
+		nfd = lock_name(name);
+	if (ofd < 0 || (name && nfd < 0)) {
+		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		goto out;
+	}
+	/*
+	 * Every berth create of NAME holds its lock, but one dockerd makes for
+	 * someone else (docker run, a container being removed) can still come
+	 * between the look and the create: look again rather than answer with
+	 * nothing.
+	 */
+	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+		if (n->reuse && name) {
+			e = reuse_existing(r, n, inspect, &found);
+			if (e != B_OK || found)
+				goto out;
+		}
+		e = check_quota(r, n->owner);
+		if (e == B_OK)
+			e = create_new(r, n, inspect);
+		if (e == B_OK)
+			*created = 1;
+		if (e != B_CONFLICT || !n->reuse || !name || strcmp(r->errfield, "name") != 0)
+			goto out;
+		rq_clear(r);
+	}
+	e = rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
+out:
+	st_unlock(nfd);
+	st_unlock(ofd);
+	return e;
+}
+
+/* ---- HTTP handlers ---------------------------------------------------- */
+
+static enum berr
+h_list(struct req *r)
+{
+	const char *owner = rq_query(r, "owner");
+	char lbl[256];
+	const char *labels[1] = {lbl};
+	json_object *list, *out, *tagmap;
+	int all;
+	enum berr e;
+
+	if (rq_query_bool(r, "all", 0, &all))
+		return r->err;
+	if (owner && r->role != ROLE_ADMIN)
+		return rq_fail(r, B_FORBIDDEN, "owner", "only admins may list other owners");
+	if (owner && (strlen(owner) == 0 || strlen(owner) > 128))
+		return rq_fail(r, B_BAD_REQUEST, "owner", "owner must be 1 to 128 characters");
+	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", r->role == ROLE_ADMIN ? owner : ct_owner(r));
+	e = ct_list(r, all, labels, (r->role == ROLE_ADMIN && !owner) ? 0 : 1, &list);
+	if (e != B_OK)
+		return e;
+	/* One more dockerd call, however many containers: which tag points where now. */
+	tagmap = cat_tag_map(r);
+	if (tagmap == NULL) {
+		json_object_put(list);
+		return r->err;
+	}
+	out = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *it = json_object_array_get_idx(list, i), *v;
+		/* A job's container is the job's: /api/v1/jobs shows it. */
+		if (ct_label(it, LBL_JOB))
+			continue;
+		v = ct_view_item(it);
+		cat_mark_outdated(v, tagmap);
+		json_object_array_add(out, v);
+	}
+	json_object_put(tagmap);
+	json_object_put(list);
+	list = json_object_new_object();
+	json_object_object_add(list, "containers", out);
+	rq_json(r, 200, list);
+	return B_OK;
+}
+
+/* Answers a create or reuse: the view plus just_created. */
+static void
+answer_created(struct req *r, json_object *in, int created)
+{
+	json_object *v = ct_view(in, 0);
+
+	jx_add_bool(v, "outdated", 0); /* it was just made from what the tag names */
+	jx_add_bool(v, "just_created", created);
+	rq_json(r, created ? 201 : 200, v);
+}
+
+static enum berr
+h_create(struct req *r)
+{
+	json_object *spec = json_object_get(r->json), *in = NULL, *labels = NULL;
+	struct ct_new n = {.spec = spec, .start = jx_bool(spec, "start", 1), .reuse = 1};
+	const char *catalog;
+	char owner[128];
+	int created;
+	enum berr e;
+
+	/* The spec keeps only container fields; owner and start steer this request. */
+	snprintf(owner, sizeof(owner), "%s", jx_str(spec, "owner") ? jx_str(spec, "owner") : "");
+	if (owner[0] && r->role != ROLE_ADMIN) {
+		e = rq_fail(r, B_FORBIDDEN, "owner", "only admins may create for another owner");
+		goto out;
+	}
+	n.owner = owner[0] ? owner : ct_owner(r);
+	json_object_object_del(spec, "owner");
+	json_object_object_del(spec, "start");
+	/* A protected name is one nobody could stop again: only admins give it. */
+	if (r->role != ROLE_ADMIN && cfg_is_protected(g_cfg, jx_str(spec, "name"))) {
+		e = rq_fail(r, B_FORBIDDEN, "name",
+		            "the name %s is on berth.conf's protected list; only admins may use it",
+		            jx_str(spec, "name"));
+		goto out;
+	}
+	/* A catalog tag brings the entry's defaults, which the policy then checks too. */
+	catalog = cat_apply_defaults(spec);
+	e = pol_check(r, r->role, spec, catalog != NULL, &n.lim);
+	if (e != B_OK)
+		goto out;
+	if (catalog) {
+		char id[96];
+		e = cat_ensure(r, catalog, id, sizeof(id));
+		if (e != B_OK)
+			goto out;
+		labels = json_object_new_object();
+		jx_add_str(labels, LBL_CATALOG, catalog);
+		n.labels = labels;
+	}
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s",
+	         jx_str(spec, "name") ? jx_str(spec, "name") : jx_str(spec, "image"));
+	e = ct_create(r, &n, &in, &created);
+	if (e == B_OK) {
+		au_str(r, "outcome", created ? "created" : "reused");
+		answer_created(r, in, created);
+	}
+out:
+	json_object_put(labels);
+	json_object_put(in);
+	json_object_put(spec);
+	return e;
+}
+
+/* The details view, with outdated: does the tag point at another image now? */
+static enum berr
+answer_details(struct req *r, json_object *in, int status)
+{
+	json_object *v = ct_view(in, 1), *tagmap = cat_tag_map(r);
+
+	if (tagmap == NULL) {
+		json_object_put(v);
+		return r->err;
+	}
+	cat_mark_outdated(v, tagmap);
+	json_object_put(tagmap);
+	rq_json(r, status, v);
+	return B_OK;
+}
+
+static enum berr
+h_get(struct req *r)
+{
+	json_object *in;
+	enum berr e = ct_lookup(r, r->args[0], 0, &in);
+
+	if (e != B_OK)
+		return e;
+	e = answer_details(r, in, 200);
+	json_object_put(in);
+	return e;
+}
+
+enum berr
+ct_check_plain(struct req *r, json_object *in)
+{
+	const char *job = ct_label(in, LBL_JOB);
+
+	/* A job's timeout, status and cleanup hold only while its container is the job's alone. */
+	if (job)
+		return rq_fail(r, B_CONFLICT, NULL,
+		               "container %s belongs to job %s: manage it through /api/v1/jobs/%s",
+		               ct_name(in), job, job);
+	return B_OK;
+}
+
+/*
+ * The first steps of every change to one container: find it as the caller
+ * may change it, name it in the audit line, refuse a job's container and,
+ * when GUARDED, a protected one (ACTION says what was refused).
+ */
+static enum berr
+open_for_change(struct req *r, int guarded, const char *action, json_object **in)
+{
+	enum berr e = ct_lookup(r, r->args[0], 1, in);
+
+	if (e != B_OK)
+		return e;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(*in));
+	e = ct_check_plain(r, *in);
+	if (e == B_OK && guarded)
+		e = ct_check_unprotected(r, *in, action);
+	if (e != B_OK) {
+		json_object_put(*in);
+		*in = NULL;
+	}
+	return e;
+}
+
+/*
+ * Re-validates SPEC against the caller's policy as it is now (it may have
+ * been tightened since the container was made) and recreates IN from it.
+ */
+static enum berr
+recreate_checked(struct req *r, json_object *in, json_object *spec, json_object **out)
+{
+	struct pol_limits lim;
+	enum berr e = pol_check(r, r->role, spec, ct_label(in, LBL_CATALOG) != NULL, &lim);
+
+	if (e == B_OK)
+		e = ct_recreate(r, in, spec, &lim, out);
+	return e;
+}
+
+/* Recreates a container on the image its tag names now (catalog entries rebuilt first). */
+static enum berr
+h_update(struct req *r)
+{
+	json_object *in = NULL, *spec = NULL, *out = NULL;
+	const char *catalog, *image;
+	char cur[96], h[8];
+	enum berr e = open_for_change(r, 1, "recreated", &in);
+
+	if (e != B_OK)
+		return e;
+	catalog = ct_label(in, LBL_CATALOG);
+	image = jx_str(jx_obj(in, "Config"), "Image");
+	if (catalog && cat_entry(catalog) && (e = cat_ensure(r, catalog, cur, sizeof(cur))) != B_OK)
+		goto out;
+	if (!catalog && cat_image_of(image, cur, sizeof(cur), h, sizeof(h)) != 0) {
+		e = rq_fail(r, B_CONFLICT, NULL, "image %s is no longer on this host", image);
+		goto out;
+	}
+	if (jx_str(in, "Image") && strcmp(cur, jx_str(in, "Image")) == 0) {
+		e = answer_details(r, in, 200);
+		goto out;
+	}
+	spec = ct_spec_of(in);
+	if (spec == NULL) {
+		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
+		goto out;
+	}
+	e = recreate_checked(r, in, spec, &out);
+	if (e == B_OK)
+		e = answer_details(r, out, 200);
+out:
+	json_object_put(in);
+	json_object_put(spec);
+	json_object_put(out);
+	return e;
+}
+
+/* Runs one lifecycle call and answers with the container's state afterwards. */
+static enum berr
+lifecycle(struct req *r, const char *verb, const char *query, int guarded, const char *action)
+{
+	json_object *in;
+	char path[256], id[80], msg[256];
+	long status = 0;
+	enum berr e = open_for_change(r, guarded, action, &in);
+
+	if (e != B_OK)
+		return e;
+	/* A copy: IN is replaced by a fresh inspect below. */
+	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
+	snprintf(path, sizeof(path), "/containers/%s/%s%s", id, verb, query);
+	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
+	if (e != B_OK)
+		goto out;
+	/* Already in that state is success: 304 (start/stop) and 409 (kill when not running). */
+	if (status != 204 && status != 304 && !(status == 409 && strcmp(verb, "kill") == 0)) {
+		e = rq_fail(r,
+		            status == 404 ? B_NOT_FOUND : (status == 500 ? B_CONFLICT : B_DOCKER),
+		            NULL, "%s failed: %s", verb, msg);
+		goto out;
+	}
+	json_object_put(in);
+	snprintf(path, sizeof(path), "/containers/%s/json", id);
+	e = dk_get_json(r, path, "container", &in);
+	if (e == B_OK)
+		rq_json(r, 200, ct_view(in, 0));
+out:
+	json_object_put(in);
+	return e;
+}
+
+static enum berr
+h_start(struct req *r)
+{
+	return lifecycle(r, "start", "", 0, "started");
+}
+
+static enum berr
+h_stop(struct req *r)
+{
+	long long t;
+	char q[32];
+
+	if (rq_query_int(r, "timeout", 0, 3600, 10, &t))
+		return r->err;
+	snprintf(q, sizeof(q), "?t=%lld", t);
+	return lifecycle(r, "stop", q, 1, "stopped");
+}
+
+static enum berr
+h_restart(struct req *r)
+{
+	long long t;
+	char q[32];
+
+	if (rq_query_int(r, "timeout", 0, 3600, 10, &t))
+		return r->err;
+	snprintf(q, sizeof(q), "?t=%lld", t);
+	return lifecycle(r, "restart", q, 1, "restarted");
+}
+
+static int
+signal_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 12)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+static enum berr
+h_kill(struct req *r)
+{
+	const char *sig = rq_query(r, "signal");
+	char q[48];
+
+	if (sig && !signal_valid(sig))
+		return rq_fail(r, B_BAD_REQUEST, "signal",
+		               "signal must be a name like SIGTERM or KILL, or a number");
+	snprintf(q, sizeof(q), "?signal=%s", sig ? sig : "SIGKILL");
+	return lifecycle(r, "kill", q, 1, "killed");
+}
+
+static enum berr
+h_delete(struct req *r)
+{
+	json_object *in;
+	int force;
+	enum berr e;
+
+	if (rq_query_bool(r, "force", 0, &force))
+		return r->err;
+	/*
+	 * Protection keeps a container from being stopped by mistake; an admin's
+	 * forced remove is never a mistake, so nothing is beyond every admin's reach.
+	 */
+	e = open_for_change(r, !(force && r->role == ROLE_ADMIN), "removed", &in);
+	if (e != B_OK)
+		return e;
+	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force) {
+		e = rq_fail(r, B_CONFLICT, NULL,
+		            "container %s is running; stop it first or use ?force=1", ct_name(in));
+		goto out;
+	}
+	e = ct_remove(r, jx_str(in, "Id"), force ? 10 : -1);
+	if (e == B_OK)
+		rq_empty(r, 204);
+out:
+	json_object_put(in);
+	return e;
+}
+
+/* The spec changed by PATCH: only command, env, ports and restart may differ. */
+static json_object *
+patched_spec(json_object *spec, json_object *patch)
+{
+	json_object *out = NULL;
+
+	json_object_deep_copy(spec, &out, NULL);
+	json_object_object_foreach(patch, k, v) jx_add_ref(out, k, v);
+	return out;
+}
+
+struct recreate {
+	json_object *old; /* inspect of the container being replaced */
+	const char *old_id;
+	char name[80], tmpname[96];
+	int was_running;
+};
+
+static enum berr
+rename_to(struct req *r, const char *id, const char *name)
+{
+	char path[256];
+	long status = 0;
+	enum berr e;
+
+	snprintf(path, sizeof(path), "/containers/%s/rename?name=%s", id, name);
+	e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+	if (e == B_OK && status != 204)
+		e = rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld renaming %s", status, id);
+	return e;
+}
+
+/* Puts the old container back as it was after a failed recreate; R keeps its error. */
+static void
+roll_back(struct req *r, struct recreate *rc)
+{
+	struct rq_errsave sv;
+
+	rq_err_save(r, &sv);
+	if (rename_to(r, rc->old_id, rc->name) == B_OK && rc->was_running)
+		start(r, rc->old_id);
+	else if (r->err != B_OK)
+		log_error("recreate_rollback id=%s name=%s error=\"%s\"", rc->old_id, rc->name,
+		          r->errmsg);
+	rq_err_restore(r, &sv);
+}
+
+/* The host ports OLD publishes now ({"8080/tcp": 32768}), so a recreate keeps them. */
+static json_object *
+host_ports(json_object *old)
+{
+	json_object *all = ct_ports(old), *out = json_object_new_object();
+
+	json_object_object_foreach(all, k, v)
+	{
+		if (v && json_object_get_int64(v) > 0)
+			jx_add_ref(out, k, v);
+	}
+	json_object_put(all);
+	return out;
+}
+
+/* Creates the replacement; ports the old one published are kept, or a free one if taken. */
+static enum berr
+create_replacement(struct req *r, struct ct_new *n, json_object **inspect)
+{
+	enum berr e = create_new(r, n, inspect);
+
+	if (e == B_CONFLICT && n->pin_ports && json_object_object_length(n->pin_ports) > 0) {
+		log_info("recreate_ports_moved name=%s", jx_str(n->spec, "name"));
+		rq_clear(r);
+		n->pin_ports = NULL;
+		e = create_new(r, n, inspect);
+	}
+	return e;
+}
+
+/*
+ * Replaces a container with one made from SPEC, keeping name, owner, extra
+ * labels and published host ports: the old one is renamed aside and
+ * stopped, the new one created (and started if the old one ran), and only
+ * then is the old one removed; any failure puts the old one back.  The name
+ * stays locked throughout, so no create (by anyone, through berth) takes it
+ * while it is free in dockerd.
+ */
+enum berr
+ct_recreate(struct req *r, json_object *old, json_object *spec, const struct pol_limits *lim,
+            json_object **inspect)
+{
+	struct recreate rc = {.old = old, .old_id = jx_str(old, "Id")};
+	json_object *extra = json_object_new_object(), *pin = host_ports(old);
+	struct ct_new n = {.spec = spec,
+	                   .lim = *lim,
+	                   .owner = ct_label(old, LBL_OWNER),
+	                   .labels = extra,
+	                   .pin_ports = pin};
+	char path[160];
+	long status = 0;
+	enum berr e;
+	int ofd, nfd = -1;
+
+	*inspect = NULL;
+	snprintf(rc.name, sizeof(rc.name), "%s", ct_name(old));
+	snprintf(rc.tmpname, sizeof(rc.tmpname), "%.60s-old-%lx", rc.name,
+	         (long)time(NULL) & 0xffff);
+	rc.was_running = jx_bool(jx_obj(old, "State"), "Running", 0);
+	n.start = rc.was_running;
+	for (const char *const *k =
+	         (const char *const[]){LBL_SERVICE, LBL_SERVICE_REV, LBL_SERVICE_SEQ, LBL_JOB,
+	                               LBL_CATALOG, LBL_SEED, NULL};
+	     *k; k++)
+		if (ct_label(old, *k))
+			jx_add_str(extra, *k, ct_label(old, *k));
+	json_object_object_add(spec, "name", json_object_new_string(rc.name));
+	ofd = lock_owner(n.owner ? n.owner : "anonymous");
+	if (ofd >= 0)
+		nfd = lock_name(rc.name);
+	if (ofd < 0 || nfd < 0) {
+		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		goto out;
+	}
+	e = rename_to(r, rc.old_id, rc.tmpname);
+	if (e != B_OK)
+		goto out;
+	if (rc.was_running) {
+		snprintf(path, sizeof(path), "/containers/%s/stop?t=10", rc.old_id);
+		e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+		if (e != B_OK) {
+			roll_back(r, &rc);
+			goto out;
+		}
+	}
+	e = create_replacement(r, &n, inspect);
+	if (e != B_OK) {
+		roll_back(r, &rc);
+		goto out;
+	}
+	/* The new one is up; an old one that will not go is reported, never hidden. */
+	if (ct_remove(r, rc.old_id, -1) != B_OK) {
+		log_error("recreate_leftover id=%s name=%s error=\"%s\"", rc.old_id, rc.tmpname,
+		          r->errmsg);
+		rq_clear(r);
+	}
+out:
+	st_unlock(nfd);
+	st_unlock(ofd);
+	json_object_put(extra);
+	json_object_put(pin);
+	return e;
+}
+
+static enum berr
+h_patch(struct req *r)
+{
+	json_object *in = NULL, *spec = NULL, *merged = NULL, *out = NULL;
+	enum berr e = open_for_change(r, 1, "recreated", &in);
+
+	if (e != B_OK)
+		return e;
+	spec = ct_spec_of(in);
+	if (spec == NULL) {
+		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
+		goto out;
+	}
+	merged = patched_spec(spec, r->json);
+	e = recreate_checked(r, in, merged, &out);
+	if (e == B_OK)
+		rq_json(r, 200, ct_view(out, 1));
+out:
+	json_object_put(in);
+	json_object_put(spec);
+	json_object_put(merged);
+	json_object_put(out);
+	return e;
+}
+
+/* ---- maintenance ------------------------------------------------------ */
+
+int
+ct_cleanup_instance(void)
+{
+	struct req r;
+	json_object *list;
+	int failed = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.role = ROLE_ADMIN;
+	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
+		fprintf(stderr, "berth-fcgi: cannot list containers of instance %s: %s\n",
+		        g_cfg->instance, r.errmsg);
+		return -1;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *id = jx_str(json_object_array_get_idx(list, i), "Id");
+		if (id && ct_remove(&r, id, -1) != B_OK)
+			failed = 1;
+	}
+	json_object_put(list);
+	return failed ? -1 : 0;
+}
+
+struct recon {
+	json_object *ids; /* id -> list item */
+	int dropped;
+};
+
+static int
+drop_stale(const char *name, json_object *rec, void *arg)
+{
+	struct recon *rc = arg;
+
+	(void)rec;
+	if (!jx_get(rc->ids, name)) {
+		st_del(ST_CONTAINERS, name);
+		rc->dropped++;
+	}
+	return 0;
+}
+
+int
+ct_reconcile(int verbose)
+{
+	struct req r;
+	struct recon rc = {json_object_new_object(), 0};
+	json_object *list, *rec;
+	int restored = 0;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.role = ROLE_ADMIN;
+	/* The directory itself may be what was lost. */
+	if (st_init(g_cfg->state_dir) != 0)
+		log_error("reconcile_failed error=\"cannot recreate %s\"", g_cfg->state_dir);
+	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
+		log_error("reconcile_failed error=\"%s\"", r.errmsg);
+		json_object_put(rc.ids);
+		return -1;
+	}
+	n = json_object_array_length(list);
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(list, i), *in;
+		const char *id = jx_str(it, "Id");
+		char path[160];
+		if (id == NULL || !name_valid(id))
+			continue;
+		jx_add_ref(rc.ids, id, it);
+		if (st_get(ST_CONTAINERS, id, &rec) == B_OK) {
+			json_object_put(rec);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/containers/%s/json", id);
+		if (dk_get_json(&r, path, "container", &in) == B_OK) {
+			json_object *spec = ct_spec_of(in);
+			if (write_record(in, spec) == B_OK)
+				restored++;
+			json_object_put(spec);
+			json_object_put(in);
+		}
+	}
+	st_each(ST_CONTAINERS, drop_stale, &rc);
+	if (verbose)
+		printf("reconcile: %zu containers, %d records restored, %d stale records dropped\n",
+		       n, restored, rc.dropped);
+	if (restored || rc.dropped)
+		log_info("reconcile containers=%zu restored=%d dropped=%d", n, restored,
+		         rc.dropped);
+	json_object_put(list);
+	json_object_put(rc.ids);
+	return 0;
+}
+
+enum berr ct_h_logs(struct req *r);
+enum berr ct_h_stats(struct req *r);
+enum berr ct_h_exec(struct req *r);
+extern const struct sc_schema ct_exec_schema;
+
+const struct rt_route ct_routes[] = {
+    {"GET", "/api/v1/containers", h_list, ROLE_VIEWER, 0, NULL,
+     "The caller's containers (?all=1 adds stopped ones; admins: every managed one, ?owner=)."},
+    {"POST", "/api/v1/containers", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &pol_container_schema,
+     "Create (and start) a container; idempotent by name."},
+    {"GET", "/api/v1/containers/{ref}", h_get, ROLE_VIEWER, 0, NULL,
+     "Details: state, ports, mounts, devices, privileges, restart policy, owner, protected."},
+    {"PATCH", "/api/v1/containers/{ref}", h_patch, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &pol_patch_schema,
+     "Change command/env/ports/restart: recreated with the same name and owner."},
+    {"DELETE", "/api/v1/containers/{ref}", h_delete, ROLE_OPERATOR, RT_MUT, NULL,
+     "Remove (?force=1 stops a running one first)."},
+    {"POST", "/api/v1/containers/{ref}/start", h_start, ROLE_OPERATOR, RT_MUT, NULL,
+     "Start; already running is success."},
+    {"POST", "/api/v1/containers/{ref}/stop", h_stop, ROLE_OPERATOR, RT_MUT, NULL,
+     "Stop (?timeout=seconds, default 10); already stopped is success."},
+    {"POST", "/api/v1/containers/{ref}/restart", h_restart, ROLE_OPERATOR, RT_MUT, NULL,
+     "Restart (?timeout=seconds)."},
+    {"POST", "/api/v1/containers/{ref}/kill", h_kill, ROLE_OPERATOR, RT_MUT, NULL,
+     "Send a signal (?signal=SIGTERM; default SIGKILL); not running is success."},
+    {"POST", "/api/v1/containers/{ref}/update", h_update, ROLE_OPERATOR, RT_MUT, NULL,
+     "Recreate on the image its tag names now (same name, owner, spec)."},
+    {"GET", "/api/v1/containers/{ref}/logs", ct_h_logs, ROLE_VIEWER, RT_STREAM, NULL,
+     "Logs as text (?tail=N&since=epoch&timestamps=1&stdout=1&stderr=1&follow=1)."},
+    {"GET", "/api/v1/containers/{ref}/stats", ct_h_stats, ROLE_VIEWER, 0, NULL,
+     "One sample: CPU %, memory used/limit, network and block I/O totals."},
+    {"POST", "/api/v1/containers/{ref}/exec", ct_h_exec, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &ct_exec_schema, "Run a command non-interactively; exit code, stdout and stderr."},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+};

@@ -1,0 +1,130 @@
+/*
+ * containers.h - containers as berth sees them: owned, labelled, recorded.
+ * Other modules (catalog, services, jobs, seed routes) create, find and
+ * remove containers only through these functions, so ownership, policy,
+ * records and labels are applied the same way everywhere.
+ */
+#ifndef BERTH_CONTAINERS_H
+#define BERTH_CONTAINERS_H
+
+#include "berth.h"
+#include "res/policy.h"
+
+#include <json-c/json.h>
+
+struct req;
+
+#define LBL_MANAGED  "berth.managed"
+#define LBL_OWNER    "berth.owner"
+#define LBL_INSTANCE "berth.instance"
+#define LBL_PROTECT  "berth.protected"
+#define LBL_SERVICE  "berth.service"
+#define LBL_JOB      "berth.job"
+#define LBL_CATALOG  "berth.catalog"
+#define LBL_SEED     "berth.seed"
+#define LBL_SPEC     "berth.spec"
+/* Service and job details (services.h, jobs.c) that berth also stamps itself. */
+#define LBL_SERVICE_REV "berth.service.rev"
+#define LBL_SERVICE_SEQ "berth.service.seq"
+#define LBL_JOB_TIMEOUT "berth.job.timeout"
+#define LBL_JOB_NAME    "berth.job.name"
+
+/* The name berth records as owner for R's caller ("anonymous" without identity). */
+const char *ct_owner(struct req *r);
+
+/* Options of one create; everything but SPEC and LIM may be zero. */
+struct ct_new {
+	json_object *spec;      /* validated, policy-checked berth spec (borrowed) */
+	struct pol_limits lim;  /* the limits pol_check worked out for SPEC */
+	const char *owner;      /* recorded owner */
+	json_object *labels;    /* extra berth.* labels (borrowed) */
+	json_object *pin_ports; /* {"8080/tcp": 32768}: host ports to keep (recreate) */
+	int start;              /* start after creating */
+	int reuse;              /* idempotent by name: same owner gets the existing one */
+};
+
+/*
+ * Creates (and starts) a container.  With reuse, an existing container of
+ * that name owned by the same owner is returned instead (*CREATED = 0); one
+ * owned by someone else is a 409.  A failed start removes what was created.
+ * On B_OK *INSPECT is dockerd's inspect of the container (new reference).
+ */
+enum berr ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *created);
+
+/*
+ * Finds REF (name, id or unique id prefix) as R's caller may see it: 404 for
+ * a container that is not theirs (no existence leak).  MUTATE also refuses
+ * unmanaged containers (admins only read those).  *INSPECT is a new reference.
+ */
+enum berr ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect);
+
+/*
+ * 1 when a list item holds one of its owner's quota slots: everything but
+ * a finished job's container (kept for its logs) and an ended Swarm task.
+ */
+int ct_holds_quota(json_object *item);
+
+/* 403 when the container is protected (config list or label). */
+enum berr ct_check_unprotected(struct req *r, json_object *inspect, const char *action);
+
+/*
+ * Replaces container OLD (inspect) by one made from SPEC (checked by the
+ * caller's pol_check, which gave LIM) with the same name, owner, berth labels
+ * and host ports, running if OLD ran.  The old one is kept aside until the
+ * new one is up, and restored on any failure; no other create can take the
+ * name meanwhile.
+ */
+enum berr ct_recreate(struct req *r, json_object *old, json_object *spec,
+                      const struct pol_limits *lim, json_object **inspect);
+
+/* 409 when the container belongs to a job: jobs are managed through /api/v1/jobs. */
+enum berr ct_check_plain(struct req *r, json_object *inspect);
+
+/* Stops (timeout seconds) and removes a container and drops its record. */
+enum berr ct_remove(struct req *r, const char *id, int timeout);
+
+/* berth's view of an inspect result (summary, or DETAILS). New reference. */
+json_object *ct_view(json_object *inspect, int details);
+/* berth's view of one /containers/json item. New reference. */
+json_object *ct_view_item(json_object *item);
+/* {"80/tcp": 32768} from an inspect result. New reference. */
+json_object *ct_ports(json_object *inspect);
+
+/*
+ * Lists this instance's managed containers carrying every label in LABELS
+ * ("k=v" strings): dockerd's raw list (new reference) in *OUT.
+ */
+enum berr ct_list(struct req *r, int all, const char *const *labels, size_t n, json_object **out);
+
+/* The berth spec recorded for a container (record, else its label); new reference or NULL. */
+json_object *ct_spec_of(json_object *inspect);
+
+/* The name in an inspect result without Docker's leading '/'; "" when dockerd sent none. */
+const char *ct_name(json_object *inspect);
+
+/*
+ * Label value from an inspect or list item, or NULL.  An empty value is
+ * NULL too: berth stamps every berth.* label it knows on what it creates
+ * (empty when unset), so a label an image carries never counts.
+ */
+const char *ct_label(json_object *obj, const char *key);
+
+/* Stops and removes every container labelled with this instance; 0 on success. */
+int ct_cleanup_instance(void);
+/* Rebuilds missing records from labels and drops records whose container is gone. */
+int ct_reconcile(int verbose);
+
+/* Reads a Docker multiplexed (or TTY) stream and hands on stdout/stderr payloads. */
+struct ct_demux {
+	int tty;
+	unsigned char hdr[8];
+	size_t hlen;
+	size_t remaining;
+	int stream; /* 1 stdout, 2 stderr */
+	int (*emit)(int stream, const char *buf, size_t len, void *arg);
+	void *arg;
+};
+/* Feeds LEN bytes; returns nonzero when EMIT asked to stop. */
+int ct_demux_feed(struct ct_demux *d, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * ctio.c - reading from containers: logs (Docker's multiplexed stream
+ * decoded, followed live until the container stops or the client leaves),
+ * one stats sample, and non-interactive exec.
+ */
+#include "berth.h"
+#include "store/audit.h"
+#include "lib/cfg.h"
+#include "res/containers.h"
+#include "engine/docker.h"
+#include "lib/json.h"
+#include "edge/log.h"
+#include "res/policy.h"
+#include "edge/req.h"
+#include "edge/route.h"
+#include "lib/schema.h"
+#include "edge/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int
+ct_demux_feed(struct ct_demux *d, const char *buf, size_t len)
+{
+	while (len > 0) {
+		size_t k;
+
+		if (d->tty) {
+			return d->emit(1, buf, len, d->arg);
+		}
+		if (d->remaining == 0) {
+			/* A frame header may arrive split across reads: gather all 8 bytes. */
+			k = 8 - d->hlen < len ? 8 - d->hlen : len;
+			memcpy(d->hdr + d->hlen, buf, k);
+			d->hlen += k;
+			buf += k;
+			len -= k;
+			if (d->hlen < 8)
+				return 0;
+			d->hlen = 0;
+			d->stream = d->hdr[0];
+			d->remaining = ((size_t)d->hdr[4] << 24) | ((size_t)d->hdr[5] << 16) |
+			               ((size_t)d->hdr[6] << 8) | (size_t)d->hdr[7];
+			continue;
+		}
+		k = d->remaining < len ? d->remaining : len;
+		if (d->emit(d->stream, buf, k, d->arg))
+			return 1;
+		d->remaining -= k;
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+struct logctx {
+	struct req *r;
+	struct ct_demux dm;
+	int failed;
+};
+
+static int
+log_emit(int stream, const char *buf, size_t len, void *arg)
+{
+	struct logctx *c = arg;
+
+	(void)stream;
+	if (!c->r->sent)
+		rq_stream_begin(c->r, 200, "text/plain; charset=utf-8");
+	if (rq_write(c->r, buf, len) != 0) {
+		c->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+log_sink(const char *buf, size_t len, void *arg)
+{
+	struct logctx *c = arg;
+
+	return ct_demux_feed(&c->dm, buf, len);
+}
+
+static int
+client_alive(void *arg)
+{
+	struct logctx *c = arg;
+
+	return !wk_stopping() && rq_alive(c->r);
+}
+
+static int
+since_valid(const char *s)
+{
+	size_t n = strlen(s), dots = 0;
+
+	if (n == 0 || n > 24)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] < '0' || s[i] > '9')
+			return 0;
+	}
+	return dots <= 1 && s[0] != '.';
+}
+
+enum berr
+ct_h_logs(struct req *r)
+{
+	json_object *in;
+	struct logctx c = {.r = r};
+	struct dk_resp d;
+	const char *since = rq_query(r, "since"), *tail = rq_query(r, "tail");
+	int ts, out, err, follow;
+	char path[512], tailq[24];
+	long long tailn = -1;
+	enum berr e;
+
+	if (rq_query_bool(r, "timestamps", 0, &ts) || rq_query_bool(r, "stdout", 1, &out) ||
+	    rq_query_bool(r, "stderr", 1, &err) || rq_query_bool(r, "follow", 0, &follow))
+		return r->err;
+	if (tail && strcmp(tail, "all") != 0 && rq_query_int(r, "tail", 0, 1000000, -1, &tailn))
+		return r->err;
+	if (since && !since_valid(since))
+		return rq_fail(r, B_BAD_REQUEST, "since", "since must be a UNIX time in seconds");
+	if (!out && !err)
+		return rq_fail(r, B_BAD_REQUEST, "stdout", "ask for stdout, stderr or both");
+	e = ct_lookup(r, r->args[0], 0, &in);
+	if (e != B_OK)
+		return e;
+	c.dm.tty = jx_bool(jx_obj(in, "Config"), "Tty", 0);
+	c.dm.emit = log_emit;
+	c.dm.arg = &c;
+	if (tailn < 0)
+		snprintf(tailq, sizeof(tailq), "all");
+	else
+		snprintf(tailq, sizeof(tailq), "%lld", tailn);
+	snprintf(path, sizeof(path),
+	         "/containers/%s/logs?stdout=%d&stderr=%d&timestamps=%d&follow=%d&tail=%s&since=%s",
+	         jx_str(in, "Id"), out, err, ts, follow, tailq, since ? since : "0");
+	json_object_put(in);
+	e = dk_stream("GET", path, NULL, NULL, 0, log_sink, follow ? client_alive : NULL, &c, &d);
+	if (e != B_OK && !r->sent) {
+		dk_resp_free(&d);
+		return dk_transport_fail(r, e);
+	}
+	if (!r->sent) {
+		if (d.status != 200) {
+			e = dk_fail(r, &d, "container logs");
+			dk_resp_free(&d);
+			return e;
+		}
+		rq_text(r, 200, "text/plain; charset=utf-8", "");
+	}
+	dk_resp_free(&d);
+	return B_OK;
+}
+
+static int64_t
+sum_blkio(json_object *stats, const char *op)
+{
+	json_object *list = jx_arr(jx_obj(stats, "blkio_stats"), "io_service_bytes_recursive");
+	size_t n = list ? json_object_array_length(list) : 0;
+	int64_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+		const char *o = jx_str(e, "op");
+		if (o && strcasecmp(o, op) == 0)
+			total += jx_int(e, "value", 0);
+	}
+	return total;
+}
+
+/* Turns one Docker stats sample into berth's small summary. */
+static json_object *
+stats_view(json_object *s)
+{
+	json_object *v = json_object_new_object(), *cpu = jx_obj(s, "cpu_stats"),
+	            *pre = jx_obj(s, "precpu_stats"), *mem = jx_obj(s, "memory_stats"),
+	            *nets = jx_obj(s, "networks"), *inner = jx_obj(mem, "stats");
+	double cd = (double)(jx_int(jx_obj(cpu, "cpu_usage"), "total_usage", 0) -
+	                     jx_int(jx_obj(pre, "cpu_usage"), "total_usage", 0));
+	double sd =
+	    (double)(jx_int(cpu, "system_cpu_usage", 0) - jx_int(pre, "system_cpu_usage", 0));
+	int64_t online = jx_int(cpu, "online_cpus", 1), used, cache, rx = 0, tx = 0;
+
+	used = jx_int(mem, "usage", 0);
+	/* Page cache is reclaimable: report what `docker stats` reports. */
+	cache = jx_int(inner, "inactive_file", jx_int(inner, "total_inactive_file", 0));
+	if (cache < used)
+		used -= cache;
+	if (nets) {
+		json_object_object_foreach(nets, k, n)
+		{
+			(void)k;
+			rx += jx_int(n, "rx_bytes", 0);
+			tx += jx_int(n, "tx_bytes", 0);
+		}
+	}
+	jx_add_str(v, "read", jx_str(s, "read"));
+	json_object_object_add(
+	    v, "cpu_percent",
+	    json_object_new_double(sd > 0 && cd > 0 ? cd / sd * (double)online * 100.0 : 0.0));
+	jx_add_int(v, "online_cpus", online);
+	jx_add_int(v, "memory_used", used);
+	jx_add_int(v, "memory_limit", jx_int(mem, "limit", 0));
+	jx_add_int(v, "network_rx", rx);
+	jx_add_int(v, "network_tx", tx);
+	jx_add_int(v, "block_read", sum_blkio(s, "read"));
+	jx_add_int(v, "block_write", sum_blkio(s, "write"));
+	jx_add_int(v, "pids", jx_int(jx_obj(s, "pids_stats"), "current", 0));
+	return v;
+}
+
+enum berr
+ct_h_stats(struct req *r)
+{
+	json_object *in;
+	struct dk_resp d;
+	char path[160];
+	enum berr e = ct_lookup(r, r->args[0], 0, &in);
+
+	if (e != B_OK)
+		return e;
+	/* stream=false makes dockerd take two samples, so CPU % has a baseline. */
+	snprintf(path, sizeof(path), "/containers/%s/stats?stream=false", jx_str(in, "Id"));
+	json_object_put(in);
+	e = dk_call("GET", path, NULL, NULL, 0, &d);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200 || d.json == NULL) {
+		e = dk_fail(r, &d, "container stats");
+		dk_resp_free(&d);
+		return e;
+	}
+	rq_json(r, 200, stats_view(d.json));
+	dk_resp_free(&d);
+	return B_OK;
+}
+
+/* ---- exec --------------------------------------------------------------- */
+
+#define EXEC_CAP (1u << 20)
+
+static const struct sc_field exec_arg = {.types = SC_STRING, .max = 4096};
+static const struct sc_field exec_fields[] = {
+    {.name = "command",
+     .types = SC_ARRAY | SC_STRING,
+     .flags = SC_REQUIRED,
+     .desc = "Command to run: a list of arguments, or a string split like a shell would.",
+     .min = 1,
+     .max = 4096,
+     .items = &exec_arg,
+     .example = "[\"cat\", \"/etc/hostname\"]"},
+    {.name = "timeout",
+     .types = SC_INT,
+     .desc = "Seconds to wait for it (default 30).",
+     .min = 1,
+     .max = 3600},
+    {.name = "user",
+     .types = SC_STRING,
+     .desc = "User to run as.",
+     .max = 64,
+     .pattern = "^[a-zA-Z0-9_][a-zA-Z0-9_.:-]*$"},
+    {.name = "workdir",
+     .types = SC_STRING,
+     .desc = "Working directory.",
+     .max = 1024,
+     .pattern = "^/[a-zA-Z0-9_./-]*$"},
+    {0}};
+
+const struct sc_schema ct_exec_schema = {"exec", "run a command in a container", exec_fields,
+                                         "{\"command\":[\"cat\",\"/etc/hostname\"],\"timeout\":10}",
+                                         1};
+
+struct execctx {
+	struct ct_demux dm;
+	char *buf[3];
+	size_t len[3];
+	int truncated;
+	time_t deadline;
+	int timed_out;
+};
+
+static int
+exec_emit(int stream, const char *buf, size_t len, void *arg)
+{
+	struct execctx *x = arg;
+	int s = stream == 2 ? 2 : 1;
+	size_t room = EXEC_CAP - x->len[s];
+	char *nb;
+
+	if (len > room) {
+		x->truncated = 1;
+		len = room;
+	}
+	if (len == 0)
+		return 0;
+	nb = realloc(x->buf[s], x->len[s] + len + 1);
+	if (nb == NULL)
+		return 1;
+	x->buf[s] = nb;
+	memcpy(nb + x->len[s], buf, len);
+	x->len[s] += len;
+	nb[x->len[s]] = '\0';
+	return 0;
+}
+
+static int
+exec_sink(const char *buf, size_t len, void *arg)
+{
+	return ct_demux_feed(&((struct execctx *)arg)->dm, buf, len);
+}
+
+static int
+exec_alive(void *arg)
+{
+	struct execctx *x = arg;
+
+	/* Bounded by its timeout, an exec is allowed to finish when the worker drains. */
+	if (time(NULL) > x->deadline) {
+		x->timed_out = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static enum berr
+exec_create(struct req *r, const char *id, char *eid, size_t n)
+{
+	json_object *body = json_object_new_object(), *cmd = jx_get(r->json, "command");
+	struct dk_resp d;
+	char path[160];
+	enum berr e;
+
+	jx_add_bool(body, "AttachStdout", 1);
+	jx_add_bool(body, "AttachStderr", 1);
+	jx_add_bool(body, "Tty", 0);
+	if (json_object_is_type(cmd, json_type_string))
+		json_object_object_add(body, "Cmd", pol_split_command(json_object_get_string(cmd)));
+	else
+		jx_add_ref(body, "Cmd", cmd);
+	if (jx_str(r->json, "user"))
+		jx_add_str(body, "User", jx_str(r->json, "user"));
+	if (jx_str(r->json, "workdir"))
+		jx_add_str(body, "WorkingDir", jx_str(r->json, "workdir"));
+	snprintf(path, sizeof(path), "/containers/%s/exec", id);
+	e = dk_json("POST", path, body, &d);
+	json_object_put(body);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 201 || !jx_str(d.json, "Id")) {
+		e = d.status == 409 ? rq_fail(r, B_CONFLICT, NULL, "the container is not running")
+		                    : dk_fail(r, &d, "exec");
+		dk_resp_free(&d);
+		return e;
+	}
+	snprintf(eid, n, "%s", jx_str(d.json, "Id"));
+	dk_resp_free(&d);
+	return name_valid(eid) ? B_OK : rq_fail(r, B_DOCKER, NULL, "odd exec id from dockerd");
+}
+
+/*
+ * An exec runs as the container's own user: a container made to run as
+ * nobody must not hand out a root shell, unless the role's policy lets it
+ * choose (exec_user).
+ */
+static enum berr
+check_exec_user(struct req *r, json_object *in)
+{
+	const char *want = jx_str(r->json, "user");
+	const char *own = jx_str(jx_obj(in, "Config"), "User");
+
+	if (want == NULL || g_cfg->policy[r->role].exec_user || strcmp(want, own ? own : "") == 0)
+		return B_OK;
+	return rq_fail(r, B_FORBIDDEN, "user",
+	               "exec runs as the container's user (%s); the %s role may not choose another "
+	               "(berth.conf policy exec_user)",
+	               own && *own ? own : "the image's default", role_name(r->role));
+}
+
+enum berr
+ct_h_exec(struct req *r)
+{
+	json_object *in, *o, *ei = NULL;
+	struct execctx x = {.dm = {.emit = exec_emit}};
+	struct dk_resp d;
+	char eid[80], path[160];
+	const char *start = "{\"Detach\":false,\"Tty\":false}";
+	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+
+	if (e != B_OK)
+		return e;
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
+	au_add(r, "command", json_object_get(jx_get(r->json, "command")));
+	e = check_exec_user(r, in);
+	if (e == B_OK)
+		e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
+	json_object_put(in);
+	if (e != B_OK)
+		return e;
+	x.dm.arg = &x;
+	x.deadline = time(NULL) + jx_int(r->json, "timeout", 30);
+	snprintf(path, sizeof(path), "/exec/%s/start", eid);
+	e = dk_stream("POST", path, "application/json", start, strlen(start), exec_sink, exec_alive,
+	              &x, &d);
+	dk_resp_free(&d);
+	if (e != B_OK && !x.timed_out)
+		goto out;
+	snprintf(path, sizeof(path), "/exec/%s/json", eid);
+	if (dk_call("GET", path, NULL, NULL, 0, &d) == B_OK && d.status == 200)
+		ei = json_object_get(d.json);
+	dk_resp_free(&d);
+	o = json_object_new_object();
+	if (ei && !jx_bool(ei, "Running", 0))
+		jx_add_int(o, "exit_code", jx_int(ei, "ExitCode", -1));
+	else
+		json_object_object_add(o, "exit_code", NULL);
+	jx_add_str(o, "stdout", x.buf[1] ? x.buf[1] : "");
+	jx_add_str(o, "stderr", x.buf[2] ? x.buf[2] : "");
+	jx_add_bool(o, "timed_out", x.timed_out);
+	jx_add_bool(o, "truncated", x.truncated);
+	au_add(r, "exit_code", json_object_get(jx_get(o, "exit_code")));
+	rq_json(r, 200, o);
+	e = B_OK;
+out:
+	json_object_put(ei);
+	free(x.buf[1]);
+	free(x.buf[2]);
+	return e;
+}

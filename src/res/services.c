@@ -1,0 +1,1064 @@
+/*
+ * services.c - service definitions (seed 004) and engine mode.  A definition
+ * (image with a tag, command, environment, ports, labels, limits) lives in
+ * services/<name>.json, or in berth.conf (read-only, managed by admins).
+ * Scaling makes exactly N replicas run: in engine mode containers named
+ * <service>-<n> made through ct_create, in swarm mode one Swarm service
+ * (swarm.c).  Replicas are found by their berth.service label only, never by
+ * image, so a container someone else started from the same image is never
+ * counted or removed.  Every change to one service runs under the lock
+ * svc-<name>, so concurrent scale requests converge on the last one.
+ */
+#include "berth.h"
+#include "store/audit.h"
+#include "lib/cfg.h"
+#include "res/containers.h"
+#include "lib/json.h"
+#include "res/policy.h"
+#include "edge/req.h"
+#include "edge/route.h"
+#include "res/services.h"
+#include "store/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SVC_MAX_REPLICAS 1000
+#define SVC_NAME_RE      SC_NAME_RE
+
+/* ---- schemas ---------------------------------------------------------- */
+
+static const struct sc_field cmd_item = {.types = SC_STRING, .max = 4096};
+static const struct sc_field env_value = {.types = SC_STRING, .max = 32768};
+static const struct sc_field label_value = {.types = SC_STRING, .max = 1024};
+static const struct sc_field port_item = {
+    .types = SC_STRING | SC_INT,
+    .desc = "Container port to publish on a free host port: \"8080\", 8080 or \"53/udp\".",
+    .min = 1,
+    .max = 65535,
+    .pattern = "^[0-9]{1,5}(/(tcp|udp|sctp))?$"};
+
+/* Everything of a definition but its name; the order is the stored order. */
+#define SVC_DEF_FIELDS                                                                             \
+	SC_IMAGE_FIELD,                                                                            \
+	    {.name = "command",                                                                    \
+	     .types = SC_STRING | SC_ARRAY | SC_NULL,                                              \
+	     .desc = "Command: a string split like a shell would, or a list of arguments.",        \
+	     .max = 4096,                                                                          \
+	     .items = &cmd_item},                                                                  \
+	    {.name = "environment",                                                                \
+	     .types = SC_OBJECT | SC_NULL,                                                         \
+	     .desc = "Environment variables: {\"KEY\": \"value\"}.",                               \
+	     .max = 256,                                                                           \
+	     .values = &env_value,                                                                 \
+	     .keys = SC_ENVKEY_RE},                                                                \
+	    {.name = "ports",                                                                      \
+	     .types = SC_ARRAY | SC_NULL,                                                          \
+	     .desc = "Container ports, each published on a free host port.",                       \
+	     .max = 64,                                                                            \
+	     .items = &port_item},                                                                 \
+	    {.name = "labels",                                                                     \
+	     .types = SC_OBJECT | SC_NULL,                                                         \
+	     .desc = "Extra labels (names starting with berth. are reserved).",                    \
+	     .max = 64,                                                                            \
+	     .values = &label_value,                                                               \
+	     .keys = SC_LABEL_RE},                                                                 \
+	    {.name = "memory",                                                                     \
+	     .types = SC_INT | SC_STRING | SC_NULL,                                                \
+	     .desc = "Memory limit per replica: bytes or \"512m\", \"2g\".",                       \
+	     .pattern = SC_SIZE_RE},                                                               \
+	{                                                                                          \
+		.name = "cpus", .types = SC_NUMBER | SC_NULL,                                      \
+		.desc = "CPU limit per replica in cores (0.5 = half)."                             \
+	}
+
+static const struct sc_field create_fields[] = {
+    {.name = "name",
+     .types = SC_STRING,
+     .flags = SC_REQUIRED,
+     .desc = "Service name; replicas are named <name>-<n>.",
+     .min = 1,
+     .max = SVC_NAME_MAX,
+     .pattern = SVC_NAME_RE,
+     .example = "\"helloworld\""},
+    SVC_DEF_FIELDS,
+    {0}};
+
+static const struct sc_field update_fields[] = {
+    {.name = "name",
+     .types = SC_STRING,
+     .desc = "Optional; must be the service's own name.",
+     .min = 1,
+     .max = SVC_NAME_MAX,
+     .pattern = SVC_NAME_RE},
+    SVC_DEF_FIELDS,
+    {0}};
+
+static const struct sc_field scale_fields[] = {
+    {.name = "number",
+     .types = SC_INT | SC_STRING,
+     .flags = SC_REQUIRED,
+     .desc = "Replicas that must run (0 stops them all); a number or a string of digits.",
+     .min = 0,
+     .max = SVC_MAX_REPLICAS,
+     .pattern = "^[0-9]{1,4}$",
+     .example = "3"},
+    {0}};
+
+const struct sc_schema svc_schema = {
+    "service", "berth service definition (seed 004)", create_fields,
+    "{\"name\":\"helloworld\",\"image\":\"berth-test/busybox:1\",\"command\":\"httpd -f -p "
+    "8080\",\"environment\":{\"VAR_A\":\"value\"},\"ports\":[\"8080\"]}",
+    1};
+
+const struct sc_schema svc_update_schema = {
+    "service_update", "replace a service definition", update_fields,
+    "{\"image\":\"berth-test/busybox:2\",\"command\":\"httpd -f -p 8080\",\"ports\":[\"8080\"]}",
+    1};
+
+const struct sc_schema svc_scale_schema = {"scale", "ensure N replicas run", scale_fields,
+                                           "{\"number\":3}", 1};
+
+/* ---- definitions ------------------------------------------------------ */
+
+static const char *const def_keys[] = {"name",   "image",  "command", "environment", "ports",
+                                       "labels", "memory", "cpus",    NULL};
+
+/* Checks the schema cannot express (environment names it does); 0, or -1 with the field and
+ * message. */
+static int
+def_problem(json_object *def, char *field, size_t fl, char *msg, size_t ml)
+{
+	json_object *ports = jx_arr(def, "ports");
+	size_t n = ports ? json_object_array_length(ports) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(ports, i);
+		long v = json_object_is_type(p, json_type_int) ? (long)json_object_get_int64(p)
+		                                               : atol(json_object_get_string(p));
+		if (v < 1 || v > 65535) {
+			snprintf(field, fl, "ports[%zu]", i);
+			snprintf(msg, ml, "ports[%zu] must be a port from 1 to 65535", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The definition fields of BODY in their fixed order, null ones left out. New reference. */
+static json_object *
+def_norm(json_object *body, const char *name)
+{
+	json_object *d = json_object_new_object();
+
+	jx_add_str(d, "name", name);
+	for (const char *const *k = def_keys + 1; *k; k++)
+		if (jx_get(body, *k))
+			jx_add_ref(d, *k, jx_get(body, *k));
+	return d;
+}
+
+/* A short hash of the definition, stamped on replicas so PUT knows which are current. */
+static void
+def_rev(json_object *rec, char *buf, size_t n)
+{
+	json_object *d = def_norm(rec, jx_str(rec, "name"));
+	unsigned long long h = 1469598103934665603ull;
+
+	for (const char *p = jx_text(d); *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	snprintf(buf, n, "%016llx", h);
+	json_object_put(d);
+}
+
+int
+svc_check_conf(const char *name, json_object *def, char *err, size_t errlen)
+{
+	struct sc_error se;
+	char field[64];
+	const char *dn = jx_str(def, "name");
+
+	if (strlen(name) > SVC_NAME_MAX) {
+		snprintf(err, errlen, "service names are at most %d characters", SVC_NAME_MAX);
+		return -1;
+	}
+	if (sc_validate(&svc_update_schema, def, &se) != 0) {
+		snprintf(err, errlen, "%s", se.msg);
+		return -1;
+	}
+	if (dn && strcmp(dn, name) != 0) {
+		snprintf(err, errlen, "name \"%s\" differs from the entry's name", dn);
+		return -1;
+	}
+	if (!pol_has_tag(jx_str(def, "image"))) {
+		snprintf(err, errlen,
+		         "image %s has no explicit tag (seed 004: the tag must be given)",
+		         jx_str(def, "image"));
+		return -1;
+	}
+	return def_problem(def, field, sizeof(field), err, errlen);
+}
+
+json_object *
+svc_container_spec(json_object *def)
+{
+	json_object *spec = json_object_new_object(), *ports = jx_arr(def, "ports");
+	size_t n = ports ? json_object_array_length(ports) : 0;
+
+	jx_add_str(spec, "image", jx_str(def, "image"));
+	if (jx_get(def, "command"))
+		jx_add_ref(spec, "command", jx_get(def, "command"));
+	if (jx_obj(def, "environment"))
+		jx_add_ref(spec, "env", jx_obj(def, "environment"));
+	if (n) {
+		json_object *out = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			json_object *p = json_object_array_get_idx(ports, i),
+			            *o = json_object_new_object();
+			if (json_object_is_type(p, json_type_int) ||
+			    strchr(json_object_get_string(p), '/') == NULL)
+				jx_add_int(o, "container", json_object_get_int64(p));
+			else
+				jx_add_str(o, "container", json_object_get_string(p));
+			json_object_array_add(out, o);
+		}
+		json_object_object_add(spec, "ports", out);
+	}
+	for (const char *const *k = (const char *const[]){"labels", "memory", "cpus", NULL}; *k;
+	     k++)
+		if (jx_get(def, *k))
+			jx_add_ref(spec, *k, jx_get(def, *k));
+	return spec;
+}
+
+static int
+from_config(json_object *rec)
+{
+	const char *s = jx_str(rec, "source");
+
+	return s && strcmp(s, "config") == 0;
+}
+
+/* The record of a berth.conf service: its definition plus the desired count kept in state. */
+static json_object *
+config_record(const char *name, json_object *cdef)
+{
+	json_object *rec = def_norm(cdef, name), *st = NULL;
+
+	jx_add_str(rec, "owner", SVC_CONFIG_OWNER);
+	jx_add_str(rec, "source", "config");
+	if (st_get(ST_SERVICES, name, &st) == B_OK && from_config(st)) {
+		jx_add_int(rec, "desired", jx_int(st, "desired", 0));
+		jx_add_int(rec, "seq", jx_int(st, "seq", 0));
+		jx_add_int(rec, "updated", jx_int(st, "updated", 0));
+	} else {
+		jx_add_int(rec, "desired", 0);
+	}
+	json_object_put(st);
+	return rec;
+}
+
+/* Config services are visible to every role; others to their owner and admins. */
+static int
+visible(struct req *r, json_object *rec)
+{
+	const char *owner = jx_str(rec, "owner");
+
+	return r->role == ROLE_ADMIN || from_config(rec) ||
+	       (owner && strcmp(owner, ct_owner(r)) == 0);
+}
+
+static enum berr
+no_service(struct req *r, const char *name)
+{
+	return rq_fail(r, B_NOT_FOUND, NULL, "no such service: %.64s", name);
+}
+
+/* Finds NAME as R's caller may see it; *REC is a new reference. */
+static enum berr
+load(struct req *r, const char *name, json_object **rec)
+{
+	json_object *cdef = jx_obj(g_cfg->services, name);
+
+	*rec = NULL;
+	if (!name_valid(name) || strlen(name) > SVC_NAME_MAX)
+		return no_service(r, name);
+	if (cdef) {
+		*rec = config_record(name, cdef);
+		return B_OK;
+	}
+	if (st_get(ST_SERVICES, name, rec) != B_OK || from_config(*rec) || !visible(r, *rec)) {
+		json_object_put(*rec);
+		*rec = NULL;
+		return no_service(r, name);
+	}
+	return B_OK;
+}
+
+/* Takes the service's lock, then loads it; on B_OK the caller unlocks *FD. */
+static enum berr
+open_locked(struct req *r, const char *name, json_object **rec, int *fd)
+{
+	char lock[96];
+	enum berr e;
+
+	*rec = NULL;
+	*fd = -1;
+	if (!name_valid(name) || strlen(name) > SVC_NAME_MAX)
+		return no_service(r, name);
+	snprintf(lock, sizeof(lock), "svc-%s", name);
+	*fd = st_lock(lock);
+	if (*fd < 0)
+		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = load(r, name, rec);
+	if (e != B_OK) {
+		st_unlock(*fd);
+		*fd = -1;
+	}
+	return e;
+}
+
+/* Writes REC back; config services keep only their desired count in state. */
+static enum berr
+save(struct req *r, json_object *rec)
+{
+	json_object *o;
+	enum berr e;
+
+	jx_add_int(rec, "updated", (int64_t)time(NULL));
+	if (!from_config(rec)) {
+		o = json_object_get(rec);
+	} else {
+		o = json_object_new_object();
+		jx_add_str(o, "name", jx_str(rec, "name"));
+		jx_add_str(o, "source", "config");
+		jx_add_int(o, "desired", jx_int(rec, "desired", 0));
+		jx_add_int(o, "seq", jx_int(rec, "seq", 0));
+		jx_add_int(o, "updated", jx_int(rec, "updated", 0));
+	}
+	e = st_put(ST_SERVICES, jx_str(rec, "name"), o);
+	json_object_put(o);
+	if (e != B_OK)
+		return rq_fail(r, B_INTERNAL, NULL, "cannot write the service record");
+	return B_OK;
+}
+
+/* berth's view of a record: seed 004's five fields (null when absent), or everything. */
+static json_object *
+view(json_object *rec, int seed)
+{
+	json_object *v = json_object_new_object();
+
+	for (const char *const *k = def_keys; *k; k++) {
+		if (seed && (strcmp(*k, "labels") == 0 || strcmp(*k, "memory") == 0 ||
+		             strcmp(*k, "cpus") == 0))
+			continue;
+		jx_add_ref(v, *k, jx_get(rec, *k));
+	}
+	if (seed)
+		return v;
+	jx_add_str(v, "owner", jx_str(rec, "owner"));
+	jx_add_str(v, "source", from_config(rec) ? "config" : "api");
+	jx_add_bool(v, "read_only", from_config(rec));
+	jx_add_int(v, "desired", jx_int(rec, "desired", 0));
+	if (jx_get(rec, "created"))
+		jx_add_int(v, "created", jx_int(rec, "created", 0));
+	if (jx_get(rec, "updated"))
+		jx_add_int(v, "updated", jx_int(rec, "updated", 0));
+	return v;
+}
+
+/* Seed 004's routes (seed004.c) live at the root path, /service...; ours under /api/v1. */
+static int
+is_seed(struct req *r)
+{
+	return r->route && strncmp(r->route->pattern, "/service", 8) == 0;
+}
+
+/*
+ * The replica spec for REC, checked against the caller's policy, and the
+ * limits each replica gets.  berth.conf's own services are trusted but not
+ * unbounded: they get the admin role's resource defaults and maxima.
+ */
+static enum berr
+checked_spec(struct req *r, json_object *rec, json_object **spec, struct pol_limits *lim)
+{
+	enum berr e;
+
+	*spec = svc_container_spec(rec);
+	if (from_config(rec))
+		e = pol_resources(r, ROLE_ADMIN, *spec, lim);
+	else
+		e = pol_check(r, r->role, *spec, 0, lim);
+	if (e != B_OK) {
+		json_object_put(*spec);
+		*spec = NULL;
+	}
+	/* On seed 004's routes a body the policy finds malformed is a 400, like the schema's. */
+	if (e == B_INVALID && is_seed(r))
+		e = r->err = B_BAD_REQUEST;
+	return e;
+}
+
+/* ---- engine mode: replicas are containers ----------------------------- */
+
+/* The order replicas were made in: their sequence label (Created has only seconds). */
+static long long
+age_key(json_object *item)
+{
+	const char *seq = ct_label(item, LBL_SERVICE_SEQ);
+
+	return seq ? atoll(seq) : jx_int(item, "Created", 0);
+}
+
+static int
+by_age(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	long long cx = age_key(x), cy = age_key(y);
+
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	return strcmp(jx_str(x, "Id") ? jx_str(x, "Id") : "",
+	              jx_str(y, "Id") ? jx_str(y, "Id") : "");
+}
+
+/* This service's replica containers in any state (dockerd's list items), oldest first. */
+static enum berr
+replicas(struct req *r, json_object *rec, json_object **out)
+{
+	char lbl[128], own[256];
+	const char *labels[2] = {lbl, own};
+	json_object *list, *mine;
+	enum berr e;
+
+	*out = NULL;
+	/* The owner too: a replica is the service owner's container, whatever else claims it. */
+	snprintf(lbl, sizeof(lbl), LBL_SERVICE "=%s", jx_str(rec, "name"));
+	snprintf(own, sizeof(own), LBL_OWNER "=%s", jx_str(rec, "owner"));
+	e = ct_list(r, 1, labels, 2, &list);
+	if (e != B_OK)
+		return e;
+	mine = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *it = json_object_array_get_idx(list, i);
+		/* Containers of a Swarm task belong to swarm mode, not to engine replicas. */
+		if (jx_str(jx_obj(it, "Labels"), "com.docker.swarm.task.id") == NULL)
+			json_object_array_add(mine, json_object_get(it));
+	}
+	json_object_put(list);
+	json_object_array_sort(mine, by_age);
+	*out = mine;
+	return B_OK;
+}
+
+static int
+is_running(json_object *item)
+{
+	const char *s = jx_str(item, "State");
+
+	return s && strcmp(s, "running") == 0;
+}
+
+static const char *
+item_name(json_object *item)
+{
+	const char *n = json_object_get_string(json_object_array_get_idx(jx_arr(item, "Names"), 0));
+
+	return n && n[0] == '/' ? n + 1 : n;
+}
+
+/*
+ * Creates one replica of REC under the lowest free <name>-<n>; USED holds
+ * the names taken (a new name is added).  A name held by a container that is
+ * not this service's is skipped.
+ */
+static enum berr
+add_replica(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+            json_object *used)
+{
+	const char *name = jx_str(rec, "name");
+	json_object *labels = json_object_new_object(), *s = NULL, *in = NULL;
+	char rname[BERTH_NAME_MAX + 8], rev[24], seq[24];
+	struct ct_new n = {
+	    .owner = jx_str(rec, "owner"), .labels = labels, .start = 1, .lim = *lim};
+	int created, clashes = 0;
+	enum berr e = B_INTERNAL;
+
+	def_rev(rec, rev, sizeof(rev));
+	/* The record (saved under the service lock) counts replicas made, for newest-first. */
+	jx_add_int(rec, "seq", jx_int(rec, "seq", 0) + 1);
+	snprintf(seq, sizeof(seq), "%lld", (long long)jx_int(rec, "seq", 0));
+	jx_add_str(labels, LBL_SERVICE, name);
+	jx_add_str(labels, LBL_SERVICE_REV, rev);
+	jx_add_str(labels, LBL_SERVICE_SEQ, seq);
+	for (int k = 1; k <= SVC_MAX_REPLICAS * 2 && clashes < 32; k++) {
+		snprintf(rname, sizeof(rname), "%s-%d", name, k);
+		if (jx_get(used, rname))
+			continue;
+		json_object_deep_copy(spec, &s, NULL);
+		jx_add_str(s, "name", rname);
+		n.spec = s;
+		e = ct_create(r, &n, &in, &created);
+		json_object_put(s);
+		s = NULL;
+		json_object_put(in);
+		in = NULL;
+		if (e == B_CONFLICT && strcmp(r->errfield, "name") == 0) {
+			/* Someone else's container holds this name: take the next one. */
+			rq_clear(r);
+			jx_add_bool(used, rname, 1);
+			clashes++;
+			e = B_INTERNAL;
+			continue;
+		}
+		if (e == B_OK) {
+			jx_add_bool(used, rname, 1);
+			au_push(r, "created", rname);
+		}
+		break;
+	}
+	json_object_put(labels);
+	if (e == B_INTERNAL && r->err == B_OK)
+		e = rq_fail(r, B_CONFLICT, NULL, "no free replica name for service %s", name);
+	return e;
+}
+
+static json_object *
+names_of(json_object *list)
+{
+	json_object *used = json_object_new_object();
+
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		jx_add_bool(used, item_name(json_object_array_get_idx(list, i)), 1);
+	return used;
+}
+
+/* Removes replicas that are not running: a failed replica is replaced, not counted. */
+static enum berr
+drop_dead(struct req *r, json_object *list, json_object **running)
+{
+	*running = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *it = json_object_array_get_idx(list, i);
+		if (is_running(it)) {
+			json_object_array_add(*running, json_object_get(it));
+			continue;
+		}
+		enum berr e = ct_remove(r, jx_str(it, "Id"), -1);
+		if (e != B_OK)
+			return e;
+		au_push(r, "removed", item_name(it));
+	}
+	return B_OK;
+}
+
+static enum berr
+engine_scale(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+             int want, int timeout)
+{
+	json_object *list = NULL, *run = NULL, *used = NULL;
+	size_t have;
+	enum berr e = replicas(r, rec, &list);
+
+	if (e != B_OK)
+		return e;
+	used = names_of(list);
+	e = drop_dead(r, list, &run);
+	have = json_object_array_length(run);
+	/* Scale down: the newest go first. */
+	while (e == B_OK && have > (size_t)want) {
+		have--;
+		e = ct_remove(r, jx_str(json_object_array_get_idx(run, have), "Id"), timeout);
+		if (e == B_OK)
+			au_push(r, "removed", item_name(json_object_array_get_idx(run, have)));
+	}
+	while (e == B_OK && have < (size_t)want) {
+		e = add_replica(r, rec, spec, lim, used);
+		have++;
+	}
+	json_object_put(list);
+	json_object_put(run);
+	json_object_put(used);
+	return e;
+}
+
+/*
+ * Replaces the running replicas not made from REC one at a time: the new
+ * one is started before the old one goes, so a service never drops below
+ * its count (only a quota at its limit forces remove-then-create).
+ * *REPLACED counts the replicas already swapped.
+ */
+static enum berr
+engine_roll(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+            int timeout, int *replaced)
+{
+	json_object *list = NULL, *run = NULL, *used = NULL;
+	char rev[24];
+	enum berr e = replicas(r, rec, &list);
+
+	*replaced = 0;
+	if (e != B_OK)
+		return e;
+	def_rev(rec, rev, sizeof(rev));
+	used = names_of(list);
+	e = drop_dead(r, list, &run);
+	for (size_t i = 0; e == B_OK && i < json_object_array_length(run); i++) {
+		json_object *old = json_object_array_get_idx(run, i);
+		const char *orev = ct_label(old, LBL_SERVICE_REV);
+		if (orev && strcmp(orev, rev) == 0)
+			continue;
+		e = add_replica(r, rec, spec, lim, used);
+		if (e == B_FORBIDDEN) {
+			/* At the quota: make room first. */
+			rq_clear(r);
+			e = ct_remove(r, jx_str(old, "Id"), timeout);
+			if (e == B_OK)
+				e = add_replica(r, rec, spec, lim, used);
+		} else if (e == B_OK) {
+			e = ct_remove(r, jx_str(old, "Id"), timeout);
+		}
+		if (e == B_OK) {
+			(*replaced)++;
+			au_push(r, "removed", item_name(old));
+		}
+	}
+	json_object_put(list);
+	json_object_put(run);
+	json_object_put(used);
+	return e;
+}
+
+static enum berr
+engine_status(struct req *r, json_object *rec, int *running, json_object **views)
+{
+	json_object *list;
+	enum berr e = replicas(r, rec, &list);
+
+	*running = 0;
+	*views = NULL;
+	if (e != B_OK)
+		return e;
+	*views = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *it = json_object_array_get_idx(list, i);
+		*running += is_running(it);
+		json_object_array_add(*views, ct_view_item(it));
+	}
+	json_object_put(list);
+	return B_OK;
+}
+
+static enum berr
+engine_remove(struct req *r, json_object *rec, int timeout)
+{
+	json_object *list;
+	enum berr e = replicas(r, rec, &list);
+
+	for (size_t i = 0; e == B_OK && i < json_object_array_length(list); i++)
+		e = ct_remove(r, jx_str(json_object_array_get_idx(list, i), "Id"), timeout);
+	json_object_put(list);
+	return e;
+}
+
+/* ---- shared steps of the handlers ------------------------------------ */
+
+/*
+ * Quota: the owner's other containers plus WANT replicas must fit the caller
+ * role's quota.  In swarm mode replicas are counted from what the owner's
+ * Swarm services are set to run, since their tasks start after scale returns.
+ */
+static enum berr
+check_quota(struct req *r, json_object *rec, int want, int swarm)
+{
+	int quota = g_cfg->policy[r->role].quota, others = 0, mine = 0;
+	const char *owner = jx_str(rec, "owner"), *name = jx_str(rec, "name");
+	char lbl[256];
+	const char *labels[1] = {lbl};
+	json_object *list;
+	enum berr e;
+
+	if (quota < 0 || want == 0)
+		return B_OK;
+	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
+	e = ct_list(r, 1, labels, 1, &list);
+	if (e == B_OK && swarm)
+		e = sw_replica_counts(r, owner, name, &mine, &others);
+	if (e != B_OK) {
+		json_object_put(list);
+		return e;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *it = json_object_array_get_idx(list, i);
+		const char *s = ct_label(it, LBL_SERVICE);
+		if (!ct_holds_quota(it) || (swarm && ct_label(it, "com.docker.swarm.task.id")))
+			continue;
+		if (s && strcmp(s, name) == 0)
+			mine++;
+		else
+			others++;
+	}
+	json_object_put(list);
+	/* Scaling down (or staying) is always allowed, even over a since-lowered quota. */
+	if (want > mine && others + want > quota)
+		return rq_fail(
+		    r, B_FORBIDDEN, "number",
+		    "%d replicas and %s's %d other containers exceed the %s role's quota "
+		    "of %d",
+		    want, owner, others, role_name(r->role), quota);
+	return B_OK;
+}
+
+/* Only admins change berth.conf services; operators their own (load hid the rest). */
+static enum berr
+check_manage(struct req *r, json_object *rec, const char *what)
+{
+	if (from_config(rec) && r->role != ROLE_ADMIN)
+		return rq_fail(r, B_FORBIDDEN, NULL,
+		               "service %s is defined in berth.conf: only admins may %s it",
+		               jx_str(rec, "name"), what);
+	return B_OK;
+}
+
+static enum berr
+check_writable(struct req *r, json_object *rec)
+{
+	if (from_config(rec))
+		return rq_fail(r, B_CONFLICT, NULL,
+		               "service %s is defined in berth.conf and is read-only here; change "
+		               "it in the config file",
+		               jx_str(rec, "name"));
+	return B_OK;
+}
+
+static enum berr
+status_of(struct req *r, json_object *rec, int *running, int *desired, json_object **views)
+{
+	int swarm;
+	enum berr e = sw_active(r, &swarm);
+
+	*desired = (int)jx_int(rec, "desired", 0);
+	if (e != B_OK)
+		return e;
+	if (swarm)
+		return sw_status(r, jx_str(rec, "name"), running, desired, views);
+	return engine_status(r, rec, running, views);
+}
+
+/* The status answer: seed 004's {"running_resources": N}, or with desired and containers. */
+static enum berr
+answer_status(struct req *r, json_object *rec, int seed, int code)
+{
+	json_object *views = NULL, *o;
+	int running = 0, desired = 0;
+	enum berr e = status_of(r, rec, &running, &desired, &views);
+
+	if (e != B_OK)
+		return e;
+	o = json_object_new_object();
+	jx_add_int(o, "running_resources", running);
+	if (!seed) {
+		jx_add_str(o, "name", jx_str(rec, "name"));
+		jx_add_int(o, "desired", desired);
+		jx_add_ref(o, "containers", views);
+	}
+	json_object_put(views);
+	rq_json(r, code, o);
+	return B_OK;
+}
+
+static int
+stop_timeout(struct req *r, int *t)
+{
+	long long v;
+
+	if (rq_query_int(r, "timeout", 0, 600, 10, &v))
+		return -1;
+	*t = (int)v;
+	return 0;
+}
+
+/* ---- handlers (API and seed 004 routes) ------------------------------- */
+
+struct list_ctx {
+	struct req *r;
+	json_object *out;
+	int seed;
+};
+
+static int
+list_one(const char *name, json_object *rec, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	if (!from_config(rec) && !jx_get(g_cfg->services, name) && visible(c->r, rec))
+		json_object_object_add(c->out, name, view(rec, c->seed));
+	return 0;
+}
+
+enum berr
+svc_h_list(struct req *r)
+{
+	int seed = is_seed(r);
+	struct list_ctx c = {r, json_object_new_object(), seed};
+
+	json_object_object_foreach(g_cfg->services, name, cdef)
+	{
+		json_object *rec = config_record(name, cdef);
+		json_object_object_add(c.out, name, view(rec, seed));
+		json_object_put(rec);
+	}
+	if (st_each(ST_SERVICES, list_one, &c) != B_OK) {
+		json_object_put(c.out);
+		return rq_fail(r, B_INTERNAL, NULL, "cannot read the service records");
+	}
+	rq_json(r, 200, c.out);
+	return B_OK;
+}
+
+enum berr
+svc_h_create(struct req *r)
+{
+	int seed = is_seed(r);
+	const char *name = jx_str(r->json, "name");
+	json_object *rec = NULL, *old = NULL, *spec = NULL;
+	struct pol_limits lim = {0};
+	char lock[96], field[64], msg[256];
+	enum berr e;
+	int fd;
+
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", name);
+	if (def_problem(r->json, field, sizeof(field), msg, sizeof(msg)) != 0)
+		return rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, field, "%s", msg);
+	if (jx_get(g_cfg->services, name))
+		return rq_fail(r, B_CONFLICT, "name", "service %s is defined in berth.conf", name);
+	snprintf(lock, sizeof(lock), "svc-%s", name);
+	fd = st_lock(lock);
+	if (fd < 0)
+		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+	if (st_get(ST_SERVICES, name, &old) == B_OK && !from_config(old)) {
+		e = rq_fail(r, B_CONFLICT, "name", "service %s exists already", name);
+		goto out;
+	}
+	rec = def_norm(r->json, name);
+	e = checked_spec(r, rec, &spec, &lim);
+	if (e != B_OK)
+		goto out;
+	jx_add_str(rec, "owner", ct_owner(r));
+	jx_add_int(rec, "desired", 0);
+	jx_add_int(rec, "created", (int64_t)time(NULL));
+	e = save(r, rec);
+	if (e == B_OK)
+		rq_json(r, 201, view(rec, seed));
+out:
+	st_unlock(fd);
+	json_object_put(old);
+	json_object_put(rec);
+	json_object_put(spec);
+	return e;
+}
+
+enum berr
+svc_h_get(struct req *r)
+{
+	int seed = is_seed(r);
+	json_object *rec;
+	enum berr e = load(r, r->args[0], &rec);
+
+	if (e != B_OK)
+		return e;
+	rq_json(r, 200, view(rec, seed));
+	json_object_put(rec);
+	return B_OK;
+}
+
+/* Applies REC's new definition to what runs; a partly rolled engine service keeps REC. */
+static enum berr
+roll_out(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+         int timeout)
+{
+	int swarm, replaced = 0;
+	enum berr e = sw_active(r, &swarm);
+
+	if (e != B_OK)
+		return e;
+	if (swarm)
+		e = sw_update(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, lim);
+	else
+		e = engine_roll(r, rec, spec, lim, timeout, &replaced);
+	if (e != B_OK && replaced > 0) {
+		/* Some replicas run the new definition already: keep it so a retry finishes. */
+		enum berr keep = r->err;
+		save(r, rec);
+		r->err = keep;
+	}
+	return e;
+}
+
+enum berr
+svc_h_put(struct req *r)
+{
+	int seed = is_seed(r);
+	const char *name = r->args[0], *bname = jx_str(r->json, "name");
+	struct pol_limits lim = {0};
+	json_object *old = NULL, *rec = NULL, *spec = NULL;
+	char field[64], msg[256];
+	int fd = -1, timeout;
+	enum berr e;
+
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", name);
+	if (stop_timeout(r, &timeout))
+		return r->err;
+	if (def_problem(r->json, field, sizeof(field), msg, sizeof(msg)) != 0)
+		return rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, field, "%s", msg);
+	e = open_locked(r, name, &old, &fd);
+	if (e != B_OK)
+		return e;
+	if (bname && strcmp(bname, name) != 0) {
+		e = rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, "name",
+		            "name %s differs from the service in the path (%s)", bname, name);
+		goto out;
+	}
+	if ((e = check_writable(r, old)) != B_OK)
+		goto out;
+	rec = def_norm(r->json, name);
+	for (const char *const *k =
+	         (const char *const[]){"owner", "desired", "created", "seq", NULL};
+	     *k; k++)
+		jx_add_ref(rec, *k, jx_get(old, *k));
+	e = checked_spec(r, rec, &spec, &lim);
+	if (e == B_OK)
+		e = roll_out(r, rec, spec, &lim, timeout);
+	if (e == B_OK)
+		e = save(r, rec);
+	if (e == B_OK)
+		rq_json(r, 200, view(rec, seed));
+out:
+	st_unlock(fd);
+	json_object_put(old);
+	json_object_put(rec);
+	json_object_put(spec);
+	return e;
+}
+
+static enum berr
+h_delete(struct req *r)
+{
+	json_object *rec = NULL;
+	int fd = -1, timeout, swarm;
+	enum berr e;
+
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", r->args[0]);
+	if (stop_timeout(r, &timeout))
+		return r->err;
+	e = open_locked(r, r->args[0], &rec, &fd);
+	if (e != B_OK)
+		return e;
+	if ((e = check_writable(r, rec)) != B_OK || (e = sw_active(r, &swarm)) != B_OK)
+		goto out;
+	if (swarm)
+		e = sw_remove(r, r->args[0]);
+	if (e == B_OK)
+		e = engine_remove(r, rec, timeout);
+	if (e == B_OK && st_del(ST_SERVICES, r->args[0]) != B_OK)
+		e = rq_fail(r, B_INTERNAL, NULL, "cannot remove the service record");
+	if (e == B_OK)
+		rq_empty(r, 204);
+out:
+	st_unlock(fd);
+	json_object_put(rec);
+	return e;
+}
+
+/* The scale body's number, as an integer or a string of digits (httpie sends number=3 as "3"). */
+static int
+scale_number(struct req *r, int seed, int *n)
+{
+	json_object *v = jx_get(r->json, "number");
+	long long x = json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
+	                                                    : atoll(json_object_get_string(v));
+
+	if (x < 0 || x > SVC_MAX_REPLICAS) {
+		rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, "number",
+		        "number must be from 0 to %d", SVC_MAX_REPLICAS);
+		return -1;
+	}
+	*n = (int)x;
+	return 0;
+}
+
+enum berr
+svc_h_scale(struct req *r)
+{
+	struct pol_limits lim = {0};
+	int seed = is_seed(r);
+	json_object *rec = NULL, *spec = NULL;
+	int fd = -1, n, timeout, swarm;
+	enum berr e;
+
+	snprintf(r->audit_target, sizeof(r->audit_target), "%s", r->args[0]);
+	if (scale_number(r, seed, &n) || stop_timeout(r, &timeout))
+		return r->err;
+	e = open_locked(r, r->args[0], &rec, &fd);
+	if (e != B_OK)
+		return e;
+	if ((e = check_manage(r, rec, "scale")) != B_OK || (e = sw_active(r, &swarm)) != B_OK ||
+	    (e = check_quota(r, rec, n, swarm)) != B_OK)
+		goto out;
+	/* Scaling to 0 needs no spec, so a tightened policy never blocks stopping a service. */
+	if (n > 0 && (e = checked_spec(r, rec, &spec, &lim)) != B_OK)
+		goto out;
+	if (swarm)
+		e = sw_scale(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, &lim, n);
+	else
+		e = engine_scale(r, rec, spec, &lim, n, timeout);
+	/* The desired count is recorded even after a partial failure: it is what was asked. */
+	jx_add_int(rec, "desired", n);
+	if (e == B_OK)
+		e = save(r, rec);
+	else
+		save(r, rec);
+	if (e == B_OK)
+		e = answer_status(r, rec, seed, 200);
+out:
+	st_unlock(fd);
+	json_object_put(rec);
+	json_object_put(spec);
+	return e;
+}
+
+enum berr
+svc_h_status(struct req *r)
+{
+	int seed = is_seed(r);
+	json_object *rec;
+	enum berr e = load(r, r->args[0], &rec);
+
+	if (e != B_OK)
+		return e;
+	e = answer_status(r, rec, seed, 200);
+	json_object_put(rec);
+	return e;
+}
+
+const struct rt_route svc_routes[] = {
+    {"GET", "/api/v1/services", svc_h_list, ROLE_VIEWER, 0, NULL,
+     "Service definitions visible to the caller: a map name -> definition."},
+    {"POST", "/api/v1/services", svc_h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &svc_schema,
+     "Define a service (name, image with a tag, command, environment, ports...)."},
+    {"GET", "/api/v1/services/{name}", svc_h_get, ROLE_VIEWER, 0, NULL,
+     "One service definition with its owner and desired count."},
+    {"PUT", "/api/v1/services/{name}", svc_h_put, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &svc_update_schema,
+     "Replace the definition; running replicas are replaced one at a time (?timeout=)."},
+    {"DELETE", "/api/v1/services/{name}", h_delete, ROLE_OPERATOR, RT_MUT, NULL,
+     "Remove the definition and its replicas (?timeout=seconds to stop them)."},
+    {"POST", "/api/v1/services/{name}/scale", svc_h_scale, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &svc_scale_schema,
+     "Ensure exactly N replicas run ({\"number\": N}); scaling down removes the newest."},
+    {"GET", "/api/v1/services/{name}/status", svc_h_status, ROLE_VIEWER, 0, NULL,
+     "{\"running_resources\": R, \"desired\": N, \"containers\": [...]}."},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+};

@@ -1,0 +1,87 @@
+/*
+ * services.h - service definitions (seed 004): an image with a tag, a
+ * command, environment and ports, scaled to N replicas.  services.c owns the
+ * definitions, the API and engine mode (replicas are containers); swarm.c
+ * turns the same definitions into Docker Swarm services; seed004.c serves
+ * seed 004's own routes through the functions below.
+ */
+#ifndef BERTH_SERVICES_H
+#define BERTH_SERVICES_H
+
+#include "berth.h"
+#include "res/policy.h"
+#include "lib/schema.h"
+
+#include <json-c/json.h>
+
+struct req;
+
+/* Service names leave room for "-<n>" replica suffixes within BERTH_NAME_MAX. */
+#define SVC_NAME_MAX 57
+/* The owner recorded for services declared in berth.conf (managed by admins). */
+#define SVC_CONFIG_OWNER "berth.conf"
+/*
+ * Replicas carry LBL_SERVICE_REV, a hash of the definition they were made
+ * from, and LBL_SERVICE_SEQ, numbering them in the order they were made
+ * (both in containers.h, which stamps every berth label).
+ */
+
+extern const struct sc_schema svc_schema, svc_update_schema, svc_scale_schema;
+
+/* cfg_check_service: validates a berth.conf services entry against svc_update_schema. */
+int svc_check_conf(const char *name, json_object *def, char *err, size_t errlen);
+
+/*
+ * The handlers behind both route sets.  On seed 004's routes (patterns
+ * starting with /service) they answer in the seed's shapes
+ * ({"running_resources": N}, definitions with null for absent fields) and
+ * handler-detected body errors are 400; logic, ownership and policy are the
+ * same.
+ */
+enum berr svc_h_list(struct req *r);
+enum berr svc_h_create(struct req *r);
+enum berr svc_h_get(struct req *r);
+enum berr svc_h_put(struct req *r);
+enum berr svc_h_scale(struct req *r);
+enum berr svc_h_status(struct req *r);
+
+/*
+ * The berth container spec (policy.h) for one replica of DEF, without a
+ * name.  New reference.
+ */
+json_object *svc_container_spec(json_object *def);
+
+/* ---- swarm.c: the only code that builds Swarm service specs ---------- */
+
+/* 1 when services run as Swarm services for this request (mode, or auto + /info). */
+enum berr sw_active(struct req *r, int *on);
+/*
+ * Sets NAME's Swarm service to N replicas, creating it from SPEC (a
+ * policy-checked container spec, NULL when N is 0) when it does not exist
+ * yet; an existing one keeps its task template.
+ */
+enum berr sw_scale(struct req *r, const char *name, const char *owner, json_object *spec,
+                   const struct pol_limits *lim, int n);
+/*
+ * Replaces the task template of NAME's Swarm service (if it exists) with one
+ * made from SPEC; Swarm rolls the tasks one at a time, starting the new one
+ * before stopping the old one.
+ */
+enum berr sw_update(struct req *r, const char *name, const char *owner, json_object *spec,
+                    const struct pol_limits *lim);
+/*
+ * The replicas OWNER's Swarm services of this instance are set to run: NAME's
+ * in *MINE, all others' in *OTHERS.  Quotas count these, not the containers
+ * that exist, because Swarm starts tasks after the update has returned.
+ */
+enum berr sw_replica_counts(struct req *r, const char *owner, const char *name, int *mine,
+                            int *others);
+/* Running tasks of NAME's Swarm service and a view of each (new reference). */
+enum berr sw_status(struct req *r, const char *name, int *running, int *desired,
+                    json_object **tasks);
+/* Removes NAME's Swarm service if it exists. */
+enum berr sw_remove(struct req *r, const char *name);
+/* Removes every Swarm service of this berth instance; 0 on success. */
+int sw_cleanup_instance(void);
+
+#endif

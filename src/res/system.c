@@ -1,0 +1,443 @@
+/*
+ * system.c - endpoints about berth itself: the index and OpenAPI document
+ * (both produced from the route table), versions, health, identity, the
+ * published schemas, metrics and the audit log.
+ */
+#include "berth.h"
+#include "store/audit.h"
+#include "lib/cfg.h"
+#include "res/containers.h"
+#include "engine/docker.h"
+#include "lib/json.h"
+#include "edge/metrics.h"
+#include "edge/route.h"
+#include "store/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+index_one(const struct rt_route *rt, void *arg)
+{
+	char key[192];
+
+	snprintf(key, sizeof(key), "%s %s", rt->method, rt->pattern);
+	jx_add_str(arg, key, rt->summary);
+}
+
+static enum berr
+h_index(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	rt_each(index_one, o);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_version(struct req *r)
+{
+	struct dk_resp d;
+	json_object *o, *dk;
+	enum berr e;
+
+	e = dk_call("GET", "/version", NULL, NULL, 0, &d);
+	if (e != B_OK)
+		return dk_transport_fail(r, e);
+	if (d.status != 200) {
+		e = dk_fail(r, &d, "docker version");
+		dk_resp_free(&d);
+		return e;
+	}
+	o = json_object_new_object();
+	jx_add_str(o, "berth", BERTH_VERSION);
+	dk = json_object_new_object();
+	jx_add_str(dk, "version", jx_str(d.json, "Version"));
+	jx_add_str(dk, "api_version", jx_str(d.json, "ApiVersion"));
+	jx_add_str(dk, "os", jx_str(d.json, "Os"));
+	jx_add_str(dk, "arch", jx_str(d.json, "Arch"));
+	jx_add_str(dk, "api_used", g_cfg->docker_api);
+	json_object_object_add(o, "docker", dk);
+	dk_resp_free(&d);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+/* How long one dockerd ping answers for every worker's health checks. */
+#define HEALTH_TTL_MS 1000
+
+/*
+ * Liveness without a dockerd round trip per request: some worker's ping
+ * succeeded less than HEALTH_TTL_MS ago (the shared state in metrics.c) and
+ * this worker's own connection to dockerd is still open, so a dockerd that
+ * exits is noticed at once and a hung one within the TTL.  Otherwise, or
+ * with ?live=1, ping dockerd now and share the result.
+ */
+static enum berr
+h_health(struct req *r)
+{
+	struct dk_resp d;
+	enum berr e;
+	int live;
+
+	if (rq_query_bool(r, "live", 0, &live))
+		return r->err;
+	if (live || mt_docker_get(HEALTH_TTL_MS) != 1 || !dk_connected()) {
+		e = dk_call("GET", "/_ping", NULL, NULL, 0, &d);
+		mt_docker_set(e == B_OK && d.status == 200);
+		if (e != B_OK)
+			return dk_transport_fail(r, e);
+		if (d.status != 200) {
+			dk_resp_free(&d);
+			return rq_fail(r, B_DOCKER_DOWN, NULL, "dockerd answered its ping with %ld",
+			               d.status);
+		}
+		dk_resp_free(&d);
+	}
+	/* A constant answer: building it with json-c was a fifth of the request. */
+	rq_text(r, 200, "application/json",
+	        "{\"status\":\"ok\",\"docker\":\"ok\",\"version\":\"" BERTH_VERSION "\"}\n");
+	return B_OK;
+}
+
+/* A limit or default as JSON: null for 0, berth.conf's "none". */
+static json_object *
+int_or_null(int64_t v)
+{
+	return v > 0 ? json_object_new_int64(v) : NULL;
+}
+
+static json_object *
+num_or_null(double v)
+{
+	return v > 0 ? json_object_new_double(v) : NULL;
+}
+
+/*
+ * The caller role's policy, as much as a create form needs to check a spec
+ * before sending it: the answer a refusal would give, without the round trip.
+ * Sizes are bytes; null means no limit (or, for ports, no explicit host port).
+ */
+static json_object *
+policy_view(const struct policy *p)
+{
+	json_object *o = json_object_new_object(), *ports = NULL;
+
+	jx_add_ref(o, "images", p->images);
+	if (p->port_min > 0) {
+		ports = json_object_new_array();
+		json_object_array_add(ports, json_object_new_int(p->port_min));
+		json_object_array_add(ports, json_object_new_int(p->port_max));
+	}
+	json_object_object_add(o, "ports", ports);
+	json_object_object_add(o, "memory_max", int_or_null(p->memory_max));
+	json_object_object_add(o, "memory_default", int_or_null(p->memory_default));
+	json_object_object_add(o, "cpus_max", num_or_null(p->cpus_max));
+	json_object_object_add(o, "cpus_default", num_or_null(p->cpus_default));
+	json_object_object_add(o, "pids_max", int_or_null(p->pids_max));
+	json_object_object_add(o, "pids_default", int_or_null(p->pids_default));
+	/* quota < 0 is unlimited; 0 is a real limit (no containers at all). */
+	json_object_object_add(o, "quota", p->quota < 0 ? NULL : json_object_new_int(p->quota));
+	jx_add_bool(o, "privileged", p->privileged);
+	jx_add_bool(o, "host_network", p->host_network);
+	jx_add_bool(o, "bind_mounts", p->bind_mounts);
+	jx_add_bool(o, "volumes", p->volumes);
+	jx_add_bool(o, "cap_add", p->cap_add);
+	jx_add_bool(o, "devices", p->devices);
+	jx_add_bool(o, "exec_user", p->exec_user);
+	return o;
+}
+
+static enum berr
+h_whoami(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	jx_add_str(o, "user", r->user);
+	jx_add_str(o, "role", role_name(r->role));
+	json_object_object_add(o, "policy", policy_view(&g_cfg->policy[r->role]));
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_schemas(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	for (const struct sc_schema *const *s = sc_all; *s; s++) {
+		char url[96];
+		if (!(*s)->published)
+			continue;
+		snprintf(url, sizeof(url), "/api/v1/schemas/%s", (*s)->kind);
+		jx_add_str(o, (*s)->kind, url);
+	}
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_schema(struct req *r)
+{
+	const struct sc_schema *s = sc_find(r->args[0]);
+	json_object *o;
+
+	if (s == NULL || !s->published)
+		return rq_fail(r, B_NOT_FOUND, NULL,
+		               "no schema named %.64s; GET /api/v1/schemas lists them", r->args[0]);
+	o = sc_json_schema(s);
+	rq_text(r, 200, "application/schema+json", jx_text(o));
+	json_object_put(o);
+	return B_OK;
+}
+
+struct oa {
+	json_object *paths;
+	json_object *schemas;
+};
+
+static const char *
+op_id(const struct rt_route *rt, char *buf, size_t n)
+{
+	size_t used = (size_t)snprintf(buf, n, "%s", rt->method);
+
+	for (const char *p = rt->pattern; *p && used + 1 < n; p++) {
+		char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			buf[used++] = c;
+		else if (c == '/' || c == '_' || c == '.')
+			buf[used++] = '_';
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
+static void
+oa_one(const struct rt_route *rt, void *arg)
+{
+	struct oa *oa = arg;
+	json_object *path = jx_obj(oa->paths, rt->pattern), *op, *params, *resp;
+	char method[8], id[160], ref[96];
+	size_t i;
+
+	if (path == NULL) {
+		path = json_object_new_object();
+		json_object_object_add(oa->paths, rt->pattern, path);
+	}
+	for (i = 0; rt->method[i] && i < sizeof(method) - 1; i++)
+		method[i] = (char)(rt->method[i] | 0x20);
+	method[i] = '\0';
+	op = json_object_new_object();
+	jx_add_str(op, "summary", rt->summary);
+	jx_add_str(op, "operationId", op_id(rt, id, sizeof(id)));
+	params = json_object_new_array();
+	for (const char *p = strchr(rt->pattern, '{'); p; p = strchr(p + 1, '{')) {
+		const char *end = strchr(p, '}');
+		json_object *prm = json_object_new_object(), *sch = json_object_new_object();
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
+		jx_add_str(prm, "name", name);
+		jx_add_str(prm, "in", "path");
+		jx_add_bool(prm, "required", 1);
+		jx_add_str(sch, "type", "string");
+		json_object_object_add(prm, "schema", sch);
+		json_object_array_add(params, prm);
+	}
+	if (json_object_array_length(params))
+		json_object_object_add(op, "parameters", params);
+	else
+		json_object_put(params);
+	if (rt->schema) {
+		json_object *rb = json_object_new_object(), *ct = json_object_new_object(),
+		            *mt = json_object_new_object(), *sref = json_object_new_object();
+		snprintf(ref, sizeof(ref), "#/components/schemas/%s", rt->schema->kind);
+		jx_add_str(sref, "$ref", ref);
+		json_object_object_add(mt, "schema", sref);
+		json_object_object_add(ct, "application/json", mt);
+		json_object_object_add(rb, "content", ct);
+		jx_add_bool(rb, "required", 1);
+		json_object_object_add(op, "requestBody", rb);
+		if (!jx_get(oa->schemas, rt->schema->kind)) {
+			json_object *s = sc_json_schema(rt->schema);
+			json_object_object_del(s, "$schema");
+			json_object_object_del(s, "$id");
+			json_object_object_add(oa->schemas, rt->schema->kind, s);
+		}
+	}
+	resp = json_tokener_parse(
+	    "{\"2XX\":{\"description\":\"success\"},\"default\":{\"description\":\"error\","
+	    "\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/"
+	    "Error\"}}}}}");
+	json_object_object_add(op, "responses", resp);
+	if (rt->role > ROLE_NONE) {
+		char role[64];
+		snprintf(role, sizeof(role), "%s", role_name(rt->role));
+		jx_add_str(op, "x-berth-role", role);
+	}
+	json_object_object_add(path, method, op);
+}
+
+/* The OpenAPI 3.1 document, built from the same rows that dispatch requests. */
+json_object *
+sys_openapi(void)
+{
+	struct oa oa = {json_object_new_object(), json_object_new_object()};
+	json_object *o = json_object_new_object(), *info = json_object_new_object(),
+	            *comp = json_object_new_object();
+
+	jx_add_str(o, "openapi", "3.1.0");
+	jx_add_str(info, "title", "berth");
+	jx_add_str(info, "version", BERTH_VERSION);
+	jx_add_str(info, "description",
+	           "Container manager behind nginx: identity from nginx, roles, ownership and "
+	           "policy enforced by berth, dockerd reached only through berth.");
+	json_object_object_add(o, "info", info);
+	json_object_object_add(
+	    oa.schemas, "Error",
+	    json_tokener_parse(
+	        "{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{\"error\":{"
+	        "\"type\":\"object\",\"required\":[\"code\",\"message\"],\"properties\":{"
+	        "\"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"field\":{"
+	        "\"type\":\"string\"},\"request_id\":{\"type\":\"string\"}}}}}"));
+	rt_each(oa_one, &oa);
+	json_object_object_add(o, "paths", oa.paths);
+	json_object_object_add(comp, "schemas", oa.schemas);
+	json_object_object_add(o, "components", comp);
+	return o;
+}
+
+static enum berr
+h_openapi(struct req *r)
+{
+	rq_json(r, 200, sys_openapi());
+	return B_OK;
+}
+
+static void container_gauges(struct req *r, FILE *f);
+static void job_gauges(struct req *r, FILE *f);
+
+/* Live gauges appended to the counters, one function per source. */
+static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges, job_gauges};
+
+static int
+count_status(const char *name, json_object *rec, void *arg)
+{
+	const char *st = jx_str(rec, "status");
+
+	(void)name;
+	if (st)
+		jx_add_int(arg, st, jx_int(arg, st, 0) + 1);
+	return 0;
+}
+
+/* Jobs by the status their records hold (the sweeper keeps them current). */
+static void
+job_gauges(struct req *r, FILE *f)
+{
+	json_object *counts = json_object_new_object();
+
+	(void)r;
+	st_each(ST_JOBS, count_status, counts);
+	fprintf(f, "# HELP berth_jobs Jobs by status.\n# TYPE berth_jobs gauge\n");
+	json_object_object_foreach(counts, k, v)
+	    fprintf(f, "berth_jobs{status=\"%s\"} %lld\n", k, (long long)json_object_get_int64(v));
+	json_object_put(counts);
+}
+
+/* Gauges read live from dockerd: containers of this instance by state. */
+static void
+container_gauges(struct req *r, FILE *f)
+{
+	json_object *list, *counts;
+
+	if (ct_list(r, 1, NULL, 0, &list) != B_OK) {
+		r->err = B_OK; /* metrics still answer when dockerd does not */
+		fprintf(f, "# dockerd did not answer: container gauges omitted\n");
+		return;
+	}
+	counts = json_object_new_object();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *st = jx_str(json_object_array_get_idx(list, i), "State");
+		if (st)
+			jx_add_int(counts, st, jx_int(counts, st, 0) + 1);
+	}
+	fprintf(f, "# HELP berth_containers Managed containers of this instance, by state.\n"
+	           "# TYPE berth_containers gauge\n");
+	json_object_object_foreach(counts, k, v) fprintf(f, "berth_containers{state=\"%s\"} %lld\n",
+	                                                 k, (long long)json_object_get_int64(v));
+	json_object_put(counts);
+	json_object_put(list);
+}
+
+static enum berr
+h_metrics(struct req *r)
+{
+	char *text = mt_render(), *gauges = NULL;
+	size_t glen = 0;
+	FILE *f = open_memstream(&gauges, &glen);
+
+	if (f) {
+		fputs(text ? text : "", f);
+		for (size_t i = 0; i < sizeof(gauge_sources) / sizeof(gauge_sources[0]); i++)
+			gauge_sources[i](r, f);
+		fclose(f);
+	}
+	rq_text(r, 200, "text/plain; version=0.0.4", gauges ? gauges : (text ? text : ""));
+	free(text);
+	free(gauges);
+	return B_OK;
+}
+
+static enum berr
+h_audit(struct req *r)
+{
+	long long since, limit;
+	json_object *o, *entries;
+	char next[48];
+
+	if (rq_query_int(r, "since", 0, 1LL << 40, 0, &since) ||
+	    rq_query_int(r, "limit", 1, 10000, 200, &limit))
+		return r->err;
+	entries = au_read(since, rq_query(r, "before"), (int)limit, next, sizeof(next));
+	if (entries == NULL)
+		return rq_fail(r, B_BAD_REQUEST, "before",
+		               "before must be a cursor from an earlier answer's next");
+	o = json_object_new_object();
+	json_object_object_add(o, "entries", entries);
+	jx_add_str(o, "next", next[0] ? next : NULL);
+	rq_json(r, 200, o);
+	return B_OK;
+}
+
+static enum berr
+h_seed_version(struct req *r)
+{
+	rq_text(r, 200, "text/plain; charset=utf-8", "berth " BERTH_VERSION "\n");
+	return B_OK;
+}
+
+const struct rt_route sys_routes[] = {
+    {"GET", "/api/v1", h_index, ROLE_NONE, 0, NULL, "The endpoint index: one line per endpoint."},
+    {"GET", "/api/v1/version", h_version, ROLE_NONE, 0, NULL, "berth and dockerd versions."},
+    {"GET", "/api/v1/health", h_health, ROLE_NONE, 0, NULL,
+     "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503."},
+    {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL,
+     "The caller, their role and that role's policy (images, ports, memory and cpus limits "
+     "and defaults, quota, which risky options are allowed), so forms can check before sending."},
+    {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
+     "The published JSON Schemas of request bodies."},
+    {"GET", "/api/v1/schemas/{kind}", h_schema, ROLE_NONE, 0, NULL,
+     "JSON Schema of one request body (container, service, scale, job)."},
+    {"GET", "/api/v1/openapi.json", h_openapi, ROLE_NONE, 0, NULL,
+     "The whole API as OpenAPI 3.1, produced from the route table."},
+    {"GET", "/api/v1/audit", h_audit, ROLE_ADMIN, 0, NULL,
+     "Who did what, when, with what result, oldest first: the newest ?limit=N (200) since "
+     "?since=epoch; ?before=<next> pages back."},
+    {"GET", "/metrics", h_metrics, ROLE_NONE, RT_TEXT, NULL,
+     "Prometheus metrics (nginx allows it from loopback only)."},
+    {"GET", "/version", h_seed_version, ROLE_NONE, RT_TEXT, NULL,
+     "Seed 000: \"berth X.Y.Z\" as text."},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+};

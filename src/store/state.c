@@ -1,0 +1,540 @@
+/*
+ * state.c - flat-file state.  Writers never leave a partial file behind: a
+ * reader sees the old record or the new one, even across kill -9 or power loss.
+ */
+#include "berth.h"
+#include "lib/json.h"
+#include "edge/log.h"
+#include "store/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[2048]; /* short enough that every path built from it fits PATH_MAX */
+/*
+ * The state directory, opened once (O_NOFOLLOW) and checked: every file is
+ * opened relative to it, never through a link, so whoever could plant one in
+ * the tree cannot aim berth's writes (as root, under berth-up) elsewhere.
+ */
+static int root_fd = -1;
+static uid_t trusted_uid; /* the user berth drops to; root is trusted too */
+static char why[512];     /* why st_init refused, for st_why */
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -1;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+void
+st_trust_uid(uid_t uid)
+{
+	trusted_uid = uid;
+}
+
+const char *
+st_why(void)
+{
+	return why;
+}
+
+/* Sets why (and errno = EPERM) and returns -1. */
+static int
+refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	errno = EPERM;
+	return -1;
+}
+
+/*
+ * A directory berth keeps state in must be berth's own: owned by root or by
+ * the user berth runs as, and writable by nobody else (anyone who can add
+ * entries can plant links and hard links for root to follow).
+ */
+static int
+check_dir(int fd, const char *what)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return refuse("%s: %s", what, strerror(errno));
+	if (sb.st_uid != 0 && sb.st_uid != geteuid() && sb.st_uid != trusted_uid)
+		return refuse("%s is owned by uid %d, not by root or the user berth runs as "
+		              "(run berth as that user, or give --user)",
+		              what, (int)sb.st_uid);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return refuse("%s is writable by group or others (mode %04o): chmod go-w it", what,
+		              (unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
+/* Opens the directory NAME under DFD, never through a link; -1 and errno otherwise. */
+static int
+open_dir_at(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Logs a refused file (DIR/NAME under the state directory) and sets errno = EPERM. */
+static void
+refused(const char *dir, const char *name, const char *what)
+{
+	log_error("state_refused path=\"%s/%s%s%s\" error=\"%s\"", root, dir, dir[0] ? "/" : "",
+	          name, what);
+	errno = EPERM;
+}
+
+/* Only a real, singly linked file: a planted symlink or hard link is refused. */
+static int
+leaf_open(int dfd, const char *dir, const char *name, int flags, mode_t mode)
+{
+	int fd = openat(dfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	struct stat sb;
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			refused(dir, name, "a symbolic link");
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
+		close(fd);
+		refused(dir, name, "not a singly linked regular file");
+		return -1;
+	}
+	return fd;
+}
+
+/* Record names reach here validated, but the file layer refuses path tricks on its own. */
+static int
+safe_name(const char *s)
+{
+	return s && s[0] && s[0] != '.' && !strchr(s, '/') && strlen(s) < 128;
+}
+
+/* The directory KIND under the state directory (a descriptor to close), or -1. */
+static int
+kind_dir(const char *kind)
+{
+	if (root_fd < 0 || !safe_name(kind)) {
+		errno = root_fd < 0 ? EBADF : EINVAL;
+		return -1;
+	}
+	return open_dir_at(root_fd, kind);
+}
+
+int
+st_open(const char *relpath, int flags, mode_t mode)
+{
+	const char *slash = strchr(relpath, '/'), *leaf = slash ? slash + 1 : relpath;
+	char dir[128] = "";
+	int dfd = root_fd, fd = -1, err;
+
+	if (slash) {
+		if ((size_t)(slash - relpath) >= sizeof(dir)) {
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(dir, relpath, (size_t)(slash - relpath));
+		dir[slash - relpath] = '\0';
+		dfd = kind_dir(dir);
+	}
+	if (dfd < 0) {
+		errno = root_fd < 0 ? EBADF : errno;
+		return -1;
+	}
+	if (!leaf[0] || strchr(leaf, '/') || strcmp(leaf, ".") == 0 || strcmp(leaf, "..") == 0)
+		errno = EINVAL;
+	else
+		fd = leaf_open(dfd, dir, leaf, flags, mode);
+	err = errno;
+	if (dfd != root_fd)
+		close(dfd);
+	errno = err;
+	return fd;
+}
+
+/* Files berth keeps at the top of the tree: one planted as a link stops start-up. */
+static int
+check_files(int fd, const char *dir)
+{
+	static const char *const files[] = {"audit.log", "metrics.shm", NULL};
+	struct stat sb;
+
+	for (const char *const *f = files; *f; f++) {
+		if (fstatat(fd, *f, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1)
+			return refuse("%s/%s is %s; berth will not write through it (remove it)",
+			              dir, *f,
+			              S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a plain file");
+	}
+	return 0;
+}
+
+/* "is not a directory (a link?)" or the error, for a directory that did not open. */
+static const char *
+dir_error(int err)
+{
+	return err == ELOOP || err == ENOTDIR ? "not a directory (a symbolic link?)"
+	                                      : strerror(err);
+}
+
+/* Makes and checks the subdirectories under FD; 0 or -1 with why set. */
+static int
+init_subs(int fd, const char *dir)
+{
+	static const char *const subs[] = {ST_CONTAINERS, ST_SERVICES, ST_JOBS, "builds",
+	                                   "leases",      "locks",     NULL};
+	char what[PATH_MAX];
+
+	for (const char *const *s = subs; *s; s++) {
+		int sfd, rc;
+
+		snprintf(what, sizeof(what), "%s/%s", dir, *s);
+		if (mkdirat(fd, *s, 0750) != 0 && errno != EEXIST)
+			return refuse("cannot make %s: %s", what, strerror(errno));
+		sfd = open_dir_at(fd, *s);
+		if (sfd < 0)
+			return refuse("%s is %s", what, dir_error(errno));
+		rc = check_dir(sfd, what);
+		close(sfd);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+st_init(const char *dir)
+{
+	char path[sizeof(root)];
+	int fd;
+
+	why[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return refuse("%s: path too long", dir);
+	if (mkdir_p(path, 0750) != 0)
+		return refuse("cannot make %s: %s", path, strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return refuse("%s is %s", path, dir_error(errno));
+	if (check_dir(fd, path) != 0 || init_subs(fd, path) != 0 || check_files(fd, path) != 0) {
+		close(fd);
+		return -1;
+	}
+	/* A reload or a reconcile opens it afresh: the directory may have been replaced. */
+	if (root_fd >= 0)
+		close(root_fd);
+	root_fd = fd;
+	memcpy(root, path, sizeof(root));
+	return 0;
+}
+
+int
+st_give(uid_t uid, gid_t gid)
+{
+	static const char *const parts[] = {
+	    "",       ST_CONTAINERS, ST_SERVICES, ST_JOBS,       "builds",
+	    "leases", "locks",       "audit.log", "metrics.shm", NULL};
+	struct stat sb;
+	int rc = 0;
+
+	if (root_fd < 0)
+		return -1;
+	for (const char *const *s = parts; *s; s++) {
+		int flags = (*s)[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
+		/* Never through a link: whoever could write here must not aim root's chown
+		 * elsewhere. */
+		if (fstatat(root_fd, *s, &sb, flags) != 0 || S_ISLNK(sb.st_mode) ||
+		    (S_ISREG(sb.st_mode) && sb.st_nlink != 1))
+			continue;
+		if (fchownat(root_fd, *s, uid, gid, flags) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+const char *
+st_dir(void)
+{
+	return root;
+}
+
+int
+st_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads all of the regular file open on FD (closed here), at most MAX bytes. */
+static int
+read_fd(int fd, size_t max, char **data, size_t *len)
+{
+	struct stat sb;
+	size_t got = 0;
+	int err = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0)
+		err = errno;
+	else if (!S_ISREG(sb.st_mode))
+		err = EINVAL;
+	else if ((size_t)sb.st_size > max)
+		err = EFBIG;
+	else if ((*data = malloc((size_t)sb.st_size + 1)) == NULL)
+		err = ENOMEM;
+	while (!err && got < (size_t)sb.st_size) {
+		ssize_t r = read(fd, *data + got, (size_t)sb.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			err = r < 0 ? errno : EIO; /* shrank while read */
+		else
+			got += (size_t)r;
+	}
+	close(fd);
+	if (err) {
+		free(*data);
+		*data = NULL;
+		errno = err;
+		return -1;
+	}
+	(*data)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
+int
+st_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	return read_fd(open(path, O_RDONLY | O_CLOEXEC), max, data, len);
+}
+
+enum berr
+st_put(const char *kind, const char *name, json_object *o)
+{
+	char file[160], tmp[192];
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	size_t len = strlen(text);
+	int dfd, fd = -1, err;
+
+	if (!safe_name(name))
+		return B_BAD_REQUEST;
+	snprintf(file, sizeof(file), "%s.json", name);
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	dfd = kind_dir(kind);
+	if (dfd < 0)
+		goto fail;
+	/* A fresh file (O_EXCL): whatever a killed writer left under this name goes first. */
+	unlinkat(dfd, tmp, 0);
+	fd = leaf_open(dfd, kind, tmp, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	if (fd < 0)
+		goto fail;
+	if (st_write_all(fd, text, len) != 0 || st_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0)
+		goto fail;
+	err = close(fd);
+	fd = -1;
+	if (err != 0 || renameat(dfd, tmp, dfd, file) != 0)
+		goto fail;
+	(void)fsync(dfd);
+	close(dfd);
+	return B_OK;
+fail:
+	err = errno;
+	log_error("state_write path=\"%s/%s/%s\" error=\"%s\"", root, kind, file, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0) {
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+	}
+	return B_INTERNAL;
+}
+
+/* Reads record NAME from the open kind directory DFD, as st_get. */
+static enum berr
+get_at(int dfd, const char *kind, const char *name, json_object **out)
+{
+	char file[160], err[128], *buf = NULL;
+	size_t n;
+
+	*out = NULL;
+	if (!safe_name(name))
+		return B_NOT_FOUND;
+	snprintf(file, sizeof(file), "%s.json", name);
+	if (read_fd(leaf_open(dfd, kind, file, O_RDONLY, 0), 1 << 22, &buf, &n) != 0)
+		return errno == ENOENT ? B_NOT_FOUND : B_INTERNAL;
+	*out = jx_parse(buf, n, err, sizeof(err));
+	free(buf);
+	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		log_error("state_read path=\"%s/%s/%s\" error=\"%s\"", root, kind, file,
+		          *out ? "not an object" : err);
+		json_object_put(*out);
+		*out = NULL;
+		return B_INTERNAL;
+	}
+	return B_OK;
+}
+
+enum berr
+st_get(const char *kind, const char *name, json_object **out)
+{
+	int dfd;
+	enum berr e;
+
+	*out = NULL;
+	if (!safe_name(name))
+		return B_NOT_FOUND;
+	dfd = kind_dir(kind);
+	if (dfd < 0)
+		return errno == ENOENT ? B_NOT_FOUND : B_INTERNAL;
+	e = get_at(dfd, kind, name, out);
+	close(dfd);
+	return e;
+}
+
+enum berr
+st_del(const char *kind, const char *name)
+{
+	char file[160];
+	enum berr e = B_OK;
+	int dfd;
+
+	if (!safe_name(name))
+		return B_OK;
+	snprintf(file, sizeof(file), "%s.json", name);
+	dfd = kind_dir(kind);
+	if (dfd < 0)
+		return errno == ENOENT ? B_OK : B_INTERNAL;
+	if (unlinkat(dfd, file, 0) != 0 && errno != ENOENT)
+		e = B_INTERNAL;
+	else
+		(void)fsync(dfd);
+	close(dfd);
+	return e;
+}
+
+enum berr
+st_each(const char *kind, int (*fn)(const char *name, json_object *o, void *arg), void *arg)
+{
+	char name[256];
+	struct dirent *de;
+	int dfd = kind_dir(kind);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+
+	if (d == NULL) {
+		int err = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return err == ENOENT ? B_OK : B_INTERNAL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		json_object *o;
+		int stop;
+
+		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json") != 0 ||
+		    n - 5 >= sizeof(name))
+			continue;
+		memcpy(name, de->d_name, n - 5);
+		name[n - 5] = '\0';
+		if (get_at(dirfd(d), kind, name, &o) != B_OK)
+			continue;
+		stop = fn(name, o, arg);
+		json_object_put(o);
+		if (stop)
+			break;
+	}
+	closedir(d);
+	return B_OK;
+}
+
+/*
+ * Opens the lock file NAME under locks/ and flocks it with HOW (LOCK_EX, or
+ * LOCK_EX | LOCK_NB); a descriptor, or -1 with errno (EWOULDBLOCK: held).
+ */
+static int
+lock_take(const char *name, int how)
+{
+	char rel[160];
+	int fd, err;
+
+	if (!safe_name(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(rel, sizeof(rel), "locks/%s.lock", name);
+	fd = st_open(rel, O_RDWR | O_CREAT, 0640);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) != 0) {
+		if (errno != EINTR) {
+			err = errno;
+			close(fd);
+			errno = err; /* EWOULDBLOCK tells "held" from a failure */
+			return -1;
+		}
+	}
+	return fd;
+}
+
+int
+st_lock(const char *name)
+{
+	return lock_take(name, LOCK_EX);
+}
+
+int
+st_trylock(const char *name)
+{
+	return lock_take(name, LOCK_EX | LOCK_NB);
+}
+
+void
+st_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing releases the flock */
+}
