@@ -28,6 +28,10 @@ jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] |
   "| \(.key | ascii_upcase) | `\($p)` | \(.value["x-berth-role"] // "none") | \(
   (.value.requestBody.content["application/json"].schema["$ref"] // "" | sub("#/components/schemas/"; "")) as $k |
   if $k == "" then "" else "[\($k)](#schema-\($k))" end) | \(.value.summary) |"' <<<"$json"
+printf '\n## Query parameters\n\nEvery route takes only the parameters listed here (any other is a 400\nnaming it); each is checked against its type and bounds before the route runs.\n\n| method | path | parameter | type | default | what |\n| --- | --- | --- | --- | --- | --- |\n'
+jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] | .key as $m |
+  (.value.parameters // [])[] | select(.in == "query") |
+  "| \($m | ascii_upcase) | `\($p)` | `\(.name)` | \(.schema.type)\(if .schema.minimum != null then " \(.schema.minimum)..\(.schema.maximum)" else "" end) | \(.schema.default // "" | tostring) | \(.description // "" | gsub("\\|"; "\\\\|")) |"' <<<"$json"
 printf '\n## Request bodies\n'
 jq -r '.components.schemas | to_entries[] | select(.key != "Error") |
   "\n<a id=\"schema-\(.key)\"></a>\n### \(.key)\n\n\(.value.title // "")\n\n| field | type | required | description |\n| --- | --- | --- | --- |\n" +

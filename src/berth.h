@@ -47,6 +47,14 @@ const char *role_name(enum role r);
 /* Returns 0 and sets *out, or -1 when s names no role. */
 int role_parse(const char *s, enum role *out);
 
+/*
+ * Milliseconds: b_wall_ms on the calendar clock, for times berth records
+ * and shows; b_mono_ms on the monotonic clock, for how long something took
+ * or how old a shared reading is.  One of each, so no two modules disagree.
+ */
+int64_t b_wall_ms(void);
+int64_t b_mono_ms(void);
+
 /* FNV-1a of S: short stable names for locks and per-instance names. */
 uint32_t b_hash32(const char *s);
 

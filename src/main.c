@@ -6,13 +6,14 @@
  */
 #include "berth.h"
 #include "store/audit.h"
-#include "res/catalog.h"
+#include "edge/module.h"
+#include "res/jobs.h"
+#include "res/system.h"
 #include "lib/cfg.h"
-#include "engine/docker.h"
+#include "engine/engine.h"
 #include "lib/json.h"
-#include "edge/log.h"
-#include "edge/metrics.h"
-#include "res/services.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "store/state.h"
 #include "edge/worker.h"
 
@@ -43,44 +44,21 @@ struct opts {
 	const char *cmd;
 };
 
-int ct_cleanup_instance(void);
-int ct_reconcile(int verbose);
-int job_sweep(void);
-
-/*
- * Maintenance work the supervisor repeats every sweep_interval, in this
- * order (the audit summaries first: they need no dockerd).
- */
-static int
-reconcile_quiet(void)
-{
-	return ct_reconcile(0);
-}
-
-static int (*const periodic[])(void) = {au_sweep, reconcile_quiet, job_sweep, NULL};
-
-void
-sup_periodic(void)
-{
-	for (size_t i = 0; periodic[i]; i++)
-		periodic[i]();
-}
-
 static int
 cmd_ping(void)
 {
-	struct dk_resp d;
-	enum berr e = dk_call("GET", "/_ping", NULL, NULL, 0, &d);
+	struct op o;
+	int rc = 0;
 
-	if (e != B_OK || d.status != 200) {
-		fprintf(stderr, "no answer on %s (%s)\n", g_cfg->docker_socket,
-		        e != B_OK ? d.errtext : "bad status");
-		dk_resp_free(&d);
-		return 1;
+	op_system(&o);
+	if (eng_ping(&o) != B_OK) {
+		fprintf(stderr, "no answer on %s (%s)\n", g_cfg->docker_socket, o.msg);
+		rc = 1;
+	} else {
+		printf("dockerd answers on %s\n", g_cfg->docker_socket);
 	}
-	dk_resp_free(&d);
-	printf("dockerd answers on %s\n", g_cfg->docker_socket);
-	return 0;
+	op_done(&o);
+	return rc;
 }
 
 /* Prints a TCP port on 127.0.0.1 that is free right now (berth-up picks with it). */
@@ -105,18 +83,15 @@ cmd_free_port(void)
 static int
 cmd_reconcile(void)
 {
-	return ct_reconcile(1) == 0 ? 0 : 1;
+	return mod_reconcile(1) == 0 ? 0 : 1;
 }
 
+/* Swarm services go before containers (modules run in reverse), or Swarm would replace them. */
 static int
 cmd_cleanup(void)
 {
-	/* Swarm services first, or Swarm would replace the task containers removed next. */
-	int sw = sw_cleanup_instance();
-	return (ct_cleanup_instance() | sw) == 0 ? 0 : 1;
+	return mod_cleanup() == 0 ? 0 : 1;
 }
-
-json_object *sys_openapi(void);
 
 /* Prints the OpenAPI document (docs/gen-api.sh renders docs/api.md from it). */
 static int
@@ -407,8 +382,7 @@ main(int argc, char **argv)
 	cfgpath = o.config;
 	if (cfgpath == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		cfgpath = DEFAULT_CONFIG;
-	cfg_check_catalog = cat_check_entry;
-	cfg_check_service = svc_check_conf;
+	mod_register();
 	g_cfg = cfg_load(cfgpath, err, sizeof(err));
 	if (g_cfg == NULL) {
 		print_errors(err);
@@ -426,7 +400,7 @@ main(int argc, char **argv)
 			if (strcmp(o.cmd, commands[i].name) != 0)
 				continue;
 			rc = commands[i].fn();
-			dk_cleanup();
+			eng_cleanup();
 			cfg_free(g_cfg);
 			return rc;
 		}
@@ -448,7 +422,7 @@ main(int argc, char **argv)
 		return 1;
 	mt_init(g_cfg->state_dir);
 	/* libcurl's global init (OpenSSL, libssh2) once, before fork: workers share it. */
-	if (dk_init() != 0)
+	if (eng_init() != 0)
 		log_warn("curl_init_failed (workers will retry)");
 	if (o.parent_fd >= 0)
 		sup_watch_parent(o.parent_fd);

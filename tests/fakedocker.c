@@ -15,6 +15,10 @@
  *   huge       200 with a 70 MiB JSON array (berth caps replies at 64 MiB)
  *   noname     inspect results without "Name" (and lifecycle 204)
  *   logclose   logs: one frame, then the connection drops mid-frame
+ *   rmfail     as ok, but removing a container answers 500
+ *
+ * In every mode a create answers 201 with a new id and inspect results carry
+ * berth's labels and a recorded spec, so a recreate (PATCH) runs through.
  *
  * usage: fakedocker SOCKET MODEFILE INSTANCE
  */
@@ -83,6 +87,7 @@ inspect(int fd, const char *id, int with_name)
 	         "\"State\":{\"Status\":\"running\",\"Running\":true,\"ExitCode\":0},"
 	         "\"Config\":{\"Image\":\"berth-test/busybox:1\",\"Cmd\":[\"sleep\",\"600\"],"
 	         "\"Labels\":{\"berth.managed\":\"1\",\"berth.owner\":\"anonymous\","
+	         "\"berth.spec\":\"{\\\"image\\\":\\\"berth-test/busybox:1\\\"}\","
 	         "\"berth.instance\":\"%s\"}},\"HostConfig\":{},"
 	         "\"NetworkSettings\":{\"Ports\":{}}}",
 	         id, with_name ? "\"Name\":\"/fake\"," : "", instance);
@@ -205,6 +210,12 @@ serve(int fd)
 	} else if (strncmp(p, "/containers/", 12) == 0 && strstr(p, "/json")) {
 		sscanf(p + 12, "%79[^/]", id);
 		inspect(fd, id, strcmp(m, "noname") != 0);
+	} else if (strcmp(method, "POST") == 0 && strncmp(p, "/containers/create", 18) == 0) {
+		answer(
+		    fd, 201, "application/json",
+		    "{\"Id\":\"fakenew0123456789abcdef0123456789abcdef0123456789abcdef01234567\"}");
+	} else if (strcmp(method, "DELETE") == 0 && strcmp(m, "rmfail") == 0) {
+		answer(fd, 500, "application/json", "{\"message\":\"fake: cannot remove\"}");
 	} else if (strcmp(method, "POST") == 0 && strncmp(p, "/containers/", 12) == 0) {
 		answer(fd, 204, "text/plain", "");
 	} else {

@@ -8,11 +8,13 @@
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
+#include "../src/edge/module.h"
+#include "../src/res/containers.h"
 #include "../src/store/audit.h"
 #include "../src/lib/cfg.h"
 #include "../src/lib/hostpath.h"
 #include "../src/lib/json.h"
-#include "../src/edge/metrics.h"
+#include "../src/lib/metrics.h"
 #include "../src/edge/req.h"
 #include "../src/edge/route.h"
 #include "../src/lib/schema.h"
@@ -200,7 +202,7 @@ t_schema_validate(void)
 static void
 t_member_names(void)
 {
-	const struct sc_schema *c = sc_find("container");
+	const struct sc_schema *c = mod_schema("container");
 	struct sc_error se;
 	const char *bad[] = {"{\"image\":\"a:1\",\"env\":{\"A=B\":\"x\"}}",
 	                     "{\"image\":\"a:1\",\"env\":{\"1A\":\"x\"}}",
@@ -606,17 +608,17 @@ t_route(void)
 	struct req r;
 
 	CHECK(route("GET", "/api/v1/containers/web/logs?tail=5", &r) == B_OK && r.nargs == 1 &&
-	          strcmp(r.args[0], "web") == 0 && strcmp(rq_query(&r, "tail"), "5") == 0,
+	          strcmp(r.args[0], "web") == 0 && strcmp(r.query[0].val, "5") == 0,
 	      "route with an argument and a query");
 	rq_cleanup(&r);
-	CHECK(route("POST", "/api/v1/containers/%2e%2e/stop", &r) == B_OK &&
-	          strcmp(r.args[0], "..") == 0 && !name_valid(r.args[0]),
-	      "%2e%2e reaches the handler decoded, where the name check refuses it");
+	CHECK(route("POST", "/api/v1/containers/%2e%2e/stop", &r) == B_NOT_FOUND &&
+	          strcmp(r.args[0], "..") == 0 && r.op.err == B_NOT_FOUND,
+	      "%2e%2e is decoded, then refused by the module's argument check: 404");
 	rq_cleanup(&r);
 	CHECK(route("GET", "/api/v1/containers/a%00b", &r) == B_BAD_REQUEST,
 	      "NUL in a path arg: 400");
 	rq_cleanup(&r);
-	CHECK(route("DELETE", "/api/v1/health", &r) == B_METHOD && r.errextra, "405 carries Allow");
+	CHECK(route("DELETE", "/api/v1/health", &r) == B_METHOD && r.op.extra, "405 carries Allow");
 	rq_cleanup(&r);
 	CHECK(route("GET", "/api/v1/a/b/c/d/e/f/g/h/i/j/k/l/m", &r) == B_NOT_FOUND,
 	      "13 segments: 404");
@@ -634,9 +636,10 @@ t_route(void)
 	      "DOCUMENT_URI, the path nginx routed, is the one routed");
 	rq_cleanup(&r);
 	CHECK(route_doc("GET", "/api/v1/containers/web%2550/logs?tail=1",
-	                "/api/v1/containers/web%50/logs", &r) == B_OK &&
-	          strcmp(r.args[0], "web%50") == 0 && strcmp(rq_query(&r, "tail"), "1") == 0,
-	      "DOCUMENT_URI args are not decoded twice; the query comes from REQUEST_URI");
+	                "/api/v1/containers/web%50/logs", &r) == B_NOT_FOUND &&
+	          strcmp(r.args[0], "web%50") == 0 && strcmp(r.query[0].val, "1") == 0,
+	      "DOCUMENT_URI args are not decoded twice (web%50 names nothing); the query comes "
+	      "from REQUEST_URI");
 	rq_cleanup(&r);
 	CHECK(route("HEAD", "/shutdown", &r) == B_METHOD, "HEAD of a GET that changes things: 405");
 	rq_cleanup(&r);
@@ -1043,6 +1046,7 @@ t_audit(void)
 int
 main(void)
 {
+	mod_register(); /* the modules' record folders and config checks, as berth-fcgi does */
 	t_names();
 	t_sizes();
 	t_json();

@@ -13,9 +13,10 @@
 #include "lib/cfg.h"
 #include "res/containers.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
+#include "doors/doors.h"
 #include "edge/route.h"
 #include "store/state.h"
 #include "edge/worker.h"
@@ -65,11 +66,11 @@ static const struct sc_field image_fields[] = {{.name = "image",
                                                 .pattern = SC_NAME_RE},
                                                {0}};
 
-const struct sc_schema compat_start_schema = {"start_container", "seed 000 start_container",
-                                              start_fields,
-                                              "{\"image\":\"server\",\"ports\":[[0,4545]]}", 0};
-const struct sc_schema compat_image_schema = {"image_ref", "seed 000 stop/unlock_container",
-                                              image_fields, "{\"image\":\"server\"}", 0};
+static const struct sc_schema seed_start_schema = {
+    "start_container", "seed 000 start_container", start_fields,
+    "{\"image\":\"server\",\"ports\":[[0,4545]]}", 0};
+static const struct sc_schema seed_image_schema = {"image_ref", "seed 000 stop/unlock_container",
+                                                   image_fields, "{\"image\":\"server\"}", 0};
 
 /* What seed 000 calls an entry's container: cm-<entry>. */
 static void
@@ -97,7 +98,7 @@ unknown_image(struct req *r, const char *image)
 {
 	char names[512];
 
-	r->errextra = json_object_new_object();
+	r->op.extra = json_object_new_object();
 	{
 		json_object *avail = json_object_new_array();
 		json_object_object_foreach(g_cfg->catalog, k, v)
@@ -105,9 +106,9 @@ unknown_image(struct req *r, const char *image)
 			(void)v;
 			json_object_array_add(avail, json_object_new_string(k));
 		}
-		json_object_object_add(r->errextra, "available", avail);
+		json_object_object_add(r->op.extra, "available", avail);
 	}
-	return rq_fail(r, B_NOT_FOUND, "image", "unknown image %.64s; available: %s", image,
+	return op_fail(&r->op, B_NOT_FOUND, "image", "unknown image %.64s; available: %s", image,
 	               cat_names(names, sizeof(names)));
 }
 
@@ -128,7 +129,7 @@ port_spec(struct req *r, json_object *item, size_t i)
 		if (digits == 0 || digits > 5 ||
 		    (s[digits] && strcmp(s + digits, "/tcp") && strcmp(s + digits, "/udp"))) {
 			json_object_put(o);
-			rq_fail(r, B_BAD_REQUEST, field,
+			op_fail(&r->op, B_BAD_REQUEST, field,
 			        "container port must be like 4545 or \"4545/tcp\"");
 			return NULL;
 		}
@@ -141,7 +142,7 @@ port_spec(struct req *r, json_object *item, size_t i)
 		                     : atoll(json_object_get_string(h));
 		if (host < 0 || host > 65535) {
 			json_object_put(o);
-			rq_fail(r, B_BAD_REQUEST, field, "host port must be 0..65535");
+			op_fail(&r->op, B_BAD_REQUEST, field, "host port must be 0..65535");
 			return NULL;
 		}
 		jx_add_int(o, "host", host);
@@ -287,13 +288,13 @@ lease_acquire(struct req *r, const char *entry)
 	time_t until = time(NULL) + LEASE_WAIT;
 
 	if (t < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
 	for (;;) {
 		if (lease_update(entry, try_hold, t) == 1)
 			return B_OK;
 		if (!rq_alive(r) || wk_stopping() || time(NULL) > until) {
 			lease_update(entry, give_up, t);
-			return rq_fail(r, B_CONFLICT, "lock",
+			return op_fail(&r->op, B_CONFLICT, "lock",
 			               "%s is still locked by an earlier start", entry);
 		}
 		usleep(100 * 1000);
@@ -325,35 +326,35 @@ h_start_container(struct req *r)
 {
 	const char *entry = jx_str(r->json, "image");
 	json_object *def = cat_entry(entry), *spec = NULL, *in = NULL, *labels = NULL, *o;
-	struct ct_new n = {.owner = ct_owner(r), .start = 1, .reuse = 1};
+	struct ct_new n = {.owner = op_owner(&r->op), .start = 1, .reuse = 1};
 	char id[96];
 	int created, leased = 0;
 	enum berr e;
 
 	if (def == NULL)
 		return unknown_image(r, entry);
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", entry);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
 	spec = start_spec(r, entry, def);
 	if (spec == NULL)
-		return r->err;
-	if ((e = pol_check(r, r->role, spec, 1, &n.lim)) != B_OK)
+		return r->op.err;
+	if ((e = pol_check(&r->op, r->op.role, spec, 1, &n.lim)) != B_OK)
 		goto out;
 	if (jx_bool(r->json, "lock", 0)) {
 		if ((e = lease_acquire(r, entry)) != B_OK)
 			goto out;
 		leased = 1;
 	}
-	if ((e = cat_ensure(r, entry, id, sizeof(id))) != B_OK)
+	if ((e = cat_ensure(&r->op, entry, id, sizeof(id))) != B_OK)
 		goto out;
 	labels = json_object_new_object();
 	jx_add_str(labels, LBL_CATALOG, entry);
 	jx_add_str(labels, LBL_SEED, "000");
 	n.spec = spec;
 	n.labels = labels;
-	e = ct_create(r, &n, &in, &created);
+	e = ct_create(&r->op, &n, &in, &created);
 	if (e != B_OK)
 		goto out;
-	au_str(r, "outcome", created ? "created" : "reused");
+	au_str(&r->op, "outcome", created ? "created" : "reused");
 	o = json_object_new_object();
 	json_object_object_add(o, "ports", seed_ports(in));
 	jx_add_bool(o, "just_created", created);
@@ -365,9 +366,7 @@ out:
 	json_object_put(spec);
 	json_object_put(labels);
 	json_object_put(in);
-	if (e == B_BAD_REQUEST || e == B_INVALID)
-		r->err = B_BAD_REQUEST;
-	return e == B_INVALID ? B_BAD_REQUEST : e;
+	return e;
 }
 
 static enum berr
@@ -380,20 +379,20 @@ h_stop_container(struct req *r)
 
 	if (cat_entry(entry) == NULL)
 		return unknown_image(r, entry);
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", entry);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
 	cm_name(entry, name, sizeof(name));
-	e = ct_lookup(r, name, 1, &in);
+	e = ct_lookup(&r->op, name, 1, &in);
 	if (e == B_NOT_FOUND) {
 		/* Already stopped is success, as with the lifecycle routes. */
-		r->err = B_OK;
+		r->op.err = B_OK;
 		rq_empty(r, 204);
 		return B_OK;
 	}
 	if (e != B_OK)
 		return e;
-	e = ct_check_unprotected(r, in, "stopped");
+	e = ct_check_unprotected(&r->op, in, "stopped");
 	if (e == B_OK)
-		e = ct_remove(r, jx_str(in, "Id"), 5);
+		e = ct_remove(&r->op, jx_str(in, "Id"), 5);
 	json_object_put(in);
 	if (e == B_OK)
 		rq_empty(r, 204);
@@ -407,9 +406,9 @@ h_unlock_container(struct req *r)
 
 	if (cat_entry(entry) == NULL)
 		return unknown_image(r, entry);
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", entry);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
 	if (lease_update(entry, release, 0) < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
 	rq_empty(r, 204);
 	return B_OK;
 }
@@ -440,14 +439,14 @@ h_shutdown(struct req *r)
 	enum berr e;
 	int fd;
 
-	snprintf(owner, sizeof(owner), LBL_OWNER "=%s", ct_owner(r));
-	e = ct_list(r, 1, lbl, r->role == ROLE_ADMIN ? 1 : 2, &list);
+	snprintf(owner, sizeof(owner), LBL_OWNER "=%s", op_owner(&r->op));
+	e = ct_list(&r->op, 1, lbl, r->op.role == ROLE_ADMIN ? 1 : 2, &list);
 	if (e != B_OK)
 		return e;
 	removed = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(list) && e == B_OK; i++) {
 		json_object *it = json_object_array_get_idx(list, i);
-		e = ct_remove(r, jx_str(it, "Id"), 5);
+		e = ct_remove(&r->op, jx_str(it, "Id"), 5);
 		if (e == B_OK)
 			add_name(removed, it);
 	}
@@ -456,7 +455,7 @@ h_shutdown(struct req *r)
 		json_object_put(removed);
 		return e;
 	}
-	if (r->role == ROLE_ADMIN) {
+	if (r->op.role == ROLE_ADMIN) {
 		/* berth-up watches for this file and stops; elsewhere nothing does. */
 		snprintf(path, sizeof(path), "shutdown.%s", g_cfg->instance);
 		fd = st_open(path, O_WRONLY | O_CREAT, 0640);
@@ -465,21 +464,33 @@ h_shutdown(struct req *r)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "removed", removed);
-	jx_add_bool(o, "stopping", r->role == ROLE_ADMIN);
+	jx_add_bool(o, "stopping", r->op.role == ROLE_ADMIN);
 	rq_json(r, 200, o);
 	return B_OK;
 }
 
-const struct rt_route seed000_routes[] = {
-    {"POST", "/start_container", h_start_container, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR,
-     &compat_start_schema,
-     "Seed 000: start (or reuse) a catalog image; {ports, just_created, container_id}."},
-    {"POST", "/stop_container", h_stop_container, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR,
-     &compat_image_schema, "Seed 000: stop and remove the image's container (204)."},
-    {"POST", "/unlock_container", h_unlock_container, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR,
-     &compat_image_schema, "Seed 000: release a lease taken with \"lock\": true (204)."},
+static const struct rt_route routes[] = {
+    {"POST", "/start_container", h_start_container, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &seed_start_schema,
+     "Seed 000: start (or reuse) a catalog image; {ports, just_created, container_id}.", NULL},
+    {"POST", "/stop_container", h_stop_container, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &seed_image_schema, "Seed 000: stop and remove the image's container (204).", NULL},
+    {"POST", "/unlock_container", h_unlock_container, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     &seed_image_schema, "Seed 000: release a lease taken with \"lock\": true (204).", NULL},
     {"GET", "/shutdown", h_shutdown, ROLE_OPERATOR, RT_MUT, NULL,
      "Seed 000: remove the caller's containers started by the seed routes (an admin's call: "
-     "everyone's, and it ends berth-up); {\"removed\": [names], \"stopping\": bool}."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+     "everyone's, and it ends berth-up); {\"removed\": [names], \"stopping\": bool}.",
+     NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+static const struct sc_schema *const schemas[] = {&seed_start_schema, &seed_image_schema, NULL};
+static const char *const kinds[] = {ST_LEASES, NULL};
+
+const struct bmod mod_seed000 = {
+    .name = "seed000",
+    .routes = routes,
+    .door = &door_seed,
+    .schemas = schemas,
+    .state_kinds = kinds,
 };

@@ -12,6 +12,7 @@
 #include "res/jobs.h"
 #include "lib/json.h"
 #include "edge/req.h"
+#include "doors/doors.h"
 #include "edge/route.h"
 #include "lib/schema.h"
 #include "store/state.h"
@@ -118,7 +119,7 @@ static const struct sc_field submit_fields[] = {
      .items = &file_item},
     {0}};
 
-const struct sc_schema job_submit_schema = {
+static const struct sc_schema job_submit_schema = {
     "submit", "seed 001 (Herc) job submission", submit_fields,
     "{\"commandline\":\"echo Hello herc! > /baz; cat /baz\","
     "\"docker\":\"berth-test/busybox:1\",\"resources\":{\"cpus\":1,\"mem\":64,"
@@ -154,7 +155,7 @@ job_body(struct req *r, json_object *b)
 	json_object_array_add(cmd, json_object_new_string(jx_str(b, "commandline")));
 	json_object_object_add(body, "command", cmd);
 	if (jx_get(res, "memory") && jx_get(res, "mem")) {
-		rq_fail(r, B_BAD_REQUEST, "resources.memory", "give mem or memory, not both");
+		op_fail(&r->op, B_BAD_REQUEST, "resources.memory", "give mem or memory, not both");
 		json_object_put(body);
 		return NULL;
 	}
@@ -164,7 +165,8 @@ job_body(struct req *r, json_object *b)
 		double bytes =
 		    json_object_get_double(mem) * (double)unit_bytes(jx_str(res, "memunit"));
 		if (bytes > (double)(1LL << 50)) {
-			rq_fail(r, B_BAD_REQUEST, "resources.mem", "resources.mem is too large");
+			op_fail(&r->op, B_BAD_REQUEST, "resources.mem",
+			        "resources.mem is too large");
 			json_object_put(body);
 			return NULL;
 		}
@@ -194,15 +196,15 @@ static enum berr
 h_submit(struct req *r)
 {
 	json_object *body = job_body(r, r->json), *extra;
-	char id[JOB_ID_LEN + 1], field[sizeof(r->errfield)];
+	char id[JOB_ID_LEN + 1], field[sizeof(r->op.field)];
 	struct sc_error se;
 	enum berr e;
 
 	if (body == NULL)
-		return r->err;
+		return r->op.err;
 	if (sc_validate(&job_schema, body, &se) != 0) {
 		json_object_put(body);
-		return rq_fail(r, B_BAD_REQUEST, seed_field(se.field), "%s", se.msg);
+		return op_fail(&r->op, B_INVALID, seed_field(se.field), "%s", se.msg);
 	}
 	extra = json_object_new_object();
 	jx_add_str(extra, "seed", "001");
@@ -211,15 +213,13 @@ h_submit(struct req *r)
 	     *k; k++)
 		if (jx_get(r->json, *k))
 			jx_add_ref(extra, *k, jx_get(r->json, *k));
-	e = job_submit(r, body, extra, id);
+	e = job_submit(&r->op, body, extra, id);
 	json_object_put(body);
 	json_object_put(extra);
 	if (e != B_OK) {
-		/* Name the field as the seed's client wrote it; body errors are 400 here. */
-		snprintf(field, sizeof(field), "%s", seed_field(r->errfield));
-		snprintf(r->errfield, sizeof(r->errfield), "%s", field);
-		if (e == B_INVALID)
-			r->err = e = B_BAD_REQUEST;
+		/* Name the field as the seed's client wrote it (the door makes it a 400). */
+		snprintf(field, sizeof(field), "%s", seed_field(r->op.field));
+		snprintf(r->op.field, sizeof(r->op.field), "%s", field);
 		return e;
 	}
 	/* "Returns a string, the job ID": a bare JSON string, as Herc answers. */
@@ -252,7 +252,7 @@ static enum berr
 h_status(struct req *r)
 {
 	json_object *rec, *o;
-	enum berr e = job_find(r, r->args[0], &rec);
+	enum berr e = job_find(&r->op, r->args[0], &rec);
 	const char *status;
 
 	if (e != B_OK)
@@ -302,7 +302,7 @@ h_index(struct req *r)
 {
 	json_object *o = json_object_new_object();
 
-	for (const struct rt_route *rt = seed001_routes; rt->method; rt++) {
+	for (const struct rt_route *rt = mod_seed001.routes; rt->method; rt++) {
 		char key[96];
 		size_t k = (size_t)snprintf(key, sizeof(key), "%s ", rt->method);
 		for (const char *p = rt->pattern; *p && k + 1 < sizeof(key); p++)
@@ -326,17 +326,6 @@ h_index(struct req *r)
  */
 #define SLEEP_SLOTS 1
 
-/* Whole seconds 0..SLEEP_MAX written as plain digits, else -1. */
-static int
-sleep_seconds(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 2 || strspn(s, "0123456789") != n || atoi(s) > SLEEP_MAX)
-		return -1;
-	return atoi(s);
-}
-
 /* A held sleep slot (st_unlock it), or -1 with errno EWOULDBLOCK when all are busy. */
 static int
 sleep_slot(void)
@@ -356,10 +345,7 @@ sleep_slot(void)
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)b_mono_ms() / 1e3;
 }
 
 /*
@@ -370,21 +356,19 @@ now_s(void)
 static enum berr
 h_sleep(struct req *r)
 {
-	int n = sleep_seconds(r->args[0]), fd;
+	/* {n} was checked before the handler ran: a whole number 0..SLEEP_MAX. */
+	int n = (int)strtol(r->args[0], NULL, 10), fd;
 	double start, left;
 	json_object *o;
 
-	if (n < 0)
-		return rq_fail(r, B_BAD_REQUEST, "n",
-		               "n must be a whole number of seconds from 0 to %d", SLEEP_MAX);
 	fd = sleep_slot();
 	if (fd < 0 && errno == EWOULDBLOCK)
-		return rq_fail(
-		    r, B_TOO_MANY, NULL,
+		return op_fail(
+		    &r->op, B_TOO_MANY, NULL,
 		    "the sleep slots are busy (%d sleep at a time); try again when it ends",
 		    SLEEP_SLOTS);
 	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
 	start = now_s();
 	while ((left = start + n - now_s()) > 0 && rq_alive(r) && !wk_stopping())
 		usleep(left < 0.1 ? (useconds_t)(left * 1e6) : 100 * 1000);
@@ -396,20 +380,43 @@ h_sleep(struct req *r)
 }
 
 /* Herc's five endpoints, in the order of its index; the summaries are its descriptions. */
-const struct rt_route seed001_routes[] = {
+static const struct rt_route routes[] = {
     {"GET", "/", h_index, ROLE_NONE, 0, NULL,
      SEED_PREFIX "Returns the list of endpoints that this webservice provides (for clients "
-                 "that ask for JSON; browsers get the dashboard)."},
+                 "that ask for JSON; browsers get the dashboard).",
+     NULL},
     {"GET", "/schema", h_schema, ROLE_NONE, 0, NULL,
-     SEED_PREFIX "Returns the JSON schema used to validate job submission requests."},
+     SEED_PREFIX "Returns the JSON schema used to validate job submission requests.", NULL},
     {"GET", "/sleep/{n}", h_sleep, ROLE_VIEWER, 0, NULL,
      SEED_PREFIX "Sleep for n seconds (0 to 60) and then return {\"slept\": n}; 429 while "
-                 "another sleep holds the one slot."},
+                 "another sleep holds the one slot.",
+     NULL},
     {"GET", "/status/{jobid}", h_status, ROLE_VIEWER, 0, NULL,
      SEED_PREFIX "Returns the status of this job. 404 if not found, otherwise JSON with the "
-                 "job's current status (Herc's names) and the time (epoch ms) it entered it."},
-    {"POST", "/submit", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_RAWERR, &job_submit_schema,
+                 "job's current status (Herc's names) and the time (epoch ms) it entered it.",
+     NULL},
+    {"POST", "/submit", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT, &job_submit_schema,
      SEED_PREFIX "Submits a job request. Body must be JSON that validates against the JSON "
-                 "schema available at GET /schema. Returns a string, the job ID."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+                 "schema available at GET /schema. Returns a string, the job ID.",
+     NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+static const struct rt_param args[] = {
+    {.name = "jobid",
+     .type = P_STR,
+     .desc = "job",
+     .valid = job_id_valid,
+     .rule = "16 hex characters"},
+    {.name = "n", .type = P_INT, .desc = "Seconds to sleep.", .min = 0, .max = SLEEP_MAX},
+    {0}};
+
+static const struct sc_schema *const schemas[] = {&job_submit_schema, NULL};
+
+const struct bmod mod_seed001 = {
+    .name = "seed001",
+    .routes = routes,
+    .args = args,
+    .door = &door_seed,
+    .schemas = schemas,
 };

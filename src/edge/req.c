@@ -5,8 +5,9 @@
  */
 #include "berth.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "edge/req.h"
+#include "edge/route.h"
 #include "lib/sbuf.h"
 
 #include <errno.h>
@@ -16,50 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-enum berr
-rq_fail(struct req *r, enum berr e, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->err = e;
-	va_start(ap, fmt);
-	vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
-	va_end(ap);
-	snprintf(r->errfield, sizeof(r->errfield), "%s", field ? field : "");
-	return e;
-}
-
-void
-rq_clear(struct req *r)
-{
-	r->err = B_OK;
-	r->errmsg[0] = r->errfield[0] = '\0';
-	json_object_put(r->errextra);
-	r->errextra = NULL;
-}
-
-void
-rq_err_save(struct req *r, struct rq_errsave *s)
-{
-	s->err = r->err;
-	memcpy(s->msg, r->errmsg, sizeof(s->msg));
-	memcpy(s->field, r->errfield, sizeof(s->field));
-	s->extra = r->errextra;
-	r->errextra = NULL;
-	rq_clear(r);
-}
-
-void
-rq_err_restore(struct req *r, struct rq_errsave *s)
-{
-	rq_clear(r);
-	r->err = s->err;
-	memcpy(r->errmsg, s->msg, sizeof(r->errmsg));
-	memcpy(r->errfield, s->field, sizeof(r->errfield));
-	r->errextra = s->extra;
-	s->extra = NULL;
-}
 
 const char *
 rq_param(struct req *r, const char *name)
@@ -126,14 +83,15 @@ parse_query(struct req *r, const char *q)
 
 		if (len > 0) {
 			if (r->nquery == RQ_MAXQUERY)
-				return rq_fail(r, B_BAD_REQUEST, NULL, "too many query parameters");
+				return op_fail(&r->op, B_BAD_REQUEST, NULL,
+				               "too many query parameters");
 			r->query[r->nquery].key = rq_decode(q, klen, 1);
 			r->query[r->nquery].val =
 			    eq ? rq_decode(eq + 1, len - klen - 1, 1) : strdup("");
 			if (!r->query[r->nquery].key || !r->query[r->nquery].val) {
 				free(r->query[r->nquery].key);
 				free(r->query[r->nquery].val);
-				return rq_fail(r, B_BAD_REQUEST, NULL,
+				return op_fail(&r->op, B_BAD_REQUEST, NULL,
 				               "malformed query string (bad escape or NUL byte)");
 			}
 			r->nquery++;
@@ -143,56 +101,46 @@ parse_query(struct req *r, const char *q)
 	return B_OK;
 }
 
+/* The route's declaration of query parameter NAME and its index, or NULL (a handler's mistake). */
+static const struct rt_param *
+qparam(struct req *r, const char *name, size_t *idx)
+{
+	const struct rt_param *d = r->route ? r->route->query : NULL;
+
+	for (size_t i = 0; d && d[i].name; i++) {
+		if (strcmp(d[i].name, name) == 0) {
+			*idx = i;
+			return &d[i];
+		}
+	}
+	log_error("query_undeclared route=%s name=%s", r->route ? r->route->pattern : "-", name);
+	return NULL;
+}
+
+long long
+rq_int(struct req *r, const char *name)
+{
+	size_t i;
+	const struct rt_param *d = qparam(r, name, &i);
+
+	if (d == NULL)
+		return 0;
+	return r->qv[i].set ? r->qv[i].i : d->dflt;
+}
+
+int
+rq_bool(struct req *r, const char *name)
+{
+	return rq_int(r, name) != 0;
+}
+
 const char *
-rq_query(struct req *r, const char *key)
+rq_str(struct req *r, const char *name)
 {
-	const char *v = NULL;
+	size_t i;
+	const struct rt_param *d = qparam(r, name, &i);
 
-	for (size_t i = 0; i < r->nquery; i++)
-		if (strcmp(r->query[i].key, key) == 0)
-			v = r->query[i].val;
-	return v;
-}
-
-int
-rq_query_int(struct req *r, const char *key, long long min, long long max, long long dflt,
-             long long *out)
-{
-	const char *v = rq_query(r, key);
-	char *end;
-	long long n;
-
-	*out = dflt;
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (v[0] == '\0' || *end != '\0' || errno || n < min || n > max) {
-		rq_fail(r, B_BAD_REQUEST, key,
-		        "query parameter %s must be an integer from %lld to %lld", key, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
-int
-rq_query_bool(struct req *r, const char *key, int dflt, int *out)
-{
-	const char *v = rq_query(r, key);
-
-	*out = dflt;
-	if (v == NULL)
-		return 0;
-	if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes")) {
-		*out = 1;
-	} else if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !*v) {
-		*out = 0;
-	} else {
-		rq_fail(r, B_BAD_REQUEST, key, "query parameter %s must be 1 or 0", key);
-		return -1;
-	}
-	return 0;
+	return d && r->qv[i].set ? r->qv[i].s : NULL;
 }
 
 /*
@@ -261,12 +209,12 @@ rq_error(struct req *r)
 		return;
 	root = json_object_new_object();
 	e = json_object_new_object();
-	jx_add_str(e, "code", berr_code(r->err));
-	jx_add_str(e, "message", r->errmsg[0] ? r->errmsg : berr_code(r->err));
-	if (r->errfield[0])
-		jx_add_str(e, "field", r->errfield);
-	if (r->errextra) {
-		json_object_object_foreach(r->errextra, k, v)
+	jx_add_str(e, "code", berr_code(r->op.err));
+	jx_add_str(e, "message", r->op.msg[0] ? r->op.msg : berr_code(r->op.err));
+	if (r->op.field[0])
+		jx_add_str(e, "field", r->op.field);
+	if (r->op.extra) {
+		json_object_object_foreach(r->op.extra, k, v)
 		{
 			if (strcmp(k, "Allow") == 0)
 				snprintf(allow, sizeof(allow), "Allow: %s\r\n",
@@ -277,7 +225,7 @@ rq_error(struct req *r)
 	}
 	jx_add_str(e, "request_id", r->id);
 	json_object_object_add(root, "error", e);
-	headers(r, berr_status(r->err), "application/json", allow[0] ? allow : NULL);
+	headers(r, berr_status(r->op.err), "application/json", allow[0] ? allow : NULL);
 	FCGX_PutS(jx_text(root), r->fx->out);
 	FCGX_PutS("\n", r->fx->out);
 	json_object_put(root);
@@ -360,7 +308,8 @@ scan_params(struct req *r, const char **uri, const char **script, const char **d
 		switch (kv[0]) {
 		case 'R':
 			(void)(TAKE(r->method, kv, "REQUEST_METHOD") ||
-			       TAKE(*uri, kv, "REQUEST_URI") || TAKE(r->user, kv, "REMOTE_USER"));
+			       TAKE(*uri, kv, "REQUEST_URI") ||
+			       TAKE(r->op.user, kv, "REMOTE_USER"));
 			break;
 		case 'C':
 			(void)(TAKE(r->clen, kv, "CONTENT_LENGTH") ||
@@ -400,8 +349,8 @@ rq_init(struct req *r, FCGX_Request *fx)
 	if (r->method == NULL)
 		r->method = "GET";
 	/* Identity comes from nginx's own auth only (REMOTE_USER); no header is ever consulted. */
-	if (r->user && r->user[0] == '\0')
-		r->user = NULL;
+	if (r->op.user && r->op.user[0] == '\0')
+		r->op.user = NULL;
 	if (uri == NULL)
 		uri = script;
 	if (uri == NULL)
@@ -416,7 +365,7 @@ rq_init(struct req *r, FCGX_Request *fx)
 	 */
 	plen = q ? (size_t)(q - uri) : strlen(uri);
 	if (plen > RQ_MAXPATH || (doc && strlen(doc) > RQ_MAXPATH))
-		return rq_fail(r, B_BAD_REQUEST, NULL, "path too long");
+		return op_fail(&r->op, B_BAD_REQUEST, NULL, "path too long");
 	if (doc && doc[0] == '/' && path_clean(doc)) {
 		r->path = strdup(doc);
 		r->path_decoded = 1;
@@ -424,12 +373,13 @@ rq_init(struct req *r, FCGX_Request *fx)
 		/* The raw path, for the log line of a refusal too (the log escapes it). */
 		r->path = strndup(uri, plen);
 		if (doc && doc[0] == '/' && r->path)
-			return rq_fail(r, B_BAD_REQUEST, NULL, "control character in the path");
+			return op_fail(&r->op, B_BAD_REQUEST, NULL,
+			               "control character in the path");
 	}
 	if (r->path == NULL)
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
+		return op_fail(&r->op, B_INTERNAL, NULL, "out of memory");
 	if (q && strlen(q) > 8192)
-		return rq_fail(r, B_BAD_REQUEST, NULL, "query string too long");
+		return op_fail(&r->op, B_BAD_REQUEST, NULL, "query string too long");
 	return parse_query(r, q ? q + 1 : NULL);
 }
 
@@ -455,26 +405,27 @@ rq_read_body(struct req *r, size_t max)
 		errno = 0;
 		n = strtoull(cl, &end, 10);
 		if (*end || errno)
-			return rq_fail(r, B_BAD_REQUEST, NULL, "bad Content-Length");
+			return op_fail(&r->op, B_BAD_REQUEST, NULL, "bad Content-Length");
 	}
 	if (n == 0)
 		return B_OK;
 	if (n > max)
-		return rq_fail(r, B_TOO_LARGE, NULL, "request body over %zu bytes", max);
+		return op_fail(&r->op, B_TOO_LARGE, NULL, "request body over %zu bytes", max);
 	if (!rq_is_json(ct))
-		return rq_fail(r, B_MEDIA, NULL,
+		return op_fail(&r->op, B_MEDIA, NULL,
 		               "request bodies must be Content-Type: application/json");
 	r->body = malloc((size_t)n + 1);
 	if (r->body == NULL)
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
+		return op_fail(&r->op, B_INTERNAL, NULL, "out of memory");
 	got = FCGX_GetStr(r->body, (int)n, r->fx->in);
 	if (got < 0 || (unsigned long long)got != n)
-		return rq_fail(r, B_BAD_REQUEST, NULL, "request body shorter than Content-Length");
+		return op_fail(&r->op, B_BAD_REQUEST, NULL,
+		               "request body shorter than Content-Length");
 	r->body[n] = '\0';
 	r->body_len = (size_t)n;
 	r->json = jx_parse(r->body, r->body_len, perr, sizeof(perr));
 	if (r->json == NULL)
-		return rq_fail(r, B_BAD_REQUEST, NULL, "%s", perr);
+		return op_fail(&r->op, B_BAD_REQUEST, NULL, "%s", perr);
 	return B_OK;
 }
 
@@ -490,7 +441,6 @@ rq_cleanup(struct req *r)
 	free(r->path);
 	free(r->body);
 	json_object_put(r->json);
-	json_object_put(r->errextra);
-	json_object_put(r->audit_extra);
+	op_done(&r->op);
 	memset(r, 0, sizeof(*r));
 }

@@ -7,6 +7,7 @@
 #define BERTH_REQ_H
 
 #include "berth.h"
+#include "lib/op.h"
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
@@ -18,6 +19,14 @@
 #define RQ_MAXQUERY 32
 
 struct rt_route;
+struct bmod;
+
+/* A query parameter or path argument after its route's check (edge/route.h). */
+struct rq_val {
+	int set;       /* the request gave it */
+	long long i;   /* P_INT, P_BOOL */
+	const char *s; /* the text as given (owned by the request) */
+};
 
 struct rq_kv {
 	char *key;
@@ -26,6 +35,7 @@ struct rq_kv {
 
 struct req {
 	FCGX_Request *fx;
+	struct op op; /* who asks, with what role, the error so far, the audit line */
 	const char *method;
 	char *path;             /* the path nginx routed (decoded), or the raw one; no query */
 	int path_decoded;       /* path came decoded (DOCUMENT_URI): args are taken as they are */
@@ -33,64 +43,35 @@ struct req {
 	size_t nargs;
 	struct rq_kv query[RQ_MAXQUERY];
 	size_t nquery;
-	const char *user;  /* REMOTE_USER from nginx, NULL when anonymous */
 	const char *clen;  /* CONTENT_LENGTH, NULL when unset */
 	const char *ctype; /* CONTENT_TYPE, NULL when unset */
-	enum role role;
 	char *body;
 	size_t body_len;
 	json_object *json; /* parsed body (owned), NULL when there was none */
 	const struct rt_route *route;
-	char id[17]; /* request id, also sent as X-Request-Id */
-	int status;  /* status sent, for the log */
-	int sent;    /* headers already written */
-	enum berr err;
-	char errmsg[384];
-	char errfield[128];
-	json_object *errextra; /* extra members for the error object (owned) */
+	const struct bmod *mod;        /* the module the route is its */
+	struct rq_val qv[RQ_MAXQUERY]; /* route->query[i], checked and typed */
+	char id[17];                   /* request id, also sent as X-Request-Id */
+	int status;                    /* status sent, for the log */
+	int sent;                      /* headers already written */
 	struct timespec t0;
-	const char *audit_action; /* set by handlers that mutate */
-	char audit_target[160];
-	json_object *audit_extra; /* members handlers add to the audit line (owned; audit.h) */
 };
-
-/* Records an error for the dispatcher to send; returns E so handlers can `return rq_fail(...)`. */
-enum berr rq_fail(struct req *r, enum berr e, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Forgets the error so far: a failure the caller expected and handled. */
-void rq_clear(struct req *r);
-
-/* The error so far, kept aside while clean-up work (which may fail too) runs. */
-struct rq_errsave {
-	enum berr err;
-	char msg[384];
-	char field[128];
-	json_object *extra;
-};
-/* Moves R's error into S and clears R. */
-void rq_err_save(struct req *r, struct rq_errsave *s);
-/* Puts S's error back on R, dropping whatever error came meanwhile. */
-void rq_err_restore(struct req *r, struct rq_errsave *s);
 
 /* FastCGI param (CGI variable), NULL when unset. */
 const char *rq_param(struct req *r, const char *name);
-/* Decoded query value or NULL; the last occurrence wins. */
-const char *rq_query(struct req *r, const char *key);
 /*
- * Query integer in [min,max]; absent -> dflt.  Out of range or not a number
- * sets a 400 naming the parameter and returns -1 (else 0).
+ * The typed value of the route's query parameter NAME, checked before the
+ * handler ran: its default when the request did not give it (rq_str: NULL).
  */
-int rq_query_int(struct req *r, const char *key, long long min, long long max, long long dflt,
-                 long long *out);
-/* Query flag: "1", "true", "yes" -> 1; "0", "false", "no", "" -> 0; absent -> dflt; else 400. */
-int rq_query_bool(struct req *r, const char *key, int dflt, int *out);
+long long rq_int(struct req *r, const char *name);
+int rq_bool(struct req *r, const char *name);
+const char *rq_str(struct req *r, const char *name);
 
 /* Answers: each writes the status line, headers and body; they take O's reference. */
 void rq_json(struct req *r, int status, json_object *o);
 void rq_text(struct req *r, int status, const char *ctype, const char *text);
 void rq_empty(struct req *r, int status);
-void rq_error(struct req *r); /* writes r->err as the JSON error body */
+void rq_error(struct req *r); /* writes r->op's error as the JSON error body */
 
 /* Streaming: headers now (no buffering in nginx), then chunks; -1 once the client is gone. */
 void rq_stream_begin(struct req *r, int status, const char *ctype);

@@ -1,8 +1,10 @@
 /*
  * route.h - the route table: every endpoint berth serves is one row of data
- * {method, pattern, handler, role, flags, body schema, summary}.  Dispatch,
- * 404/405, the identity and role check, body parsing and validation, the
- * endpoint index and the OpenAPI document are all driven from these rows.
+ * {method, pattern, handler, role, flags, body schema, summary, query}, and
+ * every module one descriptor (struct bmod, edge/module.h) that brings its
+ * rows, its path arguments and its front door.  Dispatch, 404/405, the
+ * identity and role check, the validation of path arguments, query and body,
+ * the endpoint index and the OpenAPI document are all driven from them.
  */
 #ifndef BERTH_ROUTE_H
 #define BERTH_ROUTE_H
@@ -17,34 +19,74 @@ typedef enum berr (*rt_handler)(struct req *r);
 #define RT_MUT    0x02 /* changes something: cross-site checks and an audit line */
 #define RT_STREAM 0x04 /* streams its answer */
 #define RT_TEXT   0x08 /* answers text/plain on success */
-#define RT_RAWERR 0x10 /* seed route: body errors are 400, not 422 */
+
+/* The type of a path argument or query parameter. */
+enum rt_ptype { P_STR, P_INT, P_BOOL };
+
+/*
+ * One path argument or query parameter: checked before the handler runs
+ * (a 400 names it), handed to it typed (rq_int, rq_bool, rq_str), and
+ * published in the OpenAPI document.
+ */
+struct rt_param {
+	const char *name; /* NULL ends a list */
+	enum rt_ptype type;
+	const char *desc;
+	long long min, max;          /* P_INT bounds; P_STR length bounds (0, 0 = none) */
+	long long dflt;              /* P_INT and P_BOOL when absent */
+	int (*valid)(const char *s); /* P_STR: 1 when S is acceptable */
+	const char *rule;            /* P_STR: what VALID accepts, for the 400 and OpenAPI */
+	const char *const *enums;    /* P_STR: the only values allowed */
+	const char *any;             /* P_INT: a word allowed besides numbers ("all"), read as -1 */
+};
+
+/* ?owner=: only one owner's objects (the handler lets admins alone use it). */
+#define RT_P_OWNER                                                                                 \
+	{                                                                                          \
+		.name = "owner", .type = P_STR, .desc = "Only this owner's (admins).", .min = 1,   \
+		.max = 128, .rule = "1 to 128 characters"                                          \
+	}
 
 struct rt_route {
 	const char *method;
-	const char *pattern; /* literal segments and {name} arguments */
+	const char *pattern; /* literal segments and {name} arguments (the module's args) */
 	rt_handler fn;
 	enum role role; /* least role allowed; ROLE_NONE = no identity needed */
 	unsigned flags;
 	const struct sc_schema *schema;
 	const char *summary;
+	const struct rt_param *query; /* the query parameters it takes; others are refused */
 };
 
-/* Each module exports its rows, ended by a row whose method is NULL. */
-extern const struct rt_route sys_routes[], ct_routes[], cat_routes[], seed000_routes[];
-extern const struct rt_route svc_routes[], svc_seed_routes[]; /* services.c, seed004.c */
-extern const struct rt_route job_routes[], seed001_routes[];  /* jobs.c, seed001.c */
+/*
+ * A front door: a family of routes that answers errors its own way.  berth's
+ * own API needs none (its JSON error object); the seeds' routes answer a
+ * malformed body with 400, as their clients expect.
+ */
+struct rt_door {
+	const char *name;
+	enum berr (*map)(enum berr e); /* the error this door answers E with */
+};
 
 /*
- * Matches r->method and r->path against the tables: sets r->route and decodes
- * the {args} into r->args, or records 404/405/400 on R.  Needs no FastCGI
- * connection, so tests and fuzzers call it on a hand-made request.
+ * Matches r->method and r->path against the tables: sets r->route, checks
+ * and takes the {args} into r->args, or records 404/405/400 on R.  Needs no
+ * FastCGI connection, so tests and fuzzers call it on a hand-made request.
  */
 enum berr rt_find(struct req *r);
 
-/* Finds the route, checks identity, role and body, runs the handler, answers. */
+/*
+ * Checks every query parameter of R (after rt_find): one the route declares,
+ * of its type and within its bounds, kept typed for rq_int and friends.  A
+ * 400 naming the parameter otherwise.
+ */
+enum berr rt_check_query(struct req *r);
+
+/* Finds the route, checks identity, role, query and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);
 
-/* Calls FN for every route in table order. */
-void rt_each(void (*fn)(const struct rt_route *rt, void *arg), void *arg);
+/* Calls FN for every route in table order, with its module's path arguments. */
+void rt_each(void (*fn)(const struct rt_route *rt, const struct rt_param *args, void *arg),
+             void *arg);
 
 #endif

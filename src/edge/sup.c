@@ -8,7 +8,8 @@
 #include "berth.h"
 #include "store/audit.h"
 #include "lib/cfg.h"
-#include "edge/log.h"
+#include "lib/log.h"
+#include "edge/module.h"
 #include "edge/worker.h"
 
 #include <errno.h>
@@ -96,7 +97,7 @@ spawn_periodic(const sigset_t *old)
 	if (pid == 0) {
 		child_start(old);
 		signal(SIGTERM, SIG_DFL);
-		sup_periodic();
+		mod_periodic();
 		_exit(0);
 	}
 	return pid;

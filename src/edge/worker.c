@@ -4,8 +4,8 @@
  */
 #include "berth.h"
 #include "lib/cfg.h"
-#include "engine/docker.h"
-#include "edge/log.h"
+#include "engine/engine.h"
+#include "lib/log.h"
 #include "edge/req.h"
 #include "edge/route.h"
 #include "store/state.h"
@@ -138,6 +138,6 @@ wk_run(int lfd)
 		FCGX_Finish_r(&fx);
 	}
 	FCGX_Free(&fx, 1);
-	dk_cleanup();
+	eng_cleanup();
 	return 0;
 }

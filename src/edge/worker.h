@@ -20,7 +20,4 @@ int sup_run(int lfd, int n, const char *sock_path);
  */
 void sup_watch_parent(int fd);
 
-/* Periodic work the supervisor runs in a child every sweep_interval (jobs, reconcile). */
-void sup_periodic(void);
-
 #endif

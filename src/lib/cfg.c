@@ -17,9 +17,32 @@
 struct cfg *g_cfg;
 struct cfg_over cfg_over;
 
-/* Set by the modules that own those sections (catalog.c, services.c). */
-cfg_check_fn cfg_check_catalog;
-cfg_check_fn cfg_check_service;
+/* Who checks each section of named entries (the modules register at start-up). */
+static struct {
+	const char *section;
+	cfg_check_fn fn;
+} checks[8];
+
+void
+cfg_register_check(const char *section, cfg_check_fn fn)
+{
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (checks[i].section == NULL || strcmp(checks[i].section, section) == 0) {
+			checks[i].section = section;
+			checks[i].fn = fn;
+			return;
+		}
+	}
+}
+
+static cfg_check_fn
+checker(const char *section)
+{
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]) && checks[i].section; i++)
+		if (strcmp(checks[i].section, section) == 0)
+			return checks[i].fn;
+	return NULL;
+}
 
 /*
  * ERR collects every error of the file, one "file:line: what" per line, so a
@@ -690,11 +713,11 @@ load_root(struct ctx *x)
 			check_path_overlap(x, pol);
 	}
 	json_object_put(c->catalog);
-	c->catalog =
-	    load_named(x, config_setting_get_member(root, "catalog"), "catalog", cfg_check_catalog);
+	c->catalog = load_named(x, config_setting_get_member(root, "catalog"), "catalog",
+	                        checker("catalog"));
 	json_object_put(c->services);
 	c->services = load_named(x, config_setting_get_member(root, "services"), "services",
-	                         cfg_check_service);
+	                         checker("services"));
 }
 
 static struct cfg *

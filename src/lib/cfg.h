@@ -85,7 +85,8 @@ extern struct cfg_over cfg_over;
 
 /* A section validator: 0 if DEF is a valid NAME entry, else -1 and a message. */
 typedef int (*cfg_check_fn)(const char *name, json_object *def, char *err, size_t errlen);
-extern cfg_check_fn cfg_check_catalog, cfg_check_service;
+/* FN checks every entry of berth.conf's SECTION (catalog, services) as it loads. */
+void cfg_register_check(const char *section, cfg_check_fn fn);
 
 /*
  * Loads and validates PATH (NULL = built-in defaults only).  On failure

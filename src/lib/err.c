@@ -5,6 +5,7 @@
 #include "berth.h"
 
 #include <string.h>
+#include <time.h>
 
 static const struct {
 	int status;
@@ -106,6 +107,27 @@ role_parse(const char *s, enum role *out)
 		}
 	}
 	return -1;
+}
+
+static int64_t
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+b_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+int64_t
+b_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 uint32_t

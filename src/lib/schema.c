@@ -364,22 +364,3 @@ sc_json_schema(const struct sc_schema *s)
 	}
 	return o;
 }
-
-const struct sc_schema *
-sc_find(const char *kind)
-{
-	for (const struct sc_schema *const *s = sc_all; *s; s++)
-		if (strcmp((*s)->kind, kind) == 0)
-			return *s;
-	return NULL;
-}
-
-/* Every body schema berth validates; the published ones are served under /api/v1/schemas. */
-extern const struct sc_schema pol_container_schema, pol_patch_schema, ct_exec_schema,
-    cat_pull_schema, compat_start_schema, compat_image_schema;
-extern const struct sc_schema svc_schema, svc_update_schema, svc_scale_schema, job_schema,
-    job_submit_schema;
-const struct sc_schema *const sc_all[] = {
-    &pol_container_schema, &pol_patch_schema,    &ct_exec_schema,      &svc_schema,
-    &svc_update_schema,    &svc_scale_schema,    &job_schema,          &job_submit_schema,
-    &cat_pull_schema,      &compat_start_schema, &compat_image_schema, NULL};

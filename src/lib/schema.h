@@ -79,8 +79,4 @@ int sc_validate(const struct sc_schema *s, json_object *body, struct sc_error *e
 /* The JSON Schema (draft 2020-12) of S, a new reference. */
 json_object *sc_json_schema(const struct sc_schema *s);
 
-/* All schemas berth knows (published ones first), ended by NULL. */
-extern const struct sc_schema *const sc_all[];
-const struct sc_schema *sc_find(const char *kind);
-
 #endif

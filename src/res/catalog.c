@@ -9,11 +9,12 @@
 #include "res/catalog.h"
 #include "lib/cfg.h"
 #include "res/containers.h"
-#include "engine/docker.h"
+#include "engine/engine.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
+#include "edge/module.h"
 #include "edge/route.h"
 #include "store/state.h"
 #include "lib/tarball.h"
@@ -25,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define ST_BUILDS    "builds"
@@ -236,15 +236,6 @@ def_hash(json_object *def, char *out, size_t n)
 	snprintf(out, n, "%016llx", h);
 }
 
-static long long
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* ---- build context ------------------------------------------------------ */
 
 /* Adds one inline ADD/COPY item as berth-files/<i> and its Dockerfile line. */
@@ -341,8 +332,8 @@ out:
 /* ---- builds --------------------------------------------------------------- */
 
 struct buildctx {
-	struct req *r;
-	int stream; /* forward progress to the client as NDJSON */
+	struct req *r; /* the client progress goes to, when STREAM */
+	int stream;    /* forward progress to the client as NDJSON */
 	char line[16384];
 	size_t len;
 	char image_id[96];
@@ -426,14 +417,13 @@ cat_parse_build(const char *buf, size_t n, size_t chunk, char *image_id, size_t 
 
 /* Runs dockerd's build for entry NAME; the outcome lands in B. */
 static enum berr
-run_build(struct req *r, const char *name, json_object *def, struct buildctx *b)
+run_build(struct op *o, const char *name, json_object *def, struct buildctx *b)
 {
-	char err[300], tag[300], hash[32], *etag = NULL, *elabels = NULL, *edf = NULL, path[1400];
+	char err[300], tag[300], hash[32];
 	json_object *labels = json_object_new_object();
+	const struct eng_sink s = {.sink = build_sink, .arg = b};
 	char *data = NULL;
-	struct dk_resp d;
 	size_t len;
-	enum berr e = B_OK;
 
 	if (tb_make(fill_context, def, &data, &len, err, sizeof(err)) != 0) {
 		snprintf(b->error, sizeof(b->error), "build context: %s", err);
@@ -442,51 +432,40 @@ run_build(struct req *r, const char *name, json_object *def, struct buildctx *b)
 	def_hash(def, hash, sizeof(hash));
 	jx_add_str(labels, LBL_CATALOG, name);
 	jx_add_str(labels, LBL_CAT_HASH, hash);
-	etag = jx_urlenc(cat_tag(name, def, tag, sizeof(tag)));
-	elabels = jx_urlenc(jx_text(labels));
-	edf = jx_urlenc(jx_str(def, "dockerfile") ? jx_str(def, "dockerfile") : "Dockerfile");
-	snprintf(path, sizeof(path), "/build?t=%s&rm=1&forcerm=1&labels=%s&dockerfile=%s", etag,
-	         elabels, edf);
-	e = dk_stream("POST", path, "application/x-tar", data, len, build_sink, NULL, b, &d);
+	if (eng_img_build(o, cat_tag(name, def, tag, sizeof(tag)), jx_str(def, "dockerfile"),
+	                  labels, data, len, &s) != B_OK) {
+		/* Reported as a failed build (its outcome is recorded), not a transport error. */
+		snprintf(b->error, sizeof(b->error), "dockerd: %s", o->msg);
+		op_clear(o);
+	}
 	if (b->len)
 		build_line(b, b->line, b->len);
-	if (e != B_OK) {
-		snprintf(b->error, sizeof(b->error), "dockerd: %s", d.errtext);
-		e = B_OK; /* reported as a failed build, not a transport error */
-	} else if (d.status != 200) {
-		snprintf(b->error, sizeof(b->error), "dockerd refused the build: %s",
-		         dk_message(&d));
-	} else if (!b->error[0] && !b->image_id[0]) {
+	if (!b->error[0] && !b->image_id[0])
 		snprintf(b->error, sizeof(b->error), "dockerd reported no image id");
-	}
-	dk_resp_free(&d);
 out:
-	(void)r;
 	free(data);
-	free(etag);
-	free(elabels);
-	free(edf);
 	json_object_put(labels);
-	return e;
+	return B_OK;
 }
 
 int
 cat_image_of(const char *tag, char *id, size_t n, char *hash, size_t hn)
 {
-	char *enc = jx_urlenc(tag), path[400];
-	struct dk_resp d;
+	struct op o;
+	json_object *img = NULL;
 	int rc = -1;
 
-	snprintf(path, sizeof(path), "/images/%s/json", enc ? enc : "");
-	free(enc);
-	if (dk_call("GET", path, NULL, NULL, 0, &d) == B_OK && d.status == 200 && d.json) {
-		json_object *labels = jx_obj(jx_obj(d.json, "Config"), "Labels");
-		snprintf(id, n, "%s", jx_str(d.json, "Id") ? jx_str(d.json, "Id") : "");
+	/* Its own operation: "not there" is an answer here, never the caller's error. */
+	op_system(&o);
+	if (eng_img_inspect(&o, tag, &img) == B_OK && img) {
+		json_object *labels = jx_obj(jx_obj(img, "Config"), "Labels");
+		snprintf(id, n, "%s", jx_str(img, "Id") ? jx_str(img, "Id") : "");
 		snprintf(hash, hn, "%s",
 		         jx_str(labels, LBL_CAT_HASH) ? jx_str(labels, LBL_CAT_HASH) : "");
 		rc = 0;
 	}
-	dk_resp_free(&d);
+	json_object_put(img);
+	op_done(&o);
 	return rc;
 }
 
@@ -504,7 +483,7 @@ record_build(const char *name, struct buildctx *b, const char *hash, json_object
 	else
 		jx_add_str(rec, "image_id", b->image_id);
 	jx_add_str(rec, "hash", hash);
-	jx_add_int(rec, "finished_ms", now_ms());
+	jx_add_int(rec, "finished_ms", b_wall_ms());
 	st_put(ST_BUILDS, name, rec);
 	json_object_put(rec);
 }
@@ -516,10 +495,10 @@ record_build(const char *name, struct buildctx *b, const char *hash, json_object
  * FORCE rebuilds even when the image is current.
  */
 static enum berr
-build_once(struct req *r, const char *name, struct buildctx *b, int force)
+build_once(struct op *o, const char *name, struct buildctx *b, int force)
 {
 	json_object *def = cat_entry(name), *rec = NULL;
-	long long asked = now_ms();
+	long long asked = b_wall_ms();
 	char lock[96], tag[300], id[96], hash[32], cur[32];
 	int fd;
 
@@ -527,7 +506,7 @@ build_once(struct req *r, const char *name, struct buildctx *b, int force)
 	def_hash(def, cur, sizeof(cur));
 	fd = st_lock(lock);
 	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
 	if (st_get(ST_BUILDS, name, &rec) == B_OK && jx_int(rec, "finished_ms", 0) >= asked) {
 		/* Someone built it while we queued: their result is ours. */
 		snprintf(b->error, sizeof(b->error), "%s",
@@ -544,7 +523,7 @@ build_once(struct req *r, const char *name, struct buildctx *b, int force)
 		goto out;
 	}
 	log_info("catalog_build name=%s", name);
-	run_build(r, name, def, b);
+	run_build(o, name, def, b);
 	record_build(name, b, cur, rec);
 out:
 	json_object_put(rec);
@@ -553,15 +532,15 @@ out:
 }
 
 enum berr
-cat_ensure(struct req *r, const char *name, char *image_id, size_t n)
+cat_ensure(struct op *o, const char *name, char *image_id, size_t n)
 {
-	struct buildctx b = {.r = r};
-	enum berr e = build_once(r, name, &b, 0);
+	struct buildctx b = {.stream = 0};
+	enum berr e = build_once(o, name, &b, 0);
 
 	if (e != B_OK)
 		return e;
 	if (b.error[0])
-		return rq_fail(r, B_INVALID, "image", "building catalog image %s failed: %s", name,
+		return op_fail(o, B_INVALID, "image", "building catalog image %s failed: %s", name,
 		               b.error);
 	snprintf(image_id, n, "%s", b.image_id);
 	return B_OK;
@@ -604,42 +583,6 @@ cat_apply_defaults(json_object *spec)
 	return name;
 }
 
-json_object *
-cat_tag_map(struct req *r)
-{
-	struct dk_resp d;
-	json_object *map;
-	enum berr e = dk_call("GET", "/images/json", NULL, NULL, 0, &d);
-
-	if (e != B_OK || d.status != 200 || !json_object_is_type(d.json, json_type_array)) {
-		if (e != B_OK)
-			dk_transport_fail(r, e);
-		else
-			rq_fail(r, B_DOCKER, NULL, "dockerd's image list is not a list");
-		dk_resp_free(&d);
-		return NULL;
-	}
-	map = json_object_new_object();
-	for (size_t i = 0; i < json_object_array_length(d.json); i++) {
-		json_object *img = json_object_array_get_idx(d.json, i),
-		            *tags = jx_arr(img, "RepoTags");
-		for (size_t k = 0; tags && k < json_object_array_length(tags); k++)
-			jx_add_str(map, json_object_get_string(json_object_array_get_idx(tags, k)),
-			           jx_str(img, "Id"));
-	}
-	dk_resp_free(&d);
-	return map;
-}
-
-void
-cat_mark_outdated(json_object *view, json_object *tagmap)
-{
-	const char *image = jx_str(view, "image"), *id = jx_str(view, "image_id");
-	const char *now = image ? jx_str(tagmap, image) : NULL;
-
-	jx_add_bool(view, "outdated", now && id && strcmp(now, id) != 0);
-}
-
 /* ---- HTTP ------------------------------------------------------------------- */
 
 static json_object *
@@ -678,29 +621,26 @@ entry_view(const char *name, json_object *def, json_object *images)
 
 /* tag -> image summary for the images berth's catalog built. */
 static enum berr
-catalog_images(struct req *r, json_object **out)
+catalog_images(struct op *o, json_object **out)
 {
-	static const char *const path =
-	    "/images/json?filters=%7B%22label%22%3A%5B%22berth.catalog%22%5D%7D";
-	struct dk_resp d;
-	enum berr e = dk_call("GET", path, NULL, NULL, 0, &d);
+	json_object *f = json_object_new_object(), *l = json_object_new_array(), *list;
+	enum berr e;
 
+	json_object_array_add(l, json_object_new_string(LBL_CATALOG));
+	json_object_object_add(f, "label", l);
+	e = eng_img_list(o, f, &list);
+	json_object_put(f);
 	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 200 || !json_object_is_type(d.json, json_type_array)) {
-		e = dk_fail(r, &d, "image list");
-		dk_resp_free(&d);
 		return e;
-	}
 	*out = json_object_new_object();
-	for (size_t i = 0; i < json_object_array_length(d.json); i++) {
-		json_object *img = json_object_array_get_idx(d.json, i),
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *img = json_object_array_get_idx(list, i),
 		            *tags = jx_arr(img, "RepoTags");
 		for (size_t k = 0; tags && k < json_object_array_length(tags); k++)
 			jx_add_ref(*out, json_object_get_string(json_object_array_get_idx(tags, k)),
 			           img);
 	}
-	dk_resp_free(&d);
+	json_object_put(list);
 	return B_OK;
 }
 
@@ -708,7 +648,7 @@ static enum berr
 h_catalog(struct req *r)
 {
 	json_object *images, *list, *o;
-	enum berr e = catalog_images(r, &images);
+	enum berr e = catalog_images(&r->op, &images);
 
 	if (e != B_OK)
 		return e;
@@ -731,15 +671,15 @@ h_build(struct req *r)
 	enum berr e;
 
 	if (!name_valid(name) || cat_entry(name) == NULL)
-		return rq_fail(r, B_NOT_FOUND, NULL, "no catalog entry named %.64s", name);
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", name);
+		return op_fail(&r->op, B_NOT_FOUND, NULL, "no catalog entry named %.64s", name);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
 	/* Progress is streamed, so the answer is 200 from the first line on. */
 	rq_stream_begin(r, 200, "application/x-ndjson");
 	fin = json_object_new_object();
 	jx_add_str(fin, "status", "building");
 	jx_add_str(fin, "name", name);
 	emit(&b, fin);
-	e = build_once(r, name, &b, 1);
+	e = build_once(&r->op, name, &b, 1);
 	if (e != B_OK)
 		return e;
 	fin = json_object_new_object();
@@ -750,7 +690,7 @@ h_build(struct req *r)
 		jx_add_str(fin, "image_id", b.image_id);
 	emit(&b, fin);
 	if (b.error[0]) /* the stream answered 200 already: the audit line says it failed */
-		au_fail(r, "error", "build failed: %.300s", b.error);
+		au_fail(&r->op, "error", "build failed: %.300s", b.error);
 	return B_OK;
 }
 
@@ -759,11 +699,11 @@ image_visible(struct req *r, json_object *img)
 {
 	json_object *tags = jx_arr(img, "RepoTags");
 
-	if (r->role == ROLE_ADMIN || jx_str(jx_obj(img, "Labels"), LBL_CATALOG))
+	if (r->op.role == ROLE_ADMIN || jx_str(jx_obj(img, "Labels"), LBL_CATALOG))
 		return 1;
 	for (size_t k = 0; tags && k < json_object_array_length(tags); k++) {
 		const char *t = json_object_get_string(json_object_array_get_idx(tags, k));
-		if (pol_image_allowed(r->role, t))
+		if (pol_image_allowed(r->op.role, t))
 			return 1;
 	}
 	return 0;
@@ -772,20 +712,14 @@ image_visible(struct req *r, json_object *img)
 static enum berr
 h_images(struct req *r)
 {
-	struct dk_resp d;
-	json_object *list, *o;
-	enum berr e = dk_call("GET", "/images/json", NULL, NULL, 0, &d);
+	json_object *all, *list, *o;
+	enum berr e = eng_img_list(&r->op, NULL, &all);
 
 	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 200 || !json_object_is_type(d.json, json_type_array)) {
-		e = dk_fail(r, &d, "image list");
-		dk_resp_free(&d);
 		return e;
-	}
 	list = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(d.json); i++) {
-		json_object *img = json_object_array_get_idx(d.json, i), *v;
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *img = json_object_array_get_idx(all, i), *v;
 		if (!image_visible(r, img))
 			continue;
 		v = json_object_new_object();
@@ -796,7 +730,7 @@ h_images(struct req *r)
 		jx_add_str(v, "catalog", jx_str(jx_obj(img, "Labels"), LBL_CATALOG));
 		json_object_array_add(list, v);
 	}
-	dk_resp_free(&d);
+	json_object_put(all);
 	o = json_object_new_object();
 	json_object_object_add(o, "images", list);
 	rq_json(r, 200, o);
@@ -812,8 +746,8 @@ static const struct sc_field pull_fields[] = {{.name = "ref",
                                                .pattern = SC_TAGGED_RE,
                                                .example = "\"debian:12\""},
                                               {0}};
-const struct sc_schema cat_pull_schema = {"pull", "pull an image", pull_fields,
-                                          "{\"ref\":\"debian:12\"}", 1};
+static const struct sc_schema cat_pull_schema = {"pull", "pull an image", pull_fields,
+                                                 "{\"ref\":\"debian:12\"}", 1};
 
 struct pullctx {
 	char line[8192];
@@ -846,33 +780,27 @@ static enum berr
 h_pull(struct req *r)
 {
 	const char *ref = jx_str(r->json, "ref");
-	char name[300], path[700], *en, *et, *colon;
+	char name[300], *colon;
 	struct pullctx p = {0};
-	struct dk_resp d;
+	const struct eng_sink s = {.sink = pull_sink, .arg = &p};
 	enum berr e;
 
 	snprintf(name, sizeof(name), "%s", ref);
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ref);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ref);
 	colon = strrchr(name, ':');
 	*colon = '\0';
-	en = jx_urlenc(name);
-	et = jx_urlenc(colon + 1);
-	snprintf(path, sizeof(path), "/images/create?fromImage=%s&tag=%s", en, et);
-	free(en);
-	free(et);
-	e = dk_stream("POST", path, NULL, NULL, 0, pull_sink, NULL, &p, &d);
-	if (e != B_OK) {
-		dk_resp_free(&d);
-		return dk_transport_fail(r, e);
+	e = eng_img_pull(&r->op, name, colon + 1, &s);
+	if (e == B_OK && p.error[0])
+		e = op_fail(&r->op, B_DOCKER, "ref", "%s", p.error);
+	if (e != B_OK && e != B_DOCKER_DOWN && e != B_DOCKER_TIMEOUT) {
+		char why[OP_MSGLEN];
+		snprintf(why, sizeof(why), "%s", r->op.msg);
+		return op_fail(&r->op, B_DOCKER, "ref",
+		               "pulling %s failed (is a registry reachable from this host?): %s",
+		               ref, why);
 	}
-	if (d.status != 200 || p.error[0]) {
-		e = rq_fail(r, B_DOCKER, "ref",
-		            "pulling %s failed (is a registry reachable from this host?): %s", ref,
-		            p.error[0] ? p.error : dk_message(&d));
-		dk_resp_free(&d);
+	if (e != B_OK)
 		return e;
-	}
-	dk_resp_free(&d);
 	{
 		json_object *o = json_object_new_object();
 		char id[96], h[32];
@@ -884,14 +812,31 @@ h_pull(struct req *r)
 	return B_OK;
 }
 
-const struct rt_route cat_routes[] = {
+static const struct rt_route cat_routes[] = {
     {"GET", "/api/v1/catalog", h_catalog, ROLE_VIEWER, 0, NULL,
-     "The named-image catalog: entries, built or not, image id, outdated."},
+     "The named-image catalog: entries, built or not, image id, outdated.", NULL},
     {"POST", "/api/v1/catalog/{name}/build", h_build, ROLE_OPERATOR, RT_MUT | RT_STREAM, NULL,
-     "Build an entry now; progress streamed as NDJSON, ending with the image id or the error."},
+     "Build an entry now; progress streamed as NDJSON, ending with the image id or the error.",
+     NULL},
     {"GET", "/api/v1/images", h_images, ROLE_VIEWER, 0, NULL,
-     "Local images (non-admins: catalog and allow-listed ones)."},
+     "Local images (non-admins: catalog and allow-listed ones).", NULL},
     {"POST", "/api/v1/images/pull", h_pull, ROLE_ADMIN, RT_BODY | RT_MUT, &cat_pull_schema,
-     "Pull an image from a registry (admin)."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+     "Pull an image from a registry (admin).", NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+static const struct rt_param cat_args[] = {
+    {.name = "name", .type = P_STR, .desc = "catalog entry", .valid = name_valid, .rule = "a name"},
+    {0}};
+static const struct sc_schema *const cat_schemas[] = {&cat_pull_schema, NULL};
+static const char *const cat_kinds[] = {ST_BUILDS, NULL};
+
+const struct bmod mod_catalog = {
+    .name = "catalog",
+    .routes = cat_routes,
+    .args = cat_args,
+    .schemas = cat_schemas,
+    .state_kinds = cat_kinds,
+    .cfg_section = "catalog",
+    .cfg_check = cat_check_entry,
 };

@@ -8,9 +8,13 @@
 
 #include <json-c/json.h>
 
-struct req;
+struct op;
 
-/* cfg_check_catalog: validates one berth.conf catalog entry. */
+/* The module. */
+struct bmod;
+extern const struct bmod mod_catalog;
+
+/* Validates one berth.conf catalog entry (the module's cfg_check). */
 int cat_check_entry(const char *name, json_object *def, char *err, size_t errlen);
 
 /* The entry named NAME (borrowed from g_cfg) or NULL. */
@@ -25,7 +29,7 @@ const char *cat_name_for_tag(const char *image);
  * if not (once, however many requests ask at the same time).  On B_OK the
  * image id is in IMAGE_ID.
  */
-enum berr cat_ensure(struct req *r, const char *name, char *image_id, size_t n);
+enum berr cat_ensure(struct op *o, const char *name, char *image_id, size_t n);
 
 /*
  * For a spec whose image is a catalog tag: fills in the entry's defaults
@@ -34,11 +38,6 @@ enum berr cat_ensure(struct req *r, const char *name, char *image_id, size_t n);
  * the policy check.
  */
 const char *cat_apply_defaults(json_object *spec);
-
-/* Tag -> current image id for every local image (new reference), or NULL on error. */
-json_object *cat_tag_map(struct req *r);
-/* Sets "outdated" on a container VIEW given a tag map. */
-void cat_mark_outdated(json_object *view, json_object *tagmap);
 
 /* The image TAG names now (id) and its catalog hash label; 0 when the tag exists. */
 int cat_image_of(const char *tag, char *id, size_t n, char *hash, size_t hn);

@@ -11,11 +11,12 @@
 #include "lib/cfg.h"
 #include "res/catalog.h"
 #include "res/containers.h"
-#include "engine/docker.h"
+#include "engine/engine.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
+#include "edge/module.h"
 #include "edge/route.h"
 #include "store/state.h"
 
@@ -24,12 +25,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-const char *
-ct_owner(struct req *r)
-{
-	return r->user ? r->user : "anonymous";
-}
 
 /* KEY's value in a Labels object; berth's empty placeholders count as absent. */
 static const char *
@@ -70,6 +65,17 @@ lock_hashed(const char *kind, const char *s)
 }
 
 const char *
+ct_item_name(json_object *item)
+{
+	json_object *names = jx_arr(item, "Names");
+	const char *n = names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
+
+	if (n == NULL)
+		return "";
+	return n[0] == '/' ? n + 1 : n;
+}
+
+const char *
 ct_name(json_object *in)
 {
 	const char *n = jx_str(in, "Name");
@@ -103,23 +109,6 @@ static int
 lock_name(const char *name)
 {
 	return lock_hashed("name", name);
-}
-
-/* POST/DELETE without a JSON answer; returns dockerd's status in *STATUS. */
-static enum berr
-dk_do(struct req *r, const char *method, const char *path, json_object *body, long *status,
-      char *msg, size_t msglen)
-{
-	struct dk_resp d;
-	enum berr e = dk_json(method, path, body, &d);
-
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	*status = d.status;
-	if (msg)
-		snprintf(msg, msglen, "%s", dk_message(&d));
-	dk_resp_free(&d);
-	return B_OK;
 }
 
 json_object *
@@ -297,10 +286,8 @@ ct_view(json_object *in, int details)
 {
 	json_object *v = json_object_new_object(), *st = jx_obj(in, "State");
 	json_object *labels = jx_obj(jx_obj(in, "Config"), "Labels");
-	const char *name = jx_str(in, "Name");
+	const char *name = ct_name(in);
 
-	if (name && name[0] == '/')
-		name++;
 	jx_add_str(v, "id", jx_str(in, "Id"));
 	jx_add_str(v, "name", name);
 	jx_add_str(v, "image", jx_str(jx_obj(in, "Config"), "Image"));
@@ -322,21 +309,25 @@ json_object *
 ct_view_item(json_object *it)
 {
 	json_object *v = json_object_new_object(), *ports = jx_arr(it, "Ports"), *pm;
-	json_object *names = jx_arr(it, "Names"), *labels = jx_obj(it, "Labels"), *spec;
-	const char *name =
-	    names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
-	const char *spec_label;
+	json_object *labels = jx_obj(it, "Labels"), *spec;
+	const char *name = ct_item_name(it), *spec_label;
 	size_t n = ports ? json_object_array_length(ports) : 0;
 	char perr[64];
 
-	if (name && name[0] == '/')
-		name++;
 	jx_add_str(v, "id", jx_str(it, "Id"));
 	jx_add_str(v, "name", name);
 	/* dockerd shows the image id once the tag moved on; the spec keeps the name asked for. */
 	spec_label = jx_str(labels, LBL_SPEC);
 	spec = spec_label ? jx_parse(spec_label, strlen(spec_label), perr, sizeof(perr)) : NULL;
 	jx_add_str(v, "image", jx_str(spec, "image") ? jx_str(spec, "image") : jx_str(it, "Image"));
+	/*
+	 * dockerd lists the image as the reference it was made from while that
+	 * still names the same image, and as the image id once the tag moved on
+	 * (or went): outdated without asking dockerd about images at all.
+	 */
+	jx_add_bool(v, "outdated",
+	            jx_str(spec, "image") && jx_str(it, "Image") &&
+	                strcmp(jx_str(it, "Image"), jx_str(spec, "image")) != 0);
 	json_object_put(spec);
 	jx_add_str(v, "image_id", jx_str(it, "ImageID"));
 	jx_add_str(v, "state", jx_str(it, "State"));
@@ -360,10 +351,10 @@ ct_view_item(json_object *it)
 }
 
 enum berr
-ct_list(struct req *r, int all, const char *const *labels, size_t n, json_object **out)
+ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object **out)
 {
 	json_object *f = json_object_new_object(), *arr = json_object_new_array();
-	char inst[160], *enc, path[4096];
+	char inst[160];
 	enum berr e;
 
 	snprintf(inst, sizeof(inst), LBL_INSTANCE "=%s", g_cfg->instance);
@@ -372,20 +363,8 @@ ct_list(struct req *r, int all, const char *const *labels, size_t n, json_object
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(labels[i]));
 	json_object_object_add(f, "label", arr);
-	enc = jx_urlenc(jx_text(f));
+	e = eng_ct_list(o, all, f, out);
 	json_object_put(f);
-	if (enc == NULL || strlen(enc) > sizeof(path) - 64) {
-		free(enc);
-		return rq_fail(r, B_BAD_REQUEST, NULL, "filter too long");
-	}
-	snprintf(path, sizeof(path), "/containers/json?all=%d&filters=%s", all ? 1 : 0, enc);
-	free(enc);
-	e = dk_get_json(r, path, "container list", out);
-	if (e == B_OK && !json_object_is_type(*out, json_type_array)) {
-		json_object_put(*out);
-		*out = NULL;
-		return rq_fail(r, B_DOCKER, NULL, "dockerd's container list is not a list");
-	}
 	return e;
 }
 
@@ -396,31 +375,27 @@ ref_valid(const char *ref)
 }
 
 enum berr
-ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect)
+ct_lookup(struct op *o, const char *ref, int mutate, json_object **inspect)
 {
-	char path[160];
 	const char *owner;
 	enum berr e;
 
 	*inspect = NULL;
 	if (!ref_valid(ref))
-		return rq_fail(r, B_NOT_FOUND, NULL, "no such container");
-	snprintf(path, sizeof(path), "/containers/%s/json", ref);
-	e = dk_get_json(r, path, "container", inspect);
-	if (e == B_NOT_FOUND || (e == B_INVALID && r->err == B_INVALID))
-		return rq_fail(r, B_NOT_FOUND, NULL, "no such container: %s", ref);
+		return op_fail(o, B_NOT_FOUND, NULL, "no such container");
+	e = eng_ct_inspect(o, ref, inspect);
 	if (e != B_OK)
 		return e;
 	owner = ct_label(*inspect, LBL_OWNER);
-	if (r->role == ROLE_ADMIN) {
+	if (o->role == ROLE_ADMIN) {
 		if (!mutate || is_managed(*inspect))
 			return B_OK;
-		e = rq_fail(r, B_FORBIDDEN, NULL,
+		e = op_fail(o, B_FORBIDDEN, NULL,
 		            "berth does not manage container %s; admins may only read it", ref);
-	} else if (is_managed(*inspect) && owner && strcmp(owner, ct_owner(r)) == 0) {
+	} else if (is_managed(*inspect) && owner && strcmp(owner, op_owner(o)) == 0) {
 		return B_OK;
 	} else {
-		e = rq_fail(r, B_NOT_FOUND, NULL, "no such container: %s", ref);
+		e = op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", ref);
 	}
 	json_object_put(*inspect);
 	*inspect = NULL;
@@ -428,14 +403,12 @@ ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect)
 }
 
 enum berr
-ct_check_unprotected(struct req *r, json_object *in, const char *action)
+ct_check_unprotected(struct op *o, json_object *in, const char *action)
 {
-	const char *p = ct_label(in, LBL_PROTECT), *name = jx_str(in, "Name");
+	const char *p = ct_label(in, LBL_PROTECT), *name = ct_name(in);
 
-	if (name && name[0] == '/')
-		name++;
 	if ((p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name))
-		return rq_fail(r, B_FORBIDDEN, NULL,
+		return op_fail(o, B_FORBIDDEN, NULL,
 		               "container %s is protected: it cannot be %s through berth", name,
 		               action);
 	return B_OK;
@@ -460,11 +433,10 @@ static enum berr
 write_record(json_object *in, json_object *spec)
 {
 	json_object *rec = json_object_new_object();
-	const char *name = jx_str(in, "Name");
 	enum berr e;
 
 	jx_add_str(rec, "id", jx_str(in, "Id"));
-	jx_add_str(rec, "name", name && name[0] == '/' ? name + 1 : name);
+	jx_add_str(rec, "name", ct_name(in));
 	jx_add_str(rec, "owner", ct_label(in, LBL_OWNER));
 	jx_add_str(rec, "instance", ct_label(in, LBL_INSTANCE));
 	jx_add_str(rec, "created", jx_str(in, "Created"));
@@ -480,26 +452,20 @@ write_record(json_object *in, json_object *spec)
 }
 
 enum berr
-ct_remove(struct req *r, const char *id, int timeout)
+ct_remove(struct op *o, const char *id, int timeout)
 {
-	char path[192];
-	long status = 0;
-	enum berr e;
+	enum berr e = B_OK;
 
-	if (timeout >= 0) {
-		snprintf(path, sizeof(path), "/containers/%s/stop?t=%d", id, timeout);
-		e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
-		if (e != B_OK)
-			return e;
+	/* Gone meanwhile is what stop wanted too: the remove below says the same. */
+	if (timeout >= 0 && (e = eng_ct_stop(o, id, timeout)) == B_NOT_FOUND) {
+		op_clear(o);
+		e = B_OK;
 	}
-	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", id);
-	e = dk_do(r, "DELETE", path, NULL, &status, NULL, 0);
-	if (e != B_OK)
-		return e;
-	if (status != 204 && status != 404 && status != 409)
-		return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld removing %s", status, id);
-	st_del(ST_CONTAINERS, id);
-	return B_OK;
+	if (e == B_OK)
+		e = eng_ct_remove(o, id);
+	if (e == B_OK)
+		st_del(ST_CONTAINERS, id);
+	return e;
 }
 
 static json_object *
@@ -519,25 +485,6 @@ labels_for(const struct ct_new *n)
 		json_object_object_foreach(n->labels, k, v) jx_add_ref(l, k, v);
 	}
 	return l;
-}
-
-static enum berr
-start(struct req *r, const char *id)
-{
-	char path[160], msg[256];
-	long status = 0;
-	enum berr e;
-
-	snprintf(path, sizeof(path), "/containers/%s/start", id);
-	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
-	if (e != B_OK)
-		return e;
-	if (status == 204 || status == 304)
-		return B_OK;
-	if (status == 404 || status == 400 || status == 500)
-		return rq_fail(r, status == 500 ? B_CONFLICT : B_INVALID, NULL,
-		               "the container could not start: %s", msg);
-	return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld starting it: %s", status, msg);
 }
 
 /*
@@ -565,58 +512,44 @@ pinned(json_object *spec, json_object *pin)
 }
 
 static enum berr
-create_new(struct req *r, const struct ct_new *n, json_object **inspect)
+create_new(struct op *o, const struct ct_new *n, json_object **inspect)
 {
 	const char *name = jx_str(n->spec, "name");
 	json_object *labels = labels_for(n), *bspec = pinned(n->spec, n->pin_ports);
 	json_object *body = pol_docker_body(bspec, labels, &n->lim);
-	char path[160], id[80];
-	struct dk_resp d;
+	char id[80];
 	enum berr e;
 
 	json_object_put(labels);
 	json_object_put(bspec);
-	if (name)
-		snprintf(path, sizeof(path), "/containers/create?name=%s", name);
-	else
-		snprintf(path, sizeof(path), "/containers/create");
-	e = dk_json("POST", path, body, &d);
+	e = eng_ct_create(o, name, body, id, sizeof(id));
 	json_object_put(body);
+	if (e == B_INVALID && o->why == R_NO_IMAGE)
+		return op_fail_why(o, e, R_NO_IMAGE, "image",
+		                   "image %s is not on this host (build it from the catalog or "
+		                   "ask an admin to pull it)",
+		                   jx_str(n->spec, "image"));
+	if (e == B_CONFLICT && o->why == R_NAME_TAKEN)
+		return op_fail_why(o, e, R_NAME_TAKEN, "name",
+		                   "a container named %s exists already", name ? name : "?");
 	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 201 || !jx_str(d.json, "Id")) {
-		if (d.status == 404)
-			e = rq_fail(r, B_INVALID, "image",
-			            "image %s is not on this host (build it from the catalog or "
-			            "ask an admin to pull it)",
-			            jx_str(n->spec, "image"));
-		else if (d.status == 409)
-			e = rq_fail(r, B_CONFLICT, "name", "a container named %s exists already",
-			            name ? name : "?");
-		else
-			e = dk_fail(r, &d, "container create");
-		dk_resp_free(&d);
 		return e;
-	}
-	snprintf(id, sizeof(id), "%s", jx_str(d.json, "Id"));
-	dk_resp_free(&d);
-	snprintf(path, sizeof(path), "/containers/%s/json", id);
-	e = dk_get_json(r, path, "new container", inspect);
+	e = eng_ct_inspect(o, id, inspect);
 	if (e == B_OK)
 		e = write_record(*inspect, n->spec);
 	if (e == B_OK && n->start) {
-		e = start(r, id);
+		e = eng_ct_start(o, id);
 		if (e == B_OK) {
 			json_object_put(*inspect);
-			e = dk_get_json(r, path, "new container", inspect);
+			e = eng_ct_inspect(o, id, inspect);
 		}
 	}
 	if (e != B_OK) {
 		/* Nothing half-created: the failed container and its record go. */
-		struct rq_errsave sv;
-		rq_err_save(r, &sv);
-		ct_remove(r, id, -1);
-		rq_err_restore(r, &sv);
+		struct op_err sv;
+		op_save(o, &sv);
+		ct_remove(o, id, -1);
+		op_restore(o, &sv);
 		json_object_put(*inspect);
 		*inspect = NULL;
 	}
@@ -636,9 +569,9 @@ ct_holds_quota(json_object *item)
 }
 
 static enum berr
-check_quota(struct req *r, const char *owner)
+check_quota(struct op *o, const char *owner)
 {
-	int quota = g_cfg->policy[r->role].quota, held = 0;
+	int quota = g_cfg->policy[o->role].quota, held = 0;
 	char lbl[256];
 	const char *labels[1] = {lbl};
 	json_object *list;
@@ -647,32 +580,30 @@ check_quota(struct req *r, const char *owner)
 	if (quota < 0)
 		return B_OK;
 	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
-	e = ct_list(r, 1, labels, 1, &list);
+	e = ct_list(o, 1, labels, 1, &list);
 	if (e != B_OK)
 		return e;
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		held += ct_holds_quota(json_object_array_get_idx(list, i));
 	if (held >= quota)
-		e = rq_fail(r, B_FORBIDDEN, NULL,
+		e = op_fail(o, B_FORBIDDEN, NULL,
 		            "%s holds %d containers; the %s role's quota is %d", owner, held,
-		            role_name(r->role), quota);
+		            role_name(o->role), quota);
 	json_object_put(list);
 	return e;
 }
 
 /* An existing container of that name: the same owner gets it back, others a 409. */
 static enum berr
-reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int *found)
+reuse_existing(struct op *o, const struct ct_new *n, json_object **inspect, int *found)
 {
 	const char *name = jx_str(n->spec, "name"), *owner;
-	char path[160];
 	enum berr e;
 
 	*found = 0;
-	snprintf(path, sizeof(path), "/containers/%s/json", name);
-	e = dk_get_json(r, path, "container", inspect);
+	e = eng_ct_inspect(o, name, inspect);
 	if (e == B_NOT_FOUND) {
-		rq_clear(r);
+		op_clear(o);
 		return B_OK;
 	}
 	if (e != B_OK)
@@ -682,14 +613,15 @@ reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int
 	    strcmp(ct_name(*inspect), name) != 0) {
 		json_object_put(*inspect);
 		*inspect = NULL;
-		return rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
+		return op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name", "the name %s is taken",
+		                   name);
 	}
 	*found = 1;
 	if (n->start && !jx_bool(jx_obj(*inspect, "State"), "Running", 0)) {
-		e = start(r, jx_str(*inspect, "Id"));
+		e = eng_ct_start(o, jx_str(*inspect, "Id"));
 		if (e == B_OK) {
 			json_object_put(*inspect);
-			e = dk_get_json(r, path, "container", inspect);
+			e = eng_ct_inspect(o, name, inspect);
 		}
 	}
 	return e;
@@ -699,7 +631,7 @@ reuse_existing(struct req *r, const struct ct_new *n, json_object **inspect, int
 #define CREATE_ATTEMPTS 3
 
 enum berr
-ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *created)
+ct_create(struct op *o, const struct ct_new *n, json_object **inspect, int *created)
 {
 	const char *name = jx_str(n->spec, "name");
 	int ofd, nfd = -1, found = 0;
@@ -712,7 +644,7 @@ ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *cre
 	if (ofd >= 0 && name)
 		nfd = lock_name(name);
 	if (ofd < 0 || (name && nfd < 0)) {
-		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		e = op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
 		goto out;
 	}
 	/*
@@ -723,20 +655,20 @@ ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *cre
 	 */
 	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
 		if (n->reuse && name) {
-			e = reuse_existing(r, n, inspect, &found);
+			e = reuse_existing(o, n, inspect, &found);
 			if (e != B_OK || found)
 				goto out;
 		}
-		e = check_quota(r, n->owner);
+		e = check_quota(o, n->owner);
 		if (e == B_OK)
-			e = create_new(r, n, inspect);
+			e = create_new(o, n, inspect);
 		if (e == B_OK)
 			*created = 1;
-		if (e != B_CONFLICT || !n->reuse || !name || strcmp(r->errfield, "name") != 0)
+		if (e != B_CONFLICT || !n->reuse || !name || o->why != R_NAME_TAKEN)
 			goto out;
-		rq_clear(r);
+		op_clear(o);
 	}
-	e = rq_fail(r, B_CONFLICT, "name", "the name %s is taken", name);
+	e = op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name", "the name %s is taken", name);
 out:
 	st_unlock(nfd);
 	st_unlock(ofd);
@@ -748,29 +680,21 @@ out:
 static enum berr
 h_list(struct req *r)
 {
-	const char *owner = rq_query(r, "owner");
+	const char *owner = rq_str(r, "owner");
 	char lbl[256];
 	const char *labels[1] = {lbl};
-	json_object *list, *out, *tagmap;
+	json_object *list, *out;
 	int all;
 	enum berr e;
 
-	if (rq_query_bool(r, "all", 0, &all))
-		return r->err;
-	if (owner && r->role != ROLE_ADMIN)
-		return rq_fail(r, B_FORBIDDEN, "owner", "only admins may list other owners");
-	if (owner && (strlen(owner) == 0 || strlen(owner) > 128))
-		return rq_fail(r, B_BAD_REQUEST, "owner", "owner must be 1 to 128 characters");
-	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", r->role == ROLE_ADMIN ? owner : ct_owner(r));
-	e = ct_list(r, all, labels, (r->role == ROLE_ADMIN && !owner) ? 0 : 1, &list);
+	all = rq_bool(r, "all");
+	if (owner && r->op.role != ROLE_ADMIN)
+		return op_fail(&r->op, B_FORBIDDEN, "owner", "only admins may list other owners");
+	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s",
+	         r->op.role == ROLE_ADMIN ? owner : op_owner(&r->op));
+	e = ct_list(&r->op, all, labels, (r->op.role == ROLE_ADMIN && !owner) ? 0 : 1, &list);
 	if (e != B_OK)
 		return e;
-	/* One more dockerd call, however many containers: which tag points where now. */
-	tagmap = cat_tag_map(r);
-	if (tagmap == NULL) {
-		json_object_put(list);
-		return r->err;
-	}
 	out = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *it = json_object_array_get_idx(list, i), *v;
@@ -778,10 +702,8 @@ h_list(struct req *r)
 		if (ct_label(it, LBL_JOB))
 			continue;
 		v = ct_view_item(it);
-		cat_mark_outdated(v, tagmap);
 		json_object_array_add(out, v);
 	}
-	json_object_put(tagmap);
 	json_object_put(list);
 	list = json_object_new_object();
 	json_object_object_add(list, "containers", out);
@@ -812,39 +734,40 @@ h_create(struct req *r)
 
 	/* The spec keeps only container fields; owner and start steer this request. */
 	snprintf(owner, sizeof(owner), "%s", jx_str(spec, "owner") ? jx_str(spec, "owner") : "");
-	if (owner[0] && r->role != ROLE_ADMIN) {
-		e = rq_fail(r, B_FORBIDDEN, "owner", "only admins may create for another owner");
+	if (owner[0] && r->op.role != ROLE_ADMIN) {
+		e = op_fail(&r->op, B_FORBIDDEN, "owner",
+		            "only admins may create for another owner");
 		goto out;
 	}
-	n.owner = owner[0] ? owner : ct_owner(r);
+	n.owner = owner[0] ? owner : op_owner(&r->op);
 	json_object_object_del(spec, "owner");
 	json_object_object_del(spec, "start");
 	/* A protected name is one nobody could stop again: only admins give it. */
-	if (r->role != ROLE_ADMIN && cfg_is_protected(g_cfg, jx_str(spec, "name"))) {
-		e = rq_fail(r, B_FORBIDDEN, "name",
+	if (r->op.role != ROLE_ADMIN && cfg_is_protected(g_cfg, jx_str(spec, "name"))) {
+		e = op_fail(&r->op, B_FORBIDDEN, "name",
 		            "the name %s is on berth.conf's protected list; only admins may use it",
 		            jx_str(spec, "name"));
 		goto out;
 	}
 	/* A catalog tag brings the entry's defaults, which the policy then checks too. */
 	catalog = cat_apply_defaults(spec);
-	e = pol_check(r, r->role, spec, catalog != NULL, &n.lim);
+	e = pol_check(&r->op, r->op.role, spec, catalog != NULL, &n.lim);
 	if (e != B_OK)
 		goto out;
 	if (catalog) {
 		char id[96];
-		e = cat_ensure(r, catalog, id, sizeof(id));
+		e = cat_ensure(&r->op, catalog, id, sizeof(id));
 		if (e != B_OK)
 			goto out;
 		labels = json_object_new_object();
 		jx_add_str(labels, LBL_CATALOG, catalog);
 		n.labels = labels;
 	}
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s",
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s",
 	         jx_str(spec, "name") ? jx_str(spec, "name") : jx_str(spec, "image"));
-	e = ct_create(r, &n, &in, &created);
+	e = ct_create(&r->op, &n, &in, &created);
 	if (e == B_OK) {
-		au_str(r, "outcome", created ? "created" : "reused");
+		au_str(&r->op, "outcome", created ? "created" : "reused");
 		answer_created(r, in, created);
 	}
 out:
@@ -854,18 +777,29 @@ out:
 	return e;
 }
 
-/* The details view, with outdated: does the tag point at another image now? */
+/*
+ * The details view, with outdated: does its tag name another image now (or
+ * none)?  One inspect of that one image, whatever else the host holds.
+ */
 static enum berr
 answer_details(struct req *r, json_object *in, int status)
 {
-	json_object *v = ct_view(in, 1), *tagmap = cat_tag_map(r);
+	json_object *v = ct_view(in, 1), *img = NULL;
+	const char *tag = jx_str(jx_obj(in, "Config"), "Image"), *runs = jx_str(in, "Image");
+	enum berr e = tag ? eng_img_inspect(&r->op, tag, &img) : B_OK;
 
-	if (tagmap == NULL) {
-		json_object_put(v);
-		return r->err;
+	if (e == B_NOT_FOUND) {
+		op_clear(&r->op);
+		e = B_OK;
 	}
-	cat_mark_outdated(v, tagmap);
-	json_object_put(tagmap);
+	if (e != B_OK) {
+		json_object_put(v);
+		return e;
+	}
+	jx_add_bool(v, "outdated",
+	            tag && runs &&
+	                (img == NULL || !jx_str(img, "Id") || strcmp(jx_str(img, "Id"), runs)));
+	json_object_put(img);
 	rq_json(r, status, v);
 	return B_OK;
 }
@@ -874,7 +808,7 @@ static enum berr
 h_get(struct req *r)
 {
 	json_object *in;
-	enum berr e = ct_lookup(r, r->args[0], 0, &in);
+	enum berr e = ct_lookup(&r->op, r->args[0], 0, &in);
 
 	if (e != B_OK)
 		return e;
@@ -884,13 +818,13 @@ h_get(struct req *r)
 }
 
 enum berr
-ct_check_plain(struct req *r, json_object *in)
+ct_check_plain(struct op *o, json_object *in)
 {
 	const char *job = ct_label(in, LBL_JOB);
 
 	/* A job's timeout, status and cleanup hold only while its container is the job's alone. */
 	if (job)
-		return rq_fail(r, B_CONFLICT, NULL,
+		return op_fail(o, B_CONFLICT, NULL,
 		               "container %s belongs to job %s: manage it through /api/v1/jobs/%s",
 		               ct_name(in), job, job);
 	return B_OK;
@@ -904,14 +838,14 @@ ct_check_plain(struct req *r, json_object *in)
 static enum berr
 open_for_change(struct req *r, int guarded, const char *action, json_object **in)
 {
-	enum berr e = ct_lookup(r, r->args[0], 1, in);
+	enum berr e = ct_lookup(&r->op, r->args[0], 1, in);
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(*in));
-	e = ct_check_plain(r, *in);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ct_name(*in));
+	e = ct_check_plain(&r->op, *in);
 	if (e == B_OK && guarded)
-		e = ct_check_unprotected(r, *in, action);
+		e = ct_check_unprotected(&r->op, *in, action);
 	if (e != B_OK) {
 		json_object_put(*in);
 		*in = NULL;
@@ -924,13 +858,13 @@ open_for_change(struct req *r, int guarded, const char *action, json_object **in
  * been tightened since the container was made) and recreates IN from it.
  */
 static enum berr
-recreate_checked(struct req *r, json_object *in, json_object *spec, json_object **out)
+recreate_checked(struct op *o, json_object *in, json_object *spec, json_object **out)
 {
 	struct pol_limits lim;
-	enum berr e = pol_check(r, r->role, spec, ct_label(in, LBL_CATALOG) != NULL, &lim);
+	enum berr e = pol_check(o, o->role, spec, ct_label(in, LBL_CATALOG) != NULL, &lim);
 
 	if (e == B_OK)
-		e = ct_recreate(r, in, spec, &lim, out);
+		e = ct_recreate(o, in, spec, &lim, out);
 	return e;
 }
 
@@ -947,10 +881,11 @@ h_update(struct req *r)
 		return e;
 	catalog = ct_label(in, LBL_CATALOG);
 	image = jx_str(jx_obj(in, "Config"), "Image");
-	if (catalog && cat_entry(catalog) && (e = cat_ensure(r, catalog, cur, sizeof(cur))) != B_OK)
+	if (catalog && cat_entry(catalog) &&
+	    (e = cat_ensure(&r->op, catalog, cur, sizeof(cur))) != B_OK)
 		goto out;
 	if (!catalog && cat_image_of(image, cur, sizeof(cur), h, sizeof(h)) != 0) {
-		e = rq_fail(r, B_CONFLICT, NULL, "image %s is no longer on this host", image);
+		e = op_fail(&r->op, B_CONFLICT, NULL, "image %s is no longer on this host", image);
 		goto out;
 	}
 	if (jx_str(in, "Image") && strcmp(cur, jx_str(in, "Image")) == 0) {
@@ -959,10 +894,11 @@ h_update(struct req *r)
 	}
 	spec = ct_spec_of(in);
 	if (spec == NULL) {
-		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
+		e = op_fail(&r->op, B_CONFLICT, NULL,
+		            "berth has no spec recorded for this container");
 		goto out;
 	}
-	e = recreate_checked(r, in, spec, &out);
+	e = recreate_checked(&r->op, in, spec, &out);
 	if (e == B_OK)
 		e = answer_details(r, out, 200);
 out:
@@ -972,36 +908,53 @@ out:
 	return e;
 }
 
-/* Runs one lifecycle call and answers with the container's state afterwards. */
+/* One lifecycle call: what it does, and how it may be refused. */
+struct action {
+	enum { ACT_START, ACT_STOP, ACT_RESTART, ACT_KILL } verb;
+	int timeout;         /* stop, restart */
+	const char *signal;  /* kill */
+	int guarded;         /* protected containers refuse it */
+	const char *refused; /* "stopped": what protection refuses */
+};
+
 static enum berr
-lifecycle(struct req *r, const char *verb, const char *query, int guarded, const char *action)
+act(struct op *o, const char *id, const struct action *a)
+{
+	switch (a->verb) {
+	case ACT_START:
+		return eng_ct_start(o, id);
+	case ACT_STOP:
+		return eng_ct_stop(o, id, a->timeout);
+	case ACT_RESTART:
+		return eng_ct_restart(o, id, a->timeout);
+	case ACT_KILL:
+		return eng_ct_kill(o, id, a->signal);
+	}
+	return op_fail(o, B_INTERNAL, NULL, "unknown lifecycle call");
+}
+
+/*
+ * Runs one lifecycle call and answers with the container's state afterwards;
+ * already in that state is success (the engine's rows say so).
+ */
+static enum berr
+lifecycle(struct req *r, const struct action *a)
 {
 	json_object *in;
-	char path[256], id[80], msg[256];
-	long status = 0;
-	enum berr e = open_for_change(r, guarded, action, &in);
+	char id[80];
+	enum berr e = open_for_change(r, a->guarded, a->refused, &in);
 
 	if (e != B_OK)
 		return e;
 	/* A copy: IN is replaced by a fresh inspect below. */
 	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
-	snprintf(path, sizeof(path), "/containers/%s/%s%s", id, verb, query);
-	e = dk_do(r, "POST", path, NULL, &status, msg, sizeof(msg));
-	if (e != B_OK)
-		goto out;
-	/* Already in that state is success: 304 (start/stop) and 409 (kill when not running). */
-	if (status != 204 && status != 304 && !(status == 409 && strcmp(verb, "kill") == 0)) {
-		e = rq_fail(r,
-		            status == 404 ? B_NOT_FOUND : (status == 500 ? B_CONFLICT : B_DOCKER),
-		            NULL, "%s failed: %s", verb, msg);
-		goto out;
-	}
 	json_object_put(in);
-	snprintf(path, sizeof(path), "/containers/%s/json", id);
-	e = dk_get_json(r, path, "container", &in);
+	in = NULL;
+	e = act(&r->op, id, a);
+	if (e == B_OK)
+		e = eng_ct_inspect(&r->op, id, &in);
 	if (e == B_OK)
 		rq_json(r, 200, ct_view(in, 0));
-out:
 	json_object_put(in);
 	return e;
 }
@@ -1009,31 +962,31 @@ out:
 static enum berr
 h_start(struct req *r)
 {
-	return lifecycle(r, "start", "", 0, "started");
+	const struct action a = {.verb = ACT_START, .refused = "started"};
+
+	return lifecycle(r, &a);
 }
 
 static enum berr
 h_stop(struct req *r)
 {
-	long long t;
-	char q[32];
+	const struct action a = {.verb = ACT_STOP,
+	                         .timeout = (int)rq_int(r, "timeout"),
+	                         .guarded = 1,
+	                         .refused = "stopped"};
 
-	if (rq_query_int(r, "timeout", 0, 3600, 10, &t))
-		return r->err;
-	snprintf(q, sizeof(q), "?t=%lld", t);
-	return lifecycle(r, "stop", q, 1, "stopped");
+	return lifecycle(r, &a);
 }
 
 static enum berr
 h_restart(struct req *r)
 {
-	long long t;
-	char q[32];
+	const struct action a = {.verb = ACT_RESTART,
+	                         .timeout = (int)rq_int(r, "timeout"),
+	                         .guarded = 1,
+	                         .refused = "restarted"};
 
-	if (rq_query_int(r, "timeout", 0, 3600, 10, &t))
-		return r->err;
-	snprintf(q, sizeof(q), "?t=%lld", t);
-	return lifecycle(r, "restart", q, 1, "restarted");
+	return lifecycle(r, &a);
 }
 
 static int
@@ -1052,14 +1005,11 @@ signal_valid(const char *s)
 static enum berr
 h_kill(struct req *r)
 {
-	const char *sig = rq_query(r, "signal");
-	char q[48];
+	const char *sig = rq_str(r, "signal");
+	const struct action a = {
+	    .verb = ACT_KILL, .signal = sig ? sig : "SIGKILL", .guarded = 1, .refused = "killed"};
 
-	if (sig && !signal_valid(sig))
-		return rq_fail(r, B_BAD_REQUEST, "signal",
-		               "signal must be a name like SIGTERM or KILL, or a number");
-	snprintf(q, sizeof(q), "?signal=%s", sig ? sig : "SIGKILL");
-	return lifecycle(r, "kill", q, 1, "killed");
+	return lifecycle(r, &a);
 }
 
 static enum berr
@@ -1069,21 +1019,20 @@ h_delete(struct req *r)
 	int force;
 	enum berr e;
 
-	if (rq_query_bool(r, "force", 0, &force))
-		return r->err;
+	force = rq_bool(r, "force");
 	/*
 	 * Protection keeps a container from being stopped by mistake; an admin's
 	 * forced remove is never a mistake, so nothing is beyond every admin's reach.
 	 */
-	e = open_for_change(r, !(force && r->role == ROLE_ADMIN), "removed", &in);
+	e = open_for_change(r, !(force && r->op.role == ROLE_ADMIN), "removed", &in);
 	if (e != B_OK)
 		return e;
 	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force) {
-		e = rq_fail(r, B_CONFLICT, NULL,
+		e = op_fail(&r->op, B_CONFLICT, NULL,
 		            "container %s is running; stop it first or use ?force=1", ct_name(in));
 		goto out;
 	}
-	e = ct_remove(r, jx_str(in, "Id"), force ? 10 : -1);
+	e = ct_remove(&r->op, jx_str(in, "Id"), force ? 10 : -1);
 	if (e == B_OK)
 		rq_empty(r, 204);
 out:
@@ -1109,33 +1058,19 @@ struct recreate {
 	int was_running;
 };
 
-static enum berr
-rename_to(struct req *r, const char *id, const char *name)
-{
-	char path[256];
-	long status = 0;
-	enum berr e;
-
-	snprintf(path, sizeof(path), "/containers/%s/rename?name=%s", id, name);
-	e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
-	if (e == B_OK && status != 204)
-		e = rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld renaming %s", status, id);
-	return e;
-}
-
 /* Puts the old container back as it was after a failed recreate; R keeps its error. */
 static void
-roll_back(struct req *r, struct recreate *rc)
+roll_back(struct op *o, struct recreate *rc)
 {
-	struct rq_errsave sv;
+	struct op_err sv;
 
-	rq_err_save(r, &sv);
-	if (rename_to(r, rc->old_id, rc->name) == B_OK && rc->was_running)
-		start(r, rc->old_id);
-	else if (r->err != B_OK)
+	op_save(o, &sv);
+	if (eng_ct_rename(o, rc->old_id, rc->name) == B_OK && rc->was_running)
+		eng_ct_start(o, rc->old_id);
+	else if (o->err != B_OK)
 		log_error("recreate_rollback id=%s name=%s error=\"%s\"", rc->old_id, rc->name,
-		          r->errmsg);
-	rq_err_restore(r, &sv);
+		          o->msg);
+	op_restore(o, &sv);
 }
 
 /* The host ports OLD publishes now ({"8080/tcp": 32768}), so a recreate keeps them. */
@@ -1155,15 +1090,15 @@ host_ports(json_object *old)
 
 /* Creates the replacement; ports the old one published are kept, or a free one if taken. */
 static enum berr
-create_replacement(struct req *r, struct ct_new *n, json_object **inspect)
+create_replacement(struct op *o, struct ct_new *n, json_object **inspect)
 {
-	enum berr e = create_new(r, n, inspect);
+	enum berr e = create_new(o, n, inspect);
 
 	if (e == B_CONFLICT && n->pin_ports && json_object_object_length(n->pin_ports) > 0) {
 		log_info("recreate_ports_moved name=%s", jx_str(n->spec, "name"));
-		rq_clear(r);
+		op_clear(o);
 		n->pin_ports = NULL;
-		e = create_new(r, n, inspect);
+		e = create_new(o, n, inspect);
 	}
 	return e;
 }
@@ -1177,7 +1112,7 @@ create_replacement(struct req *r, struct ct_new *n, json_object **inspect)
  * while it is free in dockerd.
  */
 enum berr
-ct_recreate(struct req *r, json_object *old, json_object *spec, const struct pol_limits *lim,
+ct_recreate(struct op *o, json_object *old, json_object *spec, const struct pol_limits *lim,
             json_object **inspect)
 {
 	struct recreate rc = {.old = old, .old_id = jx_str(old, "Id")};
@@ -1187,8 +1122,6 @@ ct_recreate(struct req *r, json_object *old, json_object *spec, const struct pol
 	                   .owner = ct_label(old, LBL_OWNER),
 	                   .labels = extra,
 	                   .pin_ports = pin};
-	char path[160];
-	long status = 0;
 	enum berr e;
 	int ofd, nfd = -1;
 
@@ -1209,30 +1142,29 @@ ct_recreate(struct req *r, json_object *old, json_object *spec, const struct pol
 	if (ofd >= 0)
 		nfd = lock_name(rc.name);
 	if (ofd < 0 || nfd < 0) {
-		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		e = op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
 		goto out;
 	}
-	e = rename_to(r, rc.old_id, rc.tmpname);
+	e = eng_ct_rename(o, rc.old_id, rc.tmpname);
 	if (e != B_OK)
 		goto out;
 	if (rc.was_running) {
-		snprintf(path, sizeof(path), "/containers/%s/stop?t=10", rc.old_id);
-		e = dk_do(r, "POST", path, NULL, &status, NULL, 0);
+		e = eng_ct_stop(o, rc.old_id, 10);
 		if (e != B_OK) {
-			roll_back(r, &rc);
+			roll_back(o, &rc);
 			goto out;
 		}
 	}
-	e = create_replacement(r, &n, inspect);
+	e = create_replacement(o, &n, inspect);
 	if (e != B_OK) {
-		roll_back(r, &rc);
+		roll_back(o, &rc);
 		goto out;
 	}
 	/* The new one is up; an old one that will not go is reported, never hidden. */
-	if (ct_remove(r, rc.old_id, -1) != B_OK) {
+	if (ct_remove(o, rc.old_id, -1) != B_OK) {
 		log_error("recreate_leftover id=%s name=%s error=\"%s\"", rc.old_id, rc.tmpname,
-		          r->errmsg);
-		rq_clear(r);
+		          o->msg);
+		op_clear(o);
 	}
 out:
 	st_unlock(nfd);
@@ -1252,11 +1184,12 @@ h_patch(struct req *r)
 		return e;
 	spec = ct_spec_of(in);
 	if (spec == NULL) {
-		e = rq_fail(r, B_CONFLICT, NULL, "berth has no spec recorded for this container");
+		e = op_fail(&r->op, B_CONFLICT, NULL,
+		            "berth has no spec recorded for this container");
 		goto out;
 	}
 	merged = patched_spec(spec, r->json);
-	e = recreate_checked(r, in, merged, &out);
+	e = recreate_checked(&r->op, in, merged, &out);
 	if (e == B_OK)
 		rq_json(r, 200, ct_view(out, 1));
 out:
@@ -1272,23 +1205,24 @@ out:
 int
 ct_cleanup_instance(void)
 {
-	struct req r;
+	struct op o;
 	json_object *list;
 	int failed = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.role = ROLE_ADMIN;
-	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
+	op_system(&o);
+	if (ct_list(&o, 1, NULL, 0, &list) != B_OK) {
 		fprintf(stderr, "berth-fcgi: cannot list containers of instance %s: %s\n",
-		        g_cfg->instance, r.errmsg);
+		        g_cfg->instance, o.msg);
+		op_done(&o);
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		const char *id = jx_str(json_object_array_get_idx(list, i), "Id");
-		if (id && ct_remove(&r, id, -1) != B_OK)
+		if (id && ct_remove(&o, id, -1) != B_OK)
 			failed = 1;
 	}
 	json_object_put(list);
+	op_done(&o);
 	return failed ? -1 : 0;
 }
 
@@ -1313,27 +1247,26 @@ drop_stale(const char *name, json_object *rec, void *arg)
 int
 ct_reconcile(int verbose)
 {
-	struct req r;
+	struct op o;
 	struct recon rc = {json_object_new_object(), 0};
 	json_object *list, *rec;
 	int restored = 0;
 	size_t n;
 
-	memset(&r, 0, sizeof(r));
-	r.role = ROLE_ADMIN;
+	op_system(&o);
 	/* The directory itself may be what was lost. */
 	if (st_init(g_cfg->state_dir) != 0)
 		log_error("reconcile_failed error=\"cannot recreate %s\"", g_cfg->state_dir);
-	if (ct_list(&r, 1, NULL, 0, &list) != B_OK) {
-		log_error("reconcile_failed error=\"%s\"", r.errmsg);
+	if (ct_list(&o, 1, NULL, 0, &list) != B_OK) {
+		log_error("reconcile_failed error=\"%s\"", o.msg);
 		json_object_put(rc.ids);
+		op_done(&o);
 		return -1;
 	}
 	n = json_object_array_length(list);
 	for (size_t i = 0; i < n; i++) {
 		json_object *it = json_object_array_get_idx(list, i), *in;
 		const char *id = jx_str(it, "Id");
-		char path[160];
 		if (id == NULL || !name_valid(id))
 			continue;
 		jx_add_ref(rc.ids, id, it);
@@ -1341,8 +1274,7 @@ ct_reconcile(int verbose)
 			json_object_put(rec);
 			continue;
 		}
-		snprintf(path, sizeof(path), "/containers/%s/json", id);
-		if (dk_get_json(&r, path, "container", &in) == B_OK) {
+		if (eng_ct_inspect(&o, id, &in) == B_OK) {
 			json_object *spec = ct_spec_of(in);
 			if (write_record(in, spec) == B_OK)
 				restored++;
@@ -1359,41 +1291,86 @@ ct_reconcile(int verbose)
 		         rc.dropped);
 	json_object_put(list);
 	json_object_put(rc.ids);
+	op_done(&o);
 	return 0;
 }
 
-enum berr ct_h_logs(struct req *r);
-enum berr ct_h_stats(struct req *r);
-enum berr ct_h_exec(struct req *r);
-extern const struct sc_schema ct_exec_schema;
+static const struct rt_param stop_query[] = {{.name = "timeout",
+                                              .type = P_INT,
+                                              .desc = "Seconds to wait before killing it.",
+                                              .min = 0,
+                                              .max = 3600,
+                                              .dflt = 10},
+                                             {0}};
+static const struct rt_param list_query[] = {
+    {.name = "all", .type = P_BOOL, .desc = "Stopped containers too."}, RT_P_OWNER, {0}};
+static const struct rt_param delete_query[] = {
+    {.name = "force", .type = P_BOOL, .desc = "Stop a running one first."}, {0}};
+static const struct rt_param kill_query[] = {{.name = "signal",
+                                              .type = P_STR,
+                                              .desc = "The signal (default SIGKILL).",
+                                              .valid = signal_valid,
+                                              .rule = "a name like SIGTERM or KILL, or a number"},
+                                             {0}};
 
-const struct rt_route ct_routes[] = {
+static const struct rt_route ct_routes[] = {
     {"GET", "/api/v1/containers", h_list, ROLE_VIEWER, 0, NULL,
-     "The caller's containers (?all=1 adds stopped ones; admins: every managed one, ?owner=)."},
+     "The caller's containers (?all=1 adds stopped ones; admins: every managed one, ?owner=).",
+     list_query},
     {"POST", "/api/v1/containers", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &pol_container_schema,
-     "Create (and start) a container; idempotent by name."},
+     "Create (and start) a container; idempotent by name.", NULL},
     {"GET", "/api/v1/containers/{ref}", h_get, ROLE_VIEWER, 0, NULL,
-     "Details: state, ports, mounts, devices, privileges, restart policy, owner, protected."},
+     "Details: state, ports, mounts, devices, privileges, restart policy, owner, protected.", NULL},
     {"PATCH", "/api/v1/containers/{ref}", h_patch, ROLE_OPERATOR, RT_BODY | RT_MUT,
-     &pol_patch_schema,
-     "Change command/env/ports/restart: recreated with the same name and owner."},
+     &pol_patch_schema, "Change command/env/ports/restart: recreated with the same name and owner.",
+     NULL},
     {"DELETE", "/api/v1/containers/{ref}", h_delete, ROLE_OPERATOR, RT_MUT, NULL,
-     "Remove (?force=1 stops a running one first)."},
+     "Remove (?force=1 stops a running one first).", delete_query},
     {"POST", "/api/v1/containers/{ref}/start", h_start, ROLE_OPERATOR, RT_MUT, NULL,
-     "Start; already running is success."},
+     "Start; already running is success.", NULL},
     {"POST", "/api/v1/containers/{ref}/stop", h_stop, ROLE_OPERATOR, RT_MUT, NULL,
-     "Stop (?timeout=seconds, default 10); already stopped is success."},
+     "Stop (?timeout=seconds, default 10); already stopped is success.", stop_query},
     {"POST", "/api/v1/containers/{ref}/restart", h_restart, ROLE_OPERATOR, RT_MUT, NULL,
-     "Restart (?timeout=seconds)."},
+     "Restart (?timeout=seconds).", stop_query},
     {"POST", "/api/v1/containers/{ref}/kill", h_kill, ROLE_OPERATOR, RT_MUT, NULL,
-     "Send a signal (?signal=SIGTERM; default SIGKILL); not running is success."},
+     "Send a signal (?signal=SIGTERM; default SIGKILL); not running is success.", kill_query},
     {"POST", "/api/v1/containers/{ref}/update", h_update, ROLE_OPERATOR, RT_MUT, NULL,
-     "Recreate on the image its tag names now (same name, owner, spec)."},
+     "Recreate on the image its tag names now (same name, owner, spec).", NULL},
     {"GET", "/api/v1/containers/{ref}/logs", ct_h_logs, ROLE_VIEWER, RT_STREAM, NULL,
-     "Logs as text (?tail=N&since=epoch&timestamps=1&stdout=1&stderr=1&follow=1)."},
+     "Logs as text (?tail=N&since=epoch&timestamps=1&stdout=1&stderr=1&follow=1).", ct_logs_query},
     {"GET", "/api/v1/containers/{ref}/stats", ct_h_stats, ROLE_VIEWER, 0, NULL,
-     "One sample: CPU %, memory used/limit, network and block I/O totals."},
+     "One sample: CPU %, memory used/limit, network and block I/O totals.", NULL},
     {"POST", "/api/v1/containers/{ref}/exec", ct_h_exec, ROLE_OPERATOR, RT_BODY | RT_MUT,
-     &ct_exec_schema, "Run a command non-interactively; exit code, stdout and stderr."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+     &ct_exec_schema, "Run a command non-interactively; exit code, stdout and stderr.", NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+/* A container reference: a name, a full id or a unique id prefix. */
+static const struct rt_param ct_args[] = {{.name = "ref",
+                                           .type = P_STR,
+                                           .desc = "container",
+                                           .valid = name_valid,
+                                           .rule = "a container name, id or unique id prefix"},
+                                          {0}};
+
+static const struct sc_schema *const ct_schemas[] = {&pol_container_schema, &pol_patch_schema,
+                                                     &ct_exec_schema, NULL};
+static const char *const ct_kinds[] = {ST_CONTAINERS, NULL};
+
+/* The supervisor's periodic reconcile says nothing unless it changed something. */
+static int
+reconcile_quiet(void)
+{
+	return ct_reconcile(0);
+}
+
+const struct bmod mod_containers = {
+    .name = "containers",
+    .routes = ct_routes,
+    .args = ct_args,
+    .schemas = ct_schemas,
+    .state_kinds = ct_kinds,
+    .periodic = reconcile_quiet,
+    .cleanup = ct_cleanup_instance,
+    .reconcile = ct_reconcile,
 };

@@ -1,18 +1,26 @@
 /*
  * containers.h - containers as berth sees them: owned, labelled, recorded.
- * Other modules (catalog, services, jobs, seed routes) create, find and
- * remove containers only through these functions, so ownership, policy,
- * records and labels are applied the same way everywhere.
+ * Other modules (catalog, services, jobs, seed routes) create, look up,
+ * list, recreate and remove containers only through these functions, so
+ * ownership, policy, records and labels are applied the same way
+ * everywhere.  What they do with a container they already hold (a job
+ * inspecting or killing its own) goes to the engine layer directly.
  */
 #ifndef BERTH_CONTAINERS_H
 #define BERTH_CONTAINERS_H
 
 #include "berth.h"
+#include "edge/route.h"
 #include "res/policy.h"
 
 #include <json-c/json.h>
 
+struct op;
 struct req;
+struct sc_schema;
+
+/* The state directory's folder of container records. */
+#define ST_CONTAINERS "containers"
 
 #define LBL_MANAGED  "berth.managed"
 #define LBL_OWNER    "berth.owner"
@@ -28,9 +36,6 @@ struct req;
 #define LBL_SERVICE_SEQ "berth.service.seq"
 #define LBL_JOB_TIMEOUT "berth.job.timeout"
 #define LBL_JOB_NAME    "berth.job.name"
-
-/* The name berth records as owner for R's caller ("anonymous" without identity). */
-const char *ct_owner(struct req *r);
 
 /* Options of one create; everything but SPEC and LIM may be zero. */
 struct ct_new {
@@ -49,14 +54,14 @@ struct ct_new {
  * owned by someone else is a 409.  A failed start removes what was created.
  * On B_OK *INSPECT is dockerd's inspect of the container (new reference).
  */
-enum berr ct_create(struct req *r, const struct ct_new *n, json_object **inspect, int *created);
+enum berr ct_create(struct op *o, const struct ct_new *n, json_object **inspect, int *created);
 
 /*
- * Finds REF (name, id or unique id prefix) as R's caller may see it: 404 for
+ * Finds REF (name, id or unique id prefix) as O's caller may see it: 404 for
  * a container that is not theirs (no existence leak).  MUTATE also refuses
  * unmanaged containers (admins only read those).  *INSPECT is a new reference.
  */
-enum berr ct_lookup(struct req *r, const char *ref, int mutate, json_object **inspect);
+enum berr ct_lookup(struct op *o, const char *ref, int mutate, json_object **inspect);
 
 /*
  * 1 when a list item holds one of its owner's quota slots: everything but
@@ -65,7 +70,7 @@ enum berr ct_lookup(struct req *r, const char *ref, int mutate, json_object **in
 int ct_holds_quota(json_object *item);
 
 /* 403 when the container is protected (config list or label). */
-enum berr ct_check_unprotected(struct req *r, json_object *inspect, const char *action);
+enum berr ct_check_unprotected(struct op *o, json_object *inspect, const char *action);
 
 /*
  * Replaces container OLD (inspect) by one made from SPEC (checked by the
@@ -74,14 +79,14 @@ enum berr ct_check_unprotected(struct req *r, json_object *inspect, const char *
  * new one is up, and restored on any failure; no other create can take the
  * name meanwhile.
  */
-enum berr ct_recreate(struct req *r, json_object *old, json_object *spec,
+enum berr ct_recreate(struct op *o, json_object *old, json_object *spec,
                       const struct pol_limits *lim, json_object **inspect);
 
 /* 409 when the container belongs to a job: jobs are managed through /api/v1/jobs. */
-enum berr ct_check_plain(struct req *r, json_object *inspect);
+enum berr ct_check_plain(struct op *o, json_object *inspect);
 
 /* Stops (timeout seconds) and removes a container and drops its record. */
-enum berr ct_remove(struct req *r, const char *id, int timeout);
+enum berr ct_remove(struct op *o, const char *id, int timeout);
 
 /* berth's view of an inspect result (summary, or DETAILS). New reference. */
 json_object *ct_view(json_object *inspect, int details);
@@ -94,13 +99,15 @@ json_object *ct_ports(json_object *inspect);
  * Lists this instance's managed containers carrying every label in LABELS
  * ("k=v" strings): dockerd's raw list (new reference) in *OUT.
  */
-enum berr ct_list(struct req *r, int all, const char *const *labels, size_t n, json_object **out);
+enum berr ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object **out);
 
 /* The berth spec recorded for a container (record, else its label); new reference or NULL. */
 json_object *ct_spec_of(json_object *inspect);
 
 /* The name in an inspect result without Docker's leading '/'; "" when dockerd sent none. */
 const char *ct_name(json_object *inspect);
+/* The same of a /containers/json list item (its first Names entry). */
+const char *ct_item_name(json_object *item);
 
 /*
  * Label value from an inspect or list item, or NULL.  An empty value is
@@ -113,6 +120,20 @@ const char *ct_label(json_object *obj, const char *key);
 int ct_cleanup_instance(void);
 /* Rebuilds missing records from labels and drops records whose container is gone. */
 int ct_reconcile(int verbose);
+
+/* ---- the module and its handlers in ctio.c -------------------------- */
+
+struct bmod;
+
+extern const struct bmod mod_containers;
+
+/* Logs (the job logs route too), one stats sample, non-interactive exec. */
+enum berr ct_h_logs(struct req *r);
+enum berr ct_h_stats(struct req *r);
+enum berr ct_h_exec(struct req *r);
+extern const struct sc_schema ct_exec_schema;
+/* The query both log routes take: tail, since, timestamps, stdout, stderr, follow. */
+extern const struct rt_param ct_logs_query[];
 
 /* Reads a Docker multiplexed (or TTY) stream and hands on stdout/stderr payloads. */
 struct ct_demux {

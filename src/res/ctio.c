@@ -7,9 +7,9 @@
 #include "store/audit.h"
 #include "lib/cfg.h"
 #include "res/containers.h"
-#include "engine/docker.h"
+#include "engine/engine.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
 #include "edge/route.h"
@@ -109,56 +109,63 @@ since_valid(const char *s)
 	return dots <= 1 && s[0] != '.';
 }
 
+const struct rt_param ct_logs_query[] = {
+    {.name = "tail",
+     .type = P_INT,
+     .desc = "Only the last N lines (or \"all\").",
+     .min = 0,
+     .max = 1000000,
+     .dflt = -1,
+     .any = "all"},
+    {.name = "since",
+     .type = P_STR,
+     .desc = "Only lines since this UNIX time (seconds, may have a fraction).",
+     .valid = since_valid,
+     .rule = "a UNIX time in seconds"},
+    {.name = "timestamps", .type = P_BOOL, .desc = "Prefix each line with its time."},
+    {.name = "stdout", .type = P_BOOL, .desc = "The standard output (default 1).", .dflt = 1},
+    {.name = "stderr", .type = P_BOOL, .desc = "The standard error (default 1).", .dflt = 1},
+    {.name = "follow", .type = P_BOOL, .desc = "Keep streaming new lines."},
+    {0}};
+
 enum berr
 ct_h_logs(struct req *r)
 {
 	json_object *in;
 	struct logctx c = {.r = r};
-	struct dk_resp d;
-	const char *since = rq_query(r, "since"), *tail = rq_query(r, "tail");
-	int ts, out, err, follow;
-	char path[512], tailq[24];
-	long long tailn = -1;
+	const char *since = rq_str(r, "since");
+	int ts = rq_bool(r, "timestamps"), out = rq_bool(r, "stdout"), err = rq_bool(r, "stderr");
+	int follow = rq_bool(r, "follow");
+	long long tailn = rq_int(r, "tail");
+	struct eng_logs q;
+	struct eng_sink s = {.sink = log_sink, .arg = &c};
+	char id[80];
 	enum berr e;
 
-	if (rq_query_bool(r, "timestamps", 0, &ts) || rq_query_bool(r, "stdout", 1, &out) ||
-	    rq_query_bool(r, "stderr", 1, &err) || rq_query_bool(r, "follow", 0, &follow))
-		return r->err;
-	if (tail && strcmp(tail, "all") != 0 && rq_query_int(r, "tail", 0, 1000000, -1, &tailn))
-		return r->err;
-	if (since && !since_valid(since))
-		return rq_fail(r, B_BAD_REQUEST, "since", "since must be a UNIX time in seconds");
 	if (!out && !err)
-		return rq_fail(r, B_BAD_REQUEST, "stdout", "ask for stdout, stderr or both");
-	e = ct_lookup(r, r->args[0], 0, &in);
+		return op_fail(&r->op, B_BAD_REQUEST, "stdout", "ask for stdout, stderr or both");
+	e = ct_lookup(&r->op, r->args[0], 0, &in);
 	if (e != B_OK)
 		return e;
 	c.dm.tty = jx_bool(jx_obj(in, "Config"), "Tty", 0);
 	c.dm.emit = log_emit;
 	c.dm.arg = &c;
-	if (tailn < 0)
-		snprintf(tailq, sizeof(tailq), "all");
-	else
-		snprintf(tailq, sizeof(tailq), "%lld", tailn);
-	snprintf(path, sizeof(path),
-	         "/containers/%s/logs?stdout=%d&stderr=%d&timestamps=%d&follow=%d&tail=%s&since=%s",
-	         jx_str(in, "Id"), out, err, ts, follow, tailq, since ? since : "0");
+	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
 	json_object_put(in);
-	e = dk_stream("GET", path, NULL, NULL, 0, log_sink, follow ? client_alive : NULL, &c, &d);
-	if (e != B_OK && !r->sent) {
-		dk_resp_free(&d);
-		return dk_transport_fail(r, e);
-	}
-	if (!r->sent) {
-		if (d.status != 200) {
-			e = dk_fail(r, &d, "container logs");
-			dk_resp_free(&d);
-			return e;
-		}
+	q = (struct eng_logs){.stdout_ = out,
+	                      .stderr_ = err,
+	                      .timestamps = ts,
+	                      .follow = follow,
+	                      .tail = tailn,
+	                      .since = since};
+	s.alive = follow ? client_alive : NULL;
+	e = eng_ct_logs(&r->op, id, &q, &s);
+	/* Once the stream began, its answer is out: how it ended is for the log only. */
+	if (r->sent)
+		return B_OK;
+	if (e == B_OK)
 		rq_text(r, 200, "text/plain; charset=utf-8", "");
-	}
-	dk_resp_free(&d);
-	return B_OK;
+	return e;
 }
 
 static int64_t
@@ -221,27 +228,17 @@ stats_view(json_object *s)
 enum berr
 ct_h_stats(struct req *r)
 {
-	json_object *in;
-	struct dk_resp d;
-	char path[160];
-	enum berr e = ct_lookup(r, r->args[0], 0, &in);
+	json_object *in, *st = NULL;
+	enum berr e = ct_lookup(&r->op, r->args[0], 0, &in);
 
 	if (e != B_OK)
 		return e;
-	/* stream=false makes dockerd take two samples, so CPU % has a baseline. */
-	snprintf(path, sizeof(path), "/containers/%s/stats?stream=false", jx_str(in, "Id"));
+	e = eng_ct_stats(&r->op, jx_str(in, "Id"), &st);
 	json_object_put(in);
-	e = dk_call("GET", path, NULL, NULL, 0, &d);
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 200 || d.json == NULL) {
-		e = dk_fail(r, &d, "container stats");
-		dk_resp_free(&d);
-		return e;
-	}
-	rq_json(r, 200, stats_view(d.json));
-	dk_resp_free(&d);
-	return B_OK;
+	if (e == B_OK)
+		rq_json(r, 200, stats_view(st));
+	json_object_put(st);
+	return e;
 }
 
 /* ---- exec --------------------------------------------------------------- */
@@ -335,8 +332,6 @@ static enum berr
 exec_create(struct req *r, const char *id, char *eid, size_t n)
 {
 	json_object *body = json_object_new_object(), *cmd = jx_get(r->json, "command");
-	struct dk_resp d;
-	char path[160];
 	enum berr e;
 
 	jx_add_bool(body, "AttachStdout", 1);
@@ -350,20 +345,9 @@ exec_create(struct req *r, const char *id, char *eid, size_t n)
 		jx_add_str(body, "User", jx_str(r->json, "user"));
 	if (jx_str(r->json, "workdir"))
 		jx_add_str(body, "WorkingDir", jx_str(r->json, "workdir"));
-	snprintf(path, sizeof(path), "/containers/%s/exec", id);
-	e = dk_json("POST", path, body, &d);
+	e = eng_exec_create(&r->op, id, body, eid, n);
 	json_object_put(body);
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 201 || !jx_str(d.json, "Id")) {
-		e = d.status == 409 ? rq_fail(r, B_CONFLICT, NULL, "the container is not running")
-		                    : dk_fail(r, &d, "exec");
-		dk_resp_free(&d);
-		return e;
-	}
-	snprintf(eid, n, "%s", jx_str(d.json, "Id"));
-	dk_resp_free(&d);
-	return name_valid(eid) ? B_OK : rq_fail(r, B_DOCKER, NULL, "odd exec id from dockerd");
+	return e;
 }
 
 /*
@@ -377,28 +361,28 @@ check_exec_user(struct req *r, json_object *in)
 	const char *want = jx_str(r->json, "user");
 	const char *own = jx_str(jx_obj(in, "Config"), "User");
 
-	if (want == NULL || g_cfg->policy[r->role].exec_user || strcmp(want, own ? own : "") == 0)
+	if (want == NULL || g_cfg->policy[r->op.role].exec_user ||
+	    strcmp(want, own ? own : "") == 0)
 		return B_OK;
-	return rq_fail(r, B_FORBIDDEN, "user",
+	return op_fail(&r->op, B_FORBIDDEN, "user",
 	               "exec runs as the container's user (%s); the %s role may not choose another "
 	               "(berth.conf policy exec_user)",
-	               own && *own ? own : "the image's default", role_name(r->role));
+	               own && *own ? own : "the image's default", role_name(r->op.role));
 }
 
 enum berr
 ct_h_exec(struct req *r)
 {
-	json_object *in, *o, *ei = NULL;
+	json_object *in, *o, *ei = NULL, *start;
 	struct execctx x = {.dm = {.emit = exec_emit}};
-	struct dk_resp d;
-	char eid[80], path[160];
-	const char *start = "{\"Detach\":false,\"Tty\":false}";
-	enum berr e = ct_lookup(r, r->args[0], 1, &in);
+	struct eng_sink s = {.sink = exec_sink, .alive = exec_alive, .arg = &x};
+	char eid[80];
+	enum berr e = ct_lookup(&r->op, r->args[0], 1, &in);
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", ct_name(in));
-	au_add(r, "command", json_object_get(jx_get(r->json, "command")));
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ct_name(in));
+	au_add(&r->op, "command", json_object_get(jx_get(r->json, "command")));
 	e = check_exec_user(r, in);
 	if (e == B_OK)
 		e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
@@ -407,16 +391,17 @@ ct_h_exec(struct req *r)
 		return e;
 	x.dm.arg = &x;
 	x.deadline = time(NULL) + jx_int(r->json, "timeout", 30);
-	snprintf(path, sizeof(path), "/exec/%s/start", eid);
-	e = dk_stream("POST", path, "application/json", start, strlen(start), exec_sink, exec_alive,
-	              &x, &d);
-	dk_resp_free(&d);
+	start = json_object_new_object();
+	jx_add_bool(start, "Detach", 0);
+	jx_add_bool(start, "Tty", 0);
+	e = eng_exec_start(&r->op, eid, start, &s);
+	json_object_put(start);
 	if (e != B_OK && !x.timed_out)
 		goto out;
-	snprintf(path, sizeof(path), "/exec/%s/json", eid);
-	if (dk_call("GET", path, NULL, NULL, 0, &d) == B_OK && d.status == 200)
-		ei = json_object_get(d.json);
-	dk_resp_free(&d);
+	op_clear(&r->op); /* a timed-out exec is an answer, not a failure */
+	/* What it exited with, if it did: without it the answer says null. */
+	if (eng_exec_inspect(&r->op, eid, &ei) != B_OK)
+		op_clear(&r->op);
 	o = json_object_new_object();
 	if (ei && !jx_bool(ei, "Running", 0))
 		jx_add_int(o, "exit_code", jx_int(ei, "ExitCode", -1));
@@ -426,7 +411,7 @@ ct_h_exec(struct req *r)
 	jx_add_str(o, "stderr", x.buf[2] ? x.buf[2] : "");
 	jx_add_bool(o, "timed_out", x.timed_out);
 	jx_add_bool(o, "truncated", x.truncated);
-	au_add(r, "exit_code", json_object_get(jx_get(o, "exit_code")));
+	au_add(&r->op, "exit_code", json_object_get(jx_get(o, "exit_code")));
 	rq_json(r, 200, o);
 	e = B_OK;
 out:

@@ -13,12 +13,13 @@
 #include "berth.h"
 #include "lib/cfg.h"
 #include "res/containers.h"
-#include "engine/docker.h"
+#include "engine/engine.h"
 #include "res/jobs.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
+#include "edge/module.h"
 #include "edge/route.h"
 #include "store/state.h"
 
@@ -27,8 +28,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-
-enum berr ct_h_logs(struct req *r);
 
 /* ---- schema ----------------------------------------------------------- */
 
@@ -91,15 +90,6 @@ const struct sc_schema job_schema = {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Docker's RFC 3339 UTC time ("2024-05-01T10:20:30.123456789Z") in ms; 0 when unset. */
 static int64_t
 docker_ms(const char *s)
@@ -145,7 +135,7 @@ add_iso(json_object *o, const char *key, int64_t ms)
 	jx_add_str(o, key, buf);
 }
 
-static int
+int
 job_id_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -201,42 +191,31 @@ set_int(json_object *o, const char *key, int64_t v)
 
 /* Inspect of container CID; *OUT stays NULL when it is gone (or CID is NULL). */
 static enum berr
-inspect(struct req *r, const char *cid, json_object **out)
+inspect(struct op *o, const char *cid, json_object **out)
 {
-	char path[160];
-	struct dk_resp d;
 	enum berr e;
 
 	*out = NULL;
 	if (cid == NULL || !name_valid(cid))
 		return B_OK;
-	snprintf(path, sizeof(path), "/containers/%s/json", cid);
-	e = dk_call("GET", path, NULL, NULL, 0, &d);
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status == 200 && d.json)
-		*out = json_object_get(d.json);
-	else if (d.status != 404)
-		e = dk_fail(r, &d, "job container");
-	dk_resp_free(&d);
+	e = eng_ct_inspect(o, cid, out);
+	if (e == B_NOT_FOUND) {
+		op_clear(o);
+		return B_OK;
+	}
 	return e;
 }
 
 static enum berr
-kill_container(struct req *r, const char *cid)
+kill_container(struct op *o, const char *cid)
 {
-	char path[192];
-	struct dk_resp d;
-	enum berr e;
+	enum berr e = eng_ct_kill(o, cid, "SIGKILL");
 
-	snprintf(path, sizeof(path), "/containers/%s/kill?signal=SIGKILL", cid);
-	e = dk_call("POST", path, NULL, NULL, 0, &d);
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	/* 409: not running any more, 404: gone - either way it is no longer running. */
-	if (d.status != 204 && d.status != 409 && d.status != 404)
-		e = dk_fail(r, &d, "job container kill");
-	dk_resp_free(&d);
+	/* Gone is no longer running either (not running is success already). */
+	if (e == B_NOT_FOUND) {
+		op_clear(o);
+		e = B_OK;
+	}
 	return e;
 }
 
@@ -305,14 +284,21 @@ utf8_clean(char *s, size_t n)
 	}
 }
 
+/* The stream of logs, through the demultiplexer into the tail. */
+static int
+tail_sink(const char *buf, size_t len, void *arg)
+{
+	return ct_demux_feed(arg, buf, len);
+}
+
 /* The logs tail of container IN as a malloc'd UTF-8 string in *OUT. */
 static enum berr
-fetch_tail(struct req *r, json_object *in, char **out)
+fetch_tail(struct op *o, json_object *in, char **out)
 {
 	struct ct_demux dm = {.tty = jx_bool(jx_obj(in, "Config"), "Tty", 0), .emit = tail_emit};
 	struct tail t = {0};
-	struct dk_resp d;
-	char path[192];
+	const struct eng_logs q = {.stdout_ = 1, .stderr_ = 1, .tail = 2000};
+	const struct eng_sink s = {.sink = tail_sink, .arg = &dm};
 	size_t skip;
 	enum berr e;
 
@@ -320,27 +306,17 @@ fetch_tail(struct req *r, json_object *in, char **out)
 	dm.arg = &t;
 	t.buf = malloc(2 * JOB_TAIL + 1); /* holds the tail as the stream passes */
 	if (t.buf == NULL)
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
-	snprintf(path, sizeof(path), "/containers/%s/logs?stdout=1&stderr=1&tail=2000",
-	         jx_str(in, "Id"));
-	e = dk_call("GET", path, NULL, NULL, 0, &d);
+		return op_fail(o, B_INTERNAL, NULL, "out of memory");
+	e = eng_ct_logs(o, jx_str(in, "Id"), &q, &s);
 	if (e != B_OK) {
-		free(t.buf);
-		return dk_transport_fail(r, e);
-	}
-	if (d.status != 200) {
-		e = dk_fail(r, &d, "job logs");
-		dk_resp_free(&d);
 		free(t.buf);
 		return e;
 	}
-	ct_demux_feed(&dm, d.body, d.len);
-	dk_resp_free(&d);
 	skip = t.len > JOB_TAIL ? t.len - JOB_TAIL : 0;
 	*out = malloc(t.len - skip + 1);
 	if (*out == NULL) {
 		free(t.buf);
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
+		return op_fail(o, B_INTERNAL, NULL, "out of memory");
 	}
 	if (t.len)
 		memcpy(*out, t.buf + skip, t.len - skip);
@@ -376,7 +352,7 @@ from_record(json_object *rec, struct jstate *js)
 	if (!terminal(js->status)) {
 		/* Removed behind berth's back (docker rm, the containers API) before it ended. */
 		js->status = "failed";
-		js->since = now_ms();
+		js->since = b_wall_ms();
 		js->lost = 1;
 	}
 }
@@ -449,10 +425,10 @@ apply(json_object *rec, const struct jstate *js)
 }
 
 static enum berr
-put(struct req *r, const char *id, json_object *rec)
+put(struct op *o, const char *id, json_object *rec)
 {
 	if (st_put(ST_JOBS, id, rec) != B_OK)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot write the record of job %s", id);
+		return op_fail(o, B_INTERNAL, NULL, "cannot write the record of job %s", id);
 	return B_OK;
 }
 
@@ -461,14 +437,14 @@ put(struct req *r, const char *id, json_object *rec)
  * the container, so a crash between the two still reports the decision.
  */
 static enum berr
-decide(struct req *r, const char *id, json_object *rec, const char *key)
+decide(struct op *o, const char *id, json_object *rec, const char *key)
 {
 	enum berr e;
 
-	jx_add_int(rec, key, now_ms());
-	e = put(r, id, rec);
+	jx_add_int(rec, key, b_wall_ms());
+	e = put(o, id, rec);
 	if (e == B_OK && jx_str(rec, "container"))
-		e = kill_container(r, jx_str(rec, "container"));
+		e = kill_container(o, jx_str(rec, "container"));
 	return e;
 }
 
@@ -488,95 +464,95 @@ obs_free(struct obs *o)
 }
 
 static enum berr
-reinspect(struct req *r, struct obs *o)
+reinspect(struct op *o, struct obs *ob)
 {
 	enum berr e = B_OK;
 
-	json_object_put(o->in);
-	o->in = NULL;
-	if (!jx_bool(o->rec, "swept", 0))
-		e = inspect(r, jx_str(o->rec, "container"), &o->in);
+	json_object_put(ob->in);
+	ob->in = NULL;
+	if (!jx_bool(ob->rec, "swept", 0))
+		e = inspect(o, jx_str(ob->rec, "container"), &ob->in);
 	if (e == B_OK)
-		derive(o->rec, o->in, &o->js);
+		derive(ob->rec, ob->in, &ob->js);
 	return e;
 }
 
 /*
  * With the job's lock held: reads the record, asks dockerd, enforces the
  * timeout (and re-kills a container that outlived a decision), persists any
- * transition.  On B_OK the caller owns O.
+ * transition.  On B_OK the caller owns OB.
  */
 static enum berr
-observe_locked(struct req *r, const char *id, struct obs *o)
+observe_locked(struct op *o, const char *id, struct obs *ob)
 {
 	int64_t timeout;
 	enum berr e;
 
-	memset(o, 0, sizeof(*o));
-	e = st_get(ST_JOBS, id, &o->rec);
+	memset(ob, 0, sizeof(*ob));
+	e = st_get(ST_JOBS, id, &ob->rec);
 	if (e == B_NOT_FOUND)
-		return rq_fail(r, B_NOT_FOUND, NULL, "no such job: %s", id);
+		return op_fail(o, B_NOT_FOUND, NULL, "no such job: %s", id);
 	if (e != B_OK)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot read the record of job %s", id);
-	e = reinspect(r, o);
-	timeout = jx_int(o->rec, "timeout", g_cfg->default_job_timeout);
-	if (e == B_OK && o->js.running && strcmp(o->js.status, "running") == 0 &&
-	    now_ms() - o->js.started > timeout * 1000) {
+		return op_fail(o, B_INTERNAL, NULL, "cannot read the record of job %s", id);
+	e = reinspect(o, ob);
+	timeout = jx_int(ob->rec, "timeout", g_cfg->default_job_timeout);
+	if (e == B_OK && ob->js.running && strcmp(ob->js.status, "running") == 0 &&
+	    b_wall_ms() - ob->js.started > timeout * 1000) {
 		log_info("job_timed_out id=%s timeout=%lld", id, (long long)timeout);
-		e = decide(r, id, o->rec, "timed_out_at");
+		e = decide(o, id, ob->rec, "timed_out_at");
 		if (e == B_OK)
-			e = reinspect(r, o);
-	} else if (e == B_OK && o->js.running && terminal(o->js.status)) {
-		e = kill_container(r, jx_str(o->rec, "container"));
+			e = reinspect(o, ob);
+	} else if (e == B_OK && ob->js.running && terminal(ob->js.status)) {
+		e = kill_container(o, jx_str(ob->rec, "container"));
 	}
-	if (e == B_OK && apply(o->rec, &o->js))
-		e = put(r, id, o->rec);
+	if (e == B_OK && apply(ob->rec, &ob->js))
+		e = put(o, id, ob->rec);
 	if (e != B_OK)
-		obs_free(o);
+		obs_free(ob);
 	return e;
 }
 
 static enum berr
-observe(struct req *r, const char *id, struct obs *o)
+observe(struct op *o, const char *id, struct obs *ob)
 {
 	int fd = lock_job(id);
 	enum berr e;
 
 	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock job %s", id);
-	e = observe_locked(r, id, o);
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock job %s", id);
+	e = observe_locked(o, id, ob);
 	st_unlock(fd);
 	return e;
 }
 
 static int
-visible(struct req *r, json_object *rec)
+visible(struct op *o, json_object *rec)
 {
 	const char *owner = jx_str(rec, "owner");
 
-	return r->role == ROLE_ADMIN || (owner && strcmp(owner, ct_owner(r)) == 0);
+	return o->role == ROLE_ADMIN || (owner && strcmp(owner, op_owner(o)) == 0);
 }
 
 enum berr
-job_find(struct req *r, const char *id, json_object **rec)
+job_find(struct op *o, const char *id, json_object **rec)
 {
-	struct obs o;
+	struct obs ob;
 	enum berr e;
 
 	*rec = NULL;
 	/* Visibility first (the owner never changes): others' jobs are not even observed. */
-	if (!job_id_valid(id) || st_get(ST_JOBS, id, rec) != B_OK || !visible(r, *rec)) {
+	if (!job_id_valid(id) || st_get(ST_JOBS, id, rec) != B_OK || !visible(o, *rec)) {
 		json_object_put(*rec);
 		*rec = NULL;
-		return rq_fail(r, B_NOT_FOUND, NULL, "no such job: %.40s", id);
+		return op_fail(o, B_NOT_FOUND, NULL, "no such job: %.40s", id);
 	}
 	json_object_put(*rec);
 	*rec = NULL;
-	e = observe(r, id, &o);
+	e = observe(o, id, &ob);
 	if (e != B_OK)
 		return e;
-	*rec = json_object_get(o.rec);
-	obs_free(&o);
+	*rec = json_object_get(ob.rec);
+	obs_free(&ob);
 	return B_OK;
 }
 
@@ -622,7 +598,7 @@ job_record(json_object *body, json_object *spec, json_object *extra, const char 
 	copy_if(rec, "memory", spec, "memory");
 	copy_if(rec, "cpus", spec, "cpus");
 	jx_add_int(rec, "timeout", timeout);
-	jx_add_int(rec, "created", now_ms());
+	jx_add_int(rec, "created", b_wall_ms());
 	jx_add_str(rec, "status", "queued");
 	jx_add_int(rec, "since", jx_int(rec, "created", 0));
 	if (extra) {
@@ -632,10 +608,10 @@ job_record(json_object *body, json_object *spec, json_object *extra, const char 
 }
 
 enum berr
-job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_LEN + 1])
+job_submit(struct op *o, json_object *body, json_object *extra, char id[JOB_ID_LEN + 1])
 {
 	json_object *spec = NULL, *labels = json_object_new_object(), *rec = NULL, *in = NULL;
-	struct ct_new n = {.owner = ct_owner(r), .labels = labels, .start = 1};
+	struct ct_new n = {.owner = op_owner(o), .labels = labels, .start = 1};
 	int64_t timeout = jx_int(body, "timeout", g_cfg->default_job_timeout);
 	struct jstate js;
 	char tbuf[24];
@@ -643,12 +619,12 @@ job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_
 	enum berr e;
 
 	if (new_id(id) != 0) {
-		e = rq_fail(r, B_INTERNAL, NULL, "no randomness for a job id");
+		e = op_fail(o, B_INTERNAL, NULL, "no randomness for a job id");
 		goto out;
 	}
-	snprintf(r->audit_target, sizeof(r->audit_target), "job %s", id);
+	snprintf(o->audit_target, sizeof(o->audit_target), "job %s", id);
 	spec = job_spec(body, id);
-	e = pol_check(r, r->role, spec, 0, &n.lim);
+	e = pol_check(o, o->role, spec, 0, &n.lim);
 	if (e != B_OK)
 		goto out;
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)timeout);
@@ -665,21 +641,21 @@ job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_
 	/* Held across create and first write so no observer sees a half-made job. */
 	fd = lock_job(id);
 	if (fd < 0) {
-		e = rq_fail(r, B_INTERNAL, NULL, "cannot lock job %s", id);
+		e = op_fail(o, B_INTERNAL, NULL, "cannot lock job %s", id);
 		goto out;
 	}
-	e = ct_create(r, &n, &in, &created);
+	e = ct_create(o, &n, &in, &created);
 	if (e != B_OK)
 		goto out;
 	jx_add_str(rec, "container", jx_str(in, "Id"));
 	derive(rec, in, &js);
 	apply(rec, &js);
-	e = put(r, id, rec);
+	e = put(o, id, rec);
 	if (e != B_OK) {
-		struct rq_errsave sv;
-		rq_err_save(r, &sv);
-		ct_remove(r, jx_str(in, "Id"), -1);
-		rq_err_restore(r, &sv);
+		struct op_err sv;
+		op_save(o, &sv);
+		ct_remove(o, jx_str(in, "Id"), -1);
+		op_restore(o, &sv);
 		goto out;
 	}
 	log_info("job_submitted id=%s owner=%s image=%s", id, n.owner, jx_str(spec, "image"));
@@ -728,7 +704,7 @@ h_submit(struct req *r)
 {
 	char id[JOB_ID_LEN + 1];
 	json_object *o;
-	enum berr e = job_submit(r, r->json, NULL, id);
+	enum berr e = job_submit(&r->op, r->json, NULL, id);
 
 	if (e != B_OK)
 		return e;
@@ -776,35 +752,23 @@ by_created_desc(const void *a, const void *b)
 	return -strcmp(jx_str(x, "id"), jx_str(y, "id"));
 }
 
-static int
-status_valid(const char *s)
-{
-	for (const char *const *p = status_enum; *p; p++)
-		if (strcmp(*p, s) == 0)
-			return 1;
-	return 0;
-}
-
 static enum berr
 h_list(struct req *r)
 {
-	const char *status = rq_query(r, "status"), *owner = rq_query(r, "owner");
+	const char *status = rq_str(r, "status"), *owner = rq_str(r, "owner");
 	struct collect c = {0};
 	json_object **recs = NULL, *list, *o;
 	size_t n = 0;
 	enum berr e = B_OK;
 
-	if (status && !status_valid(status))
-		return rq_fail(r, B_BAD_REQUEST, "status",
-		               "status must be one of queued, running, succeeded, failed, "
-		               "canceled, timed_out");
-	if (owner && r->role != ROLE_ADMIN)
-		return rq_fail(r, B_FORBIDDEN, "owner", "only admins may list other owners' jobs");
-	c.owner = r->role == ROLE_ADMIN ? owner : ct_owner(r);
+	if (owner && r->op.role != ROLE_ADMIN)
+		return op_fail(&r->op, B_FORBIDDEN, "owner",
+		               "only admins may list other owners' jobs");
+	c.owner = r->op.role == ROLE_ADMIN ? owner : op_owner(&r->op);
 	st_each(ST_JOBS, collect_one, &c);
 	recs = calloc(c.n ? c.n : 1, sizeof(*recs));
 	if (recs == NULL) {
-		e = rq_fail(r, B_INTERNAL, NULL, "out of memory");
+		e = op_fail(&r->op, B_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < c.n; i++) {
@@ -820,9 +784,9 @@ h_list(struct req *r)
 			continue;
 		}
 		json_object_put(rec);
-		e = observe(r, c.ids[i], &ob);
+		e = observe(&r->op, c.ids[i], &ob);
 		if (e == B_NOT_FOUND) { /* deleted meanwhile */
-			r->err = B_OK;
+			r->op.err = B_OK;
 			e = B_OK;
 			continue;
 		}
@@ -851,7 +815,7 @@ static enum berr
 h_get(struct req *r)
 {
 	json_object *rec;
-	enum berr e = job_find(r, r->args[0], &rec);
+	enum berr e = job_find(&r->op, r->args[0], &rec);
 
 	if (e != B_OK)
 		return e;
@@ -883,14 +847,11 @@ static enum berr
 h_logs(struct req *r)
 {
 	json_object *rec;
-	const char *tail = rq_query(r, "tail");
 	char id[JOB_ID_LEN + 1];
-	long long lines = -1;
+	long long lines = rq_int(r, "tail");
 	enum berr e;
 
-	if (tail && strcmp(tail, "all") != 0 && rq_query_int(r, "tail", 0, 1000000, -1, &lines))
-		return r->err;
-	e = job_find(r, r->args[0], &rec);
+	e = job_find(&r->op, r->args[0], &rec);
 	if (e != B_OK)
 		return e;
 	snprintf(id, sizeof(id), "%s", r->args[0]);
@@ -899,7 +860,7 @@ h_logs(struct req *r)
 		char *cid = strdup(jx_str(rec, "container"));
 		if (cid == NULL) {
 			json_object_put(rec);
-			return rq_fail(r, B_INTERNAL, NULL, "out of memory");
+			return op_fail(&r->op, B_INTERNAL, NULL, "out of memory");
 		}
 		free(r->args[0]);
 		r->args[0] = cid;
@@ -909,10 +870,10 @@ h_logs(struct req *r)
 			return e;
 		}
 		/* Swept between the two reads: the record has the tail now. */
-		r->err = B_OK;
+		r->op.err = B_OK;
 		json_object_put(rec);
 		if (st_get(ST_JOBS, id, &rec) != B_OK)
-			return rq_fail(r, B_NOT_FOUND, NULL, "no such job");
+			return op_fail(&r->op, B_NOT_FOUND, NULL, "no such job");
 	}
 	rq_text(r, 200, "text/plain; charset=utf-8",
 	        last_lines(jx_str(rec, "logs_tail") ? jx_str(rec, "logs_tail") : "", lines));
@@ -929,32 +890,32 @@ h_delete(struct req *r)
 	enum berr e;
 	int fd;
 
-	e = job_find(r, id, &rec);
+	e = job_find(&r->op, id, &rec);
 	if (e != B_OK)
 		return e;
 	json_object_put(rec);
-	snprintf(r->audit_target, sizeof(r->audit_target), "job %s", id);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "job %s", id);
 	fd = lock_job(id);
 	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock job %s", id);
-	e = observe_locked(r, id, &o);
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock job %s", id);
+	e = observe_locked(&r->op, id, &o);
 	if (e != B_OK)
 		goto out;
 	if (!terminal(o.js.status)) {
 		/* Cancel: the record says so first, then the container is killed. */
-		e = decide(r, id, o.rec, "canceled_at");
+		e = decide(&r->op, id, o.rec, "canceled_at");
 		if (e == B_OK)
-			e = reinspect(r, &o);
+			e = reinspect(&r->op, &o);
 		if (e == B_OK && apply(o.rec, &o.js))
-			e = put(r, id, o.rec);
+			e = put(&r->op, id, o.rec);
 		if (e == B_OK)
 			rq_json(r, 200, job_view(o.rec));
 		goto out;
 	}
-	if (o.in && (e = ct_remove(r, jx_str(o.in, "Id"), -1)) != B_OK)
+	if (o.in && (e = ct_remove(&r->op, jx_str(o.in, "Id"), -1)) != B_OK)
 		goto out;
 	if (st_del(ST_JOBS, id) != B_OK) {
-		e = rq_fail(r, B_INTERNAL, NULL, "cannot remove the record of job %s", id);
+		e = op_fail(&r->op, B_INTERNAL, NULL, "cannot remove the record of job %s", id);
 		goto out;
 	}
 	rq_empty(r, 204);
@@ -968,40 +929,40 @@ out:
 
 /* Removes a finished job's container once retention has passed, keeping its logs tail. */
 static enum berr
-sweep_one(struct req *r, const char *id)
+sweep_one(struct op *o, const char *id)
 {
-	struct obs o;
+	struct obs ob;
 	int64_t ended;
 	char *text = NULL;
 	enum berr e;
 	int fd = lock_job(id);
 
 	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock job %s", id);
-	e = observe_locked(r, id, &o);
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock job %s", id);
+	e = observe_locked(o, id, &ob);
 	if (e != B_OK)
 		goto out;
-	ended = o.js.finished ? o.js.finished : o.js.since;
-	if (o.in == NULL || !terminal(o.js.status) || o.js.running ||
-	    now_ms() - ended < (int64_t)g_cfg->job_retention * 1000)
+	ended = ob.js.finished ? ob.js.finished : ob.js.since;
+	if (ob.in == NULL || !terminal(ob.js.status) || ob.js.running ||
+	    b_wall_ms() - ended < (int64_t)g_cfg->job_retention * 1000)
 		goto out;
-	e = fetch_tail(r, o.in, &text);
+	e = fetch_tail(o, ob.in, &text);
 	if (e != B_OK)
 		goto out;
-	jx_add_str(o.rec, "logs_tail", text);
+	jx_add_str(ob.rec, "logs_tail", text);
 	/* Tail first: a crash before the remove leaves a container to sweep again. */
-	e = put(r, id, o.rec);
+	e = put(o, id, ob.rec);
 	if (e == B_OK)
-		e = ct_remove(r, jx_str(o.in, "Id"), -1);
+		e = ct_remove(o, jx_str(ob.in, "Id"), -1);
 	if (e != B_OK)
 		goto out;
-	jx_add_bool(o.rec, "swept", 1);
-	jx_add_int(o.rec, "swept_at", now_ms());
-	e = put(r, id, o.rec);
-	log_info("job_swept id=%s status=%s", id, o.js.status);
+	jx_add_bool(ob.rec, "swept", 1);
+	jx_add_int(ob.rec, "swept_at", b_wall_ms());
+	e = put(o, id, ob.rec);
+	log_info("job_swept id=%s status=%s", id, ob.js.status);
 out:
 	free(text);
-	obs_free(&o);
+	obs_free(&ob);
 	st_unlock(fd);
 	return e;
 }
@@ -1012,7 +973,7 @@ out:
  * a job DELETE may have removed container and record since the list.
  */
 static void
-adopt(struct req *r, json_object *item, const char *id)
+adopt(struct op *o, json_object *item, const char *id)
 {
 	const char *lbl = ct_label(item, LBL_SPEC), *t = ct_label(item, LBL_JOB_TIMEOUT);
 	json_object *rec = NULL, *spec = NULL, *body = NULL, *in = NULL;
@@ -1022,7 +983,7 @@ adopt(struct req *r, json_object *item, const char *id)
 	if (fd < 0)
 		return;
 	if (st_get(ST_JOBS, id, &rec) != B_NOT_FOUND ||
-	    inspect(r, jx_str(item, "Id"), &in) != B_OK || in == NULL)
+	    inspect(o, jx_str(item, "Id"), &in) != B_OK || in == NULL)
 		goto out;
 	spec = lbl ? jx_parse(lbl, strlen(lbl), err, sizeof(err)) : NULL;
 	body = json_object_new_object();
@@ -1049,15 +1010,15 @@ out:
 int
 job_sweep(void)
 {
-	struct req r;
+	struct op o;
 	const char *labels[1] = {LBL_JOB};
 	json_object *list;
 	int failed = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.role = ROLE_ADMIN;
-	if (ct_list(&r, 1, labels, 1, &list) != B_OK) {
-		log_error("job_sweep_failed error=\"%s\"", r.errmsg);
+	op_system(&o);
+	if (ct_list(&o, 1, labels, 1, &list) != B_OK) {
+		log_error("job_sweep_failed error=\"%s\"", o.msg);
+		op_done(&o);
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -1065,28 +1026,55 @@ job_sweep(void)
 		const char *id = ct_label(item, LBL_JOB);
 		if (!job_id_valid(id))
 			continue;
-		r.err = B_OK;
-		adopt(&r, item, id);
-		if (sweep_one(&r, id) != B_OK && r.err != B_NOT_FOUND) {
-			log_error("job_sweep id=%s error=\"%s\"", id, r.errmsg);
+		op_clear(&o);
+		adopt(&o, item, id);
+		if (sweep_one(&o, id) != B_OK && o.err != B_NOT_FOUND) {
+			log_error("job_sweep id=%s error=\"%s\"", id, o.msg);
 			failed = 1;
 		}
 	}
 	json_object_put(list);
+	op_done(&o);
 	return failed ? -1 : 0;
 }
 
-const struct rt_route job_routes[] = {
+static const struct rt_param list_query[] = {
+    {.name = "status", .type = P_STR, .desc = "Only jobs in this status.", .enums = status_enum},
+    RT_P_OWNER,
+    {0}};
+
+static const struct rt_route job_routes[] = {
     {"POST", "/api/v1/jobs", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT, &job_schema,
-     "Submit a job (runs to completion); 202 {\"id\"}."},
+     "Submit a job (runs to completion); 202 {\"id\"}.", NULL},
     {"GET", "/api/v1/jobs", h_list, ROLE_VIEWER, 0, NULL,
-     "The caller's jobs, newest first (?status=; admins see all, ?owner=)."},
+     "The caller's jobs, newest first (?status=; admins see all, ?owner=).", list_query},
     {"GET", "/api/v1/jobs/{id}", h_get, ROLE_VIEWER, 0, NULL,
      "A job's status (queued running succeeded failed canceled timed_out), the time it "
-     "entered it (since), exit code, start and end."},
+     "entered it (since), exit code, start and end.",
+     NULL},
     {"GET", "/api/v1/jobs/{id}/logs", h_logs, ROLE_VIEWER, RT_STREAM, NULL,
-     "A job's output as text (?tail=N; follow=1 while it runs); kept after the sweep."},
+     "A job's output as text (?tail=N; follow=1 while it runs); kept after the sweep.",
+     ct_logs_query},
     {"DELETE", "/api/v1/jobs/{id}", h_delete, ROLE_OPERATOR, RT_MUT, NULL,
-     "Cancel a queued or running job (200, status canceled); remove a finished one (204)."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+     "Cancel a queued or running job (200, status canceled); remove a finished one (204).", NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+static const struct rt_param job_args[] = {{.name = "id",
+                                            .type = P_STR,
+                                            .desc = "job",
+                                            .valid = job_id_valid,
+                                            .rule = "16 hex characters"},
+                                           {0}};
+
+static const struct sc_schema *const job_schemas[] = {&job_schema, NULL};
+static const char *const job_kinds[] = {ST_JOBS, NULL};
+
+const struct bmod mod_jobs = {
+    .name = "jobs",
+    .routes = job_routes,
+    .args = job_args,
+    .schemas = job_schemas,
+    .state_kinds = job_kinds,
+    .periodic = job_sweep,
 };

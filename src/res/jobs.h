@@ -14,7 +14,10 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
-struct req;
+struct op;
+
+/* The state directory's folder of job records. */
+#define ST_JOBS "jobs"
 
 #define JOB_ID_LEN 16          /* hex characters */
 #define JOB_TAIL   (64 * 1024) /* bytes of logs kept in the record after the sweep */
@@ -28,15 +31,22 @@ extern const struct sc_schema job_schema;
  * Policy applies with the caller's role.  On B_OK, ID holds the new id;
  * on failure nothing is left behind.
  */
-enum berr job_submit(struct req *r, json_object *body, json_object *extra, char id[JOB_ID_LEN + 1]);
+enum berr job_submit(struct op *o, json_object *body, json_object *extra, char id[JOB_ID_LEN + 1]);
 
 /*
- * Finds job ID as R's caller may see it (others' jobs are 404) and brings
+ * Finds job ID as O's caller may see it (others' jobs are 404) and brings
  * its status up to date.  *REC is the record (new reference): status (one
  * of queued running succeeded failed canceled timed_out), since, started,
  * finished (0 = not yet), exit_code and oom_killed once it exited.
  */
-enum berr job_find(struct req *r, const char *id, json_object **rec);
+enum berr job_find(struct op *o, const char *id, json_object **rec);
+
+/* The module. */
+struct bmod;
+extern const struct bmod mod_jobs;
+
+/* 1 when S is a job id: JOB_ID_LEN hex characters. */
+int job_id_valid(const char *s);
 
 /*
  * One round of upkeep: kills jobs past their timeout (status timed_out),

@@ -8,7 +8,7 @@
 #include "lib/hostpath.h"
 #include "lib/json.h"
 #include "res/policy.h"
-#include "edge/req.h"
+#include "lib/op.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -257,9 +257,9 @@ pol_image_allowed(enum role role, const char *image)
 }
 
 static enum berr
-deny(struct req *r, const char *field, const char *what, enum role role)
+deny(struct op *o, const char *field, const char *what, enum role role)
 {
-	return rq_fail(r, B_FORBIDDEN, field,
+	return op_fail(o, B_FORBIDDEN, field,
 	               "%s is not allowed for the %s role (berth.conf policy)", what,
 	               role_name(role));
 }
@@ -277,7 +277,7 @@ spec_memory(json_object *spec)
 }
 
 static enum berr
-check_ports(struct req *r, const struct policy *p, enum role role, json_object *spec)
+check_ports(struct op *o, const struct policy *p, enum role role, json_object *spec)
 {
 	json_object *ports = jx_arr(spec, "ports");
 	size_t n = ports ? json_object_array_length(ports) : 0;
@@ -291,12 +291,12 @@ check_ports(struct req *r, const struct policy *p, enum role role, json_object *
 			continue;
 		if (p->port_min == 0 || host < p->port_min || host > p->port_max) {
 			if (p->port_min == 0)
-				return rq_fail(
-				    r, B_FORBIDDEN, field,
+				return op_fail(
+				    o, B_FORBIDDEN, field,
 				    "explicit host ports are not allowed for the %s role; "
 				    "omit host (or 0) to get a free one",
 				    role_name(role));
-			return rq_fail(r, B_FORBIDDEN, field,
+			return op_fail(o, B_FORBIDDEN, field,
 			               "host port %lld is outside the %s role's range %d-%d",
 			               (long long)host, role_name(role), p->port_min, p->port_max);
 		}
@@ -330,7 +330,7 @@ path_listed(json_object *list, const char *path, const char **entry)
 
 /* Walks PATH on the host: 422 when it is not there, 403 when it is not safe to hand over. */
 static enum berr
-check_on_host(struct req *r, const char *field, const char *what, const char *path,
+check_on_host(struct op *o, const char *field, const char *what, const char *path,
               enum hp_want want)
 {
 	char why[320];
@@ -339,9 +339,9 @@ check_on_host(struct req *r, const char *field, const char *what, const char *pa
 	case HP_FOUND:
 		return B_OK;
 	case HP_ABSENT:
-		return rq_fail(r, B_INVALID, field, "%s %s: %s", what, path, why);
+		return op_fail(o, B_INVALID, field, "%s %s: %s", what, path, why);
 	default:
-		return rq_fail(r, B_FORBIDDEN, field, "%s %s refused: %s", what, path, why);
+		return op_fail(o, B_FORBIDDEN, field, "%s %s refused: %s", what, path, why);
 	}
 }
 
@@ -351,36 +351,36 @@ check_on_host(struct req *r, const char *field, const char *what, const char *pa
  * bound into), and dockerd follows links.
  */
 static enum berr
-check_bind(struct req *r, const struct policy *p, enum role role, const char *field,
+check_bind(struct op *o, const struct policy *p, enum role role, const char *field,
            json_object *source)
 {
 	const char *src = json_object_get_string(source), *why, *entry = NULL;
 
 	why = hp_canonical(src, (size_t)json_object_get_string_len(source));
 	if (why)
-		return rq_fail(r, B_INVALID, field,
+		return op_fail(o, B_INVALID, field,
 		               "bind source %s %s; give a canonical absolute path", src, why);
 	switch (path_listed(p->bind_sources, src, &entry)) {
 	case PM_ANY:
 		return B_OK;
 	case PM_NONE:
-		return rq_fail(r, B_FORBIDDEN, field,
+		return op_fail(o, B_FORBIDDEN, field,
 		               "bind source %s is outside the %s role's bind_sources", src,
 		               role_name(role));
 	case PM_BENEATH:
-		return rq_fail(r, B_FORBIDDEN, field,
+		return op_fail(o, B_FORBIDDEN, field,
 		               "bind source %s is inside %s: only a bind_sources directory as a "
 		               "whole may be bound, sub-paths are not allowed",
 		               src, entry);
 	case PM_EXACT:
 		break;
 	}
-	return check_on_host(r, field, "bind source", src, HP_DIRECTORY);
+	return check_on_host(o, field, "bind source", src, HP_DIRECTORY);
 }
 
 /* A device (the host part of "HOST[:CONTAINER[:PERMS]]") is one node, never a directory. */
 static enum berr
-check_device(struct req *r, const struct policy *p, enum role role, const char *field,
+check_device(struct op *o, const struct policy *p, enum role role, const char *field,
              const char *dev)
 {
 	size_t len = strcspn(dev, ":");
@@ -389,7 +389,7 @@ check_device(struct req *r, const struct policy *p, enum role role, const char *
 
 	why = hp_canonical(dev, len);
 	if (why)
-		return rq_fail(r, B_INVALID, field,
+		return op_fail(o, B_INVALID, field,
 		               "device %.*s %s; give a canonical absolute path", (int)len, dev,
 		               why);
 	memcpy(path, dev, len);
@@ -398,14 +398,14 @@ check_device(struct req *r, const struct policy *p, enum role role, const char *
 	case PM_ANY:
 		return B_OK;
 	case PM_NONE:
-		return deny(r, field, "this device", role);
+		return deny(o, field, "this device", role);
 	default:
-		return check_on_host(r, field, "device", path, HP_DEVICE);
+		return check_on_host(o, field, "device", path, HP_DEVICE);
 	}
 }
 
 static enum berr
-check_mounts(struct req *r, const struct policy *p, enum role role, json_object *spec)
+check_mounts(struct op *o, const struct policy *p, enum role role, json_object *spec)
 {
 	json_object *m = jx_arr(spec, "mounts");
 	size_t n = m ? json_object_array_length(m) : 0;
@@ -418,15 +418,15 @@ check_mounts(struct req *r, const struct policy *p, enum role role, json_object 
 		snprintf(field, sizeof(field), "mounts[%zu]", i);
 		if (strcmp(type, "bind") == 0) {
 			if (!p->bind_mounts)
-				return deny(r, field, "a bind mount", role);
-			e = check_bind(r, p, role, field, jx_get(it, "source"));
+				return deny(o, field, "a bind mount", role);
+			e = check_bind(o, p, role, field, jx_get(it, "source"));
 			if (e != B_OK)
 				return e;
 		} else {
 			if (!p->volumes)
-				return deny(r, field, "a volume", role);
+				return deny(o, field, "a volume", role);
 			if (src[0] == '/')
-				return rq_fail(r, B_INVALID, field,
+				return op_fail(o, B_INVALID, field,
 				               "a volume source is a volume name, not a path");
 		}
 	}
@@ -434,7 +434,7 @@ check_mounts(struct req *r, const struct policy *p, enum role role, json_object 
 }
 
 static enum berr
-check_caps_devices(struct req *r, const struct policy *p, enum role role, json_object *spec)
+check_caps_devices(struct op *o, const struct policy *p, enum role role, json_object *spec)
 {
 	json_object *caps = jx_arr(spec, "cap_add"), *dev = jx_arr(spec, "devices");
 	size_t n;
@@ -444,18 +444,18 @@ check_caps_devices(struct req *r, const struct policy *p, enum role role, json_o
 	for (size_t i = 0; i < n; i++) {
 		snprintf(field, sizeof(field), "cap_add[%zu]", i);
 		if (!p->cap_add)
-			return deny(r, "cap_add", "adding capabilities", role);
+			return deny(o, "cap_add", "adding capabilities", role);
 		if (!listed(p->capabilities,
 		            json_object_get_string(json_object_array_get_idx(caps, i))))
-			return deny(r, field, "this capability", role);
+			return deny(o, field, "this capability", role);
 	}
 	n = dev ? json_object_array_length(dev) : 0;
 	for (size_t i = 0; i < n; i++) {
 		enum berr e;
 		snprintf(field, sizeof(field), "devices[%zu]", i);
 		if (!p->devices)
-			return deny(r, "devices", "a host device", role);
-		e = check_device(r, p, role, field,
+			return deny(o, "devices", "a host device", role);
+		e = check_device(o, p, role, field,
 		                 json_object_get_string(json_object_array_get_idx(dev, i)));
 		if (e != B_OK)
 			return e;
@@ -464,14 +464,14 @@ check_caps_devices(struct req *r, const struct policy *p, enum role role, json_o
 }
 
 static enum berr
-too_much(struct req *r, const char *field, enum role role, const char *limit)
+too_much(struct op *o, const char *field, enum role role, const char *limit)
 {
-	return rq_fail(r, B_FORBIDDEN, field, "%s above the %s role's limit of %s", field,
+	return op_fail(o, B_FORBIDDEN, field, "%s above the %s role's limit of %s", field,
 	               role_name(role), limit);
 }
 
 enum berr
-pol_resources(struct req *r, enum role role, json_object *spec, struct pol_limits *lim)
+pol_resources(struct op *o, enum role role, json_object *spec, struct pol_limits *lim)
 {
 	const struct policy *p = &g_cfg->policy[role];
 	int64_t mem = spec_memory(spec), pids = jx_int(spec, "pids", 0);
@@ -480,25 +480,25 @@ pol_resources(struct req *r, enum role role, json_object *spec, struct pol_limit
 	char buf[32];
 
 	if (jx_get(spec, "memory") && mem <= 0)
-		return rq_fail(r, B_INVALID, "memory", "memory must be a size such as 512m or 2g");
+		return op_fail(o, B_INVALID, "memory", "memory must be a size such as 512m or 2g");
 	if (mem > 0 && mem < POL_MEMORY_MIN)
-		return rq_fail(r, B_INVALID, "memory", "memory must be at least 6m");
+		return op_fail(o, B_INVALID, "memory", "memory must be at least 6m");
 	if (p->memory_max && mem > p->memory_max) {
 		snprintf(buf, sizeof(buf), "%lld bytes", (long long)p->memory_max);
-		return too_much(r, "memory", role, buf);
+		return too_much(o, "memory", role, buf);
 	}
 	/* 1e-10 cores would become NanoCpus 0: no limit at all. */
 	if (cpus && (c < POL_CPUS_MIN || c > 1024))
-		return rq_fail(r, B_INVALID, "cpus", "cpus must be from %g to 1024", POL_CPUS_MIN);
+		return op_fail(o, B_INVALID, "cpus", "cpus must be from %g to 1024", POL_CPUS_MIN);
 	if (p->cpus_max > 0 && c > p->cpus_max) {
 		snprintf(buf, sizeof(buf), "%g", p->cpus_max);
-		return too_much(r, "cpus", role, buf);
+		return too_much(o, "cpus", role, buf);
 	}
 	if (jx_get(spec, "pids") && pids < POL_PIDS_MIN)
-		return rq_fail(r, B_INVALID, "pids", "pids must be at least %d", POL_PIDS_MIN);
+		return op_fail(o, B_INVALID, "pids", "pids must be at least %d", POL_PIDS_MIN);
 	if (p->pids_max && pids > p->pids_max) {
 		snprintf(buf, sizeof(buf), "%lld", (long long)p->pids_max);
-		return too_much(r, "pids", role, buf);
+		return too_much(o, "pids", role, buf);
 	}
 	lim->memory = mem > 0 ? mem : p->memory_default;
 	lim->nano_cpus = (int64_t)((cpus ? c : p->cpus_default) * 1e9 + 0.5);
@@ -509,7 +509,7 @@ pol_resources(struct req *r, enum role role, json_object *spec, struct pol_limit
 }
 
 enum berr
-pol_check(struct req *r, enum role role, json_object *spec, int catalog_image,
+pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
           struct pol_limits *lim)
 {
 	const struct policy *p = &g_cfg->policy[role];
@@ -518,40 +518,40 @@ pol_check(struct req *r, enum role role, json_object *spec, int catalog_image,
 	enum berr e;
 
 	if (!pol_has_tag(image))
-		return rq_fail(r, B_FORBIDDEN, "image",
+		return op_fail(o, B_FORBIDDEN, "image",
 		               "image %s has no explicit tag; name one, e.g. %s:1.0", image, image);
 	if (!catalog_image && !pol_image_allowed(role, image))
-		return rq_fail(r, B_FORBIDDEN, "image",
+		return op_fail(o, B_FORBIDDEN, "image",
 		               "image %s is not in the %s role's allow-list (berth.conf policy)",
 		               image, role_name(role));
 	if (jx_bool(spec, "privileged", 0) && !p->privileged)
-		return deny(r, "privileged", "privileged mode", role);
+		return deny(o, "privileged", "privileged mode", role);
 	if (net && strcmp(net, "host") == 0 && !p->host_network)
-		return deny(r, "network", "the host network", role);
+		return deny(o, "network", "the host network", role);
 	if (net && strcmp(net, "bridge") && strcmp(net, "none") && strcmp(net, "host") &&
 	    !listed(p->networks, net))
-		return deny(r, "network", "this network", role);
+		return deny(o, "network", "this network", role);
 	if (jx_str(spec, "pid") && !p->host_pid)
-		return deny(r, "pid", "the host PID namespace", role);
+		return deny(o, "pid", "the host PID namespace", role);
 	if (jx_str(spec, "ipc") && !p->host_ipc)
-		return deny(r, "ipc", "the host IPC namespace", role);
+		return deny(o, "ipc", "the host IPC namespace", role);
 	if (jx_bool(spec, "protected", 0) && role != ROLE_ADMIN)
-		return rq_fail(r, B_FORBIDDEN, "protected", "only admins may protect a container");
+		return op_fail(o, B_FORBIDDEN, "protected", "only admins may protect a container");
 	if (labels) {
 		json_object_object_foreach(labels, k, v)
 		{
 			(void)v;
 			if (strncmp(k, "berth.", 6) == 0)
-				return rq_fail(r, B_INVALID, "labels",
+				return op_fail(o, B_INVALID, "labels",
 				               "label %s: names starting with berth. are reserved",
 				               k);
 		}
 	}
-	if ((e = check_ports(r, p, role, spec)) != B_OK ||
-	    (e = check_mounts(r, p, role, spec)) != B_OK ||
-	    (e = check_caps_devices(r, p, role, spec)) != B_OK)
+	if ((e = check_ports(o, p, role, spec)) != B_OK ||
+	    (e = check_mounts(o, p, role, spec)) != B_OK ||
+	    (e = check_caps_devices(o, p, role, spec)) != B_OK)
 		return e;
-	return pol_resources(r, role, spec, lim);
+	return pol_resources(o, role, spec, lim);
 }
 
 json_object *

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-struct req;
+struct op;
 
 /* The container spec schema (POST /api/v1/containers). */
 extern const struct sc_schema pol_container_schema;
@@ -39,12 +39,12 @@ struct pol_limits {
  * container's limits into *LIM.  SPEC itself is not changed, so what is
  * recorded is what the caller asked for and a recreate under a changed
  * policy gets that policy's defaults.  CATALOG_IMAGE says the image is a
- * catalog build (always allowed).  Returns B_OK or a 403/422 set on R.
+ * catalog build (always allowed).  Returns B_OK or a 403/422 set on O.
  */
-enum berr pol_check(struct req *r, enum role role, json_object *spec, int catalog_image,
+enum berr pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
                     struct pol_limits *lim);
 /* Only the resource part of pol_check (for definitions berth.conf itself made). */
-enum berr pol_resources(struct req *r, enum role role, json_object *spec, struct pol_limits *lim);
+enum berr pol_resources(struct op *o, enum role role, json_object *spec, struct pol_limits *lim);
 
 /* 1 when ROLE's allow-list admits IMAGE. */
 int pol_image_allowed(enum role role, const char *image);

@@ -16,6 +16,7 @@
 #include "lib/json.h"
 #include "res/policy.h"
 #include "edge/req.h"
+#include "edge/module.h"
 #include "edge/route.h"
 #include "res/services.h"
 #include "store/state.h"
@@ -262,44 +263,44 @@ config_record(const char *name, json_object *cdef)
 
 /* Config services are visible to every role; others to their owner and admins. */
 static int
-visible(struct req *r, json_object *rec)
+visible(struct op *o, json_object *rec)
 {
 	const char *owner = jx_str(rec, "owner");
 
-	return r->role == ROLE_ADMIN || from_config(rec) ||
-	       (owner && strcmp(owner, ct_owner(r)) == 0);
+	return o->role == ROLE_ADMIN || from_config(rec) ||
+	       (owner && strcmp(owner, op_owner(o)) == 0);
 }
 
 static enum berr
-no_service(struct req *r, const char *name)
+no_service(struct op *o, const char *name)
 {
-	return rq_fail(r, B_NOT_FOUND, NULL, "no such service: %.64s", name);
+	return op_fail(o, B_NOT_FOUND, NULL, "no such service: %.64s", name);
 }
 
 /* Finds NAME as R's caller may see it; *REC is a new reference. */
 static enum berr
-load(struct req *r, const char *name, json_object **rec)
+load(struct op *o, const char *name, json_object **rec)
 {
 	json_object *cdef = jx_obj(g_cfg->services, name);
 
 	*rec = NULL;
 	if (!name_valid(name) || strlen(name) > SVC_NAME_MAX)
-		return no_service(r, name);
+		return no_service(o, name);
 	if (cdef) {
 		*rec = config_record(name, cdef);
 		return B_OK;
 	}
-	if (st_get(ST_SERVICES, name, rec) != B_OK || from_config(*rec) || !visible(r, *rec)) {
+	if (st_get(ST_SERVICES, name, rec) != B_OK || from_config(*rec) || !visible(o, *rec)) {
 		json_object_put(*rec);
 		*rec = NULL;
-		return no_service(r, name);
+		return no_service(o, name);
 	}
 	return B_OK;
 }
 
 /* Takes the service's lock, then loads it; on B_OK the caller unlocks *FD. */
 static enum berr
-open_locked(struct req *r, const char *name, json_object **rec, int *fd)
+open_locked(struct op *o, const char *name, json_object **rec, int *fd)
 {
 	char lock[96];
 	enum berr e;
@@ -307,12 +308,12 @@ open_locked(struct req *r, const char *name, json_object **rec, int *fd)
 	*rec = NULL;
 	*fd = -1;
 	if (!name_valid(name) || strlen(name) > SVC_NAME_MAX)
-		return no_service(r, name);
+		return no_service(o, name);
 	snprintf(lock, sizeof(lock), "svc-%s", name);
 	*fd = st_lock(lock);
 	if (*fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
-	e = load(r, name, rec);
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = load(o, name, rec);
 	if (e != B_OK) {
 		st_unlock(*fd);
 		*fd = -1;
@@ -322,43 +323,37 @@ open_locked(struct req *r, const char *name, json_object **rec, int *fd)
 
 /* Writes REC back; config services keep only their desired count in state. */
 static enum berr
-save(struct req *r, json_object *rec)
+save(struct op *o, json_object *rec)
 {
-	json_object *o;
+	json_object *out;
 	enum berr e;
 
 	jx_add_int(rec, "updated", (int64_t)time(NULL));
 	if (!from_config(rec)) {
-		o = json_object_get(rec);
+		out = json_object_get(rec);
 	} else {
-		o = json_object_new_object();
-		jx_add_str(o, "name", jx_str(rec, "name"));
-		jx_add_str(o, "source", "config");
-		jx_add_int(o, "desired", jx_int(rec, "desired", 0));
-		jx_add_int(o, "seq", jx_int(rec, "seq", 0));
-		jx_add_int(o, "updated", jx_int(rec, "updated", 0));
+		out = json_object_new_object();
+		jx_add_str(out, "name", jx_str(rec, "name"));
+		jx_add_str(out, "source", "config");
+		jx_add_int(out, "desired", jx_int(rec, "desired", 0));
+		jx_add_int(out, "seq", jx_int(rec, "seq", 0));
+		jx_add_int(out, "updated", jx_int(rec, "updated", 0));
 	}
-	e = st_put(ST_SERVICES, jx_str(rec, "name"), o);
-	json_object_put(o);
+	e = st_put(ST_SERVICES, jx_str(rec, "name"), out);
+	json_object_put(out);
 	if (e != B_OK)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot write the service record");
+		return op_fail(o, B_INTERNAL, NULL, "cannot write the service record");
 	return B_OK;
 }
 
-/* berth's view of a record: seed 004's five fields (null when absent), or everything. */
+/* berth's view of a record: the definition, its owner, where it came from, its counts. */
 static json_object *
-view(json_object *rec, int seed)
+view(json_object *rec)
 {
 	json_object *v = json_object_new_object();
 
-	for (const char *const *k = def_keys; *k; k++) {
-		if (seed && (strcmp(*k, "labels") == 0 || strcmp(*k, "memory") == 0 ||
-		             strcmp(*k, "cpus") == 0))
-			continue;
+	for (const char *const *k = def_keys; *k; k++)
 		jx_add_ref(v, *k, jx_get(rec, *k));
-	}
-	if (seed)
-		return v;
 	jx_add_str(v, "owner", jx_str(rec, "owner"));
 	jx_add_str(v, "source", from_config(rec) ? "config" : "api");
 	jx_add_bool(v, "read_only", from_config(rec));
@@ -370,35 +365,25 @@ view(json_object *rec, int seed)
 	return v;
 }
 
-/* Seed 004's routes (seed004.c) live at the root path, /service...; ours under /api/v1. */
-static int
-is_seed(struct req *r)
-{
-	return r->route && strncmp(r->route->pattern, "/service", 8) == 0;
-}
-
 /*
  * The replica spec for REC, checked against the caller's policy, and the
  * limits each replica gets.  berth.conf's own services are trusted but not
  * unbounded: they get the admin role's resource defaults and maxima.
  */
 static enum berr
-checked_spec(struct req *r, json_object *rec, json_object **spec, struct pol_limits *lim)
+checked_spec(struct op *o, json_object *rec, json_object **spec, struct pol_limits *lim)
 {
 	enum berr e;
 
 	*spec = svc_container_spec(rec);
 	if (from_config(rec))
-		e = pol_resources(r, ROLE_ADMIN, *spec, lim);
+		e = pol_resources(o, ROLE_ADMIN, *spec, lim);
 	else
-		e = pol_check(r, r->role, *spec, 0, lim);
+		e = pol_check(o, o->role, *spec, 0, lim);
 	if (e != B_OK) {
 		json_object_put(*spec);
 		*spec = NULL;
 	}
-	/* On seed 004's routes a body the policy finds malformed is a 400, like the schema's. */
-	if (e == B_INVALID && is_seed(r))
-		e = r->err = B_BAD_REQUEST;
 	return e;
 }
 
@@ -427,7 +412,7 @@ by_age(const void *a, const void *b)
 
 /* This service's replica containers in any state (dockerd's list items), oldest first. */
 static enum berr
-replicas(struct req *r, json_object *rec, json_object **out)
+replicas(struct op *o, json_object *rec, json_object **out)
 {
 	char lbl[128], own[256];
 	const char *labels[2] = {lbl, own};
@@ -438,7 +423,7 @@ replicas(struct req *r, json_object *rec, json_object **out)
 	/* The owner too: a replica is the service owner's container, whatever else claims it. */
 	snprintf(lbl, sizeof(lbl), LBL_SERVICE "=%s", jx_str(rec, "name"));
 	snprintf(own, sizeof(own), LBL_OWNER "=%s", jx_str(rec, "owner"));
-	e = ct_list(r, 1, labels, 2, &list);
+	e = ct_list(o, 1, labels, 2, &list);
 	if (e != B_OK)
 		return e;
 	mine = json_object_new_array();
@@ -462,21 +447,13 @@ is_running(json_object *item)
 	return s && strcmp(s, "running") == 0;
 }
 
-static const char *
-item_name(json_object *item)
-{
-	const char *n = json_object_get_string(json_object_array_get_idx(jx_arr(item, "Names"), 0));
-
-	return n && n[0] == '/' ? n + 1 : n;
-}
-
 /*
  * Creates one replica of REC under the lowest free <name>-<n>; USED holds
  * the names taken (a new name is added).  A name held by a container that is
  * not this service's is skipped.
  */
 static enum berr
-add_replica(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+add_replica(struct op *o, json_object *rec, json_object *spec, const struct pol_limits *lim,
             json_object *used)
 {
 	const char *name = jx_str(rec, "name");
@@ -501,14 +478,14 @@ add_replica(struct req *r, json_object *rec, json_object *spec, const struct pol
 		json_object_deep_copy(spec, &s, NULL);
 		jx_add_str(s, "name", rname);
 		n.spec = s;
-		e = ct_create(r, &n, &in, &created);
+		e = ct_create(o, &n, &in, &created);
 		json_object_put(s);
 		s = NULL;
 		json_object_put(in);
 		in = NULL;
-		if (e == B_CONFLICT && strcmp(r->errfield, "name") == 0) {
+		if (e == B_CONFLICT && strcmp(o->field, "name") == 0) {
 			/* Someone else's container holds this name: take the next one. */
-			rq_clear(r);
+			op_clear(o);
 			jx_add_bool(used, rname, 1);
 			clashes++;
 			e = B_INTERNAL;
@@ -516,13 +493,13 @@ add_replica(struct req *r, json_object *rec, json_object *spec, const struct pol
 		}
 		if (e == B_OK) {
 			jx_add_bool(used, rname, 1);
-			au_push(r, "created", rname);
+			au_push(o, "created", rname);
 		}
 		break;
 	}
 	json_object_put(labels);
-	if (e == B_INTERNAL && r->err == B_OK)
-		e = rq_fail(r, B_CONFLICT, NULL, "no free replica name for service %s", name);
+	if (e == B_INTERNAL && o->err == B_OK)
+		e = op_fail(o, B_CONFLICT, NULL, "no free replica name for service %s", name);
 	return e;
 }
 
@@ -532,13 +509,13 @@ names_of(json_object *list)
 	json_object *used = json_object_new_object();
 
 	for (size_t i = 0; i < json_object_array_length(list); i++)
-		jx_add_bool(used, item_name(json_object_array_get_idx(list, i)), 1);
+		jx_add_bool(used, ct_item_name(json_object_array_get_idx(list, i)), 1);
 	return used;
 }
 
 /* Removes replicas that are not running: a failed replica is replaced, not counted. */
 static enum berr
-drop_dead(struct req *r, json_object *list, json_object **running)
+drop_dead(struct op *o, json_object *list, json_object **running)
 {
 	*running = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -547,36 +524,36 @@ drop_dead(struct req *r, json_object *list, json_object **running)
 			json_object_array_add(*running, json_object_get(it));
 			continue;
 		}
-		enum berr e = ct_remove(r, jx_str(it, "Id"), -1);
+		enum berr e = ct_remove(o, jx_str(it, "Id"), -1);
 		if (e != B_OK)
 			return e;
-		au_push(r, "removed", item_name(it));
+		au_push(o, "removed", ct_item_name(it));
 	}
 	return B_OK;
 }
 
 static enum berr
-engine_scale(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+engine_scale(struct op *o, json_object *rec, json_object *spec, const struct pol_limits *lim,
              int want, int timeout)
 {
 	json_object *list = NULL, *run = NULL, *used = NULL;
 	size_t have;
-	enum berr e = replicas(r, rec, &list);
+	enum berr e = replicas(o, rec, &list);
 
 	if (e != B_OK)
 		return e;
 	used = names_of(list);
-	e = drop_dead(r, list, &run);
+	e = drop_dead(o, list, &run);
 	have = json_object_array_length(run);
 	/* Scale down: the newest go first. */
 	while (e == B_OK && have > (size_t)want) {
 		have--;
-		e = ct_remove(r, jx_str(json_object_array_get_idx(run, have), "Id"), timeout);
+		e = ct_remove(o, jx_str(json_object_array_get_idx(run, have), "Id"), timeout);
 		if (e == B_OK)
-			au_push(r, "removed", item_name(json_object_array_get_idx(run, have)));
+			au_push(o, "removed", ct_item_name(json_object_array_get_idx(run, have)));
 	}
 	while (e == B_OK && have < (size_t)want) {
-		e = add_replica(r, rec, spec, lim, used);
+		e = add_replica(o, rec, spec, lim, used);
 		have++;
 	}
 	json_object_put(list);
@@ -592,37 +569,37 @@ engine_scale(struct req *r, json_object *rec, json_object *spec, const struct po
  * *REPLACED counts the replicas already swapped.
  */
 static enum berr
-engine_roll(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+engine_roll(struct op *o, json_object *rec, json_object *spec, const struct pol_limits *lim,
             int timeout, int *replaced)
 {
 	json_object *list = NULL, *run = NULL, *used = NULL;
 	char rev[24];
-	enum berr e = replicas(r, rec, &list);
+	enum berr e = replicas(o, rec, &list);
 
 	*replaced = 0;
 	if (e != B_OK)
 		return e;
 	def_rev(rec, rev, sizeof(rev));
 	used = names_of(list);
-	e = drop_dead(r, list, &run);
+	e = drop_dead(o, list, &run);
 	for (size_t i = 0; e == B_OK && i < json_object_array_length(run); i++) {
 		json_object *old = json_object_array_get_idx(run, i);
 		const char *orev = ct_label(old, LBL_SERVICE_REV);
 		if (orev && strcmp(orev, rev) == 0)
 			continue;
-		e = add_replica(r, rec, spec, lim, used);
+		e = add_replica(o, rec, spec, lim, used);
 		if (e == B_FORBIDDEN) {
 			/* At the quota: make room first. */
-			rq_clear(r);
-			e = ct_remove(r, jx_str(old, "Id"), timeout);
+			op_clear(o);
+			e = ct_remove(o, jx_str(old, "Id"), timeout);
 			if (e == B_OK)
-				e = add_replica(r, rec, spec, lim, used);
+				e = add_replica(o, rec, spec, lim, used);
 		} else if (e == B_OK) {
-			e = ct_remove(r, jx_str(old, "Id"), timeout);
+			e = ct_remove(o, jx_str(old, "Id"), timeout);
 		}
 		if (e == B_OK) {
 			(*replaced)++;
-			au_push(r, "removed", item_name(old));
+			au_push(o, "removed", ct_item_name(old));
 		}
 	}
 	json_object_put(list);
@@ -632,10 +609,10 @@ engine_roll(struct req *r, json_object *rec, json_object *spec, const struct pol
 }
 
 static enum berr
-engine_status(struct req *r, json_object *rec, int *running, json_object **views)
+engine_status(struct op *o, json_object *rec, int *running, json_object **views)
 {
 	json_object *list;
-	enum berr e = replicas(r, rec, &list);
+	enum berr e = replicas(o, rec, &list);
 
 	*running = 0;
 	*views = NULL;
@@ -652,13 +629,13 @@ engine_status(struct req *r, json_object *rec, int *running, json_object **views
 }
 
 static enum berr
-engine_remove(struct req *r, json_object *rec, int timeout)
+engine_remove(struct op *o, json_object *rec, int timeout)
 {
 	json_object *list;
-	enum berr e = replicas(r, rec, &list);
+	enum berr e = replicas(o, rec, &list);
 
 	for (size_t i = 0; e == B_OK && i < json_object_array_length(list); i++)
-		e = ct_remove(r, jx_str(json_object_array_get_idx(list, i), "Id"), timeout);
+		e = ct_remove(o, jx_str(json_object_array_get_idx(list, i), "Id"), timeout);
 	json_object_put(list);
 	return e;
 }
@@ -671,9 +648,9 @@ engine_remove(struct req *r, json_object *rec, int timeout)
  * Swarm services are set to run, since their tasks start after scale returns.
  */
 static enum berr
-check_quota(struct req *r, json_object *rec, int want, int swarm)
+check_quota(struct op *o, json_object *rec, int want, int swarm)
 {
-	int quota = g_cfg->policy[r->role].quota, others = 0, mine = 0;
+	int quota = g_cfg->policy[o->role].quota, others = 0, mine = 0;
 	const char *owner = jx_str(rec, "owner"), *name = jx_str(rec, "name");
 	char lbl[256];
 	const char *labels[1] = {lbl};
@@ -683,9 +660,9 @@ check_quota(struct req *r, json_object *rec, int want, int swarm)
 	if (quota < 0 || want == 0)
 		return B_OK;
 	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
-	e = ct_list(r, 1, labels, 1, &list);
+	e = ct_list(o, 1, labels, 1, &list);
 	if (e == B_OK && swarm)
-		e = sw_replica_counts(r, owner, name, &mine, &others);
+		e = sw_replica_counts(o, owner, name, &mine, &others);
 	if (e != B_OK) {
 		json_object_put(list);
 		return e;
@@ -703,30 +680,30 @@ check_quota(struct req *r, json_object *rec, int want, int swarm)
 	json_object_put(list);
 	/* Scaling down (or staying) is always allowed, even over a since-lowered quota. */
 	if (want > mine && others + want > quota)
-		return rq_fail(
-		    r, B_FORBIDDEN, "number",
+		return op_fail(
+		    o, B_FORBIDDEN, "number",
 		    "%d replicas and %s's %d other containers exceed the %s role's quota "
 		    "of %d",
-		    want, owner, others, role_name(r->role), quota);
+		    want, owner, others, role_name(o->role), quota);
 	return B_OK;
 }
 
 /* Only admins change berth.conf services; operators their own (load hid the rest). */
 static enum berr
-check_manage(struct req *r, json_object *rec, const char *what)
+check_manage(struct op *o, json_object *rec, const char *what)
 {
-	if (from_config(rec) && r->role != ROLE_ADMIN)
-		return rq_fail(r, B_FORBIDDEN, NULL,
+	if (from_config(rec) && o->role != ROLE_ADMIN)
+		return op_fail(o, B_FORBIDDEN, NULL,
 		               "service %s is defined in berth.conf: only admins may %s it",
 		               jx_str(rec, "name"), what);
 	return B_OK;
 }
 
 static enum berr
-check_writable(struct req *r, json_object *rec)
+check_writable(struct op *o, json_object *rec)
 {
 	if (from_config(rec))
-		return rq_fail(r, B_CONFLICT, NULL,
+		return op_fail(o, B_CONFLICT, NULL,
 		               "service %s is defined in berth.conf and is read-only here; change "
 		               "it in the config file",
 		               jx_str(rec, "name"));
@@ -734,58 +711,63 @@ check_writable(struct req *r, json_object *rec)
 }
 
 static enum berr
-status_of(struct req *r, json_object *rec, int *running, int *desired, json_object **views)
+status_of(struct op *o, json_object *rec, int *running, int *desired, json_object **views)
 {
 	int swarm;
-	enum berr e = sw_active(r, &swarm);
+	enum berr e = sw_active(o, &swarm);
 
 	*desired = (int)jx_int(rec, "desired", 0);
 	if (e != B_OK)
 		return e;
 	if (swarm)
-		return sw_status(r, jx_str(rec, "name"), running, desired, views);
-	return engine_status(r, rec, running, views);
+		return sw_status(o, jx_str(rec, "name"), running, desired, views);
+	return engine_status(o, rec, running, views);
 }
 
 /* The status answer: seed 004's {"running_resources": N}, or with desired and containers. */
 static enum berr
-answer_status(struct req *r, json_object *rec, int seed, int code)
+answer_status(struct req *r, const struct svc_shape *sh, json_object *rec, int code)
 {
-	json_object *views = NULL, *o;
+	json_object *views = NULL;
 	int running = 0, desired = 0;
-	enum berr e = status_of(r, rec, &running, &desired, &views);
+	enum berr e = status_of(&r->op, rec, &running, &desired, &views);
 
-	if (e != B_OK)
-		return e;
-	o = json_object_new_object();
-	jx_add_int(o, "running_resources", running);
-	if (!seed) {
-		jx_add_str(o, "name", jx_str(rec, "name"));
-		jx_add_int(o, "desired", desired);
-		jx_add_ref(o, "containers", views);
-	}
+	if (e == B_OK)
+		rq_json(r, code, sh->status(rec, running, desired, views));
 	json_object_put(views);
-	rq_json(r, code, o);
-	return B_OK;
+	return e;
 }
 
-static int
-stop_timeout(struct req *r, int *t)
+/* berth's own status answer: the running count, what is wanted and each replica. */
+static json_object *
+api_status(json_object *rec, int running, int desired, json_object *views)
 {
-	long long v;
+	json_object *o = json_object_new_object();
 
-	if (rq_query_int(r, "timeout", 0, 600, 10, &v))
-		return -1;
-	*t = (int)v;
-	return 0;
+	jx_add_int(o, "running_resources", running);
+	jx_add_str(o, "name", jx_str(rec, "name"));
+	jx_add_int(o, "desired", desired);
+	jx_add_ref(o, "containers", views);
+	return o;
 }
+
+static const struct svc_shape api_shape = {view, api_status};
+
+const struct rt_param svc_timeout_query[] = {
+    {.name = "timeout",
+     .type = P_INT,
+     .desc = "Seconds each replica removed may take to stop.",
+     .min = 0,
+     .max = 600,
+     .dflt = 10},
+    {0}};
 
 /* ---- handlers (API and seed 004 routes) ------------------------------- */
 
 struct list_ctx {
 	struct req *r;
 	json_object *out;
-	int seed;
+	const struct svc_shape *sh;
 };
 
 static int
@@ -793,35 +775,33 @@ list_one(const char *name, json_object *rec, void *arg)
 {
 	struct list_ctx *c = arg;
 
-	if (!from_config(rec) && !jx_get(g_cfg->services, name) && visible(c->r, rec))
-		json_object_object_add(c->out, name, view(rec, c->seed));
+	if (!from_config(rec) && !jx_get(g_cfg->services, name) && visible(&c->r->op, rec))
+		json_object_object_add(c->out, name, c->sh->def(rec));
 	return 0;
 }
 
 enum berr
-svc_h_list(struct req *r)
+svc_list(struct req *r, const struct svc_shape *sh)
 {
-	int seed = is_seed(r);
-	struct list_ctx c = {r, json_object_new_object(), seed};
+	struct list_ctx c = {r, json_object_new_object(), sh};
 
 	json_object_object_foreach(g_cfg->services, name, cdef)
 	{
 		json_object *rec = config_record(name, cdef);
-		json_object_object_add(c.out, name, view(rec, seed));
+		json_object_object_add(c.out, name, sh->def(rec));
 		json_object_put(rec);
 	}
 	if (st_each(ST_SERVICES, list_one, &c) != B_OK) {
 		json_object_put(c.out);
-		return rq_fail(r, B_INTERNAL, NULL, "cannot read the service records");
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot read the service records");
 	}
 	rq_json(r, 200, c.out);
 	return B_OK;
 }
 
 enum berr
-svc_h_create(struct req *r)
+svc_create(struct req *r, const struct svc_shape *sh)
 {
-	int seed = is_seed(r);
 	const char *name = jx_str(r->json, "name");
 	json_object *rec = NULL, *old = NULL, *spec = NULL;
 	struct pol_limits lim = {0};
@@ -829,29 +809,30 @@ svc_h_create(struct req *r)
 	enum berr e;
 	int fd;
 
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", name);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
 	if (def_problem(r->json, field, sizeof(field), msg, sizeof(msg)) != 0)
-		return rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, field, "%s", msg);
+		return op_fail(&r->op, B_INVALID, field, "%s", msg);
 	if (jx_get(g_cfg->services, name))
-		return rq_fail(r, B_CONFLICT, "name", "service %s is defined in berth.conf", name);
+		return op_fail(&r->op, B_CONFLICT, "name", "service %s is defined in berth.conf",
+		               name);
 	snprintf(lock, sizeof(lock), "svc-%s", name);
 	fd = st_lock(lock);
 	if (fd < 0)
-		return rq_fail(r, B_INTERNAL, NULL, "cannot lock the state directory");
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
 	if (st_get(ST_SERVICES, name, &old) == B_OK && !from_config(old)) {
-		e = rq_fail(r, B_CONFLICT, "name", "service %s exists already", name);
+		e = op_fail(&r->op, B_CONFLICT, "name", "service %s exists already", name);
 		goto out;
 	}
 	rec = def_norm(r->json, name);
-	e = checked_spec(r, rec, &spec, &lim);
+	e = checked_spec(&r->op, rec, &spec, &lim);
 	if (e != B_OK)
 		goto out;
-	jx_add_str(rec, "owner", ct_owner(r));
+	jx_add_str(rec, "owner", op_owner(&r->op));
 	jx_add_int(rec, "desired", 0);
 	jx_add_int(rec, "created", (int64_t)time(NULL));
-	e = save(r, rec);
+	e = save(&r->op, rec);
 	if (e == B_OK)
-		rq_json(r, 201, view(rec, seed));
+		rq_json(r, 201, sh->def(rec));
 out:
 	st_unlock(fd);
 	json_object_put(old);
@@ -861,80 +842,76 @@ out:
 }
 
 enum berr
-svc_h_get(struct req *r)
+svc_get(struct req *r, const struct svc_shape *sh)
 {
-	int seed = is_seed(r);
 	json_object *rec;
-	enum berr e = load(r, r->args[0], &rec);
+	enum berr e = load(&r->op, r->args[0], &rec);
 
 	if (e != B_OK)
 		return e;
-	rq_json(r, 200, view(rec, seed));
+	rq_json(r, 200, sh->def(rec));
 	json_object_put(rec);
 	return B_OK;
 }
 
 /* Applies REC's new definition to what runs; a partly rolled engine service keeps REC. */
 static enum berr
-roll_out(struct req *r, json_object *rec, json_object *spec, const struct pol_limits *lim,
+roll_out(struct op *o, json_object *rec, json_object *spec, const struct pol_limits *lim,
          int timeout)
 {
 	int swarm, replaced = 0;
-	enum berr e = sw_active(r, &swarm);
+	enum berr e = sw_active(o, &swarm);
 
 	if (e != B_OK)
 		return e;
 	if (swarm)
-		e = sw_update(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, lim);
+		e = sw_update(o, jx_str(rec, "name"), jx_str(rec, "owner"), spec, lim);
 	else
-		e = engine_roll(r, rec, spec, lim, timeout, &replaced);
+		e = engine_roll(o, rec, spec, lim, timeout, &replaced);
 	if (e != B_OK && replaced > 0) {
 		/* Some replicas run the new definition already: keep it so a retry finishes. */
-		enum berr keep = r->err;
-		save(r, rec);
-		r->err = keep;
+		enum berr keep = o->err;
+		save(o, rec);
+		o->err = keep;
 	}
 	return e;
 }
 
 enum berr
-svc_h_put(struct req *r)
+svc_put(struct req *r, const struct svc_shape *sh)
 {
-	int seed = is_seed(r);
 	const char *name = r->args[0], *bname = jx_str(r->json, "name");
 	struct pol_limits lim = {0};
 	json_object *old = NULL, *rec = NULL, *spec = NULL;
 	char field[64], msg[256];
-	int fd = -1, timeout;
+	int fd = -1, timeout = (int)rq_int(r, "timeout");
 	enum berr e;
 
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", name);
-	if (stop_timeout(r, &timeout))
-		return r->err;
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
 	if (def_problem(r->json, field, sizeof(field), msg, sizeof(msg)) != 0)
-		return rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, field, "%s", msg);
-	e = open_locked(r, name, &old, &fd);
+		return op_fail(&r->op, B_INVALID, field, "%s", msg);
+	e = open_locked(&r->op, name, &old, &fd);
 	if (e != B_OK)
 		return e;
 	if (bname && strcmp(bname, name) != 0) {
-		e = rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, "name",
+		e = op_fail(&r->op, B_INVALID, "name",
 		            "name %s differs from the service in the path (%s)", bname, name);
 		goto out;
 	}
-	if ((e = check_writable(r, old)) != B_OK)
+	if ((e = check_writable(&r->op, old)) != B_OK)
 		goto out;
 	rec = def_norm(r->json, name);
 	for (const char *const *k =
 	         (const char *const[]){"owner", "desired", "created", "seq", NULL};
 	     *k; k++)
 		jx_add_ref(rec, *k, jx_get(old, *k));
-	e = checked_spec(r, rec, &spec, &lim);
+	e = checked_spec(&r->op, rec, &spec, &lim);
 	if (e == B_OK)
-		e = roll_out(r, rec, spec, &lim, timeout);
+		e = roll_out(&r->op, rec, spec, &lim, timeout);
 	if (e == B_OK)
-		e = save(r, rec);
+		e = save(&r->op, rec);
 	if (e == B_OK)
-		rq_json(r, 200, view(rec, seed));
+		rq_json(r, 200, sh->def(rec));
 out:
 	st_unlock(fd);
 	json_object_put(old);
@@ -947,23 +924,21 @@ static enum berr
 h_delete(struct req *r)
 {
 	json_object *rec = NULL;
-	int fd = -1, timeout, swarm;
+	int fd = -1, timeout = (int)rq_int(r, "timeout"), swarm;
 	enum berr e;
 
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", r->args[0]);
-	if (stop_timeout(r, &timeout))
-		return r->err;
-	e = open_locked(r, r->args[0], &rec, &fd);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", r->args[0]);
+	e = open_locked(&r->op, r->args[0], &rec, &fd);
 	if (e != B_OK)
 		return e;
-	if ((e = check_writable(r, rec)) != B_OK || (e = sw_active(r, &swarm)) != B_OK)
+	if ((e = check_writable(&r->op, rec)) != B_OK || (e = sw_active(&r->op, &swarm)) != B_OK)
 		goto out;
 	if (swarm)
-		e = sw_remove(r, r->args[0]);
+		e = sw_remove(&r->op, r->args[0]);
 	if (e == B_OK)
-		e = engine_remove(r, rec, timeout);
+		e = engine_remove(&r->op, rec, timeout);
 	if (e == B_OK && st_del(ST_SERVICES, r->args[0]) != B_OK)
-		e = rq_fail(r, B_INTERNAL, NULL, "cannot remove the service record");
+		e = op_fail(&r->op, B_INTERNAL, NULL, "cannot remove the service record");
 	if (e == B_OK)
 		rq_empty(r, 204);
 out:
@@ -974,15 +949,15 @@ out:
 
 /* The scale body's number, as an integer or a string of digits (httpie sends number=3 as "3"). */
 static int
-scale_number(struct req *r, int seed, int *n)
+scale_number(struct req *r, int *n)
 {
 	json_object *v = jx_get(r->json, "number");
 	long long x = json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
 	                                                    : atoll(json_object_get_string(v));
 
 	if (x < 0 || x > SVC_MAX_REPLICAS) {
-		rq_fail(r, seed ? B_BAD_REQUEST : B_INVALID, "number",
-		        "number must be from 0 to %d", SVC_MAX_REPLICAS);
+		op_fail(&r->op, B_INVALID, "number", "number must be from 0 to %d",
+		        SVC_MAX_REPLICAS);
 		return -1;
 	}
 	*n = (int)x;
@@ -990,38 +965,38 @@ scale_number(struct req *r, int seed, int *n)
 }
 
 enum berr
-svc_h_scale(struct req *r)
+svc_scale(struct req *r, const struct svc_shape *sh)
 {
 	struct pol_limits lim = {0};
-	int seed = is_seed(r);
 	json_object *rec = NULL, *spec = NULL;
-	int fd = -1, n, timeout, swarm;
+	int fd = -1, n, timeout = (int)rq_int(r, "timeout"), swarm;
 	enum berr e;
 
-	snprintf(r->audit_target, sizeof(r->audit_target), "%s", r->args[0]);
-	if (scale_number(r, seed, &n) || stop_timeout(r, &timeout))
-		return r->err;
-	e = open_locked(r, r->args[0], &rec, &fd);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", r->args[0]);
+	if (scale_number(r, &n))
+		return r->op.err;
+	e = open_locked(&r->op, r->args[0], &rec, &fd);
 	if (e != B_OK)
 		return e;
-	if ((e = check_manage(r, rec, "scale")) != B_OK || (e = sw_active(r, &swarm)) != B_OK ||
-	    (e = check_quota(r, rec, n, swarm)) != B_OK)
+	if ((e = check_manage(&r->op, rec, "scale")) != B_OK ||
+	    (e = sw_active(&r->op, &swarm)) != B_OK ||
+	    (e = check_quota(&r->op, rec, n, swarm)) != B_OK)
 		goto out;
 	/* Scaling to 0 needs no spec, so a tightened policy never blocks stopping a service. */
-	if (n > 0 && (e = checked_spec(r, rec, &spec, &lim)) != B_OK)
+	if (n > 0 && (e = checked_spec(&r->op, rec, &spec, &lim)) != B_OK)
 		goto out;
 	if (swarm)
-		e = sw_scale(r, jx_str(rec, "name"), jx_str(rec, "owner"), spec, &lim, n);
+		e = sw_scale(&r->op, jx_str(rec, "name"), jx_str(rec, "owner"), spec, &lim, n);
 	else
-		e = engine_scale(r, rec, spec, &lim, n, timeout);
+		e = engine_scale(&r->op, rec, spec, &lim, n, timeout);
 	/* The desired count is recorded even after a partial failure: it is what was asked. */
 	jx_add_int(rec, "desired", n);
 	if (e == B_OK)
-		e = save(r, rec);
+		e = save(&r->op, rec);
 	else
-		save(r, rec);
+		save(&r->op, rec);
 	if (e == B_OK)
-		e = answer_status(r, rec, seed, 200);
+		e = answer_status(r, sh, rec, 200);
 out:
 	st_unlock(fd);
 	json_object_put(rec);
@@ -1030,35 +1005,95 @@ out:
 }
 
 enum berr
-svc_h_status(struct req *r)
+svc_status(struct req *r, const struct svc_shape *sh)
 {
-	int seed = is_seed(r);
 	json_object *rec;
-	enum berr e = load(r, r->args[0], &rec);
+	enum berr e = load(&r->op, r->args[0], &rec);
 
 	if (e != B_OK)
 		return e;
-	e = answer_status(r, rec, seed, 200);
+	e = answer_status(r, sh, rec, 200);
 	json_object_put(rec);
 	return e;
 }
 
-const struct rt_route svc_routes[] = {
-    {"GET", "/api/v1/services", svc_h_list, ROLE_VIEWER, 0, NULL,
-     "Service definitions visible to the caller: a map name -> definition."},
-    {"POST", "/api/v1/services", svc_h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &svc_schema,
-     "Define a service (name, image with a tag, command, environment, ports...)."},
-    {"GET", "/api/v1/services/{name}", svc_h_get, ROLE_VIEWER, 0, NULL,
-     "One service definition with its owner and desired count."},
-    {"PUT", "/api/v1/services/{name}", svc_h_put, ROLE_OPERATOR, RT_BODY | RT_MUT,
-     &svc_update_schema,
-     "Replace the definition; running replicas are replaced one at a time (?timeout=)."},
+static enum berr
+h_list(struct req *r)
+{
+	return svc_list(r, &api_shape);
+}
+
+static enum berr
+h_create(struct req *r)
+{
+	return svc_create(r, &api_shape);
+}
+
+static enum berr
+h_get(struct req *r)
+{
+	return svc_get(r, &api_shape);
+}
+
+static enum berr
+h_put(struct req *r)
+{
+	return svc_put(r, &api_shape);
+}
+
+static enum berr
+h_scale(struct req *r)
+{
+	return svc_scale(r, &api_shape);
+}
+
+static enum berr
+h_status(struct req *r)
+{
+	return svc_status(r, &api_shape);
+}
+
+static const struct rt_route svc_routes[] = {
+    {"GET", "/api/v1/services", h_list, ROLE_VIEWER, 0, NULL,
+     "Service definitions visible to the caller: a map name -> definition.", NULL},
+    {"POST", "/api/v1/services", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &svc_schema,
+     "Define a service (name, image with a tag, command, environment, ports...).", NULL},
+    {"GET", "/api/v1/services/{name}", h_get, ROLE_VIEWER, 0, NULL,
+     "One service definition with its owner and desired count.", NULL},
+    {"PUT", "/api/v1/services/{name}", h_put, ROLE_OPERATOR, RT_BODY | RT_MUT, &svc_update_schema,
+     "Replace the definition; running replicas are replaced one at a time (?timeout=).",
+     svc_timeout_query},
     {"DELETE", "/api/v1/services/{name}", h_delete, ROLE_OPERATOR, RT_MUT, NULL,
-     "Remove the definition and its replicas (?timeout=seconds to stop them)."},
-    {"POST", "/api/v1/services/{name}/scale", svc_h_scale, ROLE_OPERATOR, RT_BODY | RT_MUT,
+     "Remove the definition and its replicas (?timeout=seconds to stop them).", svc_timeout_query},
+    {"POST", "/api/v1/services/{name}/scale", h_scale, ROLE_OPERATOR, RT_BODY | RT_MUT,
      &svc_scale_schema,
-     "Ensure exactly N replicas run ({\"number\": N}); scaling down removes the newest."},
-    {"GET", "/api/v1/services/{name}/status", svc_h_status, ROLE_VIEWER, 0, NULL,
-     "{\"running_resources\": R, \"desired\": N, \"containers\": [...]}."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+     "Ensure exactly N replicas run ({\"number\": N}); scaling down removes the newest.",
+     svc_timeout_query},
+    {"GET", "/api/v1/services/{name}/status", h_status, ROLE_VIEWER, 0, NULL,
+     "{\"running_resources\": R, \"desired\": N, \"containers\": [...]}.", NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+const struct rt_param svc_args[] = {{.name = "name",
+                                     .type = P_STR,
+                                     .desc = "service",
+                                     .max = SVC_NAME_MAX,
+                                     .min = 1,
+                                     .valid = name_valid,
+                                     .rule = "a service name"},
+                                    {0}};
+
+static const struct sc_schema *const svc_schemas[] = {&svc_schema, &svc_update_schema,
+                                                      &svc_scale_schema, NULL};
+static const char *const svc_kinds[] = {ST_SERVICES, NULL};
+
+const struct bmod mod_services = {
+    .name = "services",
+    .routes = svc_routes,
+    .args = svc_args,
+    .schemas = svc_schemas,
+    .state_kinds = svc_kinds,
+    .cleanup = sw_cleanup_instance,
+    .cfg_section = "services",
+    .cfg_check = svc_check_conf,
 };

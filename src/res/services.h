@@ -9,12 +9,17 @@
 #define BERTH_SERVICES_H
 
 #include "berth.h"
+#include "edge/route.h"
 #include "res/policy.h"
 #include "lib/schema.h"
 
 #include <json-c/json.h>
 
+struct op;
 struct req;
+
+/* The state directory's folder of service records. */
+#define ST_SERVICES "services"
 
 /* Service names leave room for "-<n>" replica suffixes within BERTH_NAME_MAX. */
 #define SVC_NAME_MAX 57
@@ -28,22 +33,36 @@ struct req;
 
 extern const struct sc_schema svc_schema, svc_update_schema, svc_scale_schema;
 
-/* cfg_check_service: validates a berth.conf services entry against svc_update_schema. */
+/* Validates a berth.conf services entry against svc_update_schema (the module's cfg_check). */
 int svc_check_conf(const char *name, json_object *def, char *err, size_t errlen);
 
 /*
- * The handlers behind both route sets.  On seed 004's routes (patterns
- * starting with /service) they answer in the seed's shapes
- * ({"running_resources": N}, definitions with null for absent fields) and
- * handler-detected body errors are 400; logic, ownership and policy are the
- * same.
+ * How a front door shapes its answers about services: berth's API view,
+ * or seed 004's.  Both take a service record (borrowed) and give a new
+ * reference.
  */
-enum berr svc_h_list(struct req *r);
-enum berr svc_h_create(struct req *r);
-enum berr svc_h_get(struct req *r);
-enum berr svc_h_put(struct req *r);
-enum berr svc_h_scale(struct req *r);
-enum berr svc_h_status(struct req *r);
+struct svc_shape {
+	json_object *(*def)(json_object *rec);
+	/* RUNNING replicas of DESIRED; VIEWS (borrowed) one per replica or task. */
+	json_object *(*status)(json_object *rec, int running, int desired, json_object *views);
+};
+
+/*
+ * The handlers behind both route sets (berth's, seed 004's): the same
+ * logic, ownership and policy, each answering in SH's shape.
+ */
+enum berr svc_list(struct req *r, const struct svc_shape *sh);
+enum berr svc_create(struct req *r, const struct svc_shape *sh);
+enum berr svc_get(struct req *r, const struct svc_shape *sh);
+enum berr svc_put(struct req *r, const struct svc_shape *sh);
+enum berr svc_scale(struct req *r, const struct svc_shape *sh);
+enum berr svc_status(struct req *r, const struct svc_shape *sh);
+
+/* The module, its {name} argument and the ?timeout= both doors take. */
+struct bmod;
+
+extern const struct bmod mod_services;
+extern const struct rt_param svc_args[], svc_timeout_query[];
 
 /*
  * The berth container spec (policy.h) for one replica of DEF, without a
@@ -54,33 +73,33 @@ json_object *svc_container_spec(json_object *def);
 /* ---- swarm.c: the only code that builds Swarm service specs ---------- */
 
 /* 1 when services run as Swarm services for this request (mode, or auto + /info). */
-enum berr sw_active(struct req *r, int *on);
+enum berr sw_active(struct op *o, int *on);
 /*
  * Sets NAME's Swarm service to N replicas, creating it from SPEC (a
  * policy-checked container spec, NULL when N is 0) when it does not exist
  * yet; an existing one keeps its task template.
  */
-enum berr sw_scale(struct req *r, const char *name, const char *owner, json_object *spec,
+enum berr sw_scale(struct op *o, const char *name, const char *owner, json_object *spec,
                    const struct pol_limits *lim, int n);
 /*
  * Replaces the task template of NAME's Swarm service (if it exists) with one
  * made from SPEC; Swarm rolls the tasks one at a time, starting the new one
  * before stopping the old one.
  */
-enum berr sw_update(struct req *r, const char *name, const char *owner, json_object *spec,
+enum berr sw_update(struct op *o, const char *name, const char *owner, json_object *spec,
                     const struct pol_limits *lim);
 /*
  * The replicas OWNER's Swarm services of this instance are set to run: NAME's
  * in *MINE, all others' in *OTHERS.  Quotas count these, not the containers
  * that exist, because Swarm starts tasks after the update has returned.
  */
-enum berr sw_replica_counts(struct req *r, const char *owner, const char *name, int *mine,
+enum berr sw_replica_counts(struct op *o, const char *owner, const char *name, int *mine,
                             int *others);
 /* Running tasks of NAME's Swarm service and a view of each (new reference). */
-enum berr sw_status(struct req *r, const char *name, int *running, int *desired,
+enum berr sw_status(struct op *o, const char *name, int *running, int *desired,
                     json_object **tasks);
 /* Removes NAME's Swarm service if it exists. */
-enum berr sw_remove(struct req *r, const char *name);
+enum berr sw_remove(struct op *o, const char *name);
 /* Removes every Swarm service of this berth instance; 0 on success. */
 int sw_cleanup_instance(void);
 

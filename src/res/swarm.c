@@ -10,9 +10,9 @@
 #include "store/audit.h"
 #include "lib/cfg.h"
 #include "res/containers.h"
-#include "engine/docker.h"
+#include "engine/engine.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
 #include "res/services.h"
@@ -25,7 +25,7 @@
 #define SW_ATTEMPTS 3
 
 enum berr
-sw_active(struct req *r, int *on)
+sw_active(struct op *o, int *on)
 {
 	json_object *info;
 	enum berr e;
@@ -34,7 +34,7 @@ sw_active(struct req *r, int *on)
 	if (strcmp(g_cfg->mode, "auto") != 0)
 		return B_OK;
 	/* auto: asked per request, so a node that joins or leaves a swarm is followed at once. */
-	e = dk_get_json(r, "/info", "docker info", &info);
+	e = eng_info(o, &info);
 	if (e != B_OK)
 		return e;
 	*on = jx_bool(jx_obj(info, "Swarm"), "ControlAvailable", 0);
@@ -42,36 +42,12 @@ sw_active(struct req *r, int *on)
 	return B_OK;
 }
 
-/* A dockerd call that must answer OK; *OUT (may be NULL) gets the JSON reply. */
-static enum berr
-call(struct req *r, const char *method, const char *path, json_object *body, long ok,
-     const char *what, json_object **out)
-{
-	struct dk_resp d;
-	enum berr e = dk_json(method, path, body, &d);
-
-	if (out)
-		*out = NULL;
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status == 503)
-		e = rq_fail(r, B_DOCKER_DOWN, NULL,
-		            "dockerd is not a swarm manager (berth.conf mode = \"%s\"): %s",
-		            g_cfg->mode, dk_message(&d));
-	else if (d.status != ok)
-		e = dk_fail(r, &d, what);
-	else if (out && d.json)
-		*out = json_object_get(d.json);
-	dk_resp_free(&d);
-	return e;
-}
-
-/* The label filter that finds this instance's services (and NAME's, when given). */
-static char *
+/* The label filter that finds this instance's services (and NAME's, when given); new reference. */
+static json_object *
 label_filter(const char *name)
 {
 	json_object *f = json_object_new_object(), *l = json_object_new_array();
-	char buf[256], *enc;
+	char buf[256];
 
 	json_object_array_add(l, json_object_new_string(LBL_MANAGED "=1"));
 	snprintf(buf, sizeof(buf), LBL_INSTANCE "=%s", g_cfg->instance);
@@ -81,37 +57,26 @@ label_filter(const char *name)
 		json_object_array_add(l, json_object_new_string(buf));
 	}
 	json_object_object_add(f, "label", l);
-	enc = jx_urlenc(jx_text(f));
-	json_object_put(f);
-	return enc;
+	return f;
 }
 
 /* This instance's services (NULL = all of them): dockerd's list, new reference. */
 static enum berr
-list(struct req *r, const char *name, json_object **out)
+list(struct op *o, const char *name, json_object **out)
 {
-	char *enc = label_filter(name), path[1024];
-	enum berr e;
+	json_object *f = label_filter(name);
+	enum berr e = eng_svc_list(o, f, out);
 
-	if (enc == NULL)
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
-	snprintf(path, sizeof(path), "/services?filters=%s", enc);
-	free(enc);
-	e = call(r, "GET", path, NULL, 200, "swarm services", out);
-	if (e == B_OK && !json_object_is_type(*out, json_type_array)) {
-		json_object_put(*out);
-		*out = NULL;
-		e = rq_fail(r, B_DOCKER, NULL, "dockerd's service list is not a list");
-	}
+	json_object_put(f);
 	return e;
 }
 
 /* NAME's Swarm service (new reference), or *SVC = NULL when there is none. */
 static enum berr
-find(struct req *r, const char *name, json_object **svc)
+find(struct op *o, const char *name, json_object **svc)
 {
 	json_object *all;
-	enum berr e = list(r, name, &all);
+	enum berr e = list(o, name, &all);
 
 	*svc = NULL;
 	if (e != B_OK)
@@ -223,12 +188,12 @@ service_spec(const char *name, const char *owner, json_object *spec, const struc
 
 /* Swarm names are DNS labels: letters, digits, '-' and '_' inside, at most 63. */
 static enum berr
-check_name(struct req *r, const char *name)
+check_name(struct op *o, const char *name)
 {
 	size_t n = strlen(name);
 
 	if (strchr(name, '.') || name[n - 1] == '-' || name[n - 1] == '_')
-		return rq_fail(r, B_INVALID, "name",
+		return op_fail(o, B_INVALID, "name",
 		               "service %s cannot be a Swarm service: Swarm names may not contain "
 		               "'.' nor end in '-' or '_'",
 		               name);
@@ -236,19 +201,19 @@ check_name(struct req *r, const char *name)
 }
 
 static enum berr
-create(struct req *r, const char *name, const char *owner, json_object *spec,
+create(struct op *o, const char *name, const char *owner, json_object *spec,
        const struct pol_limits *lim, int n)
 {
 	json_object *body, *out = NULL;
-	enum berr e = check_name(r, name);
+	enum berr e = check_name(o, name);
 
 	if (e != B_OK)
 		return e;
 	body = service_spec(name, owner, spec, lim, n);
-	e = call(r, "POST", "/services/create", body, 201, "swarm service create", &out);
+	e = eng_svc_create(o, body, &out);
 	json_object_put(body);
-	if (e == B_CONFLICT)
-		e = rq_fail(r, B_CONFLICT, "name",
+	if (e == B_CONFLICT && o->why == R_NAME_TAKEN)
+		e = op_fail(o, B_CONFLICT, "name",
 		            "a Swarm service named %s exists already and is not this berth's",
 		            name);
 	else if (e == B_OK)
@@ -264,29 +229,24 @@ create(struct req *r, const char *name, const char *owner, json_object *spec,
  * got in between, Swarm refuses it and the spec is read again.
  */
 static enum berr
-update(struct req *r, const char *id, void (*edit)(json_object *spec, void *arg), void *arg)
+update(struct op *o, const char *id, void (*edit)(json_object *spec, void *arg), void *arg)
 {
-	char path[256];
 	enum berr e = B_OK;
 
 	for (int attempt = 0; attempt < SW_ATTEMPTS; attempt++) {
 		json_object *svc = NULL, *spec = NULL;
-		snprintf(path, sizeof(path), "/services/%s", id);
-		e = call(r, "GET", path, NULL, 200, "swarm service", &svc);
+		e = eng_svc_inspect(o, id, &svc);
 		if (e != B_OK)
 			return e;
 		json_object_deep_copy(jx_obj(svc, "Spec"), &spec, NULL);
 		edit(spec, arg);
-		snprintf(path, sizeof(path), "/services/%s/update?version=%lld", id,
-		         (long long)jx_int(jx_obj(svc, "Version"), "Index", 0));
-		e = call(r, "POST", path, spec, 200, "swarm service update", NULL);
+		e = eng_svc_update(o, id, (long long)jx_int(jx_obj(svc, "Version"), "Index", 0),
+		                   spec);
 		json_object_put(svc);
 		json_object_put(spec);
-		if (e == B_OK || attempt + 1 == SW_ATTEMPTS ||
-		    !strstr(r->errmsg, "update out of sequence"))
+		if (e == B_OK || attempt + 1 == SW_ATTEMPTS || o->why != R_OUT_OF_SEQUENCE)
 			break;
-		r->err = B_OK;
-		r->errmsg[0] = '\0';
+		op_clear(o);
 	}
 	return e;
 }
@@ -321,36 +281,36 @@ set_template(json_object *spec, void *arg)
 }
 
 enum berr
-sw_scale(struct req *r, const char *name, const char *owner, json_object *spec,
+sw_scale(struct op *o, const char *name, const char *owner, json_object *spec,
          const struct pol_limits *lim, int n)
 {
 	json_object *svc, *mode;
-	enum berr e = find(r, name, &svc);
+	enum berr e = find(o, name, &svc);
 
 	if (e != B_OK)
 		return e;
 	/* The audit line says what the replica count was and what it is made. */
 	mode = jx_obj(jx_obj(jx_obj(svc, "Spec"), "Mode"), "Replicated");
-	au_add(r, "replicas_from", json_object_new_int64(jx_int(mode, "Replicas", 0)));
-	au_add(r, "replicas_to", json_object_new_int64(n));
+	au_add(o, "replicas_from", json_object_new_int64(jx_int(mode, "Replicas", 0)));
+	au_add(o, "replicas_to", json_object_new_int64(n));
 	if (svc == NULL)
-		return n > 0 ? create(r, name, owner, spec, lim, n) : B_OK;
-	e = update(r, jx_str(svc, "ID"), set_replicas, &n);
+		return n > 0 ? create(o, name, owner, spec, lim, n) : B_OK;
+	e = update(o, jx_str(svc, "ID"), set_replicas, &n);
 	json_object_put(svc);
 	return e;
 }
 
 enum berr
-sw_update(struct req *r, const char *name, const char *owner, json_object *spec,
+sw_update(struct op *o, const char *name, const char *owner, json_object *spec,
           const struct pol_limits *lim)
 {
 	struct retemplate t = {name, owner, spec, lim};
 	json_object *svc;
-	enum berr e = find(r, name, &svc);
+	enum berr e = find(o, name, &svc);
 
 	if (e != B_OK || svc == NULL)
 		return e;
-	e = update(r, jx_str(svc, "ID"), set_template, &t);
+	e = update(o, jx_str(svc, "ID"), set_template, &t);
 	json_object_put(svc);
 	return e;
 }
@@ -363,10 +323,10 @@ replicas_of(json_object *svc)
 }
 
 enum berr
-sw_replica_counts(struct req *r, const char *owner, const char *name, int *mine, int *others)
+sw_replica_counts(struct op *o, const char *owner, const char *name, int *mine, int *others)
 {
 	json_object *all;
-	enum berr e = list(r, NULL, &all);
+	enum berr e = list(o, NULL, &all);
 
 	*mine = *others = 0;
 	if (e != B_OK)
@@ -406,11 +366,10 @@ task_view(json_object *t)
 }
 
 enum berr
-sw_status(struct req *r, const char *name, int *running, int *desired, json_object **tasks)
+sw_status(struct op *o, const char *name, int *running, int *desired, json_object **tasks)
 {
 	json_object *svc, *f, *arr, *list = NULL;
-	char path[512], *enc;
-	enum berr e = find(r, name, &svc);
+	enum berr e = find(o, name, &svc);
 
 	*running = 0;
 	*tasks = NULL;
@@ -427,14 +386,9 @@ sw_status(struct req *r, const char *name, int *running, int *desired, json_obje
 	arr = json_object_new_array();
 	json_object_array_add(arr, json_object_new_string("running"));
 	json_object_object_add(f, "desired-state", arr);
-	enc = jx_urlenc(jx_text(f));
-	json_object_put(f);
 	json_object_put(svc);
-	if (enc == NULL)
-		return rq_fail(r, B_INTERNAL, NULL, "out of memory");
-	snprintf(path, sizeof(path), "/tasks?filters=%s", enc);
-	free(enc);
-	e = call(r, "GET", path, NULL, 200, "swarm tasks", &list);
+	e = eng_task_list(o, f, &list);
+	json_object_put(f);
 	for (size_t i = 0; e == B_OK && list && i < json_object_array_length(list); i++) {
 		json_object *v = task_view(json_object_array_get_idx(list, i));
 		*running += jx_bool(v, "running", 0);
@@ -445,30 +399,20 @@ sw_status(struct req *r, const char *name, int *running, int *desired, json_obje
 }
 
 static enum berr
-remove_one(struct req *r, const char *id)
+remove_one(struct op *o, const char *id)
 {
-	char path[160];
-	enum berr e;
-
-	snprintf(path, sizeof(path), "/services/%s", id);
-	e = call(r, "DELETE", path, NULL, 200, "swarm service remove", NULL);
-	if (e == B_NOT_FOUND) {
-		r->err = B_OK;
-		r->errmsg[0] = '\0';
-		e = B_OK;
-	}
-	return e;
+	return eng_svc_remove(o, id);
 }
 
 enum berr
-sw_remove(struct req *r, const char *name)
+sw_remove(struct op *o, const char *name)
 {
 	json_object *svc;
-	enum berr e = find(r, name, &svc);
+	enum berr e = find(o, name, &svc);
 
 	if (e != B_OK || svc == NULL)
 		return e;
-	e = remove_one(r, jx_str(svc, "ID"));
+	e = remove_one(o, jx_str(svc, "ID"));
 	json_object_put(svc);
 	return e;
 }
@@ -476,26 +420,28 @@ sw_remove(struct req *r, const char *name)
 int
 sw_cleanup_instance(void)
 {
-	struct req r;
+	struct op o;
 	json_object *all;
 	int failed = 0, manager;
 
-	memset(&r, 0, sizeof(r));
-	r.role = ROLE_ADMIN;
+	op_system(&o);
 	/* Only a swarm manager has services; anywhere else there is nothing to do. */
-	if (dk_get_json(&r, "/info", "docker info", &all) != B_OK)
-		return -1;
-	manager = jx_bool(jx_obj(all, "Swarm"), "ControlAvailable", 0);
-	json_object_put(all);
-	if (!manager)
-		return 0;
-	if (list(&r, NULL, &all) != B_OK) {
-		fprintf(stderr, "berth-fcgi: cannot list swarm services: %s\n", r.errmsg);
+	if (eng_info(&o, &all) != B_OK) {
+		op_done(&o);
 		return -1;
 	}
-	for (size_t i = 0; i < json_object_array_length(all); i++)
-		if (remove_one(&r, jx_str(json_object_array_get_idx(all, i), "ID")) != B_OK)
-			failed = 1;
+	manager = jx_bool(jx_obj(all, "Swarm"), "ControlAvailable", 0);
 	json_object_put(all);
+	if (manager && list(&o, NULL, &all) != B_OK) {
+		fprintf(stderr, "berth-fcgi: cannot list swarm services: %s\n", o.msg);
+		op_done(&o);
+		return -1;
+	}
+	for (size_t i = 0; manager && i < json_object_array_length(all); i++)
+		if (remove_one(&o, jx_str(json_object_array_get_idx(all, i), "ID")) != B_OK)
+			failed = 1;
+	if (manager)
+		json_object_put(all);
+	op_done(&o);
 	return failed ? -1 : 0;
 }

@@ -7,10 +7,13 @@
 #include "store/audit.h"
 #include "lib/cfg.h"
 #include "res/containers.h"
-#include "engine/docker.h"
+#include "res/jobs.h"
+#include "engine/engine.h"
 #include "lib/json.h"
-#include "edge/metrics.h"
+#include "lib/metrics.h"
+#include "edge/module.h"
 #include "edge/route.h"
+#include "res/system.h"
 #include "store/state.h"
 
 #include <stdio.h>
@@ -18,10 +21,11 @@
 #include <string.h>
 
 static void
-index_one(const struct rt_route *rt, void *arg)
+index_one(const struct rt_route *rt, const struct rt_param *args, void *arg)
 {
 	char key[192];
 
+	(void)args;
 	snprintf(key, sizeof(key), "%s %s", rt->method, rt->pattern);
 	jx_add_str(arg, key, rt->summary);
 }
@@ -39,28 +43,21 @@ h_index(struct req *r)
 static enum berr
 h_version(struct req *r)
 {
-	struct dk_resp d;
-	json_object *o, *dk;
-	enum berr e;
+	json_object *o, *dk, *v;
+	enum berr e = eng_version(&r->op, &v);
 
-	e = dk_call("GET", "/version", NULL, NULL, 0, &d);
 	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 200) {
-		e = dk_fail(r, &d, "docker version");
-		dk_resp_free(&d);
 		return e;
-	}
 	o = json_object_new_object();
 	jx_add_str(o, "berth", BERTH_VERSION);
 	dk = json_object_new_object();
-	jx_add_str(dk, "version", jx_str(d.json, "Version"));
-	jx_add_str(dk, "api_version", jx_str(d.json, "ApiVersion"));
-	jx_add_str(dk, "os", jx_str(d.json, "Os"));
-	jx_add_str(dk, "arch", jx_str(d.json, "Arch"));
+	jx_add_str(dk, "version", jx_str(v, "Version"));
+	jx_add_str(dk, "api_version", jx_str(v, "ApiVersion"));
+	jx_add_str(dk, "os", jx_str(v, "Os"));
+	jx_add_str(dk, "arch", jx_str(v, "Arch"));
 	jx_add_str(dk, "api_used", g_cfg->docker_api);
 	json_object_object_add(o, "docker", dk);
-	dk_resp_free(&d);
+	json_object_put(v);
 	rq_json(r, 200, o);
 	return B_OK;
 }
@@ -78,23 +75,14 @@ h_version(struct req *r)
 static enum berr
 h_health(struct req *r)
 {
-	struct dk_resp d;
 	enum berr e;
-	int live;
+	int live = rq_bool(r, "live");
 
-	if (rq_query_bool(r, "live", 0, &live))
-		return r->err;
-	if (live || mt_docker_get(HEALTH_TTL_MS) != 1 || !dk_connected()) {
-		e = dk_call("GET", "/_ping", NULL, NULL, 0, &d);
-		mt_docker_set(e == B_OK && d.status == 200);
+	if (live || mt_docker_get(HEALTH_TTL_MS) != 1 || !eng_connected()) {
+		e = eng_ping(&r->op);
+		mt_docker_set(e == B_OK);
 		if (e != B_OK)
-			return dk_transport_fail(r, e);
-		if (d.status != 200) {
-			dk_resp_free(&d);
-			return rq_fail(r, B_DOCKER_DOWN, NULL, "dockerd answered its ping with %ld",
-			               d.status);
-		}
-		dk_resp_free(&d);
+			return e;
 	}
 	/* A constant answer: building it with json-c was a fifth of the request. */
 	rq_text(r, 200, "application/json",
@@ -155,11 +143,22 @@ h_whoami(struct req *r)
 {
 	json_object *o = json_object_new_object();
 
-	jx_add_str(o, "user", r->user);
-	jx_add_str(o, "role", role_name(r->role));
-	json_object_object_add(o, "policy", policy_view(&g_cfg->policy[r->role]));
+	jx_add_str(o, "user", r->op.user);
+	jx_add_str(o, "role", role_name(r->op.role));
+	json_object_object_add(o, "policy", policy_view(&g_cfg->policy[r->op.role]));
 	rq_json(r, 200, o);
 	return B_OK;
+}
+
+static void
+schema_link(const struct sc_schema *s, void *arg)
+{
+	char url[96];
+
+	if (!s->published)
+		return;
+	snprintf(url, sizeof(url), "/api/v1/schemas/%s", s->kind);
+	jx_add_str(arg, s->kind, url);
 }
 
 static enum berr
@@ -167,13 +166,7 @@ h_schemas(struct req *r)
 {
 	json_object *o = json_object_new_object();
 
-	for (const struct sc_schema *const *s = sc_all; *s; s++) {
-		char url[96];
-		if (!(*s)->published)
-			continue;
-		snprintf(url, sizeof(url), "/api/v1/schemas/%s", (*s)->kind);
-		jx_add_str(o, (*s)->kind, url);
-	}
+	mod_each_schema(schema_link, o);
 	rq_json(r, 200, o);
 	return B_OK;
 }
@@ -181,11 +174,11 @@ h_schemas(struct req *r)
 static enum berr
 h_schema(struct req *r)
 {
-	const struct sc_schema *s = sc_find(r->args[0]);
+	const struct sc_schema *s = mod_schema(r->args[0]);
 	json_object *o;
 
 	if (s == NULL || !s->published)
-		return rq_fail(r, B_NOT_FOUND, NULL,
+		return op_fail(&r->op, B_NOT_FOUND, NULL,
 		               "no schema named %.64s; GET /api/v1/schemas lists them", r->args[0]);
 	o = sc_json_schema(s);
 	rq_text(r, 200, "application/schema+json", jx_text(o));
@@ -214,8 +207,61 @@ op_id(const struct rt_route *rt, char *buf, size_t n)
 	return buf;
 }
 
+/* One path argument or query parameter as OpenAPI says it. */
+static json_object *
+oa_param(const struct rt_param *d, const char *in)
+{
+	json_object *p = json_object_new_object(), *sch = json_object_new_object();
+
+	jx_add_str(p, "name", d->name);
+	jx_add_str(p, "in", in);
+	if (strcmp(in, "path") == 0)
+		jx_add_bool(p, "required", 1);
+	if (d->desc && d->rule) {
+		char text[256];
+		snprintf(text, sizeof(text), "%s (%s)", d->desc, d->rule);
+		jx_add_str(p, "description", text);
+	} else if (d->desc || d->rule) {
+		jx_add_str(p, "description", d->desc ? d->desc : d->rule);
+	}
+	if (d->type == P_INT && d->any == NULL) {
+		jx_add_str(sch, "type", "integer");
+		jx_add_int(sch, "minimum", d->min);
+		jx_add_int(sch, "maximum", d->max);
+	} else if (d->type == P_BOOL) {
+		jx_add_str(sch, "type", "string");
+		json_object_object_add(
+		    sch, "enum",
+		    json_tokener_parse("[\"1\",\"0\",\"true\",\"false\",\"yes\",\"no\"]"));
+	} else {
+		jx_add_str(sch, "type", "string");
+		if (d->type == P_STR && d->max)
+			jx_add_int(sch, "maxLength", d->max);
+	}
+	if (d->enums) {
+		json_object *e = json_object_new_array();
+		for (const char *const *v = d->enums; *v; v++)
+			json_object_array_add(e, json_object_new_string(*v));
+		json_object_object_add(sch, "enum", e);
+	}
+	if (strcmp(in, "query") == 0 && d->type != P_STR)
+		jx_add_int(sch, "default", d->dflt);
+	json_object_object_add(p, "schema", sch);
+	return p;
+}
+
+/* A path argument's declaration among ARGS by the LEN bytes at NAME. */
+static const struct rt_param *
+oa_arg(const struct rt_param *args, const char *name, size_t len)
+{
+	for (const struct rt_param *d = args; d && d->name; d++)
+		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+			return d;
+	return NULL;
+}
+
 static void
-oa_one(const struct rt_route *rt, void *arg)
+oa_one(const struct rt_route *rt, const struct rt_param *args, void *arg)
 {
 	struct oa *oa = arg;
 	json_object *path = jx_obj(oa->paths, rt->pattern), *op, *params, *resp;
@@ -235,16 +281,12 @@ oa_one(const struct rt_route *rt, void *arg)
 	params = json_object_new_array();
 	for (const char *p = strchr(rt->pattern, '{'); p; p = strchr(p + 1, '{')) {
 		const char *end = strchr(p, '}');
-		json_object *prm = json_object_new_object(), *sch = json_object_new_object();
-		char name[32];
-		snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
-		jx_add_str(prm, "name", name);
-		jx_add_str(prm, "in", "path");
-		jx_add_bool(prm, "required", 1);
-		jx_add_str(sch, "type", "string");
-		json_object_object_add(prm, "schema", sch);
-		json_object_array_add(params, prm);
+		const struct rt_param *d = oa_arg(args, p + 1, (size_t)(end - p - 1));
+		if (d)
+			json_object_array_add(params, oa_param(d, "path"));
 	}
+	for (const struct rt_param *d = rt->query; d && d->name; d++)
+		json_object_array_add(params, oa_param(d, "query"));
 	if (json_object_array_length(params))
 		json_object_object_add(op, "parameters", params);
 	else
@@ -352,8 +394,8 @@ container_gauges(struct req *r, FILE *f)
 {
 	json_object *list, *counts;
 
-	if (ct_list(r, 1, NULL, 0, &list) != B_OK) {
-		r->err = B_OK; /* metrics still answer when dockerd does not */
+	if (ct_list(&r->op, 1, NULL, 0, &list) != B_OK) {
+		r->op.err = B_OK; /* metrics still answer when dockerd does not */
 		fprintf(f, "# dockerd did not answer: container gauges omitted\n");
 		return;
 	}
@@ -393,16 +435,13 @@ h_metrics(struct req *r)
 static enum berr
 h_audit(struct req *r)
 {
-	long long since, limit;
 	json_object *o, *entries;
 	char next[48];
 
-	if (rq_query_int(r, "since", 0, 1LL << 40, 0, &since) ||
-	    rq_query_int(r, "limit", 1, 10000, 200, &limit))
-		return r->err;
-	entries = au_read(since, rq_query(r, "before"), (int)limit, next, sizeof(next));
+	entries = au_read(rq_int(r, "since"), rq_str(r, "before"), (int)rq_int(r, "limit"), next,
+	                  sizeof(next));
 	if (entries == NULL)
-		return rq_fail(r, B_BAD_REQUEST, "before",
+		return op_fail(&r->op, B_BAD_REQUEST, "before",
 		               "before must be a cursor from an earlier answer's next");
 	o = json_object_new_object();
 	json_object_object_add(o, "entries", entries);
@@ -418,26 +457,62 @@ h_seed_version(struct req *r)
 	return B_OK;
 }
 
-const struct rt_route sys_routes[] = {
-    {"GET", "/api/v1", h_index, ROLE_NONE, 0, NULL, "The endpoint index: one line per endpoint."},
-    {"GET", "/api/v1/version", h_version, ROLE_NONE, 0, NULL, "berth and dockerd versions."},
+static const struct rt_param health_query[] = {
+    {.name = "live", .type = P_BOOL, .desc = "Ping dockerd now, not the last second's answer."},
+    {0}};
+static const struct rt_param audit_query[] = {
+    {.name = "since",
+     .type = P_INT,
+     .desc = "Only lines from this UNIX time on.",
+     .min = 0,
+     .max = 1LL << 40},
+    {.name = "limit",
+     .type = P_INT,
+     .desc = "The newest N lines.",
+     .min = 1,
+     .max = 10000,
+     .dflt = 200},
+    {.name = "before",
+     .type = P_STR,
+     .desc = "Page back: the next cursor of an earlier answer.",
+     .min = 1,
+     .max = 64},
+    {0}};
+
+static const struct rt_route sys_routes[] = {
+    {"GET", "/api/v1", h_index, ROLE_NONE, 0, NULL, "The endpoint index: one line per endpoint.",
+     NULL},
+    {"GET", "/api/v1/version", h_version, ROLE_NONE, 0, NULL, "berth and dockerd versions.", NULL},
     {"GET", "/api/v1/health", h_health, ROLE_NONE, 0, NULL,
-     "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503."},
+     "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503.",
+     health_query},
     {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL,
      "The caller, their role and that role's policy (images, ports, memory and cpus limits "
-     "and defaults, quota, which risky options are allowed), so forms can check before sending."},
+     "and defaults, quota, which risky options are allowed), so forms can check before sending.",
+     NULL},
     {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
-     "The published JSON Schemas of request bodies."},
+     "The published JSON Schemas of request bodies.", NULL},
     {"GET", "/api/v1/schemas/{kind}", h_schema, ROLE_NONE, 0, NULL,
-     "JSON Schema of one request body (container, service, scale, job)."},
+     "JSON Schema of one request body (container, service, scale, job).", NULL},
     {"GET", "/api/v1/openapi.json", h_openapi, ROLE_NONE, 0, NULL,
-     "The whole API as OpenAPI 3.1, produced from the route table."},
+     "The whole API as OpenAPI 3.1, produced from the route table.", NULL},
     {"GET", "/api/v1/audit", h_audit, ROLE_ADMIN, 0, NULL,
      "Who did what, when, with what result, oldest first: the newest ?limit=N (200) since "
-     "?since=epoch; ?before=<next> pages back."},
+     "?since=epoch; ?before=<next> pages back.",
+     audit_query},
     {"GET", "/metrics", h_metrics, ROLE_NONE, RT_TEXT, NULL,
-     "Prometheus metrics (nginx allows it from loopback only)."},
+     "Prometheus metrics (nginx allows it from loopback only).", NULL},
     {"GET", "/version", h_seed_version, ROLE_NONE, RT_TEXT, NULL,
-     "Seed 000: \"berth X.Y.Z\" as text."},
-    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL},
+     "Seed 000: \"berth X.Y.Z\" as text.", NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+static const struct rt_param sys_args[] = {
+    {.name = "kind", .type = P_STR, .desc = "schema", .valid = name_valid, .rule = "a name"}, {0}};
+
+const struct bmod mod_system = {
+    .name = "system",
+    .routes = sys_routes,
+    .args = sys_args,
+    .periodic = au_sweep,
 };

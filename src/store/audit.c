@@ -10,8 +10,8 @@
 #include "store/audit.h"
 #include "lib/cfg.h"
 #include "lib/json.h"
-#include "edge/log.h"
-#include "edge/metrics.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "edge/req.h"
 #include "store/state.h"
 
@@ -610,39 +610,39 @@ au_bytes_read(void)
 /* ---- what handlers add ------------------------------------------------- */
 
 static json_object *
-extra(struct req *r)
+extra(struct op *o)
 {
-	if (r->audit_extra == NULL)
-		r->audit_extra = json_object_new_object();
-	return r->audit_extra;
+	if (o->audit_extra == NULL)
+		o->audit_extra = json_object_new_object();
+	return o->audit_extra;
 }
 
 void
-au_add(struct req *r, const char *key, json_object *v)
+au_add(struct op *o, const char *key, json_object *v)
 {
-	json_object_object_add(extra(r), key, v);
+	json_object_object_add(extra(o), key, v);
 }
 
 void
-au_str(struct req *r, const char *key, const char *s)
+au_str(struct op *o, const char *key, const char *s)
 {
-	au_add(r, key, s ? json_object_new_string(s) : NULL);
+	au_add(o, key, s ? json_object_new_string(s) : NULL);
 }
 
 void
-au_push(struct req *r, const char *key, const char *s)
+au_push(struct op *o, const char *key, const char *s)
 {
-	json_object *list = jx_arr(extra(r), key);
+	json_object *list = jx_arr(extra(o), key);
 
 	if (list == NULL) {
 		list = json_object_new_array();
-		au_add(r, key, list);
+		au_add(o, key, list);
 	}
 	json_object_array_add(list, json_object_new_string(s ? s : ""));
 }
 
 void
-au_fail(struct req *r, const char *result, const char *fmt, ...)
+au_fail(struct op *o, const char *result, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
@@ -650,6 +650,6 @@ au_fail(struct req *r, const char *result, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	au_str(r, "result", result);
-	au_str(r, "message", msg);
+	au_str(o, "result", result);
+	au_str(o, "message", msg);
 }

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-struct req;
+struct op;
 
 /*
  * Appends LINE (takes no reference) to the log, rotating first when the
@@ -54,11 +54,11 @@ unsigned long long au_bytes_read(void);
  * standard members by the dispatcher, so "result" and "message" can be
  * set too).  au_add takes V's reference; au_push appends S to the list KEY.
  */
-void au_add(struct req *r, const char *key, json_object *v);
-void au_str(struct req *r, const char *key, const char *s);
-void au_push(struct req *r, const char *key, const char *s);
+void au_add(struct op *o, const char *key, json_object *v);
+void au_str(struct op *o, const char *key, const char *s);
+void au_push(struct op *o, const char *key, const char *s);
 /* A request answered 2xx that failed all the same (a stream already begun). */
-void au_fail(struct req *r, const char *result, const char *fmt, ...)
+void au_fail(struct op *o, const char *result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -4,7 +4,7 @@
  */
 #include "berth.h"
 #include "lib/json.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "store/state.h"
 
 #include <dirent.h>
@@ -207,15 +207,31 @@ dir_error(int err)
 	                                      : strerror(err);
 }
 
+/* The record folders the modules keep (st_add_kind), then locks/. */
+#define ST_MAX_KINDS 16
+static const char *kinds[ST_MAX_KINDS + 2] = {"locks"};
+
+int
+st_add_kind(const char *kind)
+{
+	size_t n = 0;
+
+	for (; kinds[n]; n++)
+		if (strcmp(kinds[n], kind) == 0)
+			return 0;
+	if (n >= ST_MAX_KINDS || !safe_name(kind))
+		return -1;
+	kinds[n] = kind;
+	return 0;
+}
+
 /* Makes and checks the subdirectories under FD; 0 or -1 with why set. */
 static int
 init_subs(int fd, const char *dir)
 {
-	static const char *const subs[] = {ST_CONTAINERS, ST_SERVICES, ST_JOBS, "builds",
-	                                   "leases",      "locks",     NULL};
 	char what[PATH_MAX];
 
-	for (const char *const *s = subs; *s; s++) {
+	for (const char *const *s = kinds; *s; s++) {
 		int sfd, rc;
 
 		snprintf(what, sizeof(what), "%s/%s", dir, *s);
@@ -261,24 +277,24 @@ st_init(const char *dir)
 int
 st_give(uid_t uid, gid_t gid)
 {
-	static const char *const parts[] = {
-	    "",       ST_CONTAINERS, ST_SERVICES, ST_JOBS,       "builds",
-	    "leases", "locks",       "audit.log", "metrics.shm", NULL};
+	static const char *const files[] = {"", "audit.log", "metrics.shm", NULL};
+	const char *const *lists[] = {files, kinds};
 	struct stat sb;
 	int rc = 0;
 
 	if (root_fd < 0)
 		return -1;
-	for (const char *const *s = parts; *s; s++) {
-		int flags = (*s)[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
-		/* Never through a link: whoever could write here must not aim root's chown
-		 * elsewhere. */
-		if (fstatat(root_fd, *s, &sb, flags) != 0 || S_ISLNK(sb.st_mode) ||
-		    (S_ISREG(sb.st_mode) && sb.st_nlink != 1))
-			continue;
-		if (fchownat(root_fd, *s, uid, gid, flags) != 0)
-			rc = -1;
-	}
+	for (size_t l = 0; l < 2; l++)
+		for (const char *const *s = lists[l]; *s; s++) {
+			int flags = (*s)[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
+			/* Never through a link: whoever could write here must not aim root's chown
+			 * elsewhere. */
+			if (fstatat(root_fd, *s, &sb, flags) != 0 || S_ISLNK(sb.st_mode) ||
+			    (S_ISREG(sb.st_mode) && sb.st_nlink != 1))
+				continue;
+			if (fchownat(root_fd, *s, uid, gid, flags) != 0)
+				rc = -1;
+		}
 	return rc;
 }
 

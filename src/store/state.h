@@ -1,9 +1,11 @@
 /*
- * state.h - the only code that touches the state directory.  One small JSON
- * file per object under <dir>/<kind>/<name>.json, written atomically (temp
- * file, fsync, rename, fsync of the directory); flock-based locks under
- * <dir>/locks (audit.log is audit.c's).  Its whole-file read and full write
- * are shared with the modules that need them.
+ * state.h - the state directory.  One small JSON file per object under
+ * <dir>/<kind>/<name>.json, written atomically (temp file, fsync, rename,
+ * fsync of the directory); flock-based locks under <dir>/locks.  Every file
+ * anyone opens there (audit.log by audit.c, metrics.shm by metrics.c, the
+ * seed routes' shutdown file) is opened through st_open, relative to the
+ * directory descriptor and never through a link.  Its whole-file read and
+ * full write are shared with the modules that need them.
  */
 #ifndef BERTH_STATE_H
 #define BERTH_STATE_H
@@ -22,9 +24,12 @@ int st_write_all(int fd, const void *p, size_t n);
  */
 int st_read_file(const char *path, size_t max, char **data, size_t *len);
 
-#define ST_CONTAINERS "containers"
-#define ST_SERVICES   "services"
-#define ST_JOBS       "jobs"
+/*
+ * Adds KIND (a module's record folder, st_init makes it) to the state tree;
+ * modules register theirs once at start-up (edge/module.c).  0, or -1 when
+ * the name is not a plain name or there are too many.
+ */
+int st_add_kind(const char *kind);
 
 /*
  * Creates the directory tree if needed and opens DIR once, never through a

@@ -603,6 +603,8 @@ await step('operator defines a service with a udp port and scales it to 2', asyn
 });
 
 await step('a refused scale is shown once (no toast), and notices do not follow to the next page', async () => {
+  // The last step's own notice ("Scaled ... to 0") lasts 4 s: let it go, or two would match below.
+  await P.waitForFunction(() => document.querySelectorAll('#toasts .toast').length === 0, null, { timeout: 10000 });
   const row = P.locator(`tr[data-service="${INST}-svc"]`);
   await row.locator('input[type="number"]').fill('50');
   await row.locator('[data-action="scale"]').click();

@@ -1,8 +1,8 @@
 /*
  * fuzz-body.c - request bodies: strict JSON parsing (jx_parse) and
- * validation against every schema in sc_all[], so a schema added there is
- * fuzzed with no change here.  A body that validates is also pushed through
- * what the handler of its kind does next with it (EXTRAS below).
+ * validation against every schema the modules declare (mod_each_schema), so
+ * a schema added to a module is fuzzed with no change here.  A body that validates is also pushed
+ * through what the handler of its kind does next with it (EXTRAS below).
  */
 #include "fuzz.h"
 
@@ -30,12 +30,12 @@ container_next(json_object *spec)
 	for (int role = ROLE_VIEWER; role < ROLE__COUNT; role++) {
 		json_object *copy = NULL, *labels, *body;
 		struct pol_limits lim;
-		struct req r;
+		struct op o;
 
-		memset(&r, 0, sizeof(r));
+		op_init(&o, "fuzz", (enum role)role);
 		if (json_object_deep_copy(spec, &copy, NULL) != 0)
 			abort();
-		if (pol_check(&r, (enum role)role, copy, 0, &lim) == B_OK) {
+		if (pol_check(&o, (enum role)role, copy, 0, &lim) == B_OK) {
 			labels = json_object_new_object();
 			json_object_object_add(labels, "berth.owner",
 			                       json_object_new_string("fuzz"));
@@ -45,9 +45,10 @@ container_next(json_object *spec)
 			check_floor(body);
 			json_object_put(body);
 			json_object_put(labels);
-		} else if (r.err == B_OK || r.errmsg[0] == '\0') {
+		} else if (o.err == B_OK || o.msg[0] == '\0') {
 			abort(); /* a refusal must say what and why */
 		}
+		op_done(&o);
 		json_object_put(copy);
 	}
 }
@@ -73,6 +74,41 @@ run_extra(const char *kind, json_object *body)
 			EXTRAS[i].next(body);
 }
 
+static void
+check_example(const struct sc_schema *s, void *arg)
+{
+	char err[160];
+	struct sc_error se;
+	json_object *ex, *js;
+
+	(void)arg;
+	if (s->example == NULL)
+		return;
+	ex = jx_parse(s->example, strlen(s->example), err, sizeof(err));
+	if (ex == NULL || sc_validate(s, ex, &se) != 0) {
+		fprintf(stderr, "fuzz-body: example of %s does not validate: %s %s\n", s->kind,
+		        ex ? se.field : err, ex ? se.msg : "");
+		abort();
+	}
+	json_object_put(ex);
+	js = sc_json_schema(s);
+	json_object_put(js);
+}
+
+/* Validates the input against one schema; a body that fits goes on to its next step. */
+static void
+validate_one(const struct sc_schema *s, void *arg)
+{
+	struct sc_error se;
+
+	if (sc_validate(s, arg, &se) == 0) {
+		run_extra(s->kind, arg);
+		return;
+	}
+	if ((se.code != B_BAD_REQUEST && se.code != B_INVALID) || se.msg[0] == '\0')
+		abort();
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -84,23 +120,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	         " capabilities = [\"*\"]; devices = true; device_paths = [\"*\"]; };"
 	         " operator = { images = [\"berth-test/*\"]; ports = [20000, 30000]; }; };\n");
 	/* Every published example must validate: the fuzzer's seeds and the docs agree. */
-	for (const struct sc_schema *const *s = sc_all; *s; s++) {
-		char err[160];
-		struct sc_error se;
-		json_object *ex, *js;
-
-		if ((*s)->example == NULL)
-			continue;
-		ex = jx_parse((*s)->example, strlen((*s)->example), err, sizeof(err));
-		if (ex == NULL || sc_validate(*s, ex, &se) != 0) {
-			fprintf(stderr, "fuzz-body: example of %s does not validate: %s %s\n",
-			        (*s)->kind, ex ? se.field : err, ex ? se.msg : "");
-			abort();
-		}
-		json_object_put(ex);
-		js = sc_json_schema(*s);
-		json_object_put(js);
-	}
+	mod_each_schema(check_example, NULL);
 	return 0;
 }
 
@@ -115,16 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* the client is told where it went wrong */
 		return 0;
 	}
-	for (const struct sc_schema *const *s = sc_all; *s; s++) {
-		struct sc_error se;
-
-		if (sc_validate(*s, o, &se) == 0) {
-			run_extra((*s)->kind, o);
-			continue;
-		}
-		if ((se.code != B_BAD_REQUEST && se.code != B_INVALID) || se.msg[0] == '\0')
-			abort();
-	}
+	mod_each_schema(validate_one, o);
 	/* What berth echoes back must serialize. */
 	if (jx_text(o) == NULL)
 		abort();

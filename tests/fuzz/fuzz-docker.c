@@ -1,7 +1,8 @@
 /*
  * fuzz-docker.c - what berth makes of dockerd's JSON replies: an inspect
  * result (ct_view summary and details, ct_ports), a /containers/json list
- * (ct_view_item per item) and an error body (dk_message).  dockerd is
+ * (ct_view_item per item) and an error body under each status a call row
+ * may meet (engine/call.c, eng_status_of).  dockerd is
  * trusted to be dockerd, but a proxy, a version skew or a bug can send
  * anything; a worker must answer 502, never crash.
  * Build progress (catalog builds) is a stream of JSON lines read in chunks:
@@ -10,7 +11,8 @@
 #include "fuzz.h"
 
 #include "../../src/res/containers.h"
-#include "../../src/engine/docker.h"
+#include "../../src/engine/call.h"
+#include "../../src/engine/engine.h"
 #include "../../src/lib/json.h"
 #include "../../src/store/state.h"
 
@@ -47,16 +49,31 @@ list_reply(json_object *o)
 	json_object_put(v);
 }
 
+/* A call row as the engine declares them: success rows, a reason, a match on dockerd's words. */
+static const struct eng_status fz_st[] = {
+    {.status = 304, .err = B_OK},
+    {.status = 409, .err = B_CONFLICT, .why = R_NAME_TAKEN, .field = "name"},
+    {.status = 500, .err = B_CONFLICT, .why = R_OUT_OF_SEQUENCE, .match = "out of sequence"},
+    {.status = 404, .err = B_NOT_FOUND, .msg = "no such thing: %.64s (%s)"},
+    {0}};
+static const struct eng_call fz_call = {"POST", "/things/%s/poke", "thing", NULL, fz_st};
+
 static void
 error_reply(json_object *o)
 {
-	struct dk_resp d;
+	static const long statuses[] = {200, 204, 304, 400, 404, 409, 500, 503, 999};
+	struct eng_req rq = {.arg = {"fuzz"}};
 
-	memset(&d, 0, sizeof(d));
-	d.status = 500;
-	d.json = o;
-	if (dk_message(&d) == NULL)
-		abort();
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct op op;
+		enum berr e;
+		op_system(&op);
+		e = eng_status_of(&op, &fz_call, &rq, statuses[i], o);
+		/* A refusal says what and why; a success sets nothing. */
+		if ((e == B_OK) != (op.err == B_OK) || (e != B_OK && op.msg[0] == '\0'))
+			abort();
+		op_done(&op);
+	}
 }
 
 /* One row per kind of reply berth parses; every input goes through all of them. */

@@ -25,22 +25,25 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 check_request(struct req *r)
 {
-	long long n;
-	int b;
-
 	for (size_t i = 0; i < r->nargs; i++)
 		if (r->args[i] == NULL)
 			abort();
 	for (size_t i = 0; i < r->nquery; i++)
 		if (r->query[i].key == NULL || r->query[i].val == NULL)
 			abort();
-	(void)rq_query(r, "tail");
-	r->err = B_OK;
-	if (rq_query_int(r, "tail", 0, 100000, 7, &n) == 0 && (n < 0 || n > 100000))
-		abort();
-	r->err = B_OK;
-	if (rq_query_bool(r, "follow", 0, &b) == 0 && b != 0 && b != 1)
-		abort();
+	if (rt_check_query(r) != B_OK) {
+		if (r->op.err != B_BAD_REQUEST || r->op.msg[0] == '\0')
+			abort();
+		return;
+	}
+	/* What passed is typed and within the route's declared bounds. */
+	for (const struct rt_param *d = r->route->query; d && d->name; d++) {
+		long long v = rq_int(r, d->name);
+		if (d->type == P_BOOL && v != 0 && v != 1)
+			abort();
+		if (d->type == P_INT && v != -1 && (v < d->min || v > d->max) && v != d->dflt)
+			abort();
+	}
 }
 
 int
@@ -72,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (e == B_OK)
 			check_request(&r);
-		if (e != B_OK && (r.err != e || berr_status(e) < 400 || berr_status(e) > 499))
+		if (e != B_OK && (r.op.err != e || berr_status(e) < 400 || berr_status(e) > 499))
 			abort();
 	} else if (berr_status(e) != 400 && e != B_INTERNAL) {
 		abort();

@@ -7,8 +7,9 @@
 #define BERTH_FUZZ_H
 
 #include "../../src/berth.h"
+#include "../../src/edge/module.h"
 #include "../../src/lib/cfg.h"
-#include "../../src/edge/log.h"
+#include "../../src/lib/log.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,7 @@ fz_setup(const char *text)
 	char path[128], err[512];
 
 	log_set_level((enum log_level)(LOG_ERROR_ + 1));
+	mod_register();
 	if (text) {
 		snprintf(path, sizeof(path), "%s/setup.conf", fz_dir());
 		fz_write(path, text, strlen(text));

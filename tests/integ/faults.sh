@@ -25,7 +25,10 @@ docker = { socket = "$T/docker.sock"; connect_timeout_ms = 1000; timeout_ms = 15
 jobs = { sweep_interval = 3600; };
 policy = { admin = { images = [ "*" ]; }; };
 CONF
-start_berth f --config "$T/berth.conf" --workers 1 --instance "$INST" || { kill "$FAKE_PID"; finish; exit 1; }
+STATE_F="$T/state-f"
+mkdir -m 0700 "$STATE_F"
+start_berth f --config "$T/berth.conf" --workers 1 --instance "$INST" --state-dir "$STATE_F" ||
+	{ kill "$FAKE_PID"; finish; exit 1; }
 API="$URL/api/v1"
 
 req GET "$API/health"
@@ -64,6 +67,37 @@ req POST "$API/containers/fake/stop"
 expect "inspect without Name: stop still answers" 200 .id fake
 echo ok >"$T/mode"
 check "inspect without Name: worker survived" test "$(worker_pids "$PID_f" | xargs)" = "$W0"
+
+# An update of a container whose inspect has no Name: once NULL + 1, a dead worker.
+echo noname >"$T/mode"
+req POST "$API/containers/fake/update"
+check "inspect without Name: update answers with a JSON error, not a dead worker ($STATUS)" \
+	bash -c '[[ $1 == 4?? || $1 == 5?? ]] && jq -e .error.code <<<"$2" >/dev/null' _ "$STATUS" "$BODY"
+echo ok >"$T/mode"
+check "inspect without Name: the worker survived the update" test "$(worker_pids "$PID_f" | xargs)" = "$W0"
+
+# A recreate whose old container will not go: the new one is up, the leftover is reported.
+echo rmfail >"$T/mode"
+req PATCH "$API/containers/fake" '{"command":["sleep","601"]}'
+expect "recreate when the old container cannot be removed: the new one answers" 200
+echo ok >"$T/mode"
+check "the leftover old container is logged, not hidden" \
+	bash -c 'grep -q recreate_leftover "$(readlink "/proc/$1/fd/2")"' _ "$(sup_pid "$PID_f")"
+
+# A recreate that cannot lock the name does nothing (it used to carry on unlocked).
+fnv() { # fnv STRING: berth's b_hash32 (FNV-1a), as 8 hex digits
+	local h=2166136261 c i
+	for ((i = 0; i < ${#1}; i++)); do
+		printf -v c '%d' "'${1:i:1}"
+		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+	done
+	printf '%08x' "$h"
+}
+rm -f "$STATE_F/locks/name-$(fnv fake).lock"
+mkdir "$STATE_F/locks/name-$(fnv fake).lock"
+req PATCH "$API/containers/fake" '{"command":["sleep","602"]}'
+expect "recreate that cannot take the name's lock: 500, nothing done" 500 .error.code internal
+rmdir "$STATE_F/locks/name-$(fnv fake).lock"
 
 # Logs: a whole stream, then one cut mid-frame (headers already sent: the body just ends).
 req GET "$API/containers/fake/logs"

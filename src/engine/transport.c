@@ -1,15 +1,15 @@
 /*
- * docker.c - libcurl over dockerd's unix socket.  The easy handle is created
- * once per worker and reused, so the connection to dockerd stays open across
- * requests; options that differ per call are reset on every call.
+ * transport.c - libcurl over dockerd's unix socket, for the engine layer
+ * only.  The easy handle is created once per worker and reused, so the
+ * connection to dockerd stays open across requests; options that differ
+ * per call are reset on every call.
  */
 #include "berth.h"
 #include "lib/cfg.h"
-#include "engine/docker.h"
+#include "engine/transport.h"
 #include "lib/json.h"
-#include "edge/log.h"
-#include "edge/metrics.h"
-#include "edge/req.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -219,69 +219,4 @@ dk_connected(void)
 	p.events = POLLIN | POLLRDHUP;
 	/* An idle kept-alive connection has nothing to read; EOF or data means it is over. */
 	return poll(&p, 1, 0) == 0;
-}
-
-const char *
-dk_message(const struct dk_resp *r)
-{
-	const char *m = jx_str(r->json, "message");
-
-	if (m)
-		return m;
-	return "dockerd gave an unexpected answer";
-}
-
-enum berr
-dk_fail(struct req *r, const struct dk_resp *d, const char *what)
-{
-	switch (d->status) {
-	case 404:
-		return rq_fail(r, B_NOT_FOUND, NULL, "%s not found", what);
-	case 409:
-		return rq_fail(r, B_CONFLICT, NULL, "%s: %s", what, dk_message(d));
-	case 400:
-		return rq_fail(r, B_INVALID, NULL, "%s: %s", what, dk_message(d));
-	default:
-		log_warn("docker_status status=%ld message=\"%s\"", d->status, dk_message(d));
-		return rq_fail(r, B_DOCKER, NULL, "dockerd answered %ld for %s: %s", d->status,
-		               what, dk_message(d));
-	}
-}
-
-/* GET on a docker path that answers JSON; non-2xx becomes a request error. */
-enum berr
-dk_get_json(struct req *r, const char *path, const char *what, json_object **out)
-{
-	struct dk_resp d;
-	enum berr e;
-
-	*out = NULL;
-	e = dk_call("GET", path, NULL, NULL, 0, &d);
-	if (e != B_OK)
-		return dk_transport_fail(r, e);
-	if (d.status != 200 || d.json == NULL) {
-		e = d.status == 200
-		        ? rq_fail(r, B_DOCKER, NULL, "dockerd sent no JSON for %s", what)
-		        : dk_fail(r, &d, what);
-		dk_resp_free(&d);
-		return e;
-	}
-	*out = json_object_get(d.json);
-	dk_resp_free(&d);
-	return B_OK;
-}
-
-enum berr
-dk_transport_fail(struct req *r, enum berr e)
-{
-	switch (e) {
-	case B_DOCKER_DOWN:
-		return rq_fail(r, e, NULL, "dockerd is not answering on its socket");
-	case B_DOCKER_TIMEOUT:
-		return rq_fail(r, e, NULL, "dockerd did not answer in time");
-	case B_DOCKER:
-		return rq_fail(r, e, NULL, "dockerd sent a broken or oversized reply");
-	default:
-		return rq_fail(r, e, NULL, "internal error talking to dockerd");
-	}
 }

@@ -1,18 +1,18 @@
 /*
- * docker.h - the only code that speaks to dockerd.  One reused libcurl easy
- * handle per worker over the unix socket; every path gets the API version
- * prefix; replies are capped; transport failures become berth errors
- * (unreachable -> B_DOCKER_DOWN, timeout -> B_DOCKER_TIMEOUT, garbage -> B_DOCKER).
+ * transport.h - how the engine layer reaches dockerd: one reused libcurl
+ * easy handle per worker over the unix socket; every path gets the API
+ * version prefix; replies are capped; transport failures become berth
+ * errors (unreachable -> B_DOCKER_DOWN, timeout -> B_DOCKER_TIMEOUT,
+ * garbage -> B_DOCKER).  Only src/engine/ includes this; everything else
+ * calls the typed functions of engine.h.
  */
-#ifndef BERTH_DOCKER_H
-#define BERTH_DOCKER_H
+#ifndef BERTH_TRANSPORT_H
+#define BERTH_TRANSPORT_H
 
 #include "berth.h"
 
 #include <json-c/json.h>
 #include <stddef.h>
-
-struct req;
 
 #define DK_MAX_REPLY (64u << 20)
 
@@ -56,22 +56,5 @@ void dk_resp_free(struct dk_resp *r);
  * dockerd's process is there without sending it anything (one poll(2)).
  */
 int dk_connected(void);
-
-/* Docker's {"message"} text of a failed call, or a generic phrase. */
-const char *dk_message(const struct dk_resp *r);
-
-/*
- * Turns a non-2xx dockerd answer into a request error: 404 -> not_found,
- * 409 -> conflict, 400 -> invalid, others -> docker_error.  WHAT names the
- * object ("container web").  Returns the error for `return dk_fail(...)`.
- */
-enum berr dk_fail(struct req *r, const struct dk_resp *d, const char *what);
-/*
- * GET on a dockerd PATH that answers JSON: on B_OK *OUT is the parsed reply
- * (new reference); a non-2xx answer becomes a request error naming WHAT.
- */
-enum berr dk_get_json(struct req *r, const char *path, const char *what, json_object **out);
-/* Sets a request error for a transport failure E. */
-enum berr dk_transport_fail(struct req *r, enum berr e);
 
 #endif

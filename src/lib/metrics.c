@@ -5,7 +5,7 @@
  * audit lines one caller can make berth write (audit.c).
  */
 #include "berth.h"
-#include "edge/metrics.h"
+#include "lib/metrics.h"
 #include "store/state.h"
 
 #include <fcntl.h>
@@ -173,18 +173,12 @@ now_us(void)
 	return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
 }
 
-static long long
-now_ms(void)
-{
-	return (long long)(now_us() / 1000);
-}
-
 void
 mt_docker_set(int up)
 {
 	if (shm)
 		__atomic_store_n(&shm->docker_probe,
-		                 ((unsigned long long)now_ms() << 1) | (up ? 1u : 0u),
+		                 ((unsigned long long)b_mono_ms() << 1) | (up ? 1u : 0u),
 		                 __ATOMIC_RELAXED);
 }
 
@@ -196,7 +190,7 @@ mt_docker_get(long long max_age_ms)
 	if (shm == NULL)
 		return -1;
 	v = __atomic_load_n(&shm->docker_probe, __ATOMIC_RELAXED);
-	if (v == 0 || now_ms() - (long long)(v >> 1) > max_age_ms)
+	if (v == 0 || b_mono_ms() - (long long)(v >> 1) > max_age_ms)
 		return -1;
 	return (int)(v & 1u);
 }

@@ -3,7 +3,7 @@
  * written with one write(2) so lines from several workers never interleave.
  */
 #include "berth.h"
-#include "edge/log.h"
+#include "lib/log.h"
 #include "lib/sbuf.h"
 
 #include <stdarg.h>

@@ -1,0 +1,101 @@
+/*
+ * engine.h - the one place that speaks dockerd's Engine API.  Every call is
+ * a typed function over a row of data (engine/call.h): its method, its path,
+ * and what each status dockerd answers means in berth's errors.  No Docker
+ * path is built anywhere else, and this layer alone holds the Docker socket,
+ * so it could move into a process of its own.
+ *
+ * Every function reports failures on the operation O; JSON handed back is a
+ * new reference the caller puts.  Identifiers passed in must already be
+ * validated (names, ids); they are escaped here all the same.
+ */
+#ifndef BERTH_ENGINE_H
+#define BERTH_ENGINE_H
+
+#include "berth.h"
+#include "lib/op.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/* Streamed answers: SINK gets the body as it comes; ALIVE (polled, may be NULL) ends it with 0. */
+struct eng_sink {
+	int (*sink)(const char *buf, size_t len, void *arg);
+	int (*alive)(void *arg);
+	void *arg;
+};
+
+int eng_init(void);
+void eng_cleanup(void);
+/*
+ * 1 while this process holds an idle connection to dockerd from an earlier
+ * call (the kernel closes it when dockerd exits): liveness without a call.
+ */
+int eng_connected(void);
+
+/* ---- system (engine/system.c) ---- */
+enum berr eng_ping(struct op *o);
+enum berr eng_version(struct op *o, json_object **out);
+enum berr eng_info(struct op *o, json_object **out);
+
+/* ---- containers and exec (engine/containers.c) ---- */
+/* Inspect: 404 (and dockerd's 400 for a malformed reference) is not_found. */
+enum berr eng_ct_inspect(struct op *o, const char *ref, json_object **out);
+/* /containers/json with FILTERS (may be NULL): a JSON array. */
+enum berr eng_ct_list(struct op *o, int all, json_object *filters, json_object **out);
+/*
+ * Creates NAME (NULL: dockerd picks one) from BODY; the id into ID.  A name
+ * in use is conflict (R_NAME_TAKEN, field name), a missing image invalid
+ * (R_NO_IMAGE, field image).
+ */
+enum berr eng_ct_create(struct op *o, const char *name, json_object *body, char *id, size_t n);
+/* Start; already running is success.  A start dockerd cannot make is conflict. */
+enum berr eng_ct_start(struct op *o, const char *id);
+/* Stop within TIMEOUT seconds; already stopped is success. */
+enum berr eng_ct_stop(struct op *o, const char *id, int timeout);
+enum berr eng_ct_restart(struct op *o, const char *id, int timeout);
+/* Send SIGNAL; not running is success (R_NOT_RUNNING is not an error here). */
+enum berr eng_ct_kill(struct op *o, const char *id, const char *signal);
+/* Forced remove, with its anonymous volumes; gone already is success. */
+enum berr eng_ct_remove(struct op *o, const char *id);
+enum berr eng_ct_rename(struct op *o, const char *id, const char *name);
+/* The logs query berth sends (every value already validated). */
+struct eng_logs {
+	int stdout_, stderr_, timestamps, follow;
+	long long tail; /* -1: all */
+	const char *since;
+};
+/* Logs, streamed to S (Docker's multiplexed or TTY stream). */
+enum berr eng_ct_logs(struct op *o, const char *id, const struct eng_logs *q,
+                      const struct eng_sink *s);
+/* One stats sample (stream=false: dockerd takes two, so CPU % has a baseline). */
+enum berr eng_ct_stats(struct op *o, const char *id, json_object **out);
+/* Exec: create (not running is conflict, R_NOT_RUNNING), start streaming to S, inspect. */
+enum berr eng_exec_create(struct op *o, const char *id, json_object *body, char *eid, size_t n);
+enum berr eng_exec_start(struct op *o, const char *eid, json_object *body,
+                         const struct eng_sink *s);
+enum berr eng_exec_inspect(struct op *o, const char *eid, json_object **out);
+
+/* ---- images (engine/images.c) ---- */
+enum berr eng_img_list(struct op *o, json_object *filters, json_object **out);
+/* Inspect an image by reference or id: 404 is not_found (R_NO_IMAGE). */
+enum berr eng_img_inspect(struct op *o, const char *ref, json_object **out);
+/* Classic-builder build of the tar TAR (its DOCKERFILE) tagged TAG with LABELS; progress to S. */
+enum berr eng_img_build(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
+                        const void *tar, size_t len, const struct eng_sink *s);
+/* Pull IMAGE:TAG; progress to S. */
+enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s);
+
+/* ---- swarm services and tasks (engine/swarm.c) ---- */
+/* Not a swarm manager is docker_unavailable. */
+enum berr eng_svc_list(struct op *o, json_object *filters, json_object **out);
+enum berr eng_svc_inspect(struct op *o, const char *id, json_object **out);
+/* Creates from SPEC; a taken name is conflict (R_NAME_TAKEN). *OUT: {"ID": ...}. */
+enum berr eng_svc_create(struct op *o, json_object *spec, json_object **out);
+/* Updates to SPEC made from VERSION; a newer version meanwhile is R_OUT_OF_SEQUENCE. */
+enum berr eng_svc_update(struct op *o, const char *id, long long version, json_object *spec);
+/* Removes; gone already is success. */
+enum berr eng_svc_remove(struct op *o, const char *id);
+enum berr eng_task_list(struct op *o, json_object *filters, json_object **out);
+
+#endif

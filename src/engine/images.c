@@ -1,0 +1,65 @@
+/*
+ * engine/images.c - images in the Engine API: list, inspect, the classic
+ * builder and pulls, each a row of data and a typed function.
+ */
+#include "engine/call.h"
+#include "engine/engine.h"
+
+static const struct eng_call IMG_LIST = {"GET", "/images/json", "image list", NULL, NULL};
+static const struct eng_status img_inspect_st[] = {
+    {.status = 404, .err = B_NOT_FOUND, .why = R_NO_IMAGE, .msg = "no such image: %.200s"}, {0}};
+/* %r: an image reference keeps its '/', ':' and '@'. */
+static const struct eng_call IMG_INSPECT = {"GET", "/images/%r/json", "image", NULL,
+                                            img_inspect_st};
+static const struct eng_call IMG_BUILD = {"POST", "/build", "build", "application/x-tar", NULL};
+static const struct eng_call IMG_PULL = {"POST", "/images/create", "pull", NULL, NULL};
+
+enum berr
+eng_img_list(struct op *o, json_object *filters, json_object **out)
+{
+	struct eng_query q = {0};
+
+	if (filters)
+		eq_json(&q, "filters", filters);
+	return eng_get_array(o, &IMG_LIST, &q, out);
+}
+
+enum berr
+eng_img_inspect(struct op *o, const char *ref, json_object **out)
+{
+	struct eng_req rq = {.arg = {ref}};
+
+	return eng_run(o, &IMG_INSPECT, &rq, out, NULL);
+}
+
+enum berr
+eng_img_build(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
+              const void *tar, size_t len, const struct eng_sink *s)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.q = &q,
+	                     .raw = tar,
+	                     .rawlen = len,
+	                     .sink = s->sink,
+	                     .alive = s->alive,
+	                     .arg_sink = s->arg};
+
+	eq_str(&q, "t", tag);
+	eq_int(&q, "rm", 1);
+	eq_int(&q, "forcerm", 1);
+	if (labels)
+		eq_json(&q, "labels", labels);
+	eq_str(&q, "dockerfile", dockerfile ? dockerfile : "Dockerfile");
+	return eng_run(o, &IMG_BUILD, &rq, NULL, NULL);
+}
+
+enum berr
+eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.q = &q, .sink = s->sink, .alive = s->alive, .arg_sink = s->arg};
+
+	eq_str(&q, "fromImage", image);
+	eq_str(&q, "tag", tag);
+	return eng_run(o, &IMG_PULL, &rq, NULL, NULL);
+}

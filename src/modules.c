@@ -1,0 +1,17 @@
+/*
+ * modules.c - the modules berth is made of, in route order.  Adding a
+ * module (a resource, a front door) is one line here: its descriptor
+ * (edge/module.h) brings everything else.
+ */
+#include "doors/doors.h"
+#include "edge/module.h"
+#include "res/catalog.h"
+#include "res/containers.h"
+#include "res/jobs.h"
+#include "res/services.h"
+#include "res/system.h"
+
+const struct bmod *const berth_modules[] = {
+    &mod_system,  &mod_containers, &mod_catalog, &mod_seed000, &mod_services,
+    &mod_seed004, &mod_jobs,       &mod_seed001, NULL,
+};
