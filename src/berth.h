@@ -61,6 +61,9 @@ uint32_t b_hash32(const char *s);
 /* Name rule shared by containers, services, catalog entries and jobs. */
 #define BERTH_NAME_MAX 64
 int name_valid(const char *s);
+/* A reference to an object: a name, a derived Docker name or an id (name_valid's characters, up to
+ * 128). */
+int ref_valid(const char *s);
 
 struct cfg;
 extern struct cfg *g_cfg; /* the config this process serves with */

@@ -3,9 +3,10 @@
  * (Harpoon): /start_container, /stop_container, /unlock_container,
  * /shutdown.  They ride on the catalog and the containers module: a
  * catalog entry is built on demand, started once per owner under the name
- * cm-<entry>, and reused.  "lock": true leases the container; later locked
- * starts for that image queue (first come, first served) until
- * /unlock_container.
+ * cm-<entry> (in the owner's namespace, so every user and every berth-up
+ * instance has its own), and reused.  "lock": true leases the container;
+ * later locked starts of that owner for that image queue (first come, first
+ * served) until /unlock_container.
  */
 #include "berth.h"
 #include "store/audit.h"
@@ -14,6 +15,7 @@
 #include "res/containers.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "res/owner.h"
 #include "res/policy.h"
 #include "edge/req.h"
 #include "doors/doors.h"
@@ -77,20 +79,6 @@ static void
 seed_name(const char *entry, char *buf, size_t n)
 {
 	snprintf(buf, n, "cm-%.60s", entry);
-}
-
-/*
- * The Docker name of that container: for any instance but the default one a
- * short hash of the instance too, so two berth-ups on one host (two CI jobs
- * on one runner) each have their own.
- */
-static void
-cm_name(const char *entry, char *buf, size_t n)
-{
-	if (strcmp(g_cfg->instance, "default") == 0)
-		seed_name(entry, buf, n);
-	else /* within BERTH_NAME_MAX, so the lookups by name take it */
-		snprintf(buf, n, "cm-%.50s-%08x", entry, b_hash32(g_cfg->instance));
 }
 
 static enum berr
@@ -159,7 +147,7 @@ start_spec(struct req *r, const char *entry, json_object *def)
 	json_object *spec = json_object_new_object(), *ports = jx_arr(r->json, "ports");
 	char tag[300], name[80];
 
-	cm_name(entry, name, sizeof(name));
+	seed_name(entry, name, sizeof(name));
 	jx_add_str(spec, "name", name);
 	jx_add_str(spec, "image", cat_tag(entry, def, tag, sizeof(tag)));
 	if (ports) {
@@ -179,7 +167,16 @@ start_spec(struct req *r, const char *entry, json_object *def)
 	return spec;
 }
 
-/* ---- leases: a ticket queue per entry, kept in leases/<entry>.json ------- */
+/*
+ * ---- leases: a ticket queue per owner and entry ----------------------------
+ * Kept in leases/<key>.json, KEY the entry's name in the owner's namespace:
+ * one user's unlock never releases another's lease.
+ */
+static void
+lease_key(struct req *r, const char *entry, char *key, size_t n)
+{
+	own_dname(op_owner(&r->op), entry, key, n);
+}
 
 static json_object *
 lease_read(const char *entry)
@@ -223,12 +220,12 @@ lease_advance(json_object *rec)
 static int64_t
 lease_update(const char *entry, int64_t (*fn)(json_object *rec, int64_t arg), int64_t arg)
 {
-	char lock[96];
+	char lock[48];
 	json_object *rec;
 	int64_t out;
 	int fd;
 
-	snprintf(lock, sizeof(lock), "lease-%s", entry);
+	snprintf(lock, sizeof(lock), "lease-%08x", b_hash32(entry));
 	fd = st_lock(lock);
 	if (fd < 0)
 		return -1;
@@ -282,18 +279,18 @@ release(json_object *rec, int64_t unused)
 }
 
 static enum berr
-lease_acquire(struct req *r, const char *entry)
+lease_acquire(struct req *r, const char *entry, const char *key)
 {
-	int64_t t = lease_update(entry, take_ticket, 0);
+	int64_t t = lease_update(key, take_ticket, 0);
 	time_t until = time(NULL) + LEASE_WAIT;
 
 	if (t < 0)
 		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
 	for (;;) {
-		if (lease_update(entry, try_hold, t) == 1)
+		if (lease_update(key, try_hold, t) == 1)
 			return B_OK;
 		if (!rq_alive(r) || wk_stopping() || time(NULL) > until) {
-			lease_update(entry, give_up, t);
+			lease_update(key, give_up, t);
 			return op_fail(&r->op, B_CONFLICT, "lock",
 			               "%s is still locked by an earlier start", entry);
 		}
@@ -327,7 +324,7 @@ h_start_container(struct req *r)
 	const char *entry = jx_str(r->json, "image");
 	json_object *def = cat_entry(entry), *spec = NULL, *in = NULL, *labels = NULL, *o;
 	struct ct_new n = {.owner = op_owner(&r->op), .start = 1, .reuse = 1};
-	char id[96];
+	char id[96], key[OWN_DNAME_MAX];
 	int created, leased = 0;
 	enum berr e;
 
@@ -339,8 +336,9 @@ h_start_container(struct req *r)
 		return r->op.err;
 	if ((e = pol_check(&r->op, r->op.role, spec, 1, &n.lim)) != B_OK)
 		goto out;
+	lease_key(r, entry, key, sizeof(key));
 	if (jx_bool(r->json, "lock", 0)) {
-		if ((e = lease_acquire(r, entry)) != B_OK)
+		if ((e = lease_acquire(r, entry, key)) != B_OK)
 			goto out;
 		leased = 1;
 	}
@@ -362,7 +360,7 @@ h_start_container(struct req *r)
 	rq_json(r, 200, o);
 out:
 	if (e != B_OK && leased)
-		lease_update(entry, release, 0);
+		lease_update(key, release, 0);
 	json_object_put(spec);
 	json_object_put(labels);
 	json_object_put(in);
@@ -380,7 +378,7 @@ h_stop_container(struct req *r)
 	if (cat_entry(entry) == NULL)
 		return unknown_image(r, entry);
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
-	cm_name(entry, name, sizeof(name));
+	seed_name(entry, name, sizeof(name));
 	e = ct_lookup(&r->op, name, 1, &in);
 	if (e == B_NOT_FOUND) {
 		/* Already stopped is success, as with the lifecycle routes. */
@@ -403,11 +401,13 @@ static enum berr
 h_unlock_container(struct req *r)
 {
 	const char *entry = jx_str(r->json, "image");
+	char key[OWN_DNAME_MAX];
 
 	if (cat_entry(entry) == NULL)
 		return unknown_image(r, entry);
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
-	if (lease_update(entry, release, 0) < 0)
+	lease_key(r, entry, key, sizeof(key));
+	if (lease_update(key, release, 0) < 0)
 		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
 	rq_empty(r, 204);
 	return B_OK;

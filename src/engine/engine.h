@@ -98,4 +98,27 @@ enum berr eng_svc_update(struct op *o, const char *id, long long version, json_o
 enum berr eng_svc_remove(struct op *o, const char *id);
 enum berr eng_task_list(struct op *o, json_object *filters, json_object **out);
 
+/* ---- volumes (engine/volumes.c) ---- */
+/* The "Volumes" array of /volumes with FILTERS (may be NULL); never NULL on success. */
+enum berr eng_vol_list(struct op *o, json_object *filters, json_object **out);
+/* A taken name is conflict (R_NAME_TAKEN); *OUT is the volume. */
+enum berr eng_vol_create(struct op *o, json_object *body, json_object **out);
+enum berr eng_vol_inspect(struct op *o, const char *name, json_object **out);
+/* Gone already is success; in use is conflict. */
+enum berr eng_vol_remove(struct op *o, const char *name, int force);
+/* /system/df: images, containers and volumes with the sizes dockerd measured. */
+enum berr eng_df(struct op *o, json_object **out);
+
+/* ---- networks (engine/networks.c) ---- */
+enum berr eng_net_list(struct op *o, json_object *filters, json_object **out);
+/* Creates from BODY; its id into ID.  A taken name is conflict (R_NAME_TAKEN). */
+enum berr eng_net_create(struct op *o, json_object *body, char *id, size_t n);
+enum berr eng_net_inspect(struct op *o, const char *ref, json_object **out);
+/* Gone already is success; active endpoints are conflict. */
+enum berr eng_net_remove(struct op *o, const char *id);
+/* Connects CONTAINER to NET with ALIASES (an array, or NULL). */
+enum berr eng_net_connect(struct op *o, const char *net, const char *container,
+                          json_object *aliases);
+enum berr eng_net_disconnect(struct op *o, const char *net, const char *container, int force);
+
 #endif

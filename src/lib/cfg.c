@@ -330,6 +330,26 @@ get_role(struct ctx *x, const config_setting_t *g, const char *key, enum role df
 	return r;
 }
 
+/*
+ * Built-in quotas: enough for a team's test runs, never unbounded (only
+ * berth.conf says "unlimited").  The sums allow the container count at the
+ * default limits several times over.
+ */
+static void
+quota_defaults(struct quota *q, enum role r)
+{
+	int admin = r == ROLE_ADMIN;
+
+	q->containers = admin ? 100 : 20;
+	q->volumes = admin ? 100 : 20;
+	q->networks = admin ? 50 : 10;
+	q->replicas = admin ? 200 : 50;
+	q->jobs = admin ? 50 : 10;
+	q->memory = (admin ? 64LL : 16LL) << 30;
+	q->cpus = admin ? 64 : 16;
+	q->volume_size = (admin ? 100LL : 20LL) << 30;
+}
+
 static void
 policy_defaults(struct policy *p, enum role r)
 {
@@ -339,7 +359,7 @@ policy_defaults(struct policy *p, enum role r)
 	p->capabilities = json_object_new_array();
 	p->device_paths = json_object_new_array();
 	p->bind_sources = json_object_new_array();
-	p->quota = r == ROLE_ADMIN ? 100 : 20;
+	quota_defaults(&p->quota, r);
 	/* Nothing runs unbounded unless berth.conf says "unlimited" (docs/configuration.md). */
 	p->memory_default = 256LL << 20;
 	p->memory_max = 2LL << 30;
@@ -492,6 +512,75 @@ check_path_overlap(struct ctx *x, const config_setting_t *pol)
 	free(b);
 }
 
+/* One quota value: a count (or size, or cores) of at least 0, or "unlimited" (-1). */
+static double
+quota_value(struct ctx *x, const config_setting_t *s, const char *key, int size, double dflt)
+{
+	double v = -2;
+
+	if (s == NULL)
+		return dflt;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *str = config_setting_get_string(s);
+		if (strcmp(str, "unlimited") == 0)
+			return -1;
+		if (size)
+			v = (double)cfg_parse_size(str);
+	} else if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	           config_setting_type(s) == CONFIG_TYPE_INT64) {
+		v = (double)config_setting_get_int64(s);
+	} else if (config_setting_type(s) == CONFIG_TYPE_FLOAT && strcmp(key, "cpus") == 0) {
+		v = config_setting_get_float(s);
+	}
+	if (v < 0 || v > 1e15) {
+		fail(x, s, "quota.%s must be %s, or \"unlimited\"", key,
+		     size ? "a size such as 8g (bytes)" : "a number of at least 0");
+		return dflt;
+	}
+	return v;
+}
+
+/*
+ * quota = 20 (containers only, as before) or quota = { containers = 20;
+ * volumes = 10; networks = 5; replicas = 50; jobs = 10; memory = "16g";
+ * cpus = 16; volume_size = "20g"; }; what is not named keeps DFLT's value.
+ */
+static void
+load_quota(struct ctx *x, const config_setting_t *s, struct quota *q)
+{
+	static const char *const keys[] = {"containers", "volumes",     "networks",
+	                                   "replicas",   "jobs",        "memory",
+	                                   "cpus",       "volume_size", NULL};
+	config_setting_t *m;
+
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) == CONFIG_TYPE_INT) {
+		q->containers = config_setting_get_int(s);
+		if (q->containers < -1 || q->containers > 100000)
+			fail(x, s, "quota must be between -1 and 100000, or a group");
+		return;
+	}
+	if (!config_setting_is_group(s)) {
+		fail(x, s, "quota must be a number of containers, or a group of quotas");
+		return;
+	}
+	check_keys(x, s, keys);
+#define QV(k, size) quota_value(x, config_setting_get_member(s, #k), #k, size, (double)q->k)
+	q->containers = (int)QV(containers, 0);
+	q->volumes = (int)QV(volumes, 0);
+	q->networks = (int)QV(networks, 0);
+	q->replicas = (int)QV(replicas, 0);
+	q->jobs = (int)QV(jobs, 0);
+	q->memory = (int64_t)QV(memory, 1);
+	q->cpus = QV(cpus, 0);
+	q->volume_size = (int64_t)QV(volume_size, 1);
+#undef QV
+	m = config_setting_get_member(s, "containers");
+	if (m && q->containers > 100000)
+		fail(x, m, "quota.containers must be at most 100000");
+}
+
 static void
 load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 {
@@ -528,7 +617,7 @@ load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 	p->volumes = get_bool(x, g, "volumes", 0);
 	p->cap_add = get_bool(x, g, "cap_add", 0);
 	p->devices = get_bool(x, g, "devices", 0);
-	p->quota = (int)get_int(x, g, "quota", p->quota, -1, 100000);
+	load_quota(x, config_setting_get_member(g, "quota"), &p->quota);
 	p->exec_user = get_bool(x, g, "exec_user", 0);
 	p->memory_default = get_limit(x, g, "memory", p->memory_default, LIM_SIZE, POL_MEMORY_MIN);
 	p->memory_max = get_limit(x, g, "memory_max", p->memory_max, LIM_SIZE, POL_MEMORY_MIN);
@@ -578,6 +667,137 @@ load_users(struct ctx *x, const config_setting_t *g)
 		json_object_object_add(x->c->users, config_setting_name(e),
 		                       json_object_new_string(config_setting_get_string(e)));
 	}
+}
+
+/* A group's members: user names, none starting with '@' (that is how groups are written). */
+static json_object *
+load_members(struct ctx *x, const config_setting_t *s, const char *group)
+{
+	json_object *out = json_object_new_array();
+	int n;
+
+	if (s == NULL || (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	                  config_setting_type(s) != CONFIG_TYPE_LIST)) {
+		fail(x, s, "groups.%s: members must be a list of user names", group);
+		return out;
+	}
+	n = config_setting_length(s);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *u = config_setting_type(e) == CONFIG_TYPE_STRING
+		                    ? config_setting_get_string(e)
+		                    : NULL;
+		if (u == NULL || u[0] == '\0' || u[0] == '@' || strlen(u) > 128) {
+			fail(x, e,
+			     "groups.%s[%d] must be a user name (1-128 characters, not starting "
+			     "with @)",
+			     group, i);
+			continue;
+		}
+		json_object_array_add(out, json_object_new_string(u));
+	}
+	return out;
+}
+
+/*
+ * groups = { devs = ["alice", "bob"]; ops = { members = [...]; role =
+ * "operator"; quota = {...}; }; }: owners "@devs" and "@ops".
+ */
+static void
+load_groups(struct ctx *x, const config_setting_t *g)
+{
+	static const char *const keys[] = {"members", "role", "quota", NULL};
+	struct cfg *c = x->c;
+	int n;
+
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		fail(x, g, "groups must be a group of name = [members] entries");
+		return;
+	}
+	n = config_setting_length(g);
+	c->groups = calloc((size_t)n + 1, sizeof(*c->groups));
+	if (c->groups == NULL) {
+		fail(x, g, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		struct cfg_group *gr = &c->groups[c->ngroups];
+		const char *name = config_setting_name(e), *role;
+
+		if (!name_valid(name) || strlen(name) > 32) {
+			fail(x, e, "groups.%s: group names match [a-zA-Z0-9][a-zA-Z0-9_.-]{0,31}",
+			     name);
+			continue;
+		}
+		gr->name = name;
+		snprintf(gr->owner, sizeof(gr->owner), "@%s", name);
+		gr->role = ROLE_NONE;
+		gr->quota = c->policy[ROLE_OPERATOR].quota;
+		c->ngroups++;
+		if (!config_setting_is_group(e)) {
+			gr->members = load_members(x, e, name);
+			continue;
+		}
+		check_keys(x, e, keys);
+		gr->members = load_members(x, config_setting_get_member(e, "members"), name);
+		role = get_str(x, e, "role", NULL);
+		if (role && (role_parse(role, &gr->role) != 0 || gr->role == ROLE_NONE))
+			fail(x, config_setting_get_member(e, "role"),
+			     "groups.%s.role must be one of viewer, operator, admin", name);
+		if (gr->role != ROLE_NONE)
+			gr->quota = c->policy[gr->role].quota;
+		if (config_setting_get_member(e, "quota")) {
+			gr->has_quota = 1;
+			load_quota(x, config_setting_get_member(e, "quota"), &gr->quota);
+		}
+	}
+}
+
+/* "10.213.0.0/16" into a host-order base and prefix; -1 when it is not an IPv4 subnet. */
+static int
+parse_cidr(const char *s, uint32_t *base, int *prefix)
+{
+	unsigned a, b, c, d, p;
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &p, &tail) != 5 || a > 255 || b > 255 ||
+	    c > 255 || d > 255 || p > 30 || p < 8)
+		return -1;
+	*base = (a << 24) | (b << 16) | (c << 8) | d;
+	*prefix = (int)p;
+	if (p < 32 && (*base & ((1u << (32 - p)) - 1)) != 0)
+		return -1;
+	return 0;
+}
+
+/* network_pool = { subnet = "10.213.0.0/16"; size = 24; }: where owners' networks come from. */
+static void
+load_net_pool(struct ctx *x, const config_setting_t *g)
+{
+	static const char *const keys[] = {"subnet", "size", NULL};
+	const char *sub;
+
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		fail(x, g,
+		     "network_pool must be a group: { subnet = \"10.213.0.0/16\"; size = 24; }");
+		return;
+	}
+	check_keys(x, g, keys);
+	sub = get_str(x, g, "subnet", NULL);
+	if (sub == NULL || parse_cidr(sub, &x->c->net_pool.base, &x->c->net_pool.prefix) != 0) {
+		fail(x,
+		     config_setting_get_member(g, "subnet") ? config_setting_get_member(g, "subnet")
+		                                            : g,
+		     "network_pool.subnet must be an IPv4 subnet such as \"10.213.0.0/16\" (/8 to "
+		     "/30, no host bits set)");
+		return;
+	}
+	x->c->net_pool.size = (int)get_int(x, g, "size", 24, x->c->net_pool.prefix, 30);
 }
 
 /* Catalog entries and services become JSON and are checked by their schemas. */
@@ -641,9 +861,9 @@ static void
 load_root(struct ctx *x)
 {
 	static const char *const keys[] = {
-	    "docker",       "state_dir", "listen",    "user",      "group",    "anonymous",
-	    "default_role", "users",     "protected", "policy",    "max_body", "mode",
-	    "jobs",         "catalog",   "services",  "log_level", "audit",    NULL};
+	    "docker",   "state_dir", "listen", "user",     "group",  "anonymous",    "default_role",
+	    "users",    "protected", "policy", "max_body", "mode",   "jobs",         "catalog",
+	    "services", "log_level", "audit",  "instance", "groups", "network_pool", NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -712,6 +932,9 @@ load_root(struct ctx *x)
 		if (!x->failed)
 			check_path_overlap(x, pol);
 	}
+	/* After the policy: a group without a quota of its own takes its role's. */
+	load_groups(x, config_setting_get_member(root, "groups"));
+	load_net_pool(x, config_setting_get_member(root, "network_pool"));
 	json_object_put(c->catalog);
 	c->catalog = load_named(x, config_setting_get_member(root, "catalog"), "catalog",
 	                        checker("catalog"));
@@ -778,6 +1001,9 @@ cfg_free(struct cfg *c)
 	for (int r = 0; r < ROLE__COUNT; r++)
 		policy_free(&c->policy[r]);
 	json_object_put(c->users);
+	for (size_t i = 0; i < c->ngroups; i++)
+		json_object_put(c->groups[i].members);
+	free(c->groups);
 	json_object_put(c->protected_names);
 	json_object_put(c->catalog);
 	json_object_put(c->services);
@@ -794,6 +1020,9 @@ cfg_role(const struct cfg *c, const char *user)
 
 	if (user == NULL || user[0] == '\0')
 		return c->anonymous;
+	/* "@name" is how groups are written as owners: no identity may look like one. */
+	if (user[0] == '@')
+		return ROLE_NONE;
 	if (json_object_object_get_ex(c->users, user, &v) &&
 	    role_parse(json_object_get_string(v), &r) == 0)
 		return r;
@@ -808,6 +1037,27 @@ cfg_is_protected(const struct cfg *c, const char *name)
 	for (size_t i = 0; i < n && name; i++)
 		if (strcmp(json_object_get_string(json_object_array_get_idx(c->protected_names, i)),
 		           name) == 0)
+			return 1;
+	return 0;
+}
+
+const struct cfg_group *
+cfg_group(const struct cfg *c, const char *name)
+{
+	for (size_t i = 0; name && i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
+}
+
+int
+cfg_in_group(const struct cfg_group *g, const char *user)
+{
+	size_t n = g && g->members ? json_object_array_length(g->members) : 0;
+
+	for (size_t i = 0; user && i < n; i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(g->members, i)),
+		           user) == 0)
 			return 1;
 	return 0;
 }

@@ -21,6 +21,31 @@
 #define POL_PIDS_MIN     8
 #define POL_LOG_SIZE_MIN (64LL << 10)
 
+/*
+ * What one owner (a user, or a group) may hold at once.  Counts and sums are
+ * over everything the owner holds on this instance; -1 = unlimited.
+ */
+struct quota {
+	int containers;      /* containers that hold a slot (running jobs, replicas included) */
+	int volumes;         /* named volumes */
+	int networks;        /* networks, the owner's default one included */
+	int replicas;        /* replicas over all services (engine and Swarm) */
+	int jobs;            /* jobs running at once */
+	int64_t memory;      /* bytes: the memory limits of the containers above, summed */
+	double cpus;         /* cores: their CPU limits, summed */
+	int64_t volume_size; /* bytes the owner's volumes may use, where dockerd measures it */
+};
+
+/* A team: objects owned by "@<name>" are its members' to share. */
+struct cfg_group {
+	const char *name;
+	char owner[40];       /* "@<name>", as berth.owner labels carry it */
+	json_object *members; /* array of user names */
+	enum role role;       /* the policy its objects are checked by; ROLE_NONE = the member's */
+	int has_quota;
+	struct quota quota; /* when has_quota; else the quota of ROLE (operator when unset) */
+};
+
 /* What one role may do when creating containers (defaults refuse all risk). */
 struct policy {
 	int privileged, host_network, host_pid, host_ipc;
@@ -31,7 +56,7 @@ struct policy {
 	json_object *device_paths; /* host devices allowed ("*" = any) */
 	json_object *bind_sources; /* host path prefixes binds may use */
 	int port_min, port_max;    /* explicit host ports allowed; 0 = auto only */
-	int quota;                 /* containers one owner may hold; <0 = unlimited */
+	struct quota quota;        /* what one owner of this role may hold */
 	/*
 	 * Every container gets these limits: the spec's value bounded by the
 	 * maximum, else the default.  0 = unlimited, only where berth.conf says
@@ -58,6 +83,14 @@ struct cfg {
 	enum role anonymous;    /* role when nginx set no REMOTE_USER */
 	enum role default_role; /* role of an authenticated user not listed */
 	json_object *users;     /* name -> role name */
+	struct cfg_group *groups;
+	size_t ngroups;
+	/* Where owners' networks take their subnets from (none: dockerd's own pools). */
+	struct {
+		uint32_t base; /* host order */
+		int prefix;    /* of the pool */
+		int size;      /* prefix of each network's subnet */
+	} net_pool;
 	json_object *protected_names;
 	struct policy policy[ROLE__COUNT];
 	size_t max_body;
@@ -100,6 +133,10 @@ void cfg_free(struct cfg *c);
 /* The role berth.conf gives USER (NULL = anonymous). */
 enum role cfg_role(const struct cfg *c, const char *user);
 int cfg_is_protected(const struct cfg *c, const char *name);
+/* The group NAME (without its '@'), or NULL. */
+const struct cfg_group *cfg_group(const struct cfg *c, const char *name);
+/* 1 when USER is one of group G's members. */
+int cfg_in_group(const struct cfg_group *g, const char *user);
 
 /* "512m", "2g", 1048576 -> bytes; -1 on error. */
 int64_t cfg_parse_size(const char *s);

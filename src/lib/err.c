@@ -140,16 +140,16 @@ b_hash32(const char *s)
 	return h;
 }
 
-/* [a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}: safe in a Docker URL, a file name and a label. */
-int
-name_valid(const char *s)
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]{0,MAX-1}. */
+static int
+name_chars(const char *s, size_t max)
 {
 	size_t n;
 
 	if (s == NULL || s[0] == '\0')
 		return 0;
 	n = strlen(s);
-	if (n > BERTH_NAME_MAX)
+	if (n > max)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -161,4 +161,17 @@ name_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}: safe in a Docker URL, a file name and a label. */
+int
+name_valid(const char *s)
+{
+	return name_chars(s, BERTH_NAME_MAX);
+}
+
+int
+ref_valid(const char *s)
+{
+	return name_chars(s, 128);
 }

@@ -15,6 +15,9 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "res/policy.h"
+#include "res/networks.h"
+#include "res/owner.h"
+#include "res/volumes.h"
 #include "edge/req.h"
 #include "edge/module.h"
 #include "edge/route.h"
@@ -50,9 +53,9 @@ ct_label(json_object *obj, const char *key)
  * LABEL berth.protected=true berth.service=... would otherwise be believed.
  */
 static const char *const berth_labels[] = {
-    LBL_MANAGED,     LBL_OWNER,       LBL_INSTANCE, LBL_PROTECT, LBL_SERVICE,
-    LBL_JOB,         LBL_CATALOG,     LBL_SEED,     LBL_SPEC,    LBL_SERVICE_REV,
-    LBL_SERVICE_SEQ, LBL_JOB_TIMEOUT, LBL_JOB_NAME, NULL};
+    LBL_MANAGED,  LBL_OWNER, LBL_INSTANCE, LBL_PROTECT,     LBL_SERVICE,     LBL_JOB,
+    LBL_CATALOG,  LBL_SEED,  LBL_SPEC,     LBL_SERVICE_REV, LBL_SERVICE_SEQ, LBL_JOB_TIMEOUT,
+    LBL_JOB_NAME, LBL_NAME,  LBL_MEMORY,   LBL_CPUS,        LBL_CREATOR,     NULL};
 
 /* Hashed lock name for KIND and a string that may hold any characters. */
 static int
@@ -65,7 +68,7 @@ lock_hashed(const char *kind, const char *s)
 }
 
 const char *
-ct_item_name(json_object *item)
+ct_item_dname(json_object *item)
 {
 	json_object *names = jx_arr(item, "Names");
 	const char *n = names ? json_object_get_string(json_object_array_get_idx(names, 0)) : NULL;
@@ -76,7 +79,13 @@ ct_item_name(json_object *item)
 }
 
 const char *
-ct_name(json_object *in)
+ct_item_name(json_object *item)
+{
+	return own_shown(ct_label(item, LBL_NAME), ct_item_dname(item));
+}
+
+const char *
+ct_dname(json_object *in)
 {
 	const char *n = jx_str(in, "Name");
 
@@ -85,19 +94,18 @@ ct_name(json_object *in)
 	return n[0] == '/' ? n + 1 : n;
 }
 
+const char *
+ct_name(json_object *in)
+{
+	return own_shown(ct_label(in, LBL_NAME), ct_dname(in));
+}
+
 static int
 is_managed(json_object *obj)
 {
 	const char *m = ct_label(obj, LBL_MANAGED), *inst = ct_label(obj, LBL_INSTANCE);
 
 	return m && strcmp(m, "1") == 0 && inst && strcmp(inst, g_cfg->instance) == 0;
-}
-
-/* One owner's creates run one at a time (quota); REMOTE_USER may hold any characters. */
-static int
-lock_owner(const char *owner)
-{
-	return lock_hashed("owner", owner);
 }
 
 /*
@@ -135,16 +143,26 @@ ct_ports(json_object *inspect)
 	return out;
 }
 
-static void
-add_common(json_object *v, json_object *labels, const char *name)
+/* Protected by its label, or by berth.conf's list naming it (as given, or its Docker name). */
+static int
+is_protected(json_object *labels, const char *name, const char *dname)
 {
 	const char *p = label_of(labels, LBL_PROTECT);
+
+	return (p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name) ||
+	       cfg_is_protected(g_cfg, dname);
+}
+
+static void
+add_common(json_object *v, json_object *labels, const char *name, const char *dname)
+{
 	static const char *const belongs[][2] = {
 	    {LBL_SERVICE, "service"}, {LBL_JOB, "job"}, {LBL_CATALOG, "catalog"}};
 
 	jx_add_str(v, "owner", label_of(labels, LBL_OWNER));
 	jx_add_bool(v, "managed", label_of(labels, LBL_MANAGED) != NULL);
-	jx_add_bool(v, "protected", (p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name));
+	jx_add_str(v, "docker_name", dname);
+	jx_add_bool(v, "protected", is_protected(labels, name, dname));
 	for (size_t i = 0; i < sizeof(belongs) / sizeof(belongs[0]); i++)
 		if (label_of(labels, belongs[i][0]))
 			jx_add_str(v, belongs[i][1], label_of(labels, belongs[i][0]));
@@ -299,7 +317,7 @@ ct_view(json_object *in, int details)
 	jx_add_str(v, "started_at", jx_str(st, "StartedAt"));
 	jx_add_str(v, "finished_at", jx_str(st, "FinishedAt"));
 	json_object_object_add(v, "ports", ct_ports(in));
-	add_common(v, labels, name);
+	add_common(v, labels, name, ct_dname(in));
 	if (details)
 		add_details(v, in);
 	return v;
@@ -346,7 +364,7 @@ ct_view_item(json_object *it)
 			json_object_object_add(pm, key, NULL);
 	}
 	json_object_object_add(v, "ports", pm);
-	add_common(v, labels, name);
+	add_common(v, labels, name, ct_item_dname(it));
 	return v;
 }
 
@@ -368,46 +386,174 @@ ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object 
 	return e;
 }
 
+/* The caller may see IN: an admin anything, anyone else what this instance manages for them. */
 static int
-ref_valid(const char *ref)
+may_see(struct op *o, json_object *in)
 {
-	return name_valid(ref);
+	if (o->system || o->role == ROLE_ADMIN)
+		return 1;
+	return is_managed(in) && own_visible(o, ct_label(in, LBL_OWNER));
+}
+
+/* IN is really NAME of OWNER's namespace (and not something else that took its Docker name). */
+static int
+is_named(json_object *in, const char *owner, const char *name)
+{
+	const char *o = ct_label(in, LBL_OWNER), *n = ct_label(in, LBL_NAME);
+
+	return is_managed(in) && o && n && strcmp(o, owner) == 0 && strcmp(n, name) == 0;
+}
+
+/* 1..63 lowercase hex digits: short for an id, so only the caller's containers are searched. */
+static int
+is_id_prefix(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 64)
+		return 0;
+	return strspn(s, "0123456789abcdef") == n;
+}
+
+/*
+ * REF as a unique id prefix among the containers the caller may see.  Asking
+ * dockerd would resolve it among every container on the host, and its
+ * answers (found, ambiguous) would tell the ids of other tenants'.
+ */
+static enum berr
+by_prefix(struct op *o, const char *ref, json_object **inspect)
+{
+	const char *ns[OWN_NS_MAX];
+	size_t k = own_namespaces(o, ns, OWN_NS_MAX), len = strlen(ref);
+	char id[80] = "", lbl[OWN_MAX + 16];
+	const char *labels[1] = {lbl};
+	int hits = 0;
+	enum berr e = B_OK;
+
+	for (size_t i = 0; i < k && e == B_OK; i++) {
+		json_object *list;
+		snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", ns[i]);
+		e = ct_list(o, 1, labels, 1, &list);
+		for (size_t j = 0; e == B_OK && j < json_object_array_length(list); j++) {
+			const char *cid = jx_str(json_object_array_get_idx(list, j), "Id");
+			if (cid && strncmp(cid, ref, len) == 0 && strcmp(cid, id) != 0) {
+				hits++;
+				snprintf(id, sizeof(id), "%s", cid);
+			}
+		}
+		json_object_put(list);
+	}
+	if (e != B_OK)
+		return e;
+	if (hits > 1)
+		return op_fail(
+		    o, B_NOT_FOUND, NULL,
+		    "%s is the start of several of your containers' ids; give more of it", ref);
+	if (hits == 0)
+		return op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	return eng_ct_inspect(o, id, inspect);
+}
+
+/* NAME in each of the caller's namespaces; *INSPECT stays NULL when none holds it. */
+static enum berr
+by_name(struct op *o, const char *name, json_object **inspect)
+{
+	const char *ns[OWN_NS_MAX];
+	size_t k = own_namespaces(o, ns, OWN_NS_MAX);
+	char dn[OWN_DNAME_MAX];
+
+	if (!name_valid(name))
+		return B_OK;
+	for (size_t i = 0; i < k; i++) {
+		enum berr e;
+		own_dname(ns[i], name, dn, sizeof(dn));
+		e = eng_ct_inspect(o, dn, inspect);
+		if (e == B_OK && is_named(*inspect, ns[i], name))
+			return B_OK;
+		json_object_put(*inspect);
+		*inspect = NULL;
+		if (e != B_OK && e != B_NOT_FOUND)
+			return e;
+		op_clear(o);
+	}
+	return B_OK;
+}
+
+/*
+ * An admin's bare name that is none of their own: the one container of any
+ * owner given that name (several owners' are told apart by id or Docker name).
+ */
+static enum berr
+by_any_owner(struct op *o, const char *name, json_object **inspect)
+{
+	char lbl[BERTH_NAME_MAX + 16];
+	const char *labels[1] = {lbl};
+	json_object *list;
+	size_t n;
+	enum berr e;
+
+	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
+	e = ct_list(o, 1, labels, 1, &list);
+	if (e != B_OK)
+		return e;
+	n = json_object_array_length(list);
+	if (n == 1)
+		e = eng_ct_inspect(o, jx_str(json_object_array_get_idx(list, 0), "Id"), inspect);
+	else if (n > 1)
+		e = op_fail(o, B_CONFLICT, NULL,
+		            "%zu owners have a container named %s; give its id or Docker name", n,
+		            name);
+	else
+		e = op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", name);
+	json_object_put(list);
+	return e;
 }
 
 enum berr
 ct_lookup(struct op *o, const char *ref, int mutate, json_object **inspect)
 {
-	const char *owner;
 	enum berr e;
 
 	*inspect = NULL;
 	if (!ref_valid(ref))
 		return op_fail(o, B_NOT_FOUND, NULL, "no such container");
-	e = eng_ct_inspect(o, ref, inspect);
+	/* The names the caller gave first, then a Docker name or id (and containers from before
+	 * namespaces). */
+	e = by_name(o, ref, inspect);
+	if (e != B_OK || *inspect)
+		goto found;
+	if (o->role != ROLE_ADMIN && is_id_prefix(ref)) {
+		e = by_prefix(o, ref, inspect);
+	} else {
+		e = eng_ct_inspect(o, ref, inspect);
+		if (e == B_NOT_FOUND && o->role == ROLE_ADMIN && name_valid(ref)) {
+			op_clear(o);
+			e = by_any_owner(o, ref, inspect);
+		}
+	}
+	if (e == B_OK && !may_see(o, *inspect)) {
+		json_object_put(*inspect);
+		*inspect = NULL;
+		return op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	}
+found:
 	if (e != B_OK)
 		return e;
-	owner = ct_label(*inspect, LBL_OWNER);
-	if (o->role == ROLE_ADMIN) {
-		if (!mutate || is_managed(*inspect))
-			return B_OK;
-		e = op_fail(o, B_FORBIDDEN, NULL,
-		            "berth does not manage container %s; admins may only read it", ref);
-	} else if (is_managed(*inspect) && owner && strcmp(owner, op_owner(o)) == 0) {
-		return B_OK;
-	} else {
-		e = op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", ref);
+	if (mutate && !is_managed(*inspect)) {
+		json_object_put(*inspect);
+		*inspect = NULL;
+		return op_fail(o, B_FORBIDDEN, NULL,
+		               "berth does not manage container %s; admins may only read it", ref);
 	}
-	json_object_put(*inspect);
-	*inspect = NULL;
-	return e;
+	return B_OK;
 }
 
 enum berr
 ct_check_unprotected(struct op *o, json_object *in, const char *action)
 {
-	const char *p = ct_label(in, LBL_PROTECT), *name = ct_name(in);
+	const char *name = ct_name(in);
 
-	if ((p && strcmp(p, "true") == 0) || cfg_is_protected(g_cfg, name))
+	if (is_protected(jx_obj(jx_obj(in, "Config"), "Labels"), name, ct_dname(in)))
 		return op_fail(o, B_FORBIDDEN, NULL,
 		               "container %s is protected: it cannot be %s through berth", name,
 		               action);
@@ -437,6 +583,7 @@ write_record(json_object *in, json_object *spec)
 
 	jx_add_str(rec, "id", jx_str(in, "Id"));
 	jx_add_str(rec, "name", ct_name(in));
+	jx_add_str(rec, "docker_name", ct_dname(in));
 	jx_add_str(rec, "owner", ct_label(in, LBL_OWNER));
 	jx_add_str(rec, "instance", ct_label(in, LBL_INSTANCE));
 	jx_add_str(rec, "created", jx_str(in, "Created"));
@@ -469,15 +616,25 @@ ct_remove(struct op *o, const char *id, int timeout)
 }
 
 static json_object *
-labels_for(const struct ct_new *n)
+labels_for(struct op *o, const struct ct_new *n)
 {
 	json_object *l = json_object_new_object();
+	char buf[32];
 
 	for (const char *const *k = berth_labels; *k; k++)
 		jx_add_str(l, *k, "");
 	jx_add_str(l, LBL_MANAGED, "1");
 	jx_add_str(l, LBL_OWNER, n->owner);
 	jx_add_str(l, LBL_INSTANCE, g_cfg->instance);
+	if (jx_str(n->spec, "name"))
+		jx_add_str(l, LBL_NAME, jx_str(n->spec, "name"));
+	if (own_is_group(n->owner))
+		jx_add_str(l, LBL_CREATOR, op_owner(o));
+	/* What the quota sums: the limits as applied, not as asked. */
+	snprintf(buf, sizeof(buf), "%lld", (long long)n->lim.memory);
+	jx_add_str(l, LBL_MEMORY, buf);
+	snprintf(buf, sizeof(buf), "%lld", (long long)n->lim.nano_cpus);
+	jx_add_str(l, LBL_CPUS, buf);
 	jx_add_str(l, LBL_SPEC, jx_text(n->spec));
 	if (jx_bool(n->spec, "protected", 0))
 		jx_add_str(l, LBL_PROTECT, "true");
@@ -511,18 +668,35 @@ pinned(json_object *spec, json_object *pin)
 	return out;
 }
 
+/* The Docker name of what N creates, into DN ("" when dockerd is to pick one). */
+static void
+docker_name(const struct ct_new *n, char *dn, size_t len)
+{
+	const char *name = jx_str(n->spec, "name");
+
+	dn[0] = '\0';
+	if (name)
+		own_dname(n->owner, name, dn, len);
+}
+
 static enum berr
 create_new(struct op *o, const struct ct_new *n, json_object **inspect)
 {
 	const char *name = jx_str(n->spec, "name");
-	json_object *labels = labels_for(n), *bspec = pinned(n->spec, n->pin_ports);
+	json_object *labels = labels_for(o, n), *bspec = pinned(n->spec, n->pin_ports);
 	json_object *body = pol_docker_body(bspec, labels, &n->lim);
-	char id[80];
+	char id[80], dn[OWN_DNAME_MAX];
 	enum berr e;
 
 	json_object_put(labels);
 	json_object_put(bspec);
-	e = eng_ct_create(o, name, body, id, sizeof(id));
+	docker_name(n, dn, sizeof(dn));
+	/* Where it lives: the owner's networks and volumes (made on first use). */
+	e = net_place(o, n->owner, n->spec, name, body);
+	if (e == B_OK)
+		e = vol_place(o, n->owner, n->spec, &n->lim, body);
+	if (e == B_OK)
+		e = eng_ct_create(o, dn[0] ? dn : NULL, body, id, sizeof(id));
 	json_object_put(body);
 	if (e == B_INVALID && o->why == R_NO_IMAGE)
 		return op_fail_why(o, e, R_NO_IMAGE, "image",
@@ -568,49 +742,37 @@ ct_holds_quota(json_object *item)
 	return 1;
 }
 
+/* What one more container of N adds to its owner's holdings. */
 static enum berr
-check_quota(struct op *o, const char *owner)
+check_quota(struct op *o, const struct ct_new *n)
 {
-	int quota = g_cfg->policy[o->role].quota, held = 0;
-	char lbl[256];
-	const char *labels[1] = {lbl};
-	json_object *list;
-	enum berr e;
+	struct usage add = {.containers = 1,
+	                    .memory = n->lim.memory,
+	                    .nano_cpus = n->lim.nano_cpus,
+	                    .replicas = jx_str(n->labels, LBL_SERVICE) ? 1 : 0,
+	                    .jobs = jx_str(n->labels, LBL_JOB) ? 1 : 0};
 
-	if (quota < 0)
-		return B_OK;
-	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
-	e = ct_list(o, 1, labels, 1, &list);
-	if (e != B_OK)
-		return e;
-	for (size_t i = 0; i < json_object_array_length(list); i++)
-		held += ct_holds_quota(json_object_array_get_idx(list, i));
-	if (held >= quota)
-		e = op_fail(o, B_FORBIDDEN, NULL,
-		            "%s holds %d containers; the %s role's quota is %d", owner, held,
-		            role_name(o->role), quota);
-	json_object_put(list);
-	return e;
+	return own_admit(o, n->owner, NULL, &add);
 }
 
 /* An existing container of that name: the same owner gets it back, others a 409. */
 static enum berr
 reuse_existing(struct op *o, const struct ct_new *n, json_object **inspect, int *found)
 {
-	const char *name = jx_str(n->spec, "name"), *owner;
+	const char *name = jx_str(n->spec, "name");
+	char dn[OWN_DNAME_MAX];
 	enum berr e;
 
 	*found = 0;
-	e = eng_ct_inspect(o, name, inspect);
+	docker_name(n, dn, sizeof(dn));
+	e = eng_ct_inspect(o, dn, inspect);
 	if (e == B_NOT_FOUND) {
 		op_clear(o);
 		return B_OK;
 	}
 	if (e != B_OK)
 		return e;
-	owner = ct_label(*inspect, LBL_OWNER);
-	if (!is_managed(*inspect) || owner == NULL || strcmp(owner, n->owner) != 0 ||
-	    strcmp(ct_name(*inspect), name) != 0) {
+	if (!is_named(*inspect, n->owner, name)) {
 		json_object_put(*inspect);
 		*inspect = NULL;
 		return op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name", "the name %s is taken",
@@ -621,7 +783,7 @@ reuse_existing(struct op *o, const struct ct_new *n, json_object **inspect, int 
 		e = eng_ct_start(o, jx_str(*inspect, "Id"));
 		if (e == B_OK) {
 			json_object_put(*inspect);
-			e = eng_ct_inspect(o, name, inspect);
+			e = eng_ct_inspect(o, dn, inspect);
 		}
 	}
 	return e;
@@ -634,15 +796,17 @@ enum berr
 ct_create(struct op *o, const struct ct_new *n, json_object **inspect, int *created)
 {
 	const char *name = jx_str(n->spec, "name");
+	char dn[OWN_DNAME_MAX];
 	int ofd, nfd = -1, found = 0;
 	enum berr e;
 
 	*inspect = NULL;
 	*created = 0;
+	docker_name(n, dn, sizeof(dn));
 	/* One owner's creates run one at a time: the quota count holds; the name lock too. */
-	ofd = lock_owner(n->owner);
+	ofd = own_lock(n->owner);
 	if (ofd >= 0 && name)
-		nfd = lock_name(name);
+		nfd = lock_name(dn);
 	if (ofd < 0 || (name && nfd < 0)) {
 		e = op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
 		goto out;
@@ -659,7 +823,7 @@ ct_create(struct op *o, const struct ct_new *n, json_object **inspect, int *crea
 			if (e != B_OK || found)
 				goto out;
 		}
-		e = check_quota(o, n->owner);
+		e = check_quota(o, n);
 		if (e == B_OK)
 			e = create_new(o, n, inspect);
 		if (e == B_OK)
@@ -677,22 +841,48 @@ out:
 
 /* ---- HTTP handlers ---------------------------------------------------- */
 
+enum berr
+ct_list_visible(struct op *o, int all, const char *owner, json_object **out)
+{
+	const char *ns[OWN_NS_MAX];
+	size_t k;
+	char lbl[OWN_MAX + 16];
+	const char *labels[1] = {lbl};
+	enum berr e = B_OK;
+
+	*out = NULL;
+	if (owner && !own_visible(o, owner))
+		return op_fail(o, B_FORBIDDEN, "owner",
+		               "only admins may list other owners (and members their groups)");
+	if (owner == NULL && (o->role == ROLE_ADMIN || o->system))
+		return ct_list(o, all, NULL, 0, out);
+	k = owner ? 1 : own_namespaces(o, ns, OWN_NS_MAX);
+	if (owner)
+		ns[0] = owner;
+	*out = json_object_new_array();
+	/* Docker's label filters all have to match: one list per owner. */
+	for (size_t i = 0; i < k && e == B_OK; i++) {
+		json_object *list;
+		snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", ns[i]);
+		e = ct_list(o, all, labels, 1, &list);
+		for (size_t j = 0; e == B_OK && j < json_object_array_length(list); j++)
+			json_object_array_add(*out,
+			                      json_object_get(json_object_array_get_idx(list, j)));
+		json_object_put(list);
+	}
+	if (e != B_OK) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
 static enum berr
 h_list(struct req *r)
 {
-	const char *owner = rq_str(r, "owner");
-	char lbl[256];
-	const char *labels[1] = {lbl};
 	json_object *list, *out;
-	int all;
-	enum berr e;
+	enum berr e = ct_list_visible(&r->op, rq_bool(r, "all"), rq_str(r, "owner"), &list);
 
-	all = rq_bool(r, "all");
-	if (owner && r->op.role != ROLE_ADMIN)
-		return op_fail(&r->op, B_FORBIDDEN, "owner", "only admins may list other owners");
-	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s",
-	         r->op.role == ROLE_ADMIN ? owner : op_owner(&r->op));
-	e = ct_list(&r->op, all, labels, (r->op.role == ROLE_ADMIN && !owner) ? 0 : 1, &list);
 	if (e != B_OK)
 		return e;
 	out = json_object_new_array();
@@ -728,18 +918,15 @@ h_create(struct req *r)
 	json_object *spec = json_object_get(r->json), *in = NULL, *labels = NULL;
 	struct ct_new n = {.spec = spec, .start = jx_bool(spec, "start", 1), .reuse = 1};
 	const char *catalog;
-	char owner[128];
+	char owner[OWN_MAX];
 	int created;
 	enum berr e;
 
 	/* The spec keeps only container fields; owner and start steer this request. */
-	snprintf(owner, sizeof(owner), "%s", jx_str(spec, "owner") ? jx_str(spec, "owner") : "");
-	if (owner[0] && r->op.role != ROLE_ADMIN) {
-		e = op_fail(&r->op, B_FORBIDDEN, "owner",
-		            "only admins may create for another owner");
+	e = own_for_create(&r->op, jx_str(spec, "owner"), "owner", owner, sizeof(owner));
+	if (e != B_OK)
 		goto out;
-	}
-	n.owner = owner[0] ? owner : op_owner(&r->op);
+	n.owner = owner;
 	json_object_object_del(spec, "owner");
 	json_object_object_del(spec, "start");
 	/* A protected name is one nobody could stop again: only admins give it. */
@@ -751,7 +938,7 @@ h_create(struct req *r)
 	}
 	/* A catalog tag brings the entry's defaults, which the policy then checks too. */
 	catalog = cat_apply_defaults(spec);
-	e = pol_check(&r->op, r->op.role, spec, catalog != NULL, &n.lim);
+	e = pol_check(&r->op, own_policy_role(owner, r->op.role), spec, catalog != NULL, &n.lim);
 	if (e != B_OK)
 		goto out;
 	if (catalog) {
@@ -861,7 +1048,8 @@ static enum berr
 recreate_checked(struct op *o, json_object *in, json_object *spec, json_object **out)
 {
 	struct pol_limits lim;
-	enum berr e = pol_check(o, o->role, spec, ct_label(in, LBL_CATALOG) != NULL, &lim);
+	enum role role = own_policy_role(ct_label(in, LBL_OWNER), o->role);
+	enum berr e = pol_check(o, role, spec, ct_label(in, LBL_CATALOG) != NULL, &lim);
 
 	if (e == B_OK)
 		e = ct_recreate(o, in, spec, &lim, out);
@@ -1054,7 +1242,8 @@ patched_spec(json_object *spec, json_object *patch)
 struct recreate {
 	json_object *old; /* inspect of the container being replaced */
 	const char *old_id;
-	char name[80], tmpname[96];
+	char name[OWN_DNAME_MAX];         /* its Docker name, restored on failure */
+	char tmpname[OWN_DNAME_MAX + 16]; /* where it waits meanwhile */
 	int was_running;
 };
 
@@ -1122,13 +1311,13 @@ ct_recreate(struct op *o, json_object *old, json_object *spec, const struct pol_
 	                   .owner = ct_label(old, LBL_OWNER),
 	                   .labels = extra,
 	                   .pin_ports = pin};
+	char dn[OWN_DNAME_MAX];
 	enum berr e;
-	int ofd, nfd = -1;
+	int ofd = -1, nfd = -1;
 
 	*inspect = NULL;
-	snprintf(rc.name, sizeof(rc.name), "%s", ct_name(old));
-	snprintf(rc.tmpname, sizeof(rc.tmpname), "%.60s-old-%lx", rc.name,
-	         (long)time(NULL) & 0xffff);
+	snprintf(rc.name, sizeof(rc.name), "%s", ct_dname(old));
+	snprintf(rc.tmpname, sizeof(rc.tmpname), "%s-old-%lx", rc.name, (long)time(NULL) & 0xffff);
 	rc.was_running = jx_bool(jx_obj(old, "State"), "Running", 0);
 	n.start = rc.was_running;
 	for (const char *const *k =
@@ -1137,10 +1326,16 @@ ct_recreate(struct op *o, json_object *old, json_object *spec, const struct pol_
 	     *k; k++)
 		if (ct_label(old, *k))
 			jx_add_str(extra, *k, ct_label(old, *k));
-	json_object_object_add(spec, "name", json_object_new_string(rc.name));
-	ofd = lock_owner(n.owner ? n.owner : "anonymous");
+	/* The name it was given: one made before namespaces moves into its owner's now. */
+	json_object_object_add(spec, "name", json_object_new_string(ct_name(old)));
+	if (n.owner == NULL) {
+		e = op_fail(o, B_CONFLICT, NULL, "container %s has no owner label", ct_name(old));
+		goto out;
+	}
+	docker_name(&n, dn, sizeof(dn));
+	ofd = own_lock(n.owner);
 	if (ofd >= 0)
-		nfd = lock_name(rc.name);
+		nfd = lock_name(dn);
 	if (ofd < 0 || nfd < 0) {
 		e = op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
 		goto out;
@@ -1349,7 +1544,7 @@ static const struct rt_route ct_routes[] = {
 static const struct rt_param ct_args[] = {{.name = "ref",
                                            .type = P_STR,
                                            .desc = "container",
-                                           .valid = name_valid,
+                                           .valid = ref_valid,
                                            .rule = "a container name, id or unique id prefix"},
                                           {0}};
 

@@ -57,8 +57,10 @@ struct ct_new {
 enum berr ct_create(struct op *o, const struct ct_new *n, json_object **inspect, int *created);
 
 /*
- * Finds REF (name, id or unique id prefix) as O's caller may see it: 404 for
- * a container that is not theirs (no existence leak).  MUTATE also refuses
+ * Finds REF as O's caller may see it: a name they gave (in their namespace,
+ * then their groups'), a Docker name, an id or an id prefix unique among
+ * their own containers.  404 for a container that is not theirs (no
+ * existence leak).  MUTATE also refuses
  * unmanaged containers (admins only read those).  *INSPECT is a new reference.
  */
 enum berr ct_lookup(struct op *o, const char *ref, int mutate, json_object **inspect);
@@ -104,10 +106,23 @@ enum berr ct_list(struct op *o, int all, const char *const *labels, size_t n, js
 /* The berth spec recorded for a container (record, else its label); new reference or NULL. */
 json_object *ct_spec_of(json_object *inspect);
 
-/* The name in an inspect result without Docker's leading '/'; "" when dockerd sent none. */
+/*
+ * The name a container was given (its berth.name label; for one made before
+ * namespaces or without a name, its Docker name).
+ */
 const char *ct_name(json_object *inspect);
-/* The same of a /containers/json list item (its first Names entry). */
+/* The same of a /containers/json list item. */
 const char *ct_item_name(json_object *item);
+/* The Docker name without its leading '/'; "" when dockerd sent none. */
+const char *ct_dname(json_object *inspect);
+const char *ct_item_dname(json_object *item);
+
+/*
+ * The managed containers O's caller may see (raw list items, new reference):
+ * their own and their groups', or OWNER's alone (their own, a group's they
+ * are in, anyone's for admins); admins without OWNER get every one.
+ */
+enum berr ct_list_visible(struct op *o, int all, const char *owner, json_object **out);
 
 /*
  * Label value from an inspect or list item, or NULL.  An empty value is

@@ -17,6 +17,7 @@
 #include "res/jobs.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "res/owner.h"
 #include "res/policy.h"
 #include "edge/req.h"
 #include "edge/module.h"
@@ -80,6 +81,7 @@ static const struct sc_field job_fields[] = {
      .desc = "CPU limit in cores (0.5 = half).",
      .min = 0,
      .max = 1024},
+    OWN_FIELD,
     {0}};
 
 const struct sc_schema job_schema = {
@@ -528,9 +530,7 @@ observe(struct op *o, const char *id, struct obs *ob)
 static int
 visible(struct op *o, json_object *rec)
 {
-	const char *owner = jx_str(rec, "owner");
-
-	return o->role == ROLE_ADMIN || (owner && strcmp(owner, op_owner(o)) == 0);
+	return own_visible(o, jx_str(rec, "owner"));
 }
 
 enum berr
@@ -611,20 +611,23 @@ enum berr
 job_submit(struct op *o, json_object *body, json_object *extra, char id[JOB_ID_LEN + 1])
 {
 	json_object *spec = NULL, *labels = json_object_new_object(), *rec = NULL, *in = NULL;
-	struct ct_new n = {.owner = op_owner(o), .labels = labels, .start = 1};
+	struct ct_new n = {.labels = labels, .start = 1};
 	int64_t timeout = jx_int(body, "timeout", g_cfg->default_job_timeout);
 	struct jstate js;
-	char tbuf[24];
+	char tbuf[24], owner[OWN_MAX];
 	int created, fd = -1;
-	enum berr e;
+	enum berr e = own_for_create(o, jx_str(body, "owner"), "owner", owner, sizeof(owner));
 
+	n.owner = owner;
+	if (e != B_OK)
+		goto out;
 	if (new_id(id) != 0) {
 		e = op_fail(o, B_INTERNAL, NULL, "no randomness for a job id");
 		goto out;
 	}
 	snprintf(o->audit_target, sizeof(o->audit_target), "job %s", id);
 	spec = job_spec(body, id);
-	e = pol_check(o, o->role, spec, 0, &n.lim);
+	e = pol_check(o, own_policy_role(owner, o->role), spec, 0, &n.lim);
 	if (e != B_OK)
 		goto out;
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)timeout);
@@ -715,7 +718,8 @@ h_submit(struct req *r)
 }
 
 struct collect {
-	const char *owner; /* only this owner's; NULL = all */
+	struct op *op;
+	const char *owner; /* only this owner's; NULL = all the caller may see */
 	char (*ids)[JOB_ID_LEN + 1];
 	size_t n, cap;
 };
@@ -726,7 +730,8 @@ collect_one(const char *name, json_object *rec, void *arg)
 	struct collect *c = arg;
 	const char *owner = jx_str(rec, "owner");
 
-	if (!job_id_valid(name) || (c->owner && (!owner || strcmp(owner, c->owner) != 0)))
+	if (!job_id_valid(name) || (c->owner && (!owner || strcmp(owner, c->owner) != 0)) ||
+	    !visible(c->op, rec))
 		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
@@ -756,15 +761,15 @@ static enum berr
 h_list(struct req *r)
 {
 	const char *status = rq_str(r, "status"), *owner = rq_str(r, "owner");
-	struct collect c = {0};
+	struct collect c = {.op = &r->op, .owner = owner};
 	json_object **recs = NULL, *list, *o;
 	size_t n = 0;
 	enum berr e = B_OK;
 
-	if (owner && r->op.role != ROLE_ADMIN)
-		return op_fail(&r->op, B_FORBIDDEN, "owner",
-		               "only admins may list other owners' jobs");
-	c.owner = r->op.role == ROLE_ADMIN ? owner : op_owner(&r->op);
+	if (owner && !own_visible(&r->op, owner))
+		return op_fail(
+		    &r->op, B_FORBIDDEN, "owner",
+		    "only admins may list other owners' jobs (and members their groups')");
 	st_each(ST_JOBS, collect_one, &c);
 	recs = calloc(c.n ? c.n : 1, sizeof(*recs));
 	if (recs == NULL) {

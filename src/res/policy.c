@@ -7,6 +7,7 @@
 #include "lib/cfg.h"
 #include "lib/hostpath.h"
 #include "lib/json.h"
+#include "res/owner.h"
 #include "res/policy.h"
 #include "lib/op.h"
 
@@ -185,12 +186,7 @@ const struct sc_field pol_spec_fields[] = {SPEC_FIELDS, {0}};
 static const struct sc_field create_fields[] = {
     SPEC_FIELDS,
     {.name = "start", .types = SC_BOOL, .desc = "Start it after creating (default true)."},
-    {.name = "owner",
-     .types = SC_STRING,
-     .desc = "Owner (admin only; default the caller).",
-     .min = 1,
-     .max = 64,
-     .pattern = "^[a-zA-Z0-9][a-zA-Z0-9_.@-]*$"},
+    OWN_FIELD,
     {0}};
 
 const struct sc_schema pol_container_schema = {

@@ -14,6 +14,7 @@
 #include "lib/cfg.h"
 #include "res/containers.h"
 #include "lib/json.h"
+#include "res/owner.h"
 #include "res/policy.h"
 #include "edge/req.h"
 #include "edge/module.h"
@@ -85,6 +86,7 @@ static const struct sc_field create_fields[] = {
      .pattern = SVC_NAME_RE,
      .example = "\"helloworld\""},
     SVC_DEF_FIELDS,
+    OWN_FIELD,
     {0}};
 
 static const struct sc_field update_fields[] = {
@@ -267,8 +269,21 @@ visible(struct op *o, json_object *rec)
 {
 	const char *owner = jx_str(rec, "owner");
 
-	return o->role == ROLE_ADMIN || from_config(rec) ||
-	       (owner && strcmp(owner, op_owner(o)) == 0);
+	return from_config(rec) || own_visible(o, owner);
+}
+
+/* The record name of OWNER's service NAME: its derived name (berth.conf's keep theirs). */
+static void
+rec_key(const char *owner, const char *name, char *out, size_t n)
+{
+	own_dname(owner, name, out, n);
+}
+
+/* The key REC is stored under (records from before namespaces: their name). */
+static const char *
+key_of(json_object *rec)
+{
+	return jx_str(rec, "key") ? jx_str(rec, "key") : jx_str(rec, "name");
 }
 
 static enum berr
@@ -277,43 +292,124 @@ no_service(struct op *o, const char *name)
 	return op_fail(o, B_NOT_FOUND, NULL, "no such service: %.64s", name);
 }
 
-/* Finds NAME as R's caller may see it; *REC is a new reference. */
-static enum berr
-load(struct op *o, const char *name, json_object **rec)
+/* The record stored as KEY when it is an API service the caller may see; *REC or NULL. */
+static void
+load_key(struct op *o, const char *key, json_object **rec)
 {
-	json_object *cdef = jx_obj(g_cfg->services, name);
-
 	*rec = NULL;
-	if (!name_valid(name) || strlen(name) > SVC_NAME_MAX)
-		return no_service(o, name);
-	if (cdef) {
-		*rec = config_record(name, cdef);
-		return B_OK;
-	}
-	if (st_get(ST_SERVICES, name, rec) != B_OK || from_config(*rec) || !visible(o, *rec)) {
-		json_object_put(*rec);
-		*rec = NULL;
-		return no_service(o, name);
-	}
-	return B_OK;
+	if (st_get(ST_SERVICES, key, rec) == B_OK && !from_config(*rec) && visible(o, *rec) &&
+	    strcmp(key_of(*rec), key) == 0)
+		return;
+	json_object_put(*rec);
+	*rec = NULL;
 }
 
-/* Takes the service's lock, then loads it; on B_OK the caller unlocks *FD. */
-static enum berr
-open_locked(struct op *o, const char *name, json_object **rec, int *fd)
+struct any_owner {
+	const char *name;
+	json_object *found;
+	size_t n;
+};
+
+static int
+match_name(const char *key, json_object *rec, void *arg)
 {
-	char lock[96];
-	enum berr e;
+	struct any_owner *a = arg;
+
+	(void)key;
+	if (from_config(rec) || strcmp(jx_str(rec, "name") ? jx_str(rec, "name") : "", a->name))
+		return 0;
+	if (a->n++ == 0)
+		a->found = json_object_get(rec);
+	return 0;
+}
+
+/*
+ * An admin naming a service none of their namespaces hold: the one service of
+ * that name whoever owns it; when several owners have one, 409 asks for its key.
+ */
+static enum berr
+by_any_owner(struct op *o, const char *name, json_object **rec)
+{
+	struct any_owner a = {.name = name};
+
+	if (st_each(ST_SERVICES, match_name, &a) != B_OK)
+		return op_fail(o, B_INTERNAL, NULL, "cannot read the service records");
+	if (a.n == 1) {
+		*rec = a.found;
+		return B_OK;
+	}
+	json_object_put(a.found);
+	if (a.n > 1)
+		return op_fail(o, B_CONFLICT, NULL,
+		               "%zu owners have a service named %s; give its key", a.n, name);
+	return no_service(o, name);
+}
+
+/*
+ * Finds REF as O's caller may see it: a berth.conf service, a name in the
+ * caller's namespace (then their groups'), or a record name as lists show
+ * another owner's service.  *REC is a new reference.
+ */
+static enum berr
+load(struct op *o, const char *ref, json_object **rec)
+{
+	json_object *cdef = jx_obj(g_cfg->services, ref);
+	const char *ns[OWN_NS_MAX];
+	size_t k = own_namespaces(o, ns, OWN_NS_MAX);
+	char key[OWN_DNAME_MAX];
 
 	*rec = NULL;
+	if (!ref_valid(ref))
+		return no_service(o, ref);
+	if (cdef) {
+		*rec = config_record(ref, cdef);
+		return B_OK;
+	}
+	for (size_t i = 0; name_valid(ref) && i < k && *rec == NULL; i++) {
+		rec_key(ns[i], ref, key, sizeof(key));
+		load_key(o, key, rec);
+	}
+	if (*rec == NULL)
+		load_key(o, ref, rec);
+	if (*rec == NULL && o->role == ROLE_ADMIN && name_valid(ref))
+		return by_any_owner(o, ref, rec);
+	return *rec ? B_OK : no_service(o, ref);
+}
+
+/* A service's lock: named by its record key, which may be longer than a lock name. */
+static int
+lock_service(const char *key)
+{
+	char lock[48];
+
+	snprintf(lock, sizeof(lock), "svc-%08x", b_hash32(key));
+	return st_lock(lock);
+}
+
+/* Finds REF, takes its lock, and loads it again; on B_OK the caller unlocks *FD. */
+static enum berr
+open_locked(struct op *o, const char *ref, json_object **rec, int *fd)
+{
+	char key[OWN_DNAME_MAX];
+	enum berr e;
+
 	*fd = -1;
-	if (!name_valid(name) || strlen(name) > SVC_NAME_MAX)
-		return no_service(o, name);
-	snprintf(lock, sizeof(lock), "svc-%s", name);
-	*fd = st_lock(lock);
+	e = load(o, ref, rec);
+	if (e != B_OK)
+		return e;
+	snprintf(key, sizeof(key), "%s", key_of(*rec));
+	json_object_put(*rec);
+	*rec = NULL;
+	*fd = lock_service(key);
 	if (*fd < 0)
 		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
-	e = load(o, name, rec);
+	/* What was found may have gone (or, for berth.conf's, changed) before the lock. */
+	e = load(o, ref, rec);
+	if (e == B_OK && strcmp(key_of(*rec), key) != 0) {
+		json_object_put(*rec);
+		*rec = NULL;
+		e = no_service(o, ref);
+	}
 	if (e != B_OK) {
 		st_unlock(*fd);
 		*fd = -1;
@@ -339,7 +435,7 @@ save(struct op *o, json_object *rec)
 		jx_add_int(out, "seq", jx_int(rec, "seq", 0));
 		jx_add_int(out, "updated", jx_int(rec, "updated", 0));
 	}
-	e = st_put(ST_SERVICES, jx_str(rec, "name"), out);
+	e = st_put(ST_SERVICES, key_of(rec), out);
 	json_object_put(out);
 	if (e != B_OK)
 		return op_fail(o, B_INTERNAL, NULL, "cannot write the service record");
@@ -355,6 +451,7 @@ view(json_object *rec)
 	for (const char *const *k = def_keys; *k; k++)
 		jx_add_ref(v, *k, jx_get(rec, *k));
 	jx_add_str(v, "owner", jx_str(rec, "owner"));
+	jx_add_str(v, "key", key_of(rec));
 	jx_add_str(v, "source", from_config(rec) ? "config" : "api");
 	jx_add_bool(v, "read_only", from_config(rec));
 	jx_add_int(v, "desired", jx_int(rec, "desired", 0));
@@ -379,7 +476,7 @@ checked_spec(struct op *o, json_object *rec, json_object **spec, struct pol_limi
 	if (from_config(rec))
 		e = pol_resources(o, ROLE_ADMIN, *spec, lim);
 	else
-		e = pol_check(o, o->role, *spec, 0, lim);
+		e = pol_check(o, own_policy_role(jx_str(rec, "owner"), o->role), *spec, 0, lim);
 	if (e != B_OK) {
 		json_object_put(*spec);
 		*spec = NULL;
@@ -643,49 +740,53 @@ engine_remove(struct op *o, json_object *rec, int timeout)
 /* ---- shared steps of the handlers ------------------------------------ */
 
 /*
- * Quota: the owner's other containers plus WANT replicas must fit the caller
- * role's quota.  In swarm mode replicas are counted from what the owner's
- * Swarm services are set to run, since their tasks start after scale returns.
+ * Quota: what WANT replicas add to the owner's holdings must fit the owner's
+ * quota (containers, replicas, memory and CPUs).  The replicas running now
+ * are counted once: in engine mode they are among the owner's containers, in
+ * swarm mode Swarm services are counted by what they are set to run (tasks
+ * start after scale returns), this one's left out.
  */
 static enum berr
-check_quota(struct op *o, json_object *rec, int want, int swarm)
+check_quota(struct op *o, json_object *rec, const struct pol_limits *lim, int want, int swarm)
 {
-	int quota = g_cfg->policy[o->role].quota, others = 0, mine = 0;
 	const char *owner = jx_str(rec, "owner"), *name = jx_str(rec, "name");
-	char lbl[256];
-	const char *labels[1] = {lbl};
-	json_object *list;
-	enum berr e;
+	struct usage add = {0};
+	int mine = swarm ? 0 : -1;
+	json_object *list = NULL;
+	enum berr e = B_OK;
 
-	if (quota < 0 || want == 0)
+	if (want == 0)
 		return B_OK;
-	snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", owner);
-	e = ct_list(o, 1, labels, 1, &list);
-	if (e == B_OK && swarm)
-		e = sw_replica_counts(o, owner, name, &mine, &others);
-	if (e != B_OK) {
+	if (swarm) {
+		/* What runs now of this service is what Swarm is set to run. */
+		json_object *tasks = NULL;
+		int desired = 0;
+		e = sw_status(o, name, owner, &mine, &desired, &tasks);
+		json_object_put(tasks);
+		mine = desired;
+	} else {
+		e = replicas(o, rec, &list);
+		mine = 0;
+		for (size_t i = 0; e == B_OK && i < json_object_array_length(list); i++)
+			mine += ct_holds_quota(json_object_array_get_idx(list, i));
 		json_object_put(list);
+	}
+	if (e != B_OK)
 		return e;
-	}
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *it = json_object_array_get_idx(list, i);
-		const char *s = ct_label(it, LBL_SERVICE);
-		if (!ct_holds_quota(it) || (swarm && ct_label(it, "com.docker.swarm.task.id")))
-			continue;
-		if (s && strcmp(s, name) == 0)
-			mine++;
-		else
-			others++;
-	}
-	json_object_put(list);
 	/* Scaling down (or staying) is always allowed, even over a since-lowered quota. */
-	if (want > mine && others + want > quota)
-		return op_fail(
-		    o, B_FORBIDDEN, "number",
-		    "%d replicas and %s's %d other containers exceed the %s role's quota "
-		    "of %d",
-		    want, owner, others, role_name(o->role), quota);
-	return B_OK;
+	if (want <= mine)
+		return B_OK;
+	/* Swarm: this service is left out of what is held and counted whole here. */
+	if (swarm)
+		mine = 0;
+	add.replicas = want - mine;
+	add.containers = swarm ? 0 : want - mine;
+	add.memory = (int64_t)(want - mine) * lim->memory;
+	add.nano_cpus = (int64_t)(want - mine) * lim->nano_cpus;
+	e = own_admit(o, owner, swarm ? name : NULL, &add);
+	if (e == B_FORBIDDEN)
+		snprintf(o->field, sizeof(o->field), "number");
+	return e;
 }
 
 /* Only admins change berth.conf services; operators their own (load hid the rest). */
@@ -720,7 +821,8 @@ status_of(struct op *o, json_object *rec, int *running, int *desired, json_objec
 	if (e != B_OK)
 		return e;
 	if (swarm)
-		return sw_status(o, jx_str(rec, "name"), running, desired, views);
+		return sw_status(o, jx_str(rec, "name"), jx_str(rec, "owner"), running, desired,
+		                 views);
 	return engine_status(o, rec, running, views);
 }
 
@@ -770,13 +872,23 @@ struct list_ctx {
 	const struct svc_shape *sh;
 };
 
+/*
+ * The map is keyed by the names the caller uses: their own services' names;
+ * another owner's (a group's, or anyone's for admins) by record name, which
+ * the service routes take too.  Two owners' "api" never share a key.
+ */
 static int
-list_one(const char *name, json_object *rec, void *arg)
+list_one(const char *key, json_object *rec, void *arg)
 {
 	struct list_ctx *c = arg;
+	const char *owner = jx_str(rec, "owner"), *name = jx_str(rec, "name");
 
-	if (!from_config(rec) && !jx_get(g_cfg->services, name) && visible(&c->r->op, rec))
-		json_object_object_add(c->out, name, c->sh->def(rec));
+	if (from_config(rec) || jx_get(g_cfg->services, key) || !visible(&c->r->op, rec) ||
+	    strcmp(key_of(rec), key) != 0)
+		return 0;
+	if (owner && name && strcmp(owner, op_owner(&c->r->op)) == 0 && !jx_get(c->out, name))
+		key = name;
+	json_object_object_add(c->out, key, c->sh->def(rec));
 	return 0;
 }
 
@@ -805,7 +917,7 @@ svc_create(struct req *r, const struct svc_shape *sh)
 	const char *name = jx_str(r->json, "name");
 	json_object *rec = NULL, *old = NULL, *spec = NULL;
 	struct pol_limits lim = {0};
-	char lock[96], field[64], msg[256];
+	char field[64], msg[256], owner[OWN_MAX], key[OWN_DNAME_MAX];
 	enum berr e;
 	int fd;
 
@@ -815,19 +927,27 @@ svc_create(struct req *r, const struct svc_shape *sh)
 	if (jx_get(g_cfg->services, name))
 		return op_fail(&r->op, B_CONFLICT, "name", "service %s is defined in berth.conf",
 		               name);
-	snprintf(lock, sizeof(lock), "svc-%s", name);
-	fd = st_lock(lock);
+	e = own_for_create(&r->op, jx_str(r->json, "owner"), "owner", owner, sizeof(owner));
+	if (e != B_OK)
+		return e;
+	rec_key(owner, name, key, sizeof(key));
+	fd = lock_service(key);
 	if (fd < 0)
 		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
-	if (st_get(ST_SERVICES, name, &old) == B_OK && !from_config(old)) {
+	/* The owner's own service of that name (one made before namespaces counts too). */
+	load_key(&r->op, key, &old);
+	if (old == NULL && strcmp(owner, op_owner(&r->op)) == 0)
+		load_key(&r->op, name, &old);
+	if (old && strcmp(jx_str(old, "owner") ? jx_str(old, "owner") : "", owner) == 0) {
 		e = op_fail(&r->op, B_CONFLICT, "name", "service %s exists already", name);
 		goto out;
 	}
 	rec = def_norm(r->json, name);
+	jx_add_str(rec, "owner", owner);
 	e = checked_spec(&r->op, rec, &spec, &lim);
 	if (e != B_OK)
 		goto out;
-	jx_add_str(rec, "owner", op_owner(&r->op));
+	jx_add_str(rec, "key", key);
 	jx_add_int(rec, "desired", 0);
 	jx_add_int(rec, "created", (int64_t)time(NULL));
 	e = save(&r->op, rec);
@@ -880,19 +1000,21 @@ roll_out(struct op *o, json_object *rec, json_object *spec, const struct pol_lim
 enum berr
 svc_put(struct req *r, const struct svc_shape *sh)
 {
-	const char *name = r->args[0], *bname = jx_str(r->json, "name");
+	const char *name, *bname = jx_str(r->json, "name");
 	struct pol_limits lim = {0};
 	json_object *old = NULL, *rec = NULL, *spec = NULL;
 	char field[64], msg[256];
 	int fd = -1, timeout = (int)rq_int(r, "timeout");
 	enum berr e;
 
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", r->args[0]);
 	if (def_problem(r->json, field, sizeof(field), msg, sizeof(msg)) != 0)
 		return op_fail(&r->op, B_INVALID, field, "%s", msg);
-	e = open_locked(&r->op, name, &old, &fd);
+	e = open_locked(&r->op, r->args[0], &old, &fd);
 	if (e != B_OK)
 		return e;
+	/* The path may name it by record name; the definition keeps the name it was given. */
+	name = jx_str(old, "name");
 	if (bname && strcmp(bname, name) != 0) {
 		e = op_fail(&r->op, B_INVALID, "name",
 		            "name %s differs from the service in the path (%s)", bname, name);
@@ -902,7 +1024,7 @@ svc_put(struct req *r, const struct svc_shape *sh)
 		goto out;
 	rec = def_norm(r->json, name);
 	for (const char *const *k =
-	         (const char *const[]){"owner", "desired", "created", "seq", NULL};
+	         (const char *const[]){"owner", "key", "desired", "created", "seq", NULL};
 	     *k; k++)
 		jx_add_ref(rec, *k, jx_get(old, *k));
 	e = checked_spec(&r->op, rec, &spec, &lim);
@@ -934,10 +1056,10 @@ h_delete(struct req *r)
 	if ((e = check_writable(&r->op, rec)) != B_OK || (e = sw_active(&r->op, &swarm)) != B_OK)
 		goto out;
 	if (swarm)
-		e = sw_remove(&r->op, r->args[0]);
+		e = sw_remove(&r->op, jx_str(rec, "name"), jx_str(rec, "owner"));
 	if (e == B_OK)
 		e = engine_remove(&r->op, rec, timeout);
-	if (e == B_OK && st_del(ST_SERVICES, r->args[0]) != B_OK)
+	if (e == B_OK && st_del(ST_SERVICES, key_of(rec)) != B_OK)
 		e = op_fail(&r->op, B_INTERNAL, NULL, "cannot remove the service record");
 	if (e == B_OK)
 		rq_empty(r, 204);
@@ -979,11 +1101,12 @@ svc_scale(struct req *r, const struct svc_shape *sh)
 	if (e != B_OK)
 		return e;
 	if ((e = check_manage(&r->op, rec, "scale")) != B_OK ||
-	    (e = sw_active(&r->op, &swarm)) != B_OK ||
-	    (e = check_quota(&r->op, rec, n, swarm)) != B_OK)
+	    (e = sw_active(&r->op, &swarm)) != B_OK)
 		goto out;
 	/* Scaling to 0 needs no spec, so a tightened policy never blocks stopping a service. */
 	if (n > 0 && (e = checked_spec(&r->op, rec, &spec, &lim)) != B_OK)
+		goto out;
+	if ((e = check_quota(&r->op, rec, &lim, n, swarm)) != B_OK)
 		goto out;
 	if (swarm)
 		e = sw_scale(&r->op, jx_str(rec, "name"), jx_str(rec, "owner"), spec, &lim, n);
@@ -1077,10 +1200,10 @@ static const struct rt_route svc_routes[] = {
 const struct rt_param svc_args[] = {{.name = "name",
                                      .type = P_STR,
                                      .desc = "service",
-                                     .max = SVC_NAME_MAX,
+                                     .max = OWN_DNAME_MAX,
                                      .min = 1,
-                                     .valid = name_valid,
-                                     .rule = "a service name"},
+                                     .valid = ref_valid,
+                                     .rule = "a service name (or record name)"},
                                     {0}};
 
 static const struct sc_schema *const svc_schemas[] = {&svc_schema, &svc_update_schema,

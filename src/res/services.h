@@ -89,17 +89,18 @@ enum berr sw_scale(struct op *o, const char *name, const char *owner, json_objec
 enum berr sw_update(struct op *o, const char *name, const char *owner, json_object *spec,
                     const struct pol_limits *lim);
 /*
- * The replicas OWNER's Swarm services of this instance are set to run: NAME's
- * in *MINE, all others' in *OTHERS.  Quotas count these, not the containers
- * that exist, because Swarm starts tasks after the update has returned.
+ * Adds to U the replicas OWNER's Swarm services of this instance are set to
+ * run (but SKIP's, when not NULL) and their memory and CPU limits.  Quotas
+ * count these, not the containers that exist, because Swarm starts tasks
+ * after the update has returned.
  */
-enum berr sw_replica_counts(struct op *o, const char *owner, const char *name, int *mine,
-                            int *others);
-/* Running tasks of NAME's Swarm service and a view of each (new reference). */
-enum berr sw_status(struct op *o, const char *name, int *running, int *desired,
+struct usage;
+enum berr sw_usage(struct op *o, const char *owner, const char *skip, struct usage *u);
+/* Running tasks of OWNER's Swarm service NAME and a view of each (new reference). */
+enum berr sw_status(struct op *o, const char *name, const char *owner, int *running, int *desired,
                     json_object **tasks);
-/* Removes NAME's Swarm service if it exists. */
-enum berr sw_remove(struct op *o, const char *name);
+/* Removes OWNER's Swarm service NAME if it exists. */
+enum berr sw_remove(struct op *o, const char *name, const char *owner);
 /* Removes every Swarm service of this berth instance; 0 on success. */
 int sw_cleanup_instance(void);
 

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "res/policy.h"
 #include "edge/req.h"
+#include "res/owner.h"
 #include "res/services.h"
 
 #include <stdio.h>
@@ -42,41 +43,40 @@ sw_active(struct op *o, int *on)
 	return B_OK;
 }
 
-/* The label filter that finds this instance's services (and NAME's, when given); new reference. */
+/*
+ * The label filter that finds this instance's services (and OWNER's service
+ * NAME, when given); new reference.
+ */
 static json_object *
-label_filter(const char *name)
+label_filter(const char *name, const char *owner)
 {
-	json_object *f = json_object_new_object(), *l = json_object_new_array();
+	json_object *f = own_filter(name ? owner : NULL), *l = jx_arr(f, "label");
 	char buf[256];
 
-	json_object_array_add(l, json_object_new_string(LBL_MANAGED "=1"));
-	snprintf(buf, sizeof(buf), LBL_INSTANCE "=%s", g_cfg->instance);
-	json_object_array_add(l, json_object_new_string(buf));
 	if (name) {
 		snprintf(buf, sizeof(buf), LBL_SERVICE "=%s", name);
 		json_object_array_add(l, json_object_new_string(buf));
 	}
-	json_object_object_add(f, "label", l);
 	return f;
 }
 
 /* This instance's services (NULL = all of them): dockerd's list, new reference. */
 static enum berr
-list(struct op *o, const char *name, json_object **out)
+list(struct op *o, const char *name, const char *owner, json_object **out)
 {
-	json_object *f = label_filter(name);
+	json_object *f = label_filter(name, owner);
 	enum berr e = eng_svc_list(o, f, out);
 
 	json_object_put(f);
 	return e;
 }
 
-/* NAME's Swarm service (new reference), or *SVC = NULL when there is none. */
+/* OWNER's Swarm service NAME (new reference), or *SVC = NULL when there is none. */
 static enum berr
-find(struct op *o, const char *name, json_object **svc)
+find(struct op *o, const char *name, const char *owner, json_object **svc)
 {
 	json_object *all;
-	enum berr e = list(o, name, &all);
+	enum berr e = list(o, name, owner, &all);
 
 	*svc = NULL;
 	if (e != B_OK)
@@ -169,8 +169,11 @@ service_spec(const char *name, const char *owner, json_object *spec, const struc
 	json_object *s = json_object_new_object(), *mode = json_object_new_object();
 	json_object *rep = json_object_new_object(), *uc = json_object_new_object();
 	json_object *labels = berth_labels(name, owner), *body = pol_docker_body(spec, labels, lim);
+	char sname[80];
 
-	jx_add_str(s, "Name", name);
+	/* Swarm names are one namespace per swarm: the owner's name for it is derived. */
+	own_swarm_name(owner, name, sname, sizeof(sname));
+	jx_add_str(s, "Name", sname);
 	json_object_object_add(s, "Labels", labels);
 	json_object_object_add(s, "TaskTemplate", task_template(body));
 	jx_add_int(rep, "Replicas", n);
@@ -186,30 +189,13 @@ service_spec(const char *name, const char *owner, json_object *spec, const struc
 	return s;
 }
 
-/* Swarm names are DNS labels: letters, digits, '-' and '_' inside, at most 63. */
-static enum berr
-check_name(struct op *o, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strchr(name, '.') || name[n - 1] == '-' || name[n - 1] == '_')
-		return op_fail(o, B_INVALID, "name",
-		               "service %s cannot be a Swarm service: Swarm names may not contain "
-		               "'.' nor end in '-' or '_'",
-		               name);
-	return B_OK;
-}
-
 static enum berr
 create(struct op *o, const char *name, const char *owner, json_object *spec,
        const struct pol_limits *lim, int n)
 {
-	json_object *body, *out = NULL;
-	enum berr e = check_name(o, name);
+	json_object *body = service_spec(name, owner, spec, lim, n), *out = NULL;
+	enum berr e;
 
-	if (e != B_OK)
-		return e;
-	body = service_spec(name, owner, spec, lim, n);
 	e = eng_svc_create(o, body, &out);
 	json_object_put(body);
 	if (e == B_CONFLICT && o->why == R_NAME_TAKEN)
@@ -285,7 +271,7 @@ sw_scale(struct op *o, const char *name, const char *owner, json_object *spec,
          const struct pol_limits *lim, int n)
 {
 	json_object *svc, *mode;
-	enum berr e = find(o, name, &svc);
+	enum berr e = find(o, name, owner, &svc);
 
 	if (e != B_OK)
 		return e;
@@ -306,7 +292,7 @@ sw_update(struct op *o, const char *name, const char *owner, json_object *spec,
 {
 	struct retemplate t = {name, owner, spec, lim};
 	json_object *svc;
-	enum berr e = find(o, name, &svc);
+	enum berr e = find(o, name, owner, &svc);
 
 	if (e != B_OK || svc == NULL)
 		return e;
@@ -323,24 +309,25 @@ replicas_of(json_object *svc)
 }
 
 enum berr
-sw_replica_counts(struct op *o, const char *owner, const char *name, int *mine, int *others)
+sw_usage(struct op *o, const char *owner, const char *skip, struct usage *u)
 {
 	json_object *all;
-	enum berr e = list(o, NULL, &all);
+	enum berr e = list(o, NULL, NULL, &all);
 
-	*mine = *others = 0;
 	if (e != B_OK)
 		return e;
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		json_object *svc = json_object_array_get_idx(all, i);
-		json_object *l = jx_obj(jx_obj(svc, "Spec"), "Labels");
-		const char *o = jx_str(l, LBL_OWNER), *s = jx_str(l, LBL_SERVICE);
-		if (o == NULL || strcmp(o, owner) != 0)
+		json_object *spec = jx_obj(svc, "Spec"), *l = jx_obj(spec, "Labels");
+		json_object *lim =
+		    jx_obj(jx_obj(jx_obj(spec, "TaskTemplate"), "Resources"), "Limits");
+		const char *who = jx_str(l, LBL_OWNER), *s = jx_str(l, LBL_SERVICE);
+		int n = replicas_of(svc);
+		if (who == NULL || strcmp(who, owner) != 0 || (skip && s && strcmp(s, skip) == 0))
 			continue;
-		if (s && strcmp(s, name) == 0)
-			*mine += replicas_of(svc);
-		else
-			*others += replicas_of(svc);
+		u->replicas += n;
+		u->memory += n * jx_int(lim, "MemoryBytes", 0);
+		u->nano_cpus += n * jx_int(lim, "NanoCPUs", 0);
 	}
 	json_object_put(all);
 	return B_OK;
@@ -366,10 +353,11 @@ task_view(json_object *t)
 }
 
 enum berr
-sw_status(struct op *o, const char *name, int *running, int *desired, json_object **tasks)
+sw_status(struct op *o, const char *name, const char *owner, int *running, int *desired,
+          json_object **tasks)
 {
 	json_object *svc, *f, *arr, *list = NULL;
-	enum berr e = find(o, name, &svc);
+	enum berr e = find(o, name, owner, &svc);
 
 	*running = 0;
 	*tasks = NULL;
@@ -405,10 +393,10 @@ remove_one(struct op *o, const char *id)
 }
 
 enum berr
-sw_remove(struct op *o, const char *name)
+sw_remove(struct op *o, const char *name, const char *owner)
 {
 	json_object *svc;
-	enum berr e = find(o, name, &svc);
+	enum berr e = find(o, name, owner, &svc);
 
 	if (e != B_OK || svc == NULL)
 		return e;
@@ -432,7 +420,7 @@ sw_cleanup_instance(void)
 	}
 	manager = jx_bool(jx_obj(all, "Swarm"), "ControlAvailable", 0);
 	json_object_put(all);
-	if (manager && list(&o, NULL, &all) != B_OK) {
+	if (manager && list(&o, NULL, NULL, &all) != B_OK) {
 		fprintf(stderr, "berth-fcgi: cannot list swarm services: %s\n", o.msg);
 		op_done(&o);
 		return -1;

@@ -13,6 +13,7 @@
 #include "lib/metrics.h"
 #include "edge/module.h"
 #include "edge/route.h"
+#include "res/owner.h"
 #include "res/system.h"
 #include "store/state.h"
 
@@ -127,7 +128,8 @@ policy_view(const struct policy *p)
 	json_object_object_add(o, "pids_max", int_or_null(p->pids_max));
 	json_object_object_add(o, "pids_default", int_or_null(p->pids_default));
 	/* quota < 0 is unlimited; 0 is a real limit (no containers at all). */
-	json_object_object_add(o, "quota", p->quota < 0 ? NULL : json_object_new_int(p->quota));
+	json_object_object_add(
+	    o, "quota", p->quota.containers < 0 ? NULL : json_object_new_int(p->quota.containers));
 	jx_add_bool(o, "privileged", p->privileged);
 	jx_add_bool(o, "host_network", p->host_network);
 	jx_add_bool(o, "bind_mounts", p->bind_mounts);
@@ -138,14 +140,78 @@ policy_view(const struct policy *p)
 	return o;
 }
 
+/* {"used": N, "limit": L}; a negative limit is none (null). */
+static void
+add_use(json_object *v, const char *key, double used, double limit)
+{
+	json_object *u = json_object_new_object();
+
+	if (used == (double)(int64_t)used)
+		jx_add_int(u, "used", (int64_t)used);
+	else
+		json_object_object_add(u, "used", json_object_new_double(used));
+	if (limit < 0)
+		json_object_object_add(u, "limit", NULL);
+	else if (limit == (double)(int64_t)limit)
+		jx_add_int(u, "limit", (int64_t)limit);
+	else
+		json_object_object_add(u, "limit", json_object_new_double(limit));
+	json_object_object_add(v, key, u);
+}
+
+/* What OWNER holds against each of its quotas (memory in bytes, cpus in cores). */
+static enum berr
+usage_view(struct op *o, const char *owner, json_object **out)
+{
+	const struct quota *q = own_quota(owner, o->role);
+	struct usage u;
+	enum berr e = own_usage(o, owner, NULL, NULL, &u);
+
+	*out = NULL;
+	if (e != B_OK)
+		return e;
+	*out = json_object_new_object();
+	jx_add_str(*out, "owner", owner);
+	add_use(*out, "containers", u.containers, q->containers);
+	add_use(*out, "replicas", u.replicas, q->replicas);
+	add_use(*out, "jobs", u.jobs, q->jobs);
+	add_use(*out, "volumes", u.volumes, q->volumes);
+	add_use(*out, "networks", u.networks, q->networks);
+	add_use(*out, "memory", (double)u.memory, (double)q->memory);
+	add_use(*out, "cpus", (double)u.nano_cpus / 1e9, q->cpus);
+	return B_OK;
+}
+
+/*
+ * The caller, their role and policy, and what they (and each of their
+ * groups) hold against the quotas, so a form can check before sending.
+ */
 static enum berr
 h_whoami(struct req *r)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *groups = json_object_new_array(), *u;
+	const char *ns[OWN_NS_MAX];
+	size_t k = own_namespaces(&r->op, ns, OWN_NS_MAX);
+	enum berr e = usage_view(&r->op, ns[0], &u);
 
 	jx_add_str(o, "user", r->op.user);
 	jx_add_str(o, "role", role_name(r->op.role));
 	json_object_object_add(o, "policy", policy_view(&g_cfg->policy[r->op.role]));
+	json_object_object_add(o, "usage", u);
+	for (size_t i = 1; e == B_OK && i < k; i++) {
+		const struct cfg_group *g = cfg_group(g_cfg, ns[i] + 1);
+		json_object *gv = json_object_new_object();
+		jx_add_str(gv, "name", ns[i]);
+		jx_add_str(gv, "role", g->role == ROLE_NONE ? NULL : role_name(g->role));
+		e = usage_view(&r->op, ns[i], &u);
+		json_object_object_add(gv, "usage", u);
+		json_object_array_add(groups, gv);
+	}
+	json_object_object_add(o, "groups", groups);
+	if (e != B_OK) {
+		json_object_put(o);
+		return e;
+	}
 	rq_json(r, 200, o);
 	return B_OK;
 }
