@@ -114,6 +114,17 @@ wait_for() {
 	return 1
 }
 
+# dk NAME [OWNER]: the id of the container berth made under NAME (the name its owner
+# gave; Docker's name is derived) in instance $INST (or $DK_INST), of OWNER when given.
+dk() {
+	local f=(--filter "label=berth.name=$1" --filter "label=berth.instance=${DK_INST:-$INST}")
+	[ -n "${2:-}" ] && f+=(--filter "label=berth.owner=$2")
+	docker ps -aq --no-trunc "${f[@]}" | head -1
+}
+
+# dks NAME INSTANCE: the id of the Swarm service berth made for service NAME.
+dks() { docker service ls -q --filter "label=berth.service=$1" --filter "label=berth.instance=$2" | head -1; }
+
 docker_api() { # docker_api METHOD PATH [BODY]
 	curl -s --unix-socket /var/run/docker.sock -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "http://d/v1.41$2"
 }

@@ -273,7 +273,7 @@ start_berth hp --config "$T/hp.conf" --htpasswd "$T/hp.htpasswd" --state-dir "$T
 	--instance "$HP" || exit 1
 HAPI="$URL_hp/api/v1"
 H=(-u hanna:h)
-gone_ct() { [ -z "$(docker ps -aq --filter "name=^/$1\$")" ]; }
+gone_ct() { [ -z "$(DK_INST=$HP dk "$1")" ]; }
 bind_of() { printf ',"mounts":[{"type":"bind","source":"%s","target":"/s"}]' "$1"; }
 dev_of() { printf ',"devices":["%s"]' "$1"; }
 refused() { # refused NAME STATUS FIELD BODY-EXTRA [MESSAGE-PART]
@@ -318,8 +318,8 @@ req POST "$HAPI/containers/$HP-ro/exec" '{"command":["cat","/s/hello"]}' "${H[@]
 check "a container reads a file in it ($(jqb .stdout))" test "$(jqb .stdout)" = hello
 req POST "$HAPI/containers" "{\"name\":\"$HP-dev\",\"image\":\"$IMG\",\"command\":[\"sleep\",\"60\"],\"devices\":[\"/dev/net/tun\",\"/dev/null:/dev/n:rw\"]}" "${H[@]}"
 expect "a device beneath an allowed directory and an allowed node: 201" 201
-check "exactly those two device rules ($(docker inspect -f '{{json .HostConfig.Devices}}' "$HP-dev" | jq -c '[.[].PathOnHost]'))" \
-	test "$(docker inspect -f '{{json .HostConfig.Devices}}' "$HP-dev" | jq -c '[.[].PathOnHost]')" = '["/dev/net/tun","/dev/null"]'
+check "exactly those two device rules ($(docker inspect -f '{{json .HostConfig.Devices}}' "$(DK_INST=$HP dk "$HP-dev")" | jq -c '[.[].PathOnHost]'))" \
+	test "$(docker inspect -f '{{json .HostConfig.Devices}}' "$(DK_INST=$HP dk "$HP-dev")" | jq -c '[.[].PathOnHost]')" = '["/dev/net/tun","/dev/null"]'
 
 # A container with the directory bound writable makes a link to / in it: binding the link
 # (the old escape: inspect showed Source "/") is a sub-path, refused.
@@ -343,8 +343,8 @@ race() { # race TAG SOURCE SECONDS: creates for SECONDS (and 8 times at least, i
 }
 race sub1 "$S/share/x" 4 & race sub2 "$S/share/x" 4 & race whole "$S/share" 4 &
 wait
-check "the writer was still flipping ($(docker inspect -f '{{.State.Status}}' "$HP-w"))" \
-	test "$(docker inspect -f '{{.State.Status}}' "$HP-w")" = running
+check "the writer was still flipping ($(docker inspect -f '{{.State.Status}}' "$(DK_INST=$HP dk "$HP-w")"))" \
+	test "$(docker inspect -f '{{.State.Status}}' "$(DK_INST=$HP dk "$HP-w")")" = running
 subs=$(cat "$T/race-sub1" "$T/race-sub2" | wc -l)
 sub_bad=$(cat "$T/race-sub1" "$T/race-sub2" | grep -vc '^403$')
 check "race: $subs binds of the flipping sub-path, every one 403 ($sub_bad not)" \

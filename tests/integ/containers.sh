@@ -24,7 +24,7 @@ A=(-u alice:a) O=(-u oscar:o) G=(-u olga:g) V=(-u vic:v)
 IMG=berth-test/busybox:1
 SLEEPER='"command":["sleep","600"]'
 
-gone() { [ -z "$(docker ps -aq --filter "name=^/$1\$")" ]; }
+gone() { [ -z "$(dk "$1")" ]; }
 
 # --- create, idempotence, ownership --------------------------------------
 req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER,\"ports\":[{\"container\":8080}]}" "${O[@]}"
@@ -36,22 +36,34 @@ check "record written in the state dir" test -f "$T/state/containers/$ID_A.json"
 req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER,\"ports\":[{\"container\":8080}]}" "${O[@]}"
 expect "same owner, same name: 200 and the same container" 200 .just_created false
 check "same id on reuse" test "$(jqb .id)" = "$ID_A"
-req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\"}" "${G[@]}"
-expect "another owner's name: 409" 409 .error.code conflict
+# Names live in their owner's namespace: olga's $INST-a is hers, beside oscar's.
+req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "${G[@]}"
+expect "another owner's name: their own container (201)" 201 .owner olga
+ID_G=$(jqb .id)
+check "two owners' $INST-a are two containers" test -n "$ID_G" -a "$ID_G" != "$ID_A"
+check "with two Docker names, neither the name given" test "$(docker inspect -f '{{.Name}}' "$ID_A" "$ID_G" | sort -u | grep -vc "^/$INST-a\$")" = 2
 req GET "$API/containers/$INST-a" "" "${G[@]}"
-expect "other operator cannot see it (404)" 404 .error.code not_found
+expect "the name finds the caller's own" 200 .id "$ID_G"
+req GET "$API/containers/$ID_A" "" "${G[@]}"
+expect "other operator cannot see it by id (404)" 404 .error.code not_found
 req GET "$API/containers/${ID_A:0:12}" "" "${G[@]}"
 expect "not by id prefix either" 404
+req GET "$API/containers/$(docker inspect -f '{{.Name}}' "$ID_A" | tr -d /)" "" "${G[@]}"
+expect "nor by its Docker name" 404
 for verb in stop start restart kill; do
-	req POST "$API/containers/$INST-a/$verb" "" "${G[@]}"
+	req POST "$API/containers/$ID_A/$verb" "" "${G[@]}"
 	expect "other operator $verb: 404" 404
 done
-req DELETE "$API/containers/$INST-a?force=1" "" "${G[@]}"
+req DELETE "$API/containers/$ID_A?force=1" "" "${G[@]}"
 expect "other operator delete: 404" 404
-req GET "$API/containers/$INST-a/logs" "" "${G[@]}"
+req GET "$API/containers/$ID_A/logs" "" "${G[@]}"
 expect "other operator logs: 404" 404
-req PATCH "$API/containers/$INST-a" '{"command":["true"]}' "${G[@]}"
+req PATCH "$API/containers/$ID_A" '{"command":["true"]}' "${G[@]}"
 expect "other operator patch: 404" 404
+req DELETE "$API/containers/$INST-a" "" "${G[@]}"
+expect "olga removes her own $INST-a" 204
+req GET "$API/containers/$INST-a" "" "${O[@]}"
+expect "oscar's is untouched" 200 .id "$ID_A"
 req GET "$API/containers" "" "${G[@]}"
 expect "other operator's list is empty" 200 '.containers | length' 0
 req GET "$API/containers/${ID_A:0:12}" "" "${O[@]}"
@@ -163,7 +175,7 @@ for i in $(seq 1 50); do
 		-d "{\"name\":\"$INST-race\",\"image\":\"$IMG\",$SLEEPER}" "$API/containers" &
 done >"$T/race" 2>&1
 wait
-check "50 concurrent creates: exactly one container" test "$(docker ps -aq --filter "name=^/$INST-race\$" | wc -l)" = 1
+check "50 concurrent creates: exactly one container" test "$(docker ps -aq --filter "label=berth.name=$INST-race" | wc -l)" = 1
 check "50 concurrent creates: one 201" test "$(grep -c '^201$' "$T/race")" = 1
 check "50 concurrent creates: 49 reuses (200)" test "$(grep -c '^200$' "$T/race")" = 49
 
@@ -242,7 +254,7 @@ expect "patch env only" 200 '.env | join(",")' "MODE=y"
 check "patch keeps the host port it had ($HP)" test "$(jqb '.ports["9090/tcp"]')" = "$HP"
 check "patch: running as before" test "$(jqb .state)" = running
 check "patch: old container gone" test "$(jqb .id)" != "$ID_A"
-check "patch: no leftover aside" test -z "$(docker ps -aq --filter "name=$INST-a-old")"
+check "patch: no leftover aside" test -z "$(docker ps -aq --filter "name=$INST-a.*-old")"
 req PATCH "$API/containers/$INST-a" '{"image":"berth-test/busybox:2"}' "${O[@]}"
 expect "patch refuses other fields" 422 .error.field image
 req PATCH "$API/containers/$INST-a" '{"ports":[{"container":80,"host":80}]}' "${O[@]}"
@@ -290,10 +302,10 @@ curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-nobody?force=1"
 # Every container gets memory, CPU, pids and log limits; meaningless numbers are refused.
 req POST "$API/containers" "{\"name\":\"$INST-floor\",\"image\":\"$IMG\",$SLEEPER,\"start\":false}" "${O[@]}"
 expect "no limits asked for" 201
-check "memory: the role's default" test "$(docker inspect -f '{{.HostConfig.Memory}}' "$INST-floor")" = 134217728
-check "cpus: the built-in default (1)" test "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$INST-floor")" = 1000000000
-check "pids: the built-in default (256)" test "$(docker inspect -f '{{.HostConfig.PidsLimit}}' "$INST-floor")" = 256
-check "logs: json-file capped" test "$(docker inspect -f '{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "max-size"}} {{index .HostConfig.LogConfig.Config "max-file"}}' "$INST-floor")" = "json-file 10485760 3"
+check "memory: the role's default" test "$(docker inspect -f '{{.HostConfig.Memory}}' "$(dk "$INST-floor")")" = 134217728
+check "cpus: the built-in default (1)" test "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$(dk "$INST-floor")")" = 1000000000
+check "pids: the built-in default (256)" test "$(docker inspect -f '{{.HostConfig.PidsLimit}}' "$(dk "$INST-floor")")" = 256
+check "logs: json-file capped" test "$(docker inspect -f '{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "max-size"}} {{index .HostConfig.LogConfig.Config "max-file"}}' "$(dk "$INST-floor")")" = "json-file 10485760 3"
 curl -s -o /dev/null "${O[@]}" -XDELETE "$API/containers/$INST-floor?force=1"
 hostile "cpus too small to be a limit (would be NanoCpus 0)" 422 cpus ',"cpus":1e-10'
 hostile "pids under 8" 422 pids ',"pids":2'
@@ -322,7 +334,8 @@ expect "admin's forced remove of a protected container" 204
 req DELETE "$API/containers/$INST-prot?force=1" "" "${A[@]}"
 expect "admin's forced remove of a label-protected container" 204
 
-# A recreate holds the name: another user's creates in a loop never take it.
+# A recreate holds the name for its owner: another user's creates of that name in a
+# loop make (and reuse) her own container, never touch oscar's.
 (for _ in $(seq 1 60); do
 	curl -s -o /dev/null -w '%{http_code}\n' "${G[@]}" -XPOST -H 'Content-Type: application/json' \
 		-d "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER}" "$API/containers"
@@ -335,9 +348,10 @@ for i in 1 2 3 4 5; do
 done
 wait "$HIJACK"
 check "five PATCHes during another user's create loop all succeed" test "$pfail" = 0
-check "the name still belongs to its owner" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$INST-a")" = oscar
-check "the other user never got it" test "$(grep -c '^20[01]$' "$T/hijack")" = 0
-check "no container left aside by the recreates" test -z "$(docker ps -aq --filter "name=$INST-a-old")"
+check "the name still belongs to its owner" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$(dk "$INST-a" oscar)")" = oscar
+check "the other user got her own, once made and then reused" test "$(grep -c '^201$' "$T/hijack") $(grep -c '^200$' "$T/hijack")" = "1 59"
+check "no container left aside by the recreates" test -z "$(docker ps -aq --filter "name=$INST-a.*-old")"
+curl -s -o /dev/null "${G[@]}" -XDELETE "$API/containers/$INST-a?force=1"
 
 # A lost race gets a real answer: never 200 with nothing in it.
 bad=0
@@ -362,7 +376,7 @@ check "a create racing a remove answers 201 with the container or 409 ($bad odd)
 req POST "$API/jobs" "{\"image\":\"$IMG\",\"command\":[\"sleep\",\"30\"]}" "${G[@]}"
 expect "a long job" 202
 JOBC="job-$(jqb .id)"
-wait_for 20 bash -c '[ "$(docker inspect -f "{{.State.Running}}" "$1" 2>/dev/null)" = true ]' _ "$JOBC"
+wait_for 20 bash -c '[ -n "$(docker ps -q --filter "label=berth.name=$1" --filter status=running)" ]' _ "$JOBC"
 req GET "$API/containers?all=1" "" "${G[@]}"
 check "job containers are not in the container list" test "$(jqb "[.containers[] | select(.name == \"$JOBC\")] | length")" = 0
 for how in "PATCH /" "POST /restart" "POST /stop" "POST /start" "POST /update" "DELETE /"; do
@@ -394,7 +408,7 @@ sleep 1
 docker tag berth-test/busybox:2 "berth-test/upd-$INST:1"
 req POST "$API/containers/$INST-upd/update" "" "${O[@]}"
 expect "update under a tightened policy: refused" 403 .error.field memory
-check "the refused update left it on the old image" test "$(docker inspect -f '{{.Image}}' "$INST-upd")" = "$(docker image inspect -f '{{.Id}}' "$IMG")"
+check "the refused update left it on the old image" test "$(docker inspect -f '{{.Image}}' "$(dk "$INST-upd")")" = "$(docker image inspect -f '{{.Id}}' "$IMG")"
 cp "$T/berth.conf.orig" "$T/berth.conf"
 kill -HUP "$(sup_pid "$PID_main")"
 sleep 1
@@ -417,7 +431,7 @@ check "audit: viewer refusal recorded" test "$(jqb '[.entries[] | select(.user==
 check "audit: exec line has the command and the exit code" test "$(jqb '[.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .target == "'"$INST-talk"'" and .exit_code == 3)][0].command | join(" ")')" = "sh -c echo hi; echo oops >&2; exit 3"
 check "audit: an exec that timed out has no exit code" test "$(jqb '[.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .command == ["sleep","5"])][0] | has("exit_code") and .exit_code == null')" = true
 check "audit: 50 concurrent creates: one created, 49 reused" test "$(jqb '[.entries[] | select(.target == "'"$INST-race"'" and .action == "POST /api/v1/containers") | .outcome] | group_by(.) | map("\(.[0])=\(length)") | join(",")')" = "created=1,reused=49"
-check "audit: another owner's name is a conflict" test "$(jqb '[.entries[] | select(.user == "olga" and .target == "'"$INST-a"'" and .action == "POST /api/v1/containers")][0].result')" = conflict
+check "audit: another owner's same name is her own create" test "$(jqb '[.entries[] | select(.user == "olga" and .target == "'"$INST-a"'" and .action == "POST /api/v1/containers")][0].result')" = ok
 req GET "$API/audit?limit=2" "" "${A[@]}"
 expect "audit ?limit=2: two lines and a cursor" 200 '(.entries | length | tostring) + " " + (.next | type)' "2 string"
 N1=$(jqb '.entries[0].request_id')
@@ -430,7 +444,7 @@ n_before=$(ls "$T/state/containers" | wc -l)
 rm -rf "$T/state/containers"
 out=$("$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" --instance "$INST" --allow-root reconcile 2>&1)
 check "reconcile restores every record ($out)" test "$(ls "$T/state/containers" | wc -l)" = "$n_before"
-check "restored record keeps the owner" test "$(jq -r .owner "$T/state/containers/$(docker inspect -f '{{.Id}}' "$INST-race").json")" = olga
+check "restored record keeps the owner" test "$(jq -r .owner "$T/state/containers/$(dk "$INST-race").json")" = olga
 echo '{"id":"ghost","owner":"nobody"}' >"$T/state/containers/0000ghost.json"
 wait_for 8 bash -c '! test -e "$1"' _ "$T/state/containers/0000ghost.json"
 check "periodic reconcile drops a ghost record" test ! -e "$T/state/containers/0000ghost.json"

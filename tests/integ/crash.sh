@@ -135,14 +135,14 @@ check "no ghost record: every record has its container ($ghosts)" test "$ghosts"
 lost=0
 while read -r name _; do
 	grep -q "^$name " "$T/deleted" && continue # a delete was tried: either outcome is right
-	if [ -z "$(docker ps -aq --filter "name=^/$name\$")" ]; then
+	if [ -z "$(dk "$name")" ]; then
 		lost=$((lost + 1))
 		echo "# lost: $name"
 	fi
 done < <(awk '$2 ~ /^20[01]$/' "$T/created")
 check "no acknowledged create lost ($lost)" test "$lost" = 0
 while read -r name _; do
-	[ -n "$(docker ps -aq --filter "name=^/$name\$")" ] && { echo "# still there: $name"; lost=$((lost + 1)); }
+	[ -n "$(dk "$name")" ] && { echo "# still there: $name"; lost=$((lost + 1)); }
 done < <(awk '$2 ~ /^20[04]$/' "$T/deleted")
 check "every acknowledged delete stuck" test "$lost" = 0
 req GET "$API/containers?all=1"

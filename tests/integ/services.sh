@@ -63,11 +63,24 @@ docker_count() { # docker_count SERVICE: running containers labelled with SERVIC
 req POST "$API/services" "{\"name\":\"$S\",\"image\":\"$IMG1\",\"command\":$CMD,\"environment\":{\"GREETING\":\"hi\"},\"ports\":[\"8080\"]}" "${O[@]}"
 expect "operator defines a service: 201" 201 .owner oscar
 check "new service wants 0" test "$(jqb .desired)" = 0
-check "definition stored in services/<name>.json" test -f "$T/state/services/$S.json"
+SKEY=$(jqb .key)
+check "definition stored in services/<key>.json, the key namespaced ($SKEY)" \
+	bash -c '[[ $1 == "$2".oscar.* ]] && test -f "$3/services/$1.json"' _ "$SKEY" "$S" "$T/state"
 req POST "$API/services" "{\"name\":\"$S\",\"image\":\"$IMG1\"}" "${O[@]}"
 expect "same name again: 409" 409 .error.code conflict
-req POST "$API/services" "{\"name\":\"$S\",\"image\":\"$IMG1\"}" "${G[@]}"
-expect "another owner, same name: 409" 409
+req POST "$API/services" "{\"name\":\"$S\",\"image\":\"$IMG2\"}" "${G[@]}"
+expect "another owner, same name: 201, their own" 201 .owner olga
+check "... under a key of their own" test "$(jqb .key)" != "$SKEY"
+req GET "$API/services/$S" "" "${O[@]}"
+expect "the first owner still reads theirs" 200 .image "$IMG1"
+req GET "$API/services/$S" "" "${A[@]}"
+expect "admin naming a service two owners have: 409 asks for the key" 409 .error.code conflict
+req GET "$API/services/$SKEY" "" "${A[@]}"
+expect "admin reads it by key" 200 .owner oscar
+req DELETE "$API/services/$S" "" "${G[@]}"
+expect "the second owner deletes theirs: 204" 204
+req GET "$API/services/$S" "" "${O[@]}"
+expect "the first owner's is untouched" 200 .image "$IMG1"
 req POST "$API/services" "{\"name\":\"$INST-untagged\",\"image\":\"berth-test/busybox\"}" "${O[@]}"
 expect "untagged image refused" 403 .error.field image
 req GET "$API/services/$INST-untagged" "" "${O[@]}"
@@ -115,18 +128,19 @@ check "replicas named <service>-<n>" test "$(jqb '[.containers[].name] | sort | 
 check "replicas publish the port" test "$(jqb '[.containers[].ports["8080/tcp"] > 0] | all')" = true
 check "status says 3" test "$(running "$S" "${O[@]}")" = 3
 check "docker agrees: 3 labelled replicas" test "$(docker_count "$S" "$INST")" = 3
-ID1=$(docker inspect -f '{{.Id}}' "$S-1")
-check "replica has the environment" bash -c "docker inspect -f '{{.Config.Env}}' $S-1 | grep -q GREETING=hi"
-check "replica owned by the service owner" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$S-1")" = oscar
+ID1=$(dk "$S-1" oscar)
+check "replica has the environment" bash -c "docker inspect -f '{{.Config.Env}}' $ID1 | grep -q GREETING=hi"
+check "replica owned by the service owner" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$ID1")" = oscar
+check "replica's Docker name is namespaced, not the berth name" bash -c '[[ $(docker inspect -f "{{.Name}}" "$1") == /$2.oscar.* ]]' _ "$ID1" "$S-1"
 check "a replica has memory, cpus, pids and log limits" \
-	bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}' "$S-1")"
+	bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}' "$ID1")"
 req POST "$API/services/$S/scale" '{"number":1}' "${O[@]}"
 expect "scale down to 1" 200 .running_resources 1
 check "the oldest replica stays (newest removed first)" test "$(jqb '.containers[0].id')" = "$ID1"
 req POST "$API/services/$S/scale" '{"number":0}' "${O[@]}"
 expect "scale to 0" 200 .running_resources 0
 check "foreign container of the same image still runs" test "$(docker inspect -f '{{.State.Running}}' "$INST-foreign")" = true
-check "owner's plain container still runs" test "$(docker inspect -f '{{.State.Running}}' "$INST-own")" = true
+check "owner's plain container still runs" test "$(docker inspect -f '{{.State.Running}}' "$(dk "$INST-own" oscar)")" = true
 # The audit lines of those three scales say which replicas they made and removed.
 jq -c "select(.target == \"$S\" and .action == \"POST /api/v1/services/{name}/scale\" and .result == \"ok\")" "$T/state/audit.log" >"$T/scales"
 check "audit: scale to 3 lists the replicas it created" test "$(sed -n 1p "$T/scales" | jq -r '.created | sort | join(",")')" = "$S-1,$S-2,$S-3"
@@ -192,7 +206,7 @@ req POST "$API/services/$C/scale" '{"number":1}' "${O[@]}"
 expect "operators cannot scale config services" 403
 req POST "$API/services/$C/scale?timeout=0" '{"number":2}' "${A[@]}"
 expect "admin scales a config service" 200 .running_resources 2
-check "config replicas are owned by berth.conf" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$C-1")" = berth.conf
+check "config replicas are owned by berth.conf" test "$(docker inspect -f '{{index .Config.Labels "berth.owner"}}' "$(dk "$C-1")")" = berth.conf
 req GET "$API/services/$C/status" "" "${V[@]}"
 expect "viewer reads a config service's status" 200 .desired 2
 req POST "$API/services/$C/scale?timeout=0" '{"number":0}' "${A[@]}"
@@ -297,18 +311,18 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 	req POST "$API/services/$SS/scale" '{"number":3}' "${O[@]}"
 	expect "swarm: scale to 3 (mode auto on a manager)" 200 .desired 3
 	check "swarm: a Swarm service exists with 3 replicas" \
-		test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$SS" 2>&1)" = 3
+		test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$(dks "$SS" "$SW")" 2>&1)" = 3
 	check "swarm: service labelled for this berth" \
-		test "$(docker service inspect -f '{{index .Spec.Labels "berth.owner"}}/{{index .Spec.Labels "berth.instance"}}' "$SS")" = "oscar/$SW"
+		test "$(docker service inspect -f '{{index .Spec.Labels "berth.owner"}}/{{index .Spec.Labels "berth.instance"}}' "$(dks "$SS" "$SW")")" = "oscar/$SW"
 	check "swarm: port published on the routing mesh" \
-		test "$(docker service inspect -f '{{(index .Endpoint.Ports 0).TargetPort}}' "$SS")" = 8080
+		test "$(docker service inspect -f '{{(index .Endpoint.Ports 0).TargetPort}}' "$(dks "$SS" "$SW")")" = 8080
 	check "swarm: 3 tasks running" wait_running "$SS" 3 120
 	req GET "$API/services/$SS/status" "" "${O[@]}"
 	check "swarm: status lists the tasks" test "$(jqb '[.containers[] | select(.running)] | length')" = 3
 	check "swarm: task containers carry berth's labels" \
 		test "$(docker ps -q --filter "label=berth.service=$SS" --filter "label=berth.instance=$SW" | wc -l)" = 3
 	check "swarm: tasks have memory, cpus, pids and log limits" \
-		bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker service inspect -f '{{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Limits.Pids}} {{index .Spec.TaskTemplate.LogDriver.Options "max-size"}}' "$SS")"
+		bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker service inspect -f '{{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Limits.Pids}} {{index .Spec.TaskTemplate.LogDriver.Options "max-size"}}' "$(dks "$SS" "$SW")")"
 	# The quota counts what Swarm was told to run, not the tasks started so far.
 	req POST "$API/services" "{\"name\":\"$SS-q\",\"image\":\"$IMG1\",\"command\":$CMD}" "${O[@]}"
 	req POST "$API/services/$SS/scale" '{"number":5}' "${O[@]}"
@@ -330,16 +344,16 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 	req PUT "$API/services/$SS" "{\"image\":\"$IMG2\",\"command\":$CMD}" "${O[@]}"
 	expect "swarm: PUT a new tag" 200 .image "$IMG2"
 	check "swarm: the Swarm service now runs the new tag" \
-		test "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$SS")" = "$IMG2"
+		test "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$(dks "$SS" "$SW")")" = "$IMG2"
 	check "swarm: updates start the new task first" \
-		test "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}}' "$SS")" = start-first
+		test "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}}' "$(dks "$SS" "$SW")")" = start-first
 	check "swarm: the running task has the new image" wait_for 120 bash -c \
 		'[ "$(curl -s -u alice:a "$1/services/$2/status" | jq -r "[.containers[] | select(.running) | .image] | unique | join(\",\")")" = "$3" ]' _ "$API" "$SS" "$IMG2"
 	req PUT "$API/services/$SS" '{"image":"berth-test/busybox"}' "${O[@]}"
 	expect "swarm: untagged image refused" 403 .error.field image
 	race_scale "$API/services/$SS/scale" 2 0
 	check "swarm: concurrent scales converge on the last one ($LAST)" \
-		test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$SS")" = "$LAST"
+		test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$(dks "$SS" "$SW")")" = "$LAST"
 	check "swarm: running tasks follow ($LAST)" wait_running "$SS" "$LAST" 120
 	req POST "$URL/service/$SS/scale" '{"number":"2"}' "${O[@]}"
 	expect "swarm: seed scale route" 200 'keys | join(",")' running_resources
@@ -347,22 +361,22 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 		'[ "$(curl -s -u oscar:o "$1/service/$2/status")" = "{\"running_resources\":2}" ]' _ "$URL" "$SS"
 	req DELETE "$API/services/$SS" "" "${O[@]}"
 	expect "swarm: delete" 204
-	check "swarm: the Swarm service is gone" bash -c "! docker service inspect '$SS' >/dev/null 2>&1"
+	check "swarm: the Swarm service is gone" test -z "$(dks "$SS" "$SW")"
 	check "swarm: the foreign container is still running" test "$(docker inspect -f '{{.State.Running}}' "$SW-foreign")" = true
 	docker rm -f "$SW-foreign" >/dev/null
 	req POST "$SXURL/api/v1/services/$SX-conf/scale" '{"number":1}' "${A[@]}"
 	expect "mode swarm: scale makes a Swarm service" 200 .desired 1
-	check "mode swarm: it exists" test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$SX-conf" 2>&1)" = 1
+	check "mode swarm: it exists" test "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$(dks "$SX-conf" "$SX")" 2>&1)" = 1
 	req POST "$SXURL/api/v1/services/$SX-conf/scale" '{"number":0}' "${A[@]}"
 	expect "mode swarm: scale to 0" 200 .desired 0
 	stop_berth "$PID_swx"
-	check "mode swarm: cleanup removed it" bash -c "! docker service inspect '$SX-conf' >/dev/null 2>&1"
+	check "mode swarm: cleanup removed it" test -z "$(dks "$SX-conf" "$SX")"
 	# A service left running is removed when its berth-up stops.
 	req POST "$API/services/$SW-conf/scale" '{"number":1}' "${A[@]}"
 	expect "swarm: config service scaled by an admin" 200 .desired 1
 	stop_berth "$PID_swarm"
 	check "swarm: berth-up's cleanup removed its Swarm services" \
-		bash -c "! docker service inspect '$SW-conf' >/dev/null 2>&1"
+		test -z "$(dks "$SW-conf" "$SW")"
 else
 	not_ok "swarm: this node is not a swarm manager"
 fi

@@ -146,7 +146,7 @@ check "SIGTERM lets the in-flight request finish" test "$(cat "$T/drain.code")|$
 wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$sup"
 check "the supervisor exits after draining" bash -c '! kill -0 "$1" 2>/dev/null' _ "$sup"
 stop_berth "$PID_sup"
-docker rm -f "$INST-drain" >/dev/null 2>&1
+docker ps -aq --filter "name=^/$INST-drain\." | xargs -r docker rm -f >/dev/null 2>&1
 
 # 6. fd 0 (spawn-fcgi): one worker on an inherited socket.
 mkdir -p "$T/fd0"

@@ -205,7 +205,7 @@ check "metrics.shm and audit.log of that run are plain files" \
 	test -f "$S/metrics.shm" -a ! -L "$S/metrics.shm" -a -f "$S/audit.log" -a ! -L "$S/audit.log"
 check "berth-up left the state directory its caller's: mode $(stat -c %a "$S"), group $(stat -c %G "$S")" \
 	test "$(stat -c %a:%g "$S")" = "700:0"
-docker rm -f "$INST-sd1" "$INST-sd2" >/dev/null 2>&1
+docker ps -aq --filter "name=^/$INST-sd[12]\." | xargs -r docker rm -f >/dev/null 2>&1
 
 # --- 5. Host names and the 401 ---------------------------------------------------------
 { htpasswd_line alice apw; } >"$T/htpasswd"
@@ -219,7 +219,7 @@ req POST "$URL/api/v1/containers" "$body" -H "Host: attacker.example:$PORT" -H "
 expect "... with the port in Host and Origin too" 421 .error.code misdirected_request
 req POST "$URL/start_container" '{"image": "server"}' -H 'Host: attacker.example'
 expect "... on the seed routes too" 421
-check "nothing was created" test -z "$(docker ps -aq --filter "name=^$INST-rebind$")"
+check "nothing was created" test -z "$(DK_INST=$INST-dns dk "$INST-rebind")"
 for h in "127.0.0.1:$PORT" "localhost:$PORT" "[::1]:$PORT"; do
 	req GET "$URL/api/v1/whoami" "" -H "Host: $h"
 	expect "Host $h is served" 200 .role admin
