@@ -780,7 +780,7 @@ check_quota(struct op *o, json_object *rec, const struct pol_limits *lim, int wa
 	if (swarm)
 		mine = 0;
 	add.replicas = want - mine;
-	add.containers = swarm ? 0 : want - mine;
+	add.containers = want - mine; /* a Swarm task is a container too */
 	add.memory = (int64_t)(want - mine) * lim->memory;
 	add.nano_cpus = (int64_t)(want - mine) * lim->nano_cpus;
 	e = own_admit(o, owner, swarm ? name : NULL, &add);

@@ -326,6 +326,7 @@ sw_usage(struct op *o, const char *owner, const char *skip, struct usage *u)
 		if (who == NULL || strcmp(who, owner) != 0 || (skip && s && strcmp(s, skip) == 0))
 			continue;
 		u->replicas += n;
+		u->containers += n; /* each task will be a container; their own count skips them */
 		u->memory += n * jx_int(lim, "MemoryBytes", 0);
 		u->nano_cpus += n * jx_int(lim, "NanoCPUs", 0);
 	}

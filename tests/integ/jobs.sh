@@ -49,7 +49,9 @@ expect "submit: 202" 202
 ID_OK=$ID
 check "the id is 16 hex characters" grep -qxE '[0-9a-f]{16}' <<<"$ID_OK"
 check "record written" test -f "$T/state/jobs/$ID_OK.json"
-check "the container carries berth.job=<id>" test -n "$(docker ps -aq --filter "label=berth.job=$ID_OK")"
+has_container() { [ -n "$(docker ps -aq --filter "label=berth.job=$1")" ]; }
+# A job is queued when submitted; its container comes when a worker takes it.
+check "the container carries berth.job=<id>" wait_for 30 has_container "$ID_OK"
 check "a job's container has memory, cpus, pids and log limits" \
 	bash -c '[[ $1 =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*\ [1-9][0-9]*$ ]]' _ "$(docker ps -aq --filter "label=berth.job=$ID_OK" | xargs docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}')"
 check "job succeeds" wait_for 60 has_status "$ID_OK" succeeded "${O[@]}"
@@ -67,7 +69,7 @@ check "job that exits 3 fails" wait_for 60 has_status "$ID_F" failed "${O[@]}"
 check "exit_code 3" test "$(jqb .exit_code)" = 3
 
 # --- status transitions with since ----------------------------------------------
-submit "{\"image\":\"$IMG\",\"command\":[\"sleep\",\"3\"]}" "${O[@]}"
+submit "{\"image\":\"$IMG\",\"command\":[\"sleep\",\"6\"]}" "${O[@]}"
 ID_S=$ID
 check "transition: running" wait_for 60 has_status "$ID_S" running "${O[@]}"
 SINCE_RUN=$(jqb .since)
