@@ -93,11 +93,13 @@ fnv() { # fnv STRING: berth's b_hash32 (FNV-1a), as 8 hex digits
 	done
 	printf '%08x' "$h"
 }
-rm -f "$STATE_F/locks/name-$(fnv fake).lock"
-mkdir "$STATE_F/locks/name-$(fnv fake).lock"
+# The name locked is the Docker name the recreate gives it, in its owner's namespace.
+FAKE_DN="fake.anonymous.$(fnv "$INST"$'\n'anonymous$'\n')"
+rm -f "$STATE_F/locks/name-$(fnv "$FAKE_DN").lock"
+mkdir "$STATE_F/locks/name-$(fnv "$FAKE_DN").lock"
 req PATCH "$API/containers/fake" '{"command":["sleep","602"]}'
 expect "recreate that cannot take the name's lock: 500, nothing done" 500 .error.code internal
-rmdir "$STATE_F/locks/name-$(fnv fake).lock"
+rmdir "$STATE_F/locks/name-$(fnv "$FAKE_DN").lock"
 
 # Logs: a whole stream, then one cut mid-frame (headers already sent: the body just ends).
 req GET "$API/containers/fake/logs"
