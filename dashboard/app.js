@@ -3,6 +3,9 @@
 // and stops whatever the previous view left running (polls, log streams)
 // and its notices, and the banners for dockerd down / not logged in / berth
 // unreachable.  Views import only the shared modules, never each other.
+// What the caller may do is berth's to say: app.me.can (GET /whoami) for
+// the role, and each container, service and job's own can; the dashboard
+// shows a control when its flag is true and has no role rules of its own.
 
 import * as api from './api.js';
 import { h, clear, alertBox, clearToasts } from './ui.js';
@@ -27,17 +30,7 @@ const routes = [
 ];
 
 const app = {
-  me: { user: null, role: 'none' },
-  // Roles in order; a role can do what every role before it can.
-  atLeast(role) {
-    const order = ['none', 'viewer', 'operator', 'admin'];
-    return order.indexOf(this.me.role) >= order.indexOf(role);
-  },
-  // May the caller change this object (container, service, job)?
-  canManage(obj) {
-    if (this.me.role === 'admin') return !obj || obj.managed !== false;
-    return this.me.role === 'operator' && (!obj || !obj.owner || obj.owner === this.me.user);
-  },
+  me: { user: null, role: 'none', can: {} },
   go(hash) {
     if (location.hash === hash) route();
     else location.hash = hash;
@@ -148,7 +141,7 @@ async function start() {
   }
   document.getElementById('me').textContent = `${app.me.user || 'anonymous'} · ${app.me.role}`;
   document.body.dataset.role = app.me.role;
-  for (const el of document.querySelectorAll('[data-role]')) el.hidden = !app.atLeast(el.dataset.role);
+  for (const el of document.querySelectorAll('[data-can]')) el.hidden = !app.me.can[el.dataset.can];
   window.addEventListener('hashchange', route);
   route();
   checkHealth();

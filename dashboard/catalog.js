@@ -1,6 +1,6 @@
 // catalog.js - the named-image catalog: which entries are built or
 // outdated, a build with its progress streamed as it happens, and a
-// shortcut to create a container from an entry.
+// shortcut to create a container from an entry, as whoami's can allows.
 
 import * as api from './api.js';
 import { h, clear, empty, alertBox, toast, errorText, shellJoin, busy } from './ui.js';
@@ -24,8 +24,8 @@ export async function catalogView(ctx) {
   entries.sort((a, b) => a.name.localeCompare(b.name));
   if (!entries.length) {
     clear(body, empty(h('p', h('strong', 'The catalog is empty.')),
-      app.atLeast('admin') ? 'Add entries under catalog = { ... } in berth.conf, then reload berth.' : 'An admin adds entries to it in berth.conf.',
-      app.atLeast('operator') ? h('p', 'You can still ', h('a', { href: '#/create' }, 'create a container from an image'), '.') : null));
+      'An admin adds entries under catalog = { ... } in berth.conf, then reloads berth.',
+      app.me.can.create_containers ? h('p', 'You can still ', h('a', { href: '#/create' }, 'create a container from an image'), '.') : null));
     return;
   }
   clear(body, h('div.cards', entries.map((e, i) => entryCard(e, 'entry-h-' + i, app, ctx))));
@@ -39,7 +39,7 @@ function entryCard(e, heading, app, ctx) {
   const idCode = h('code', e.image_id ? shortId(e.image_id) : '—');
   const outdatedBadge = e.outdated ? h('span.badge.warn', { title: 'The definition changed since this image was built' }, 'outdated') : null;
   const builtBadge = e.built ? h('span.badge.ok', 'built') : h('span.badge.warn', 'not built');
-  if (app.atLeast('operator')) {
+  if (app.me.can.build) {
     const build = h('button.btn', { type: 'button', dataset: { action: 'build' }, 'aria-describedby': heading }, e.built ? 'Rebuild' : 'Build');
     build.addEventListener('click', () => runBuild(e, build, progress, status, ctx, (id) => {
       builtBadge.replaceWith(h('span.badge.ok', 'built'));
@@ -48,6 +48,8 @@ function entryCard(e, heading, app, ctx) {
       build.textContent = 'Rebuild';
     }));
     acts.push(build);
+  }
+  if (app.me.can.create_containers) {
     acts.push(h('a.btn.primary', { href: '#/create?catalog=' + encodeURIComponent(e.name), dataset: { action: 'use' }, 'aria-describedby': heading }, 'Create container'));
   }
   const ports = catalogPorts(e.ports).map((p) => `${p.container}/${p.protocol}`).join(', ');

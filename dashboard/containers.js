@@ -1,6 +1,7 @@
 // containers.js - the containers list (live) and one container's page:
-// details, actions the caller's role allows, edit arguments (PATCH
-// recreate), logs with tail and live follow, CPU and memory charts.
+// details, the actions each container's can (berth's answer) allows, edit
+// arguments (PATCH recreate), logs with tail and live follow, CPU and
+// memory charts.
 
 import * as api from './api.js';
 import { h, cell, table, clip, clear, empty, toast, alertBox, errorText, confirmDialog, since, when, size, shellJoin, poller, busy } from './ui.js';
@@ -54,12 +55,11 @@ function imageCell(c, whole) {
 // A job's container belongs to its job: berth starts, stops and removes it.
 const jobLink = (c) => h('a.btn', { href: '#/jobs/' + encodeURIComponent(c.job) }, 'Open job');
 
-// The actions the caller may take on c, as buttons named by their text and
-// described by DESCRIBEDBY (the container's name on the page).
+// The actions c.can allows that fit its state, as buttons named by their
+// text and described by DESCRIBEDBY (the container's name on the page).
 // onDone(result, action) after each; onError(e, what) when one fails.
-function actionButtons(c, app, describedBy, onDone, onError) {
-  if (c.job) return [jobLink(c)];
-  if (!app.canManage(c) || c.managed === false) return [];
+function actionButtons(c, describedBy, onDone, onError) {
+  const can = c.can;
   const name = c.name;
   const path = '/containers/' + api.enc(name);
   const btn = (label, cls, fn, done) => {
@@ -76,19 +76,19 @@ function actionButtons(c, app, describedBy, onDone, onError) {
     });
     return b;
   };
-  const out = [];
-  if (!c.running) out.push(btn('start', 'ok', () => api.post(path + '/start'), 'Started'));
-  if (c.protected) return out;
-  if (c.running) {
-    out.push(btn('stop', '', () => api.post(path + '/stop'), 'Stopped'));
-    out.push(btn('restart', '', () => api.post(path + '/restart'), 'Restarted'));
+  const out = c.job ? [jobLink(c)] : [];
+  if (!c.running && can.start) out.push(btn('start', 'ok', () => api.post(path + '/start'), 'Started'));
+  if (c.running && can.stop) out.push(btn('stop', '', () => api.post(path + '/stop'), 'Stopped'));
+  if (c.running && can.restart) out.push(btn('restart', '', () => api.post(path + '/restart'), 'Restarted'));
+  if (c.outdated && can.update) out.push(btn('update', 'warn', () => api.post(path + '/update'), 'Updated'));
+  if (can.remove) {
+    out.push(btn('remove', 'danger', async () => {
+      const what = (c.running ? `Stop and remove ${name}?` : `Remove ${name}?`) + (c.protected ? ' It is protected.' : '');
+      if (!(await confirmDialog(what + ' Its logs and any data inside it are lost.', 'Remove'))) return CANCELLED;
+      // A running container is stopped first; a protected one is removed only by force (an admin's).
+      return api.del(path + (c.running || c.protected ? '?force=1' : ''));
+    }, 'Removed'));
   }
-  if (c.outdated) out.push(btn('update', 'warn', () => api.post(path + '/update'), 'Updated'));
-  out.push(btn('remove', 'danger', async () => {
-    const what = c.running ? `Stop and remove ${name}?` : `Remove ${name}?`;
-    if (!(await confirmDialog(what + ' Its logs and any data inside it are lost.', 'Remove'))) return CANCELLED;
-    return api.del(path + (c.running ? '?force=1' : ''));
-  }, 'Removed'));
   return out;
 }
 const CANCELLED = Symbol('cancelled');
@@ -97,7 +97,7 @@ const CANCELLED = Symbol('cancelled');
 
 export async function containersView(ctx) {
   const { app, main } = ctx;
-  const canCreate = app.atLeast('operator');
+  const canCreate = app.me.can.create_containers;
   const onlyRunning = h('input', { type: 'checkbox', id: 'only-running' });
   const errBox = h('div.errors');
   const body = h('div.list-body', h('p.muted', 'Loading containers…'));
@@ -141,7 +141,7 @@ function renderList(body, items, app, refresh, showError) {
     ? [document.activeElement.closest('tr')?.dataset.name, document.activeElement.dataset.action] : null;
   if (!items.length) {
     clear(body, empty(h('p', h('strong', 'No containers here yet.')),
-      app.atLeast('operator')
+      app.me.can.create_containers
         ? h('p', 'Start one from the ', h('a', { href: '#/catalog' }, 'catalog'), ' or ', h('a', { href: '#/create' }, 'create one from an image'), '.')
         : 'You can see containers that belong to you; an operator or admin can create one for you.'));
     return;
@@ -149,7 +149,7 @@ function renderList(body, items, app, refresh, showError) {
   const rows = items.map((c, i) => {
     const id = 'ct-name-' + i;
     const link = h('a.clip', { id, href: '#/containers/' + encodeURIComponent(c.name), title: c.name }, c.name);
-    const acts = actionButtons(c, app, id, refresh, showError);
+    const acts = actionButtons(c, id, refresh, showError);
     return h('tr', { dataset: { name: c.name } },
       cell('Name', h('div.name', link, badges(c))),
       cell('State', statePill(c)),
@@ -218,8 +218,8 @@ export async function containerView(ctx) {
 }
 
 function renderHead(head, c, app, editBox, afterAction, showError) {
-  const acts = actionButtons(c, app, 'ct-title', afterAction, showError);
-  if (app.canManage(c) && c.managed !== false && !c.protected && !c.job) {
+  const acts = actionButtons(c, 'ct-title', afterAction, showError);
+  if (c.can.edit) {
     const edit = h('button.btn', { type: 'button', dataset: { action: 'edit' }, 'aria-expanded': String(!editBox.hidden), 'aria-controls': 'edit-form' }, 'Edit arguments');
     edit.addEventListener('click', () => {
       if (editBox.hidden) {
@@ -234,7 +234,7 @@ function renderHead(head, c, app, editBox, afterAction, showError) {
   }
   clear(head,
     h('h1', h('span#ct-title', c.name), ' ', statePill(c), badges(c)),
-    acts.length ? h('div.row.wrap', acts) : h('p.muted.small', app.atLeast('operator') ? 'Read only: berth will not change this container for you.' : 'Read only (viewer).'));
+    acts.length ? h('div.row.wrap', acts) : h('p.muted.small', app.me.can.manage_containers ? 'Read only: berth will not change this container for you.' : 'Read only: your role does not change containers.'));
 }
 
 function kv(rows) {

@@ -23,7 +23,7 @@ function entryNote(e) {
 export async function createView(ctx) {
   const { app, main, query } = ctx;
   main.append(h('p.crumbs', h('a', { href: '#/containers' }, '← Containers')), h('h1', 'Create a container'));
-  if (!app.atLeast('operator')) {
+  if (!app.me.can.create_containers) {
     main.append(empty(`Your role (${app.me.role}) can look but not create containers. Ask an admin for the operator role.`));
     return;
   }

@@ -1,5 +1,6 @@
 // jobs.js - run-to-completion jobs: submit one, watch the list with each
-// job's status and how long it has been in it, read a job's logs.
+// job's status and how long it has been in it, read a job's logs, cancel
+// or remove it as its can allows.
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, toast, errorText, field, shellJoin, since, when, confirmDialog, FieldError, poller, busy, onSubmit } from './ui.js';
@@ -25,7 +26,7 @@ export async function jobsView(ctx) {
     clear(errBox);
     renderJobs(body, data.jobs, app);
   }, (e) => clear(errBox, alertBox(e, 'Could not list jobs')));
-  if (app.atLeast('operator')) main.append(submitForm(app.me, load));
+  if (app.me.can.submit_jobs) main.append(submitForm(app.me, load));
   main.append(errBox, body);
   await load();
 }
@@ -34,7 +35,7 @@ export async function jobsView(ctx) {
 function renderJobs(body, jobs, app) {
   if (!jobs.length) {
     clear(body, empty(h('p', h('strong', 'No jobs yet.')),
-      app.atLeast('operator') ? 'Submit one with the form above.' : 'Operators and admins submit jobs; yours will show here.'));
+      app.me.can.submit_jobs ? 'Submit one with the form above.' : 'Operators and admins submit jobs; yours will show here.'));
     return;
   }
   clear(body, table('jobs', ['Job', 'Status', 'For', 'Image', 'Command', 'Exit'], jobs.map((j) => h('tr', { dataset: { job: j.id } },
@@ -93,20 +94,23 @@ export async function jobView(ctx) {
   const load = poller(ctx, POLL_MS, () => api.get(path), async (j) => {
     clear(errBox);
     const acts = [];
-    if (app.canManage(j) && !DONE.has(j.status)) {
-      const cancel = h('button.btn.danger', { type: 'button', dataset: { action: 'cancel' } }, 'Cancel job');
-      cancel.addEventListener('click', async () => {
-        if (!(await confirmDialog(`Cancel job ${j.name || id}?`, 'Cancel job'))) return;
+    // One DELETE: it cancels a job that has not finished and removes one that has.
+    const act = (action, label, question, done, after) => {
+      const b = h('button.btn.danger', { type: 'button', dataset: { action } }, label);
+      b.addEventListener('click', async () => {
+        if (!(await confirmDialog(`${question} job ${j.name || id}?`, label))) return;
         try {
-          await busy(cancel, () => api.del(path));
-          toast('Cancelled ' + (j.name || id));
-          load();
+          await busy(b, () => api.del(path));
+          toast(`${done} ${j.name || id}`);
+          after();
         } catch (e) {
-          clear(errBox, alertBox(e, 'Could not cancel'));
+          clear(errBox, alertBox(e, `Could not ${action}`));
         }
       });
-      acts.push(cancel);
-    }
+      acts.push(b);
+    };
+    if (j.can.cancel) act('cancel', 'Cancel job', 'Cancel', 'Cancelled', load);
+    if (j.can.remove) act('remove', 'Remove job', 'Remove, with its logs,', 'Removed', () => app.go('#/jobs'));
     clear(head, h('h1', 'Job ', j.name || id, ' ', jobState(j)), acts.length ? h('div.row', acts) : null);
     clear(info, h('dl.kv',
       [['Id', h('code', j.id)], ['Status', `${j.status} for ${since(j.since)}`], ['Image', h('code', j.image)],

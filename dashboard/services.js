@@ -1,6 +1,6 @@
 // services.js - service definitions (image, command, environment, ports),
 // how many run against how many are wanted, a scale control, and a form
-// to define a new one.
+// to define a new one.  Each service's can says what it offers.
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, toast, errorText, field, shellJoin, confirmDialog, FieldError, poller, busy, onSubmit } from './ui.js';
@@ -14,7 +14,7 @@ export async function servicesView(ctx) {
   const errBox = h('div.errors');
   const body = h('div', h('p.muted', 'Loading services…'));
   const showError = (e, what) => clear(errBox, alertBox(e, what));
-  const define = app.atLeast('operator') ? newServiceForm(app.me, () => load()) : null;
+  const define = app.me.can.define_services ? newServiceForm(app.me, () => load()) : null;
   main.append(h('div.head', h('h1', 'Services')),
     h('p.hint', 'A service keeps a number of identical containers running. Scale it to change how many.'),
     errBox, body);
@@ -27,12 +27,12 @@ export async function servicesView(ctx) {
     return { list, status };
   };
   const load = poller(ctx, POLL_MS, fetchAll, ({ list, status }) => {
-    renderServices(body, list, status, app, define, load, showError);
+    renderServices(body, list, status, define, load, showError);
   }, (e) => showError(e, 'Could not list services'));
   await load();
 }
 
-function renderServices(body, list, status, app, define, reload, showError) {
+function renderServices(body, list, status, define, reload, showError) {
   // Leave a scale field alone while someone is typing in it.
   const active = document.activeElement;
   if (active && body.contains(active) && active.matches('input')) return;
@@ -55,18 +55,19 @@ function renderServices(body, list, status, app, define, reload, showError) {
         st.error ? h('span.muted', { title: errorText(st.error) }, 'unknown')
           : h('span.pill', { class: ok ? 'state-running' : 'state-restarting', dataset: { running: String(st.running_resources) } }, `${st.running_resources} of ${st.desired}`)),
       cell('Owner', s.owner || h('span.muted', '—')),
-      cell('!Scale', app.canManage(s) ? scaleControl(s, heading, reload, showError) : h('span.muted', 'read only')));
+      cell('!Scale', s.can.scale || s.can.remove ? scaleControl(s, heading, reload, showError) : h('span.muted', 'read only')));
   });
   clear(body, table('services', ['Name', 'Image', 'Command', 'Running', 'Owner', 'Scale'], rows));
 }
 
-// Scale and delete for service S, described by the element HEADING (its name);
-// a failure is shown once, in the view's error box.
+// Scale and delete for service S, as far as s.can allows, described by the
+// element HEADING (its name); a failure is shown once, in the view's error box.
 function scaleControl(s, heading, reload, showError) {
   const n = h('input.narrow', { type: 'number', min: '0', max: '1000', value: String(s.desired), id: 'scale-' + heading, dataset: { field: 'number' }, 'aria-describedby': heading });
   const go = h('button.btn', { type: 'submit', dataset: { action: 'scale' }, 'aria-describedby': heading }, 'Scale');
   const rm = h('button.btn.danger', { type: 'button', dataset: { action: 'delete' }, 'aria-describedby': heading }, 'Delete');
-  const form = h('form.row.inline', { novalidate: true }, h('label', { for: n.id }, 'Replicas'), n, go, rm);
+  const form = h('form.row.inline', { novalidate: true },
+    s.can.scale ? [h('label', { for: n.id }, 'Replicas'), n, go] : null, s.can.remove ? rm : null);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {

@@ -1,5 +1,5 @@
 // system.js - the audit log (admins) and "who am I": the caller, their
-// role and what it allows, berth's and dockerd's versions.
+// role and what it allows (whoami's can), berth's and dockerd's versions.
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, when, size } from './ui.js';
@@ -8,7 +8,7 @@ import { allowedImages } from './spec.js';
 export async function auditView(ctx) {
   const { app, main } = ctx;
   main.append(h('h1', 'Audit log'));
-  if (!app.atLeast('admin')) {
+  if (!app.me.can.audit) {
     main.append(h('div.empty', h('p', 'Only admins can read the audit log.')));
     return;
   }
@@ -50,11 +50,19 @@ export async function auditView(ctx) {
   await load();
 }
 
-const CAN = {
-  viewer: ['See your own containers, their details, logs and statistics', 'See services, jobs and the catalog'],
-  operator: ['Create containers from allowed images and the catalog', 'Start, stop, restart, edit and remove your own containers', 'Define and scale your services, submit jobs, build catalog images'],
-  admin: ['Everything an operator can, on every managed container', 'Protect containers, act for other users', 'Read the audit log'],
-};
+// What whoami's can flags mean, in words; every role reads what it may see.
+const CAN = [
+  [null, 'See your containers, their details, logs and statistics'],
+  [null, 'See services, jobs and the catalog'],
+  ['create_containers', 'Create containers from allowed images and the catalog'],
+  ['manage_containers', 'Start, stop, restart, edit and remove your containers'],
+  ['build', 'Build catalog images'],
+  ['pull', 'Pull images'],
+  ['define_services', 'Define services'],
+  ['scale_services', 'Scale your services'],
+  ['submit_jobs', 'Submit jobs'],
+  ['audit', 'Read the audit log'],
+];
 
 const RISKY = [['privileged', 'privileged mode'], ['host_network', 'the host network'], ['bind_mounts', 'bind mounts'],
   ['volumes', 'volumes'], ['cap_add', 'added capabilities'], ['devices', 'host devices']];
@@ -76,17 +84,14 @@ function policyCard(me) {
 export async function meView(ctx) {
   const { app, main } = ctx;
   const me = app.me;
-  const can = [];
-  for (const r of ['viewer', 'operator', 'admin']) {
-    if (app.atLeast(r)) can.push(...CAN[r]);
-  }
+  const can = CAN.filter(([flag]) => !flag || me.can[flag]).map(([, what]) => what);
   const versions = h('dl.kv', h('dt', 'berth'), h('dd', '…'));
   main.append(h('h1', 'Who am I'),
     h('section.card', h('dl.kv#whoami',
       h('dt', 'User'), h('dd', h('strong', me.user || 'anonymous')),
       h('dt', 'Role'), h('dd', h('span.pill.role', me.role))),
-    h('h2', 'Your role lets you'), h('ul', can.map((c) => h('li', c))),
-    me.role !== 'admin' ? h('p.hint', 'Roles are set by an admin in berth.conf.') : null),
+    h('h2', 'Your role lets you'), h('ul#can', can.map((c) => h('li', c))),
+    h('p.hint', 'Roles are set by an admin in berth.conf.')),
     policyCard(me),
     h('section.card', h('h2', 'Versions'), versions,
       h('p', h('a', { href: '/api/v1' }, 'API index'), ' · ', h('a', { href: '/api/v1/openapi.json' }, 'OpenAPI document'))));

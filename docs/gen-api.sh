@@ -19,6 +19,19 @@ Errors are always `{"error": {"code", "message", "field"?, "request_id"}}` with
 `unsupported_media_type` 415, `invalid` 422, `too_many_requests` 429,
 `docker_error` 502, `docker_unavailable` 503, `docker_timeout` 504.
 
+Views of objects say what the caller may do to them, as `can`: one flag per
+change, `true` when the caller's role is enough for that change's route and
+nothing else berth checks refuses it. A container's view (list items,
+details, and the answers of create, lifecycle calls, PATCH and update) has
+`start`, `stop`, `restart`, `kill`, `remove` (with `?force=1`), `edit`
+(PATCH), `update`, `exec` and `logs`; a service's (`/api/v1/services`, not
+seed 004's) `scale`, `edit` (PUT) and `remove`; a job's `cancel` (until it
+has finished) and `remove` (after), both its DELETE. `GET /api/v1/whoami`'s
+`can` is the role's: `create_containers`, `manage_containers`, `build`,
+`pull`, `define_services`, `scale_services`, `submit_jobs` and `audit`, each
+true when the role may call every route that does it. A flag says what berth
+would answer now; it checks every request again.
+
 ## Endpoints
 
 | method | path | least role | body | what |

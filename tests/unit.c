@@ -651,6 +651,21 @@ t_route(void)
 	CHECK(route("GET", "/sleep/5", &r) == B_OK && r.nargs == 1 && strcmp(r.args[0], "5") == 0,
 	      "GET /sleep/<n> is a route");
 	rq_cleanup(&r);
+	/* What `can` is made of: a row's least role, read from the table. */
+	CHECK(rt_role_of("POST", "/api/v1/containers/{ref}/stop") == ROLE_OPERATOR &&
+	          rt_role_of("GET", "/api/v1/audit") == ROLE_ADMIN &&
+	          rt_role_of("GET", "/api/v1/health") == ROLE_NONE,
+	      "rt_role_of: a row's least role");
+	CHECK(rt_role_of("POST", "/api/v1/containers/web/stop") == -1 &&
+	          rt_role_of("PUT", "/api/v1/containers/{ref}/stop") == -1,
+	      "rt_role_of: a pattern is matched as written, with its method; none is -1");
+	CHECK(rt_allows(ROLE_OPERATOR, "POST", "/api/v1/containers") &&
+	          !rt_allows(ROLE_VIEWER, "POST", "/api/v1/containers") &&
+	          rt_allows(ROLE_ADMIN, "GET", "/api/v1/audit") &&
+	          !rt_allows(ROLE_OPERATOR, "GET", "/api/v1/audit") &&
+	          rt_allows(ROLE_NONE, "GET", "/api/v1/health") &&
+	          !rt_allows(ROLE_ADMIN, "POST", "/api/v1/no-such-row"),
+	      "rt_allows: the row's role or above, as dispatch admits; no row allows nothing");
 }
 
 /* Two files, as the catalog's inline commands add them. */

@@ -34,7 +34,7 @@ seed_status(json_object *rec, int running, int desired, json_object *views)
 	return o;
 }
 
-static const struct svc_shape seed_shape = {seed_def, seed_status};
+static const struct svc_shape seed_shape = {seed_def, seed_status, NULL};
 
 static enum berr
 h_list(struct req *r)

@@ -34,6 +34,40 @@ rt_each(void (*fn)(const struct rt_route *rt, const struct rt_param *args, void 
 			fn(rt, (*m)->args, arg);
 }
 
+struct role_of {
+	const char *method, *pattern;
+	int role;
+};
+
+static void
+role_one(const struct rt_route *rt, const struct rt_param *args, void *arg)
+{
+	struct role_of *w = arg;
+
+	(void)args;
+	if (w->role < 0 && strcmp(rt->method, w->method) == 0 &&
+	    strcmp(rt->pattern, w->pattern) == 0)
+		w->role = (int)rt->role;
+}
+
+int
+rt_role_of(const char *method, const char *pattern)
+{
+	struct role_of w = {method, pattern, -1};
+
+	rt_each(role_one, &w);
+	return w.role;
+}
+
+int
+rt_allows(enum role role, const char *method, const char *pattern)
+{
+	int need = rt_role_of(method, pattern);
+
+	/* As admit(): the row's role or above (every role is above ROLE_NONE's rows). */
+	return need >= 0 && (int)role >= need;
+}
+
 /* Splits PATH at '/' into at most MAXSEG segments (pointers into PATH, which is modified). */
 static int
 split(char *path, char **seg, size_t *lens)

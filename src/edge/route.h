@@ -89,4 +89,17 @@ void rt_dispatch(struct req *r);
 void rt_each(void (*fn)(const struct rt_route *rt, const struct rt_param *args, void *arg),
              void *arg);
 
+/*
+ * The least role of the row METHOD PATTERN (the pattern as its table
+ * writes it, "/api/v1/containers/{ref}/stop"), or -1 when no row has it.
+ */
+int rt_role_of(const char *method, const char *pattern);
+/*
+ * 1 when ROLE is enough for the row METHOD PATTERN, as dispatch would
+ * admit it; 0 when it is not or no row has it.  What the API tells a
+ * caller they may do (`can`) is read from the rows with this, so a row's
+ * role is the one place that decides.
+ */
+int rt_allows(enum role role, const char *method, const char *pattern);
+
 #endif

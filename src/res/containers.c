@@ -368,6 +368,68 @@ ct_view_item(json_object *it)
 	return v;
 }
 
+/* ---- what the caller may do to one container: can --------------------- */
+
+/* Besides its route's role, a change is refused by a container that is... */
+enum {
+	BY_UNMANAGED = 1, /* ...not this berth's (ct_lookup's mutate) */
+	BY_JOB = 2,       /* ...a job's (ct_check_plain) */
+	BY_PROTECTED = 4, /* ...protected (ct_check_unprotected) */
+	BY_GUARDED = 8,   /* ...protected, but for an admin's forced remove */
+};
+
+/*
+ * Each change to one container as its handler refuses it: the row whose
+ * role it needs and what else refuses it (open_for_change's GUARDED).  A
+ * new refusal in a handler belongs here too; the containers suite checks
+ * every flag against what the request then does.
+ */
+static const struct {
+	const char *flag, *method, *pattern;
+	int refused;
+} can_rules[] = {
+    {"start", "POST", "/api/v1/containers/{ref}/start", BY_UNMANAGED | BY_JOB},
+    {"stop", "POST", "/api/v1/containers/{ref}/stop", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
+    {"restart", "POST", "/api/v1/containers/{ref}/restart", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
+    {"kill", "POST", "/api/v1/containers/{ref}/kill", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
+    /* With ?force=1, which a running container needs. */
+    {"remove", "DELETE", "/api/v1/containers/{ref}", BY_UNMANAGED | BY_JOB | BY_GUARDED},
+    {"edit", "PATCH", "/api/v1/containers/{ref}", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
+    {"update", "POST", "/api/v1/containers/{ref}/update", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
+    {"exec", "POST", "/api/v1/containers/{ref}/exec", BY_UNMANAGED},
+    {"logs", "GET", "/api/v1/containers/{ref}/logs", 0},
+};
+
+/*
+ * Adds `can` to V, the view of IN (an inspect or a list item): each change
+ * O's caller may make to it.  Read from the view's own job and protected,
+ * so the flags say what the view says.
+ */
+static void
+add_can(struct op *o, json_object *in, json_object *v)
+{
+	json_object *can = json_object_new_object();
+	int by = (is_managed(in) ? 0 : BY_UNMANAGED) | (jx_str(v, "job") ? BY_JOB : 0);
+
+	if (jx_bool(v, "protected", 0))
+		by |= BY_PROTECTED | (o->role == ROLE_ADMIN ? 0 : BY_GUARDED);
+	for (size_t i = 0; i < sizeof(can_rules) / sizeof(can_rules[0]); i++)
+		jx_add_bool(can, can_rules[i].flag,
+		            !(can_rules[i].refused & by) &&
+		                rt_allows(o->role, can_rules[i].method, can_rules[i].pattern));
+	json_object_object_add(v, "can", can);
+}
+
+/* ct_view with `can` for O's caller.  New reference. */
+static json_object *
+view_for(struct op *o, json_object *in, int details)
+{
+	json_object *v = ct_view(in, details);
+
+	add_can(o, in, v);
+	return v;
+}
+
 enum berr
 ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object **out)
 {
@@ -892,6 +954,7 @@ h_list(struct req *r)
 		if (ct_label(it, LBL_JOB))
 			continue;
 		v = ct_view_item(it);
+		add_can(&r->op, it, v);
 		json_object_array_add(out, v);
 	}
 	json_object_put(list);
@@ -905,7 +968,7 @@ h_list(struct req *r)
 static void
 answer_created(struct req *r, json_object *in, int created)
 {
-	json_object *v = ct_view(in, 0);
+	json_object *v = view_for(&r->op, in, 0);
 
 	jx_add_bool(v, "outdated", 0); /* it was just made from what the tag names */
 	jx_add_bool(v, "just_created", created);
@@ -971,7 +1034,7 @@ out:
 static enum berr
 answer_details(struct req *r, json_object *in, int status)
 {
-	json_object *v = ct_view(in, 1), *img = NULL;
+	json_object *v = view_for(&r->op, in, 1), *img = NULL;
 	const char *tag = jx_str(jx_obj(in, "Config"), "Image"), *runs = jx_str(in, "Image");
 	enum berr e = tag ? eng_img_inspect(&r->op, tag, &img) : B_OK;
 
@@ -1142,7 +1205,7 @@ lifecycle(struct req *r, const struct action *a)
 	if (e == B_OK)
 		e = eng_ct_inspect(&r->op, id, &in);
 	if (e == B_OK)
-		rq_json(r, 200, ct_view(in, 0));
+		rq_json(r, 200, view_for(&r->op, in, 0));
 	json_object_put(in);
 	return e;
 }
@@ -1386,7 +1449,7 @@ h_patch(struct req *r)
 	merged = patched_spec(spec, r->json);
 	e = recreate_checked(&r->op, in, merged, &out);
 	if (e == B_OK)
-		rq_json(r, 200, ct_view(out, 1));
+		rq_json(r, 200, view_for(&r->op, out, 1));
 out:
 	json_object_put(in);
 	json_object_put(spec);
@@ -1510,12 +1573,15 @@ static const struct rt_param kill_query[] = {{.name = "signal",
 
 static const struct rt_route ct_routes[] = {
     {"GET", "/api/v1/containers", h_list, ROLE_VIEWER, 0, NULL,
-     "The caller's containers (?all=1 adds stopped ones; admins: every managed one, ?owner=).",
+     "The caller's containers (?all=1 adds stopped ones; admins: every managed one, ?owner=), "
+     "each with what the caller may do to it (can).",
      list_query},
     {"POST", "/api/v1/containers", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &pol_container_schema,
      "Create (and start) a container; idempotent by name.", NULL},
     {"GET", "/api/v1/containers/{ref}", h_get, ROLE_VIEWER, 0, NULL,
-     "Details: state, ports, mounts, devices, privileges, restart policy, owner, protected.", NULL},
+     "Details: state, ports, mounts, devices, privileges, restart policy, owner, protected, "
+     "what the caller may do to it (can).",
+     NULL},
     {"PATCH", "/api/v1/containers/{ref}", h_patch, ROLE_OPERATOR, RT_BODY | RT_MUT,
      &pol_patch_schema, "Change command/env/ports/restart: recreated with the same name and owner.",
      NULL},

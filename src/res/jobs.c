@@ -702,6 +702,25 @@ job_view(json_object *rec)
 	return v;
 }
 
+/*
+ * job_view with `can`: cancel until it has finished, remove after, both
+ * through its DELETE row (which h_delete does, by the same status).  New
+ * reference.
+ */
+static json_object *
+view_for(struct op *o, json_object *rec)
+{
+	json_object *v = job_view(rec), *can = json_object_new_object();
+	const char *status = jx_str(rec, "status");
+	int del = rt_allows(o->role, "DELETE", "/api/v1/jobs/{id}");
+	int done = status && terminal(status);
+
+	jx_add_bool(can, "cancel", del && !done);
+	jx_add_bool(can, "remove", del && done);
+	json_object_object_add(v, "can", can);
+	return v;
+}
+
 static enum berr
 h_submit(struct req *r)
 {
@@ -804,7 +823,7 @@ h_list(struct req *r)
 	qsort(recs, n, sizeof(*recs), by_created_desc);
 	list = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(list, job_view(recs[i]));
+		json_object_array_add(list, view_for(&r->op, recs[i]));
 	o = json_object_new_object();
 	json_object_object_add(o, "jobs", list);
 	rq_json(r, 200, o);
@@ -824,7 +843,7 @@ h_get(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	rq_json(r, 200, job_view(rec));
+	rq_json(r, 200, view_for(&r->op, rec));
 	json_object_put(rec);
 	return B_OK;
 }
@@ -914,7 +933,7 @@ h_delete(struct req *r)
 		if (e == B_OK && apply(o.rec, &o.js))
 			e = put(&r->op, id, o.rec);
 		if (e == B_OK)
-			rq_json(r, 200, job_view(o.rec));
+			rq_json(r, 200, view_for(&r->op, o.rec));
 		goto out;
 	}
 	if (o.in && (e = ct_remove(&r->op, jx_str(o.in, "Id"), -1)) != B_OK)
@@ -1052,10 +1071,12 @@ static const struct rt_route job_routes[] = {
     {"POST", "/api/v1/jobs", h_submit, ROLE_OPERATOR, RT_BODY | RT_MUT, &job_schema,
      "Submit a job (runs to completion); 202 {\"id\"}.", NULL},
     {"GET", "/api/v1/jobs", h_list, ROLE_VIEWER, 0, NULL,
-     "The caller's jobs, newest first (?status=; admins see all, ?owner=).", list_query},
+     "The caller's jobs, newest first (?status=; admins see all, ?owner=), each with what the "
+     "caller may do to it (can).",
+     list_query},
     {"GET", "/api/v1/jobs/{id}", h_get, ROLE_VIEWER, 0, NULL,
      "A job's status (queued running succeeded failed canceled timed_out), the time it "
-     "entered it (since), exit code, start and end.",
+     "entered it (since), exit code, start and end, and what the caller may do to it (can).",
      NULL},
     {"GET", "/api/v1/jobs/{id}/logs", h_logs, ROLE_VIEWER, RT_STREAM, NULL,
      "A job's output as text (?tail=N; follow=1 while it runs); kept after the sweep.",

@@ -853,7 +853,56 @@ api_status(json_object *rec, int running, int desired, json_object *views)
 	return o;
 }
 
-static const struct svc_shape api_shape = {view, api_status};
+/* check_manage for a scale, as svc_scale asks it. */
+static enum berr
+check_scale(struct op *o, json_object *rec)
+{
+	return check_manage(o, rec, "scale");
+}
+
+/*
+ * `can` of service REC for O's caller: each change its route's role
+ * allows and its handler's own check does not refuse (berth.conf's
+ * services are scaled by admins alone and changed by nobody).  New
+ * reference.
+ */
+static json_object *
+api_can(struct op *o, json_object *rec)
+{
+	static const struct {
+		const char *flag, *method, *pattern;
+		enum berr (*check)(struct op *o, json_object *rec);
+	} rules[] = {
+	    {"scale", "POST", "/api/v1/services/{name}/scale", check_scale},
+	    {"edit", "PUT", "/api/v1/services/{name}", check_writable},
+	    {"remove", "DELETE", "/api/v1/services/{name}", check_writable},
+	};
+	json_object *can = json_object_new_object();
+	struct op t;
+
+	op_init(&t, o->user, o->role);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		jx_add_bool(can, rules[i].flag,
+		            rt_allows(o->role, rules[i].method, rules[i].pattern) &&
+		                rules[i].check(&t, rec) == B_OK);
+		op_clear(&t);
+	}
+	op_done(&t);
+	return can;
+}
+
+static const struct svc_shape api_shape = {view, api_status, api_can};
+
+/* REC in SH's shape, with what O's caller may do to it when the shape tells it. */
+static json_object *
+shaped(struct op *o, const struct svc_shape *sh, json_object *rec)
+{
+	json_object *v = sh->def(rec);
+
+	if (sh->can)
+		json_object_object_add(v, "can", sh->can(o, rec));
+	return v;
+}
 
 const struct rt_param svc_timeout_query[] = {
     {.name = "timeout",
@@ -888,7 +937,7 @@ list_one(const char *key, json_object *rec, void *arg)
 		return 0;
 	if (owner && name && strcmp(owner, op_owner(&c->r->op)) == 0 && !jx_get(c->out, name))
 		key = name;
-	json_object_object_add(c->out, key, c->sh->def(rec));
+	json_object_object_add(c->out, key, shaped(&c->r->op, c->sh, rec));
 	return 0;
 }
 
@@ -900,7 +949,7 @@ svc_list(struct req *r, const struct svc_shape *sh)
 	json_object_object_foreach(g_cfg->services, name, cdef)
 	{
 		json_object *rec = config_record(name, cdef);
-		json_object_object_add(c.out, name, sh->def(rec));
+		json_object_object_add(c.out, name, shaped(&r->op, sh, rec));
 		json_object_put(rec);
 	}
 	if (st_each(ST_SERVICES, list_one, &c) != B_OK) {
@@ -952,7 +1001,7 @@ svc_create(struct req *r, const struct svc_shape *sh)
 	jx_add_int(rec, "created", (int64_t)time(NULL));
 	e = save(&r->op, rec);
 	if (e == B_OK)
-		rq_json(r, 201, sh->def(rec));
+		rq_json(r, 201, shaped(&r->op, sh, rec));
 out:
 	st_unlock(fd);
 	json_object_put(old);
@@ -969,7 +1018,7 @@ svc_get(struct req *r, const struct svc_shape *sh)
 
 	if (e != B_OK)
 		return e;
-	rq_json(r, 200, sh->def(rec));
+	rq_json(r, 200, shaped(&r->op, sh, rec));
 	json_object_put(rec);
 	return B_OK;
 }
@@ -1033,7 +1082,7 @@ svc_put(struct req *r, const struct svc_shape *sh)
 	if (e == B_OK)
 		e = save(&r->op, rec);
 	if (e == B_OK)
-		rq_json(r, 200, sh->def(rec));
+		rq_json(r, 200, shaped(&r->op, sh, rec));
 out:
 	st_unlock(fd);
 	json_object_put(old);
@@ -1178,11 +1227,15 @@ h_status(struct req *r)
 
 static const struct rt_route svc_routes[] = {
     {"GET", "/api/v1/services", h_list, ROLE_VIEWER, 0, NULL,
-     "Service definitions visible to the caller: a map name -> definition.", NULL},
+     "Service definitions visible to the caller: a map name -> definition, with what the caller "
+     "may do to it (can).",
+     NULL},
     {"POST", "/api/v1/services", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, &svc_schema,
      "Define a service (name, image with a tag, command, environment, ports...).", NULL},
     {"GET", "/api/v1/services/{name}", h_get, ROLE_VIEWER, 0, NULL,
-     "One service definition with its owner and desired count.", NULL},
+     "One service definition with its owner and desired count, and what the caller may do to "
+     "it (can).",
+     NULL},
     {"PUT", "/api/v1/services/{name}", h_put, ROLE_OPERATOR, RT_BODY | RT_MUT, &svc_update_schema,
      "Replace the definition; running replicas are replaced one at a time (?timeout=).",
      svc_timeout_query},

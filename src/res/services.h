@@ -45,6 +45,8 @@ struct svc_shape {
 	json_object *(*def)(json_object *rec);
 	/* RUNNING replicas of DESIRED; VIEWS (borrowed) one per replica or task. */
 	json_object *(*status)(json_object *rec, int running, int desired, json_object *views);
+	/* What O's caller may do to it (`can`), or NULL: the shape has no such member. */
+	json_object *(*can)(struct op *o, json_object *rec);
 };
 
 /*

@@ -91,6 +91,49 @@ h_health(struct req *r)
 	return B_OK;
 }
 
+/*
+ * whoami's `can`: what the caller's role lets them do, for the dashboard to
+ * offer, each flag true when the role may call every row that does it (a
+ * row's role is the one place that decides).  What the caller may do to one
+ * object is that object's own `can`.
+ */
+static const struct {
+	const char *flag;
+	struct {
+		const char *method, *pattern;
+	} rows[6]; /* ended by an empty one */
+} role_can[] = {
+    {"create_containers", {{"POST", "/api/v1/containers"}}},
+    {"manage_containers",
+     {{"POST", "/api/v1/containers/{ref}/start"},
+      {"POST", "/api/v1/containers/{ref}/stop"},
+      {"POST", "/api/v1/containers/{ref}/restart"},
+      {"PATCH", "/api/v1/containers/{ref}"},
+      {"DELETE", "/api/v1/containers/{ref}"}}},
+    {"build", {{"POST", "/api/v1/catalog/{name}/build"}}},
+    {"pull", {{"POST", "/api/v1/images/pull"}}},
+    {"define_services", {{"POST", "/api/v1/services"}}},
+    {"scale_services", {{"POST", "/api/v1/services/{name}/scale"}}},
+    {"submit_jobs", {{"POST", "/api/v1/jobs"}}},
+    {"audit", {{"GET", "/api/v1/audit"}}},
+};
+
+/* whoami's `can` for ROLE (new reference). */
+static json_object *
+role_can_view(enum role role)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < sizeof(role_can) / sizeof(role_can[0]); i++) {
+		int yes = 1;
+		for (size_t k = 0; yes && role_can[i].rows[k].method; k++)
+			yes = rt_allows(role, role_can[i].rows[k].method,
+			                role_can[i].rows[k].pattern);
+		jx_add_bool(o, role_can[i].flag, yes);
+	}
+	return o;
+}
+
 /* A limit or default as JSON: null for 0, berth.conf's "none". */
 static json_object *
 int_or_null(int64_t v)
@@ -196,6 +239,7 @@ h_whoami(struct req *r)
 
 	jx_add_str(o, "user", r->op.user);
 	jx_add_str(o, "role", role_name(r->op.role));
+	json_object_object_add(o, "can", role_can_view(r->op.role));
 	json_object_object_add(o, "policy", policy_view(&g_cfg->policy[r->op.role]));
 	json_object_object_add(o, "usage", u);
 	for (size_t i = 1; e == B_OK && i < k; i++) {
@@ -553,8 +597,9 @@ static const struct rt_route sys_routes[] = {
      "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503.",
      health_query},
     {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL,
-     "The caller, their role and that role's policy (images, ports, memory and cpus limits "
-     "and defaults, quota, which risky options are allowed), so forms can check before sending.",
+     "The caller, their role, that role's policy (images, ports, memory and cpus limits "
+     "and defaults, quota, which risky options are allowed), so forms can check before sending, "
+     "and what the role may do (can).",
      NULL},
     {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
      "The published JSON Schemas of request bodies.", NULL},

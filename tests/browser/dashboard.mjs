@@ -91,6 +91,29 @@ async function mutations(page, fn) {
 // The field error shown beside the control with data-field F in FORM.
 const fieldError = (form, f) => form.locator(`[data-field="${f}"]`).locator('xpath=ancestor::div[contains(@class,"field")][1]').locator('.field-error');
 
+// The row buttons the list offers container C: what C.can allows in its state.
+const offered = (c) => [!c.running && c.can.start && 'start', c.running && c.can.stop && 'stop',
+  c.running && c.can.restart && 'restart', c.outdated && c.can.update && 'update', c.can.remove && 'remove']
+  .filter(Boolean).sort();
+const trueFlags = (can) => Object.keys(can).filter((k) => can[k]);
+
+// Every row of PAGE's containers list offers exactly the buttons its
+// container's can allows, in the answer the page itself was given (a list
+// fetched apart could see another state: a container between create and start).
+async function rowsMatchCan(page, who) {
+  await page.goto('/#/containers');
+  const answer = page.waitForResponse((r) => /\/api\/v1\/containers\?/.test(r.url()) && r.request().method() === 'GET');
+  await page.reload();
+  const list = (await (await answer).json()).containers;
+  assert(list.length > 0, `${who}: no containers to compare`);
+  for (const c of list) {
+    const row = page.locator(`tr[data-name="${c.name}"]`);
+    await row.waitFor();
+    const shown = (await row.locator('button[data-action]').evaluateAll((bs) => bs.map((b) => b.dataset.action))).sort();
+    assert(JSON.stringify(shown) === JSON.stringify(offered(c)), `${who}: ${c.name} offers [${shown}] where its can allows [${offered(c)}]`);
+  }
+}
+
 // Every visible control is named by its visible label, and every button by
 // its text (a screen reader user hears what a sighted user reads).
 async function namesMatchLabels(page, where) {
@@ -472,24 +495,35 @@ await step('at 1280x800 each container is one line: long names cut with an ellip
   await P.setViewportSize({ width: 1280, height: 860 });
 });
 
-await step("a job's container is not offered start: it links to its job", async () => {
-  // berth stops listing job containers; one that still shows must not be started by hand.
-  const job = { id: 'b0c0ffee00000001', name: `${INST}-jobctr` };
+await step("a job's container offers no start, stop, edit or remove (its can says so): it links to its job", async () => {
+  const sub = await apiJson(op.api, 'POST', '/jobs', { image: IMG, command: ['sleep', '60'], name: `${INST}-holder` });
+  assert(sub.status === 202, `submit: ${sub.status}`);
+  const id = sub.body.id;
+  let cid = null;
+  for (let i = 0; i < 150 && !cid; i++) {
+    cid = (await apiJson(op.api, 'GET', `/jobs/${id}`)).body.container;
+    if (!cid) await P.waitForTimeout(200);
+  }
+  const real = await apiJson(op.api, 'GET', `/containers/${cid}`);
+  assert(trueFlags(real.body.can).join() === 'exec,logs', `berth says a job's container can ${trueFlags(real.body.can)}`);
+  await P.goto(`/#/containers/${cid}`);
+  await P.locator('h1 .pill').waitFor();
+  assert(await P.locator('h1 ~ div [data-action]').count() === 0, 'actions offered on a job container');
+  await P.locator(`h1 ~ div a[href="#/jobs/${id}"]`).waitFor();
+  // berth does not list job containers; one that still shows, with berth's can for it, is not offered start.
   await P.route('**/api/v1/containers?*', async (route) => {
     const res = await route.fetch();
     const b = await res.json();
-    b.containers.push({
-      id: 'f'.repeat(64), name: job.name, image: IMG, image_id: 'sha256:' + 'f'.repeat(64), state: 'exited', running: false,
-      status: 'Exited (0) 1 minute ago', created: 1700000000, ports: {}, owner: 'otto', managed: true, protected: false, job: job.id, outdated: false,
-    });
+    b.containers.push({ ...real.body, state: 'exited', running: false, status: 'Exited (0) 1 minute ago', created: 1700000000, outdated: false });
     return route.fulfill({ response: res, json: b });
   });
   await P.goto('/#/containers');
-  const row = P.locator(`tr[data-name="${job.name}"]`);
+  const row = P.locator(`tr[data-name="${real.body.name}"]`);
   await row.waitFor();
-  assert(await row.locator('[data-action="start"]').count() === 0, 'start offered on a job container');
-  assert(await row.locator(`a[href="#/jobs/${job.id}"]`).count() === 1, 'no link to the job');
+  assert(await row.locator('[data-action]').count() === 0, 'start (or another action) offered on a job container');
+  assert(await row.locator(`a[href="#/jobs/${id}"]`).count() === 1, 'no link to the job');
   await P.unroute('**/api/v1/containers?*');
+  await apiJson(op.api, 'DELETE', `/jobs/${id}`);
 });
 
 // --- phone width ----------------------------------------------------------------------
@@ -539,6 +573,8 @@ await step('a viewer sees their container but no mutating controls', async () =>
   await V.locator('#me', { hasText: 'vera · viewer' }).waitFor();
   await V.locator(`tr[data-name="${INST}-vera"] .pill`, { hasText: 'running' }).waitFor();
   assert(await V.locator('[data-action]').count() === 0, 'the list offers actions to a viewer');
+  const mine = await apiJson(vw.api, 'GET', `/containers/${INST}-vera`);
+  assert(trueFlags(mine.body.can).join() === 'logs', `berth says the viewer can ${trueFlags(mine.body.can)}`);
   assert(await V.locator('a[href="#/create"]').count() === 0, 'a viewer is offered "create"');
   await shot(V, '10-viewer-containers');
   await V.locator(`a[href="#/containers/${INST}-vera"]`).click();
@@ -549,6 +585,27 @@ await step('a viewer sees their container but no mutating controls', async () =>
   await V.locator('.empty', { hasText: 'can look but not create' }).waitFor();
   assert(await V.locator('#create-form').count() === 0, 'a create form shown to a viewer');
   assert(await V.locator('[data-nav="audit"]').isHidden(), 'audit link shown to a viewer');
+});
+
+await step('each role is offered exactly what can allows: a protected container offers no stop, restart, edit or remove, but an admin may remove it', async () => {
+  const prot = `${INST}-prot`;
+  const r = await apiJson(ad.api, 'POST', '/containers', { name: prot, image: IMG, command: ['sleep', '600'], owner: 'otto', protected: true });
+  assert(r.status === 201 && r.body.protected, `admin creates a protected one for otto: ${r.status}`);
+  const mine = await apiJson(op.api, 'GET', `/containers/${prot}`);
+  assert(trueFlags(mine.body.can).join() === 'start,exec,logs', `berth says its owner can ${trueFlags(mine.body.can)}`);
+  current = P;
+  await rowsMatchCan(P, 'operator');
+  const row = P.locator(`tr[data-name="${prot}"]`);
+  for (const a of ['stop', 'restart', 'remove']) assert(await row.locator(`[data-action="${a}"]`).count() === 0, `${a} offered on a protected container`);
+  await P.goto(`/#/containers/${prot}`);
+  await P.locator('h1 .badge', { hasText: 'protected' }).waitFor();
+  assert(await P.locator('h1 ~ div [data-action]').count() === 0, 'the protected container offers its owner an action');
+  current = ad.page;
+  await rowsMatchCan(ad.page, 'admin');
+  await ad.page.locator(`tr[data-name="${prot}"] [data-action="remove"]`).waitFor();
+  current = vw.page;
+  await rowsMatchCan(vw.page, 'viewer');
+  await apiJson(ad.api, 'DELETE', `/containers/${prot}?force=1`);
 });
 
 // --- services -------------------------------------------------------------------------------
@@ -592,6 +649,8 @@ await step('operator defines a service with a udp port and scales it to 2', asyn
   await row.waitFor();
   const def = await apiJson(op.api, 'GET', `/services/${INST}-svc`);
   assert(JSON.stringify(def.body.ports) === '["8080","53/udp"]', `berth keeps ports ${JSON.stringify(def.body.ports)}`);
+  assert(JSON.stringify(def.body.can) === '{"scale":true,"edit":true,"remove":true}', `berth says its owner can ${JSON.stringify(def.body.can)}`);
+  for (const a of ['scale', 'delete']) assert(await row.locator(`[data-action="${a}"]`).count() === 1, `no ${a} control for its owner`);
   await row.locator('input[type="number"]').fill('2');
   await row.locator('[data-action="scale"]').click();
   await row.locator('.pill[data-running="2"]').waitFor({ timeout: 60000 });
@@ -635,6 +694,9 @@ await step('operator submits a job and sees it finish, with its logs', async () 
   await shot(P, '12-jobs');
   await row.locator('a').click();
   await P.locator('#job-logs', { hasText: 'job-says-hello' }).waitFor();
+  // A finished job: berth's can says remove, not cancel.
+  await P.locator('[data-action="remove"]', { hasText: 'Remove job' }).waitFor();
+  assert(await P.locator('[data-action="cancel"]').count() === 0, 'cancel offered on a finished job');
 });
 
 // --- admin -------------------------------------------------------------------------------------
@@ -672,6 +734,9 @@ await step('"who am I" shows the user and role', async () => {
   const mem = await P.locator('#policy [data-memory]').innerText();
   assert(mem === 'at most 512m, 64m unless asked', `memory policy shown as "${mem}"`);
   await P.locator('#policy dd', { hasText: '20000-60999' }).waitFor();
+  // What the role allows is whoami's can, in words.
+  const can = await P.locator('#can').innerText();
+  assert(/Create containers/.test(can) && /Submit jobs/.test(can) && !/audit log/.test(can) && !/Pull images/.test(can), `the operator is told they may: ${can}`);
   await namesMatchLabels(P, 'who am I');
   await shot(P, '15-me');
 });

@@ -26,6 +26,22 @@ SLEEPER='"command":["sleep","600"]'
 
 gone() { [ -z "$(dk "$1")" ]; }
 
+# The `can` flags a container's details give WHO, the true ones in order.
+can_of() { # can_of WHO NAME
+	req GET "$API/containers/$2" "" -u "$1"
+	jqb '.can | to_entries | map(select(.value).key) | join(",")'
+}
+# agrees WHO NAME FLAG METHOD PATH [BODY]: the container's can.FLAG, read
+# from its details just before, is true exactly when berth then does it (2xx).
+agrees() {
+	local who=$1 name=$2 flag=$3 m=$4 p=$5 body=${6-} can did=false
+	req GET "$API/containers/$name" "" -u "$who"
+	can=$(jqb ".can.$flag")
+	req "$m" "$API/containers/$name$p" "$body" -u "$who"
+	[ "${STATUS:0:1}" = 2 ] && did=true
+	check "can.$flag for ${who%%:*} on ${name#"$INST"-} is $can, and $m …$p answers $STATUS" test "$can" = "$did"
+}
+
 # --- create, idempotence, ownership --------------------------------------
 req POST "$API/containers" "{\"name\":\"$INST-a\",\"image\":\"$IMG\",$SLEEPER,\"ports\":[{\"container\":8080}]}" "${O[@]}"
 expect "operator creates: 201" 201 .just_created true
@@ -106,6 +122,10 @@ req GET "$API/containers/$INST-unmanaged" "" "${A[@]}"
 expect "admin reads an unmanaged container" 200 .managed false
 req POST "$API/containers/$INST-unmanaged/stop" "" "${A[@]}"
 expect "admin cannot stop an unmanaged container" 403
+check "can: an admin may only read an unmanaged container's logs" test "$(can_of alice:a "$INST-unmanaged")" = logs
+agrees alice:a "$INST-unmanaged" kill POST /kill
+agrees alice:a "$INST-unmanaged" exec POST /exec '{"command":["true"]}'
+agrees alice:a "$INST-unmanaged" logs GET /logs
 req GET "$API/containers/$INST-unmanaged" "" "${O[@]}"
 expect "operator cannot see unmanaged containers" 404
 req GET "$API/containers" "" "${A[@]}"
@@ -384,6 +404,42 @@ for how in "PATCH /" "POST /restart" "POST /stop" "POST /start" "POST /update" "
 	req "$m" "$API/containers/$JOBC${p:+/$p}" "$([ "$m" = PATCH ] && echo '{"restart":"always"}')" "${G[@]}"
 	expect "job container: $m /containers/job-…/$p refused (409)" 409 '.error.message | test("/api/v1/jobs")' true
 done
+check "can: a job's container offers its owner exec and logs alone" test "$(can_of olga:g "$JOBC")" = exec,logs
+agrees olga:g "$JOBC" start POST /start
+agrees olga:g "$JOBC" edit PATCH "" '{"restart":"always"}'
+agrees olga:g "$JOBC" exec POST /exec '{"command":["true"]}'
+
+# --- can: what a container's view says its caller may do is what berth does -----------
+req POST "$API/containers" "{\"name\":\"$INST-can\",\"image\":\"$IMG\",$SLEEPER,\"owner\":\"oscar\"}" "${A[@]}"
+expect "a container of oscar's to try can on" 201 '.can | [.[]] | all' true
+req GET "$API/containers?all=1" "" "${O[@]}"
+LISTED=$(jqb ".containers[] | select(.name == \"$INST-can\") | .can | tojson")
+req GET "$API/containers/$INST-can" "" "${O[@]}"
+expect "can: the owner may do everything to a plain container" 200 '.can | [.[]] | all' true
+check "can: the list item says what the details say" test "$LISTED" = "$(jqb '.can | tojson')"
+check "can: another operator cannot even see it" test "$(can_of olga:g "$INST-can")" = ""
+check "can: the viewer's own container offers it logs alone" test "$(can_of vic:v "$INST-v")" = logs
+agrees vic:v "$INST-v" stop POST "/stop?timeout=1"
+agrees vic:v "$INST-v" exec POST /exec '{"command":["true"]}'
+agrees vic:v "$INST-v" logs GET /logs
+agrees oscar:o "$INST-can" stop POST "/stop?timeout=1"
+agrees oscar:o "$INST-can" start POST /start
+agrees oscar:o "$INST-can" restart POST "/restart?timeout=1"
+agrees oscar:o "$INST-can" kill POST "/kill?signal=SIGCONT"
+agrees oscar:o "$INST-can" update POST /update
+agrees oscar:o "$INST-can" edit PATCH "" '{"restart":"no"}'
+agrees oscar:o "$INST-can" exec POST /exec '{"command":["true"]}'
+agrees oscar:o "$INST-can" remove DELETE "?force=1"
+req POST "$API/containers" "{\"name\":\"$INST-canp\",\"image\":\"$IMG\",$SLEEPER,\"owner\":\"oscar\",\"protected\":true}" "${A[@]}"
+expect "a protected container of oscar's" 201 .protected true
+check "can: the owner of a protected one may start it, exec and read logs" test "$(can_of oscar:o "$INST-canp")" = start,exec,logs
+check "can: an admin may also remove it (with force)" test "$(can_of alice:a "$INST-canp")" = start,remove,exec,logs
+agrees oscar:o "$INST-canp" stop POST "/stop?timeout=1"
+agrees oscar:o "$INST-canp" edit PATCH "" '{"restart":"no"}'
+agrees oscar:o "$INST-canp" remove DELETE "?force=1"
+agrees alice:a "$INST-canp" restart POST "/restart?timeout=1"
+agrees alice:a "$INST-canp" start POST /start
+agrees alice:a "$INST-canp" remove DELETE "?force=1"
 for i in 1 2 3 4 5 6; do
 	curl -s -o /dev/null "${G[@]}" -XPOST -H 'Content-Type: application/json' \
 		-d "{\"image\":\"$IMG\",\"command\":[\"true\"]}" "$API/jobs"

@@ -85,6 +85,10 @@ ID_C=$ID
 check "cancel target runs" wait_for 60 has_status "$ID_C" running "${O[@]}"
 req GET "$API/jobs/$ID_C/logs" "" "${O[@]}"
 check "logs of a running job" wait_for 20 eval 'req GET "$API/jobs/$ID_C/logs" "" "${O[@]}"; grep -q started- <<<"$BODY"'
+req GET "$API/jobs/$ID_C" "" "${O[@]}"
+expect "can: its owner may cancel a running job, not remove it" 200 '.can | tojson' '{"cancel":true,"remove":false}'
+req GET "$API/jobs" "" "${A[@]}"
+check "can: the list says what the job says" test "$(jqb ".jobs[] | select(.id == \"$ID_C\") | .can | tojson")" = '{"cancel":true,"remove":false}'
 req DELETE "$API/jobs/$ID_C" "" "${G[@]}"
 expect "another operator cannot cancel it (404)" 404
 req DELETE "$API/jobs/$ID_C" "" "${V[@]}"
@@ -128,6 +132,8 @@ req GET "$API/jobs/$ID_B/logs" "" "${O[@]}"
 # dockerd's json-file driver already turns bad UTF-8 into U+FFFD; berth cleans what is left.
 check "binary output kept as valid UTF-8, NUL as '?'" \
 	eval 'printf %s "$BODY" | iconv -f UTF-8 -t UTF-8 >/dev/null && [[ "$BODY" == a*b\?c ]]'
+req GET "$API/jobs/$ID_B" "" "${O[@]}"
+expect "can: a finished job may be removed, not canceled" 200 '.can | tojson' '{"cancel":false,"remove":true}'
 req DELETE "$API/jobs/$ID_B" "" "${O[@]}"
 expect "DELETE a swept job: 204" 204
 

@@ -106,6 +106,19 @@ req GET "$API/services" "" "${G[@]}"
 expect "other operator's list hides it" 200 ".[\"$S\"]" null
 req GET "$API/services" "" "${V[@]}"
 expect "viewer sees config services" 200 ".[\"$C\"].read_only" true
+# can: what each service's view says its caller may do; the refusals under
+# "berth.conf services" below are the same checks answering.
+req GET "$API/services" "" "${O[@]}"
+check "can: the owner may scale, edit and remove their service" test "$(jqb ".[\"$S\"].can | tojson")" = '{"scale":true,"edit":true,"remove":true}'
+check "can: an operator may do nothing to a berth.conf service" test "$(jqb ".[\"$C\"].can | tojson")" = '{"scale":false,"edit":false,"remove":false}'
+req GET "$API/services" "" "${A[@]}"
+check "can: an admin may scale a berth.conf service, not change it" test "$(jqb ".[\"$C\"].can | tojson")" = '{"scale":true,"edit":false,"remove":false}'
+req GET "$API/services" "" "${V[@]}"
+check "can: a viewer may do nothing to any service" test "$(jqb '[.[].can[]] | any')" = false
+req GET "$API/services/$S" "" "${O[@]}"
+expect "can: one service's own view says it too" 200 '.can.scale' true
+req GET "$URL/service/$S" "" "${O[@]}"
+expect "seed 004's shape has no can" 200 'has("can")' false
 req GET "$API/services/$S" "" "${G[@]}"
 expect "other operator gets 404" 404
 req GET "$API/services/$S" "" "${A[@]}"
