@@ -8,6 +8,7 @@
 #include "berth.h"
 #include "store/audit.h"
 #include "lib/cfg.h"
+#include "lib/cov.h"
 #include "lib/log.h"
 #include "edge/module.h"
 #include "edge/worker.h"
@@ -27,7 +28,8 @@ static int parent_fd = -1; /* sup_watch_parent's pipe; -1 = nobody to outlive */
 
 /*
  * A worker leaves with _exit: it must not run the supervisor's atexit work.
- * Under AddressSanitizer it uses exit() so LeakSanitizer checks every worker.
+ * Under AddressSanitizer it uses exit() so LeakSanitizer checks every worker;
+ * a coverage build writes its gcov counters first (lib/cov.h).
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define WORKER_EXIT_CHECKS 1
@@ -43,7 +45,7 @@ worker_exit(int status)
 #ifdef WORKER_EXIT_CHECKS
 	exit(status);
 #else
-	_exit(status);
+	cov_exit(status);
 #endif
 }
 
@@ -70,6 +72,7 @@ parent_gone(void)
 static void
 child_start(const sigset_t *old)
 {
+	cov_child_start();
 	sigprocmask(SIG_SETMASK, old, NULL);
 	if (parent_fd >= 0)
 		close(parent_fd);
@@ -97,8 +100,9 @@ spawn_periodic(const sigset_t *old)
 	if (pid == 0) {
 		child_start(old);
 		signal(SIGTERM, SIG_DFL);
+		cov_hold_term();
 		mod_periodic();
-		_exit(0);
+		cov_exit(0);
 	}
 	return pid;
 }

@@ -13,6 +13,7 @@
  */
 #include "berth.h"
 #include "store/state.h"
+#include "lib/cov.h"
 #include "lib/tarball.h"
 
 #include <archive.h>
@@ -306,7 +307,7 @@ make_child(int fd, tb_fill_fn fill, void *arg)
 	tb_free(t);
 	close(fd);
 	/* _exit: no atexit handlers, nothing of the parent's (curl, FastCGI) is touched. */
-	_exit(ok ? 0 : 1);
+	cov_exit(ok ? 0 : 1);
 }
 
 /* Reads the child's whole answer into *BUF; 0, or -1 with errno set. */
@@ -366,6 +367,7 @@ tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t 
 		return -1;
 	}
 	if (pid == 0) {
+		cov_child_start();
 		close(p[0]);
 		make_child(p[1], fill, arg);
 	}
