@@ -554,7 +554,8 @@ static const struct rt_route sys_routes[] = {
      health_query},
     {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL,
      "The caller, their role and that role's policy (images, ports, memory and cpus limits "
-     "and defaults, quota, which risky options are allowed), so forms can check before sending.",
+     "and defaults, quota, which risky options are allowed), and what they and each of their "
+     "groups hold against every quota (usage), so forms can check before sending.",
      NULL},
     {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
      "The published JSON Schemas of request bodies.", NULL},
