@@ -90,7 +90,8 @@ enum berr sw_update(struct op *o, const char *name, const char *owner, json_obje
                     const struct pol_limits *lim);
 /*
  * Adds to U the replicas OWNER's Swarm services of this instance are set to
- * run (but SKIP's, when not NULL) and their memory and CPU limits.  Quotas
+ * run (but SKIP's, when not NULL), as replicas and as containers, and their
+ * memory and CPU limits.  Quotas
  * count these, not the containers that exist, because Swarm starts tasks
  * after the update has returned.
  */
