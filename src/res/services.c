@@ -1140,7 +1140,7 @@ svc_scale(struct req *r, const struct svc_shape *sh)
 {
 	struct pol_limits lim = {0};
 	json_object *rec = NULL, *spec = NULL;
-	int fd = -1, n, timeout = (int)rq_int(r, "timeout"), swarm;
+	int fd = -1, ofd = -1, n, timeout = (int)rq_int(r, "timeout"), swarm;
 	enum berr e;
 
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", r->args[0]);
@@ -1155,6 +1155,15 @@ svc_scale(struct req *r, const struct svc_shape *sh)
 	/* Scaling to 0 needs no spec, so a tightened policy never blocks stopping a service. */
 	if (n > 0 && (e = checked_spec(&r->op, rec, &spec, &lim)) != B_OK)
 		goto out;
+	/*
+	 * Engine replicas are each created under the owner's lock; a Swarm scale
+	 * is one update, so the count and the update share that lock here, or two
+	 * services of one owner could both take the last replicas.
+	 */
+	if (swarm && n > 0 && (ofd = own_lock(jx_str(rec, "owner"))) < 0) {
+		e = op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
+		goto out;
+	}
 	if ((e = check_quota(&r->op, rec, &lim, n, swarm)) != B_OK)
 		goto out;
 	if (swarm)
@@ -1170,6 +1179,7 @@ svc_scale(struct req *r, const struct svc_shape *sh)
 	if (e == B_OK)
 		e = answer_status(r, sh, rec, 200);
 out:
+	st_unlock(ofd);
 	st_unlock(fd);
 	json_object_put(rec);
 	json_object_put(spec);

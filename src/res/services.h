@@ -91,9 +91,10 @@ enum berr sw_scale(struct op *o, const char *name, const char *owner, json_objec
 enum berr sw_update(struct op *o, const char *name, const char *owner, json_object *spec,
                     const struct pol_limits *lim);
 /*
- * Adds to U the replicas (as replicas and as containers) OWNER's Swarm services of this instance
- * are set to run (but SKIP's, when not NULL) and their memory and CPU limits.  Quotas count these,
- * not the containers that exist, because Swarm starts tasks after the update has returned.
+ * Adds to U the replicas OWNER's Swarm services of this instance are set to
+ * run (but SKIP's, when not NULL), as replicas and as containers, and their
+ * memory and CPU limits.  Quotas count these, not the containers that exist,
+ * because Swarm starts tasks after the update has returned.
  */
 struct usage;
 enum berr sw_usage(struct op *o, const char *owner, const char *skip, struct usage *u);

@@ -325,8 +325,9 @@ sw_usage(struct op *o, const char *owner, const char *skip, struct usage *u)
 		int n = replicas_of(svc);
 		if (who == NULL || strcmp(who, owner) != 0 || (skip && s && strcmp(s, skip) == 0))
 			continue;
+		/* Each task is a container on some node, as an engine replica is here. */
+		u->containers += n;
 		u->replicas += n;
-		u->containers += n; /* each task will be a container; their own count skips them */
 		u->memory += n * jx_int(lim, "MemoryBytes", 0);
 		u->nano_cpus += n * jx_int(lim, "NanoCPUs", 0);
 	}

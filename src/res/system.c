@@ -597,9 +597,10 @@ static const struct rt_route sys_routes[] = {
      "Liveness: ok when dockerd answers (pinged at most once a second; ?live=1: now), else 503.",
      health_query},
     {"GET", "/api/v1/whoami", h_whoami, ROLE_VIEWER, 0, NULL,
-     "The caller, their role, that role's policy (images, ports, memory and cpus limits "
+     "The caller, their role and that role's policy (images, ports, memory and cpus limits "
      "and defaults, quota, which risky options are allowed), so forms can check before sending, "
-     "and what the role may do (can).",
+     "what they and each of their groups hold against every quota (usage), and what the role "
+     "may do (can).",
      NULL},
     {"GET", "/api/v1/schemas", h_schemas, ROLE_NONE, 0, NULL,
      "The published JSON Schemas of request bodies.", NULL},

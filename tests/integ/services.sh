@@ -342,6 +342,17 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = true ]; then
 	expect "swarm: scale to 5" 200 .desired 5
 	req POST "$API/services/$SS-q/scale" '{"number":2}' "${O[@]}"
 	expect "swarm: 5 + 2 replicas over a quota of 6, while tasks still start: 403" 403 .error.field number
+	# Two services of one owner scaling at once for the last replica: one gets it.
+	req POST "$API/services" "{\"name\":\"$SS-r\",\"image\":\"$IMG1\",\"command\":$CMD}" "${O[@]}"
+	for s in "$SS-q" "$SS-r"; do
+		curl -s -o /dev/null -w '%{http_code}\n' -u oscar:o -H 'Content-Type: application/json' \
+			-d '{"number":1}' "$API/services/$s/scale" &
+	done >"$T/sw-race"
+	wait
+	check "swarm: two services racing for the last replica: one 200, one 403 ($(sort "$T/sw-race" | paste -sd' '))" \
+		test "$(sort "$T/sw-race" | paste -sd' ')" = "200 403"
+	req DELETE "$API/services/$SS-r" "" "${O[@]}"
+	expect "swarm: remove the racing one" 204
 	req POST "$API/services/$SS-q/scale" '{"number":1}' "${O[@]}"
 	expect "swarm: 5 + 1 fits" 200 .desired 1
 	req DELETE "$API/services/$SS-q" "" "${O[@]}"
