@@ -81,6 +81,27 @@ function policyCard(me) {
     h('dt', 'Also allowed'), h('dd', allowed.length ? allowed.join(', ') : 'none of privileged mode, the host network, bind mounts, volumes, added capabilities, host devices')));
 }
 
+const USAGE = [['containers', 'Containers', String], ['replicas', 'Service replicas', String],
+  ['jobs', 'Running jobs', String], ['volumes', 'Volumes', String], ['networks', 'Networks', String],
+  ['memory', 'Memory', size], ['cpus', 'CPUs', String]];
+
+// What an owner (the caller, or one of their groups) holds against each quota (whoami's usage).
+function usageTable(id, u) {
+  return table(`usage#${id}`, ['', 'held', 'quota'], USAGE.map(([k, what, fmt]) => {
+    const q = u[k];
+    const full = q.limit !== null && q.used >= q.limit;
+    return h('tr', { class: full ? 'full' : '' }, h('th', { scope: 'row' }, what), h('td', fmt(q.used)),
+      h('td', q.limit === null ? 'no limit' : fmt(q.limit)));
+  }));
+}
+
+function usageCard(me) {
+  return h('section.card', h('h2', 'What you hold'), usageTable('usage-self', me.usage),
+    me.groups.map((g) => [h('h3', `Group ${g.name}${g.role ? ' (' + g.role + ')' : ''}`),
+      usageTable(`usage-${g.name.slice(1)}`, g.usage)]),
+    h('p.hint', 'Quotas are set by an admin in berth.conf; a create that would pass one is refused.'));
+}
+
 export async function meView(ctx) {
   const { app, main } = ctx;
   const me = app.me;
@@ -92,7 +113,7 @@ export async function meView(ctx) {
       h('dt', 'Role'), h('dd', h('span.pill.role', me.role))),
     h('h2', 'Your role lets you'), h('ul#can', can.map((c) => h('li', c))),
     h('p.hint', 'Roles are set by an admin in berth.conf.')),
-    policyCard(me),
+    policyCard(me), usageCard(me),
     h('section.card', h('h2', 'Versions'), versions,
       h('p', h('a', { href: '/api/v1' }, 'API index'), ' · ', h('a', { href: '/api/v1/openapi.json' }, 'OpenAPI document'))));
   try {

@@ -737,6 +737,11 @@ await step('"who am I" shows the user and role', async () => {
   // What the role allows is whoami's can, in words.
   const can = await P.locator('#can').innerText();
   assert(/Create containers/.test(can) && /Submit jobs/.test(can) && !/audit log/.test(can) && !/Pull images/.test(can), `the operator is told they may: ${can}`);
+  // What they hold against each quota is whoami's usage.
+  const me = await apiJson(op.api, 'GET', '/whoami');
+  const held = await P.locator('#usage-self tbody tr', { hasText: 'Containers' }).innerText();
+  const lim = me.usage.containers.limit === null ? 'no limit' : String(me.usage.containers.limit);
+  assert(held.includes(String(me.usage.containers.used)) && held.includes(lim), `containers held shown as "${held}"`);
   await namesMatchLabels(P, 'who am I');
   await shot(P, '15-me');
 });
