@@ -247,7 +247,7 @@ split_row() {
 # hundreds of rows (the generated matrix) cost minutes on a loaded
 # machine.  A row that captures (->) or runs a command ends its batch, so
 # later rows see what it set and its command sees the state right after
-# its request.
+# its request; a row that does something first (do) starts one.
 CASE_N=0 CASE_REQS=0 CASE_DO_ERR=
 CASE_NAME=() CASE_STATUS=() CASE_CHECKS=() CASE_ERRS=() CASE_CODE=() CASE_TIMES=()
 
@@ -286,7 +286,7 @@ case_parse() {
 	CASE_NAME[n]=$line CASE_STATUS[n]= CASE_CHECKS[n]= CASE_ERRS[n]=
 	CASE_N=$((n + 1))
 	if [ ${#f[@]} -lt 6 ]; then
-		CASE_ERRS[n]="fewer than 6 columns"
+		CASE_ERRS[n]="fewer than 6 columns" CASE_DO_ERR=
 		return
 	fi
 	CASE_ERR=$CASE_DO_ERR CASE_DO_ERR=
@@ -435,7 +435,7 @@ cases() {
 		cat >/dev/null
 		return 0
 	fi
-	CASE_DIR=$T/cases CASE_N=0 CASE_REQS=0
+	CASE_DIR=$T/${CASE_DIR_NAME:-cases} CASE_N=0 CASE_REQS=0
 	rm -rf "$CASE_DIR"
 	mkdir -p "$CASE_DIR"
 	while IFS= read -r line; do
@@ -453,4 +453,27 @@ cases() {
 		[ -n "$CASE_FLUSH" ] && [ -z "$CASE_PARALLEL" ] && case_flush
 	done
 	case_flush
+}
+
+# cases_concurrently FILE...: runs each FILE as a table (see cases), all at
+# once, each in a subshell of its own; their lines come out file by file
+# and count as the suite's.  For sequences that touch different objects
+# (the matrix's calls on each kind), so that the slowest, not their sum,
+# is what they cost.
+cases_concurrently() {
+	local i pids=() line
+	for ((i = 1; i <= $#; i++)); do
+		(CASE_DIR_NAME=cases-$i cases <"${!i}") >"$T/concurrent-$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for ((i = 1; i <= $#; i++)); do
+		wait "${pids[i - 1]}"
+		while IFS= read -r line; do
+			echo "$line"
+			case "$line" in
+			"ok - "*) PASSED=$((PASSED + 1)) ;;
+			"not ok - "*) FAILED=$((FAILED + 1)) ;;
+			esac
+		done <"$T/concurrent-$i.out"
+	done
 }

@@ -100,11 +100,14 @@ operations() {
 }
 
 # plan DOC: the matrix's rows for DOC, as case-table rows on stdout, in the
-# order they must run: refusals, lists, admin reads, the owner's calls (its
-# removals last).  A route it cannot handle is a "PROBLEM ..." line.
+# order they must run: refusals, lists, admin reads, then the owner's calls
+# on each kind (its removals last) as lines led by "@@KIND ", sequences
+# that may run side by side as they touch different objects.  A route it
+# cannot handle is a "PROBLEM ..." line.
 plan() {
 	local method path role schema arg kind r how missing body url seen=" " o list anon
-	local refuse=() lists=() admin=() owner=() last=()
+	local refuse=() lists=() admin=() k
+	local -A owner=() last=()
 	while IFS=$'\t' read -r method path role schema arg kind; do
 		[ "$schema" = - ] && schema=
 		[ "$arg" = - ] && arg=
@@ -166,7 +169,7 @@ plan() {
 			refuse+=("anyone reads $kind $o, $method $path | anonymous | $method | $anon | $body | 200")
 			;;
 		shared\ *)
-			[ "$r" -le 2 ] && owner+=("any operator, $method $path on $kind $o: not refused | oscar | $method | $url | $body | !401,403,404,5xx")
+			[ "$r" -le 2 ] && owner[$kind]+="any operator, $method $path on $kind $o: not refused | oscar | $method | $url | $body | !401,403,404,5xx"$'\n'
 			;;
 		owned\ *)
 			[ "$r" -le 2 ] || continue
@@ -176,7 +179,7 @@ plan() {
 					refuse+=("vic, $method $path on oscar's $kind $o: 404 | vic | $method | $URL_main${path/\{$arg\}/$o} | $body | 404")
 			done
 			o="oscar, $method $path on his $kind: not refused | oscar | $method | $url | $body | !401,403,404,5xx"
-			if [ "$method" = DELETE ]; then last+=("$o"); else owner+=("$o"); fi
+			if [ "$method" = DELETE ]; then last[$kind]+=$o$'\n'; else owner[$kind]+=$o$'\n'; fi
 			[ "$method" = GET ] &&
 				admin+=("alice, $method $path on oscar's $kind | alice | GET | $url | - | !401,403,404,5xx")
 			# The list is the GET of the path before the argument, when there is one.
@@ -193,7 +196,13 @@ plan() {
 			;;
 		esac
 	done <"$PLAN_OPS"
-	printf '%s\n' "${refuse[@]}" "${lists[@]}" "${admin[@]}" "${owner[@]}" "${last[@]}"
+	printf '%s\n' "${refuse[@]}" "${lists[@]}" "${admin[@]}"
+	# Each kind's own calls are a sequence of their own, led by @@KIND.
+	for k in "${!owner[@]}" "${!last[@]}"; do
+		[ -n "${owner[$k]-}${last[$k]-}" ] || continue
+		printf '%s' "${owner[$k]-}${last[$k]-}" | sed "s/^/@@${k// /_} /"
+		owner[$k]= last[$k]=
+	done
 }
 
 # ---- the document, the objects, the matrix --------------------------------------------
@@ -226,7 +235,14 @@ seen_lists=" "
 plan "$T/openapi.json" >"$T/plan"
 while IFS= read -r line; do not_ok "${line#PROBLEM }"; done < <(grep '^PROBLEM ' "$T/plan")
 check "every route is planned: $(grep -vc '^PROBLEM ' "$T/plan") cases" test -z "$(grep '^PROBLEM ' "$T/plan")"
-cases < <(grep -v '^PROBLEM ' "$T/plan")
+cases < <(grep -v '^PROBLEM \|^@@' "$T/plan")
+# The owner's calls, a sequence per kind, the sequences side by side.
+chains=()
+for k in $(sed -n 's/^@@\([^ ]*\) .*/\1/p' "$T/plan" | sort -u); do
+	sed -n "s/^@@$k //p" "$T/plan" >"$T/chain-$k"
+	chains+=("$T/chain-$k")
+done
+cases_concurrently "${chains[@]}"
 
 # ---- the guard itself --------------------------------------------------------------------
 # A route of a kind nobody handled fails the matrix; so does one whose body it lacks.
@@ -240,6 +256,19 @@ seen_lists=" "
 plan "$T/doctored.json" >"$T/plan2"
 check "a new route naming an unknown kind fails the matrix" grep -q '^PROBLEM GET /api/v1/widgets/{wid}: {wid} names a "widget"' "$T/plan2"
 check "a new route with a body the matrix has no data for fails it" grep -q '^PROBLEM POST /api/v1/gadgets: no body for schema gadget' "$T/plan2"
+
+# The tables' own guard, which the generated rows rely on (an object that
+# was not made must not turn into a request on its list): a row naming an
+# unset variable fails and makes no request.  In a subshell, so its
+# failure is only looked at.
+out=$(cases <<'EOF'
+unset | oscar | POST | $API/containers | {"name":"$INST-guard$MX_NOT_SET","image":"$IMG"} | 201
+EOF
+)
+check "a row with an unset variable fails" grep -q '^not ok .*unset (case table: \$MX_NOT_SET is not set)' <<<"$out"
+cases <<'EOF'
+the row with an unset variable made no request | oscar | GET | $API/containers/$INST-guard | - | 404
+EOF
 
 # All at once: each berth-up waits for its watchdog to remove what it made.
 stop_berth "$PID_main" &
