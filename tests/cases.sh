@@ -399,7 +399,7 @@ case_flush() {
 	CASE_CODE=() CASE_TIMES=()
 	[ "$CASE_N" -gt 0 ] || return 0
 	if [ "$CASE_REQS" -gt 0 ]; then
-		curl ${CASE_PARALLEL:+--parallel} -K "$CASE_DIR/batch.cfg" >"$CASE_DIR/codes" 2>"$T/curl.err"
+		curl ${CASE_PARALLEL:+--parallel --parallel-max 8} -K "$CASE_DIR/batch.cfg" >"$CASE_DIR/codes" 2>"$T/curl.err"
 		while read -r n code t; do CASE_CODE[n]=$code CASE_TIMES[n]=$t; done <"$CASE_DIR/codes"
 	fi
 	for ((n = 0; n < CASE_N; n++)); do case_judge "$n"; done
@@ -424,7 +424,7 @@ case_flush() {
 # are skipped.  The first line a row prints covers the status and the first
 # assertion, like expect; every further assertion prints its own.  Rows
 # run in order; afterwards STATUS, BODY and HDRS are the last row's reply.
-# --parallel makes every request of the table at once (curl --parallel)
+# --parallel makes the table's requests at once (curl --parallel, 8 at a time)
 # and judges them in order afterwards: rows that do not depend on each
 # other, whose captures only later tables use.
 cases() {

@@ -99,10 +99,11 @@ operations() {
 		@tsv' "$1"
 }
 
-# plan DOC: the matrix's rows for DOC, as case-table rows on stdout, in the
-# order they must run: refusals, lists, admin reads, then the owner's calls
-# on each kind (its removals last) as lines led by "@@KIND ", sequences
-# that may run side by side as they touch different objects.  A route it
+# plan DOC: the matrix's rows for DOC, as case-table rows on stdout:
+# refusals, lists and admin reads, which change nothing and may run at
+# once, then the owner's calls on each kind (its removals last) as lines
+# led by "@@KIND ", sequences that may run side by side as they touch
+# different objects.  A route it
 # cannot handle is a "PROBLEM ..." line.
 plan() {
 	local method path role schema arg kind r how missing body url seen=" " o list anon
@@ -235,7 +236,8 @@ seen_lists=" "
 plan "$T/openapi.json" >"$T/plan"
 while IFS= read -r line; do not_ok "${line#PROBLEM }"; done < <(grep '^PROBLEM ' "$T/plan")
 check "every route is planned: $(grep -vc '^PROBLEM ' "$T/plan") cases" test -z "$(grep '^PROBLEM ' "$T/plan")"
-cases < <(grep -v '^PROBLEM \|^@@' "$T/plan")
+# Refusals, lists and reads change nothing: their requests go all at once.
+cases --parallel < <(grep -v '^PROBLEM \|^@@' "$T/plan")
 # The owner's calls, a sequence per kind, the sequences side by side.
 chains=()
 for k in $(sed -n 's/^@@\([^ ]*\) .*/\1/p' "$T/plan" | sort -u); do
