@@ -1,28 +1,37 @@
 /*
  * tests/fakedocker.c - a dockerd that misbehaves on demand, for
  * tests/integ/faults.sh only (the real dockerd is used everywhere else).
- * It serves the Engine API paths berth uses on a unix socket, one forked
- * child per connection, and before each answer reads its mode from a file,
- * so a test switches faults by writing one word:
+ * It serves the Engine API on a unix socket, one forked child per
+ * connection.  Before each answer it reads its mode, one word, from a
+ * file, so a test switches faults by writing that word; the replies of
+ * mode M are data, in DIR/M.replies, and whatever they do not answer is
+ * answered from DIR/ok.replies (tests/data/fakedocker/README.md).
  *
- *   ok         plausible answers (_ping, version, container and image lists, inspect,
- *              lifecycle 204, logs as two multiplexed frames)
- *   500        every call answers 500 {"message": "fake dockerd failure"}
- *   hang       reads the request and answers nothing (until the mode changes)
- *   close      promises 1000 bytes, sends 100, closes
- *   truncated  200 with a cut-off JSON body
- *   garbage    200 with an HTML body
- *   huge       200 with a 70 MiB JSON array (berth caps replies at 64 MiB)
- *   noname     inspect results without "Name" (and lifecycle 204)
- *   logclose   logs: one frame, then the connection drops mid-frame
- *   rmfail     as ok, but removing a container answers 500
+ * A replies file is a list of
  *
- * In every mode a create answers 201 with a new id and inspect results carry
- * berth's labels and a recorded spec, so a recreate (PATCH) runs through.
+ *   === METHOD PATH-GLOB          (* for any method; fnmatch(3) on the path,
+ *                                  without /v1.NN and the query)
+ *   HTTP/1.1 200 OK               the reply as sent: status line, headers,
+ *   Content-Type: ...             a blank line, the body (up to the next
+ *                                 ===, without its last line break)
+ *   {...}
  *
- * usage: fakedocker SOCKET MODEFILE INSTANCE
+ * or, instead of a reply, one of the behaviours only code can have:
+ *
+ *   !hang SECONDS   reads the request, answers nothing until the mode
+ *                   changes or SECONDS pass
+ *   !huge MIB       200 with a JSON array of MIB MiB (and a little more)
+ *
+ * In a reply, ${id} is the path's second segment (the container of
+ * /containers/ID/json), ${instance} the INSTANCE argument and \xNN a byte.
+ * Content-Length (the body's) and "Connection: close" are added when the
+ * reply does not have them; a Content-Length larger than the body makes a
+ * reply that stops short.  The first === line that matches answers.
+ *
+ * usage: fakedocker SOCKET MODEFILE INSTANCE DIR
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +42,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *modefile, *instance;
+#define MAX_FILE (1 << 20)
+
+static const char *modefile, *instance, *datadir;
 
 static void
 mode(char *buf, size_t n)
@@ -63,59 +74,165 @@ put(int fd, const void *buf, size_t n)
 	}
 }
 
-static void
-answer(int fd, int status, const char *ctype, const char *body)
+/* The whole of DIR/NAME.replies, NUL-ended; NULL when there is none. */
+static char *
+slurp(const char *name)
 {
-	char head[256];
-	size_t n = strlen(body);
+	char path[4096], *buf;
+	size_t n;
+	FILE *f;
 
-	snprintf(head, sizeof(head),
-	         "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	         "Connection: close\r\nApi-Version: 1.41\r\n\r\n",
-	         status, ctype, n);
-	put(fd, head, strlen(head));
-	put(fd, body, n);
+	snprintf(path, sizeof(path), "%s/%s.replies", datadir, name);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	buf = malloc(MAX_FILE + 1);
+	n = buf ? fread(buf, 1, MAX_FILE, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
 }
 
-static void
-inspect(int fd, const char *id, int with_name)
+/* Whether the === LINE of a replies file matches METHOD and PATH. */
+static int
+matches(const char *line, const char *method, const char *path)
 {
-	char body[2048];
+	char m[16], glob[512];
 
-	snprintf(body, sizeof(body),
-	         "{\"Id\":\"%s\",%s\"Created\":\"2024-01-01T00:00:00Z\",\"Image\":\"sha256:00\","
-	         "\"State\":{\"Status\":\"running\",\"Running\":true,\"ExitCode\":0},"
-	         "\"Config\":{\"Image\":\"berth-test/busybox:1\",\"Cmd\":[\"sleep\",\"600\"],"
-	         "\"Labels\":{\"berth.managed\":\"1\",\"berth.owner\":\"anonymous\","
-	         "\"berth.spec\":\"{\\\"image\\\":\\\"berth-test/busybox:1\\\"}\","
-	         "\"berth.instance\":\"%s\"}},\"HostConfig\":{},"
-	         "\"NetworkSettings\":{\"Ports\":{}}}",
-	         id, with_name ? "\"Name\":\"/fake\"," : "", instance);
-	answer(fd, 200, "application/json", body);
+	if (sscanf(line, "=== %15s %511s", m, glob) != 2)
+		return 0;
+	return (strcmp(m, "*") == 0 || strcmp(m, method) == 0) && fnmatch(glob, path, 0) == 0;
 }
 
-static void
-logs(int fd, int cut)
+/*
+ * In FILE, the reply of the first === line matching METHOD and PATH: sets
+ * *LEN to its length and returns where it starts, or NULL.
+ */
+static const char *
+find_reply(const char *file, const char *method, const char *path, size_t *len)
 {
-	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: "
-	                           "application/vnd.docker.raw-stream\r\nConnection: close\r\n\r\n";
-	static const unsigned char f1[] = {1, 0, 0, 0, 0, 0, 0, 6, 'h', 'e', 'l', 'l', 'o', '\n'};
-	static const unsigned char f2[] = {2, 0, 0, 0, 0, 0, 0, 4, 'e', 'r', 'r', '\n'};
+	const char *line = file, *start = NULL, *next;
 
-	put(fd, head, sizeof(head) - 1);
-	put(fd, f1, sizeof(f1));
-	if (cut) {
-		put(fd, f2, 5); /* half a header, then gone */
-		return;
+	while (*line) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (strncmp(line, "===", 3) == 0) {
+			if (start) /* the next === ends the reply */
+				break;
+			if (matches(line, method, path))
+				start = next;
+		}
+		line = next;
 	}
-	put(fd, f2, sizeof(f2));
+	if (start)
+		*len = (size_t)(line - start);
+	return start;
 }
 
+/* TEXT (LEN bytes) with ${id}, ${instance} and \xNN replaced, into OUT (CAP bytes): the length. */
+static size_t
+expand(const char *text, size_t len, const char *id, char *out, size_t cap)
+{
+	size_t o = 0, i = 0;
+
+	while (i < len && o < cap) {
+		const char *v = NULL;
+		unsigned int byte;
+
+		if (len - i >= 5 && strncmp(text + i, "${id}", 5) == 0) {
+			v = id;
+			i += 5;
+		} else if (len - i >= 11 && strncmp(text + i, "${instance}", 11) == 0) {
+			v = instance;
+			i += 11;
+		}
+		if (v) {
+			size_t n = strlen(v) < cap - o ? strlen(v) : cap - o;
+			memcpy(out + o, v, n);
+			o += n;
+		} else if (len - i >= 4 && text[i] == '\\' && text[i + 1] == 'x' &&
+		           sscanf(text + i + 2, "%2x", &byte) == 1) {
+			out[o++] = (char)byte;
+			i += 4;
+		} else {
+			out[o++] = text[i++];
+		}
+	}
+	return o;
+}
+
+/* Whether the header block HEAD (LEN bytes) has a header NAME. */
+static int
+has_header(const char *head, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = head; p && p < head + len; p = memchr(p, '\n', head + len - p)) {
+		if (*p == '\n')
+			p++;
+		if ((size_t)(head + len - p) > n && strncasecmp(p, name, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Sends the reply REPLY (LEN bytes of a replies file) for the container ID. */
 static void
-huge(int fd)
+send_reply(int fd, const char *reply, size_t len, const char *id)
+{
+	static char body[MAX_FILE], head[8192];
+	const char *sep = memmem(reply, len, "\n\n", 2), *end = reply + len;
+	const char *head_end = sep ? sep : end;
+	size_t hn = 0, bn = 0;
+	char extra[128];
+
+	while (head_end > reply && head_end[-1] == '\n')
+		head_end--;
+	/* The header block as sent: every line break a CRLF. */
+	for (const char *p = reply; p < head_end && hn + 2 < sizeof(head); p++) {
+		if (*p == '\n')
+			head[hn++] = '\r';
+		head[hn++] = *p;
+	}
+	if (sep) {
+		if (end > sep + 2 && end[-1] == '\n')
+			end--; /* the line break before the next === is not the body's */
+		bn = expand(sep + 2, (size_t)(end - sep - 2), id, body, sizeof(body));
+	}
+	head[hn] = '\0';
+	put(fd, head, hn);
+	put(fd, "\r\n", 2);
+	if (!has_header(head, hn, "Content-Length:")) {
+		snprintf(extra, sizeof(extra), "Content-Length: %zu\r\n", bn);
+		put(fd, extra, strlen(extra));
+	}
+	if (!has_header(head, hn, "Connection:"))
+		put(fd, "Connection: close\r\n", 19);
+	put(fd, "\r\n", 2);
+	put(fd, body, bn);
+}
+
+/* !hang: silent until the mode changes (or SECONDS), so no child lingers. */
+static void
+hang(int seconds)
+{
+	char now[32], m[32];
+
+	mode(now, sizeof(now));
+	snprintf(m, sizeof(m), "%s", now);
+	for (int i = 0; i < seconds * 10 && strcmp(m, now) == 0; i++) {
+		usleep(100000);
+		mode(m, sizeof(m));
+	}
+}
+
+/* !huge: a JSON array of MIB MiB of {} and a little more. */
+static void
+huge(int fd, int mib)
 {
 	static char chunk[1 << 16];
-	size_t total = 70u << 20, sent = 0;
+	size_t total = (size_t)mib << 20, sent = 0;
 	char head[256];
 
 	for (size_t i = 0; i < sizeof(chunk); i += 4)
@@ -130,6 +247,23 @@ huge(int fd)
 		sent += sizeof(chunk);
 	}
 	put(fd, "{}]", 3);
+}
+
+/* Does what REPLY says: a named behaviour, or a reply sent as written. */
+static void
+act(int fd, const char *reply, size_t len, const char *id)
+{
+	int n = 0;
+
+	if (sscanf(reply, "!hang %d", &n) == 1)
+		hang(n);
+	else if (sscanf(reply, "!huge %d", &n) == 1)
+		huge(fd, n);
+	else if (reply[0] == '!')
+		fprintf(stderr, "fakedocker: unknown behaviour %.*s\n", (int)strcspn(reply, "\n"),
+		        reply);
+	else
+		send_reply(fd, reply, len, id);
 }
 
 /* Reads the request head (and discards any body); fills METHOD and PATH. */
@@ -169,58 +303,35 @@ read_request(int fd, char *method, char *path)
 static void
 serve(int fd)
 {
+	static const char none[] =
+	    "HTTP/1.1 404 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 	char method[16], path[1024], m[32], id[80] = "fake0123456789";
-	const char *p, *q;
+	char *p, *q, *file = NULL, *fallback = NULL;
+	const char *reply = NULL;
+	size_t len = 0;
 
 	if (read_request(fd, method, path) != 0)
 		return;
 	mode(m, sizeof(m));
-	/* Path after the version prefix. */
+	/* Matched without the version prefix and the query. */
 	p = path;
 	if (strncmp(p, "/v1.", 4) == 0 && (q = strchr(p + 1, '/')) != NULL)
 		p = q;
-	if (strcmp(m, "500") == 0) {
-		answer(fd, 500, "application/json", "{\"message\":\"fake dockerd failure\"}");
-	} else if (strcmp(m, "hang") == 0) {
-		/* Silent until the test moves on (or 30 s), so no child lingers. */
-		for (int i = 0; i < 300 && strcmp(m, "hang") == 0; i++) {
-			usleep(100000);
-			mode(m, sizeof(m));
-		}
-	} else if (strcmp(m, "close") == 0) {
-		static const char h[] =
-		    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-		    "Content-Length: 1000\r\n\r\n[{\"Id\":\"x\",\"Names\":[\"/a\"]";
-		put(fd, h, sizeof(h) - 1);
-	} else if (strcmp(m, "truncated") == 0) {
-		answer(fd, 200, "application/json", "{\"Id\":\"fake\",\"Name\":\"/fa");
-	} else if (strcmp(m, "garbage") == 0) {
-		answer(fd, 200, "text/html", "<html><body>502 Bad Gateway</body></html>");
-	} else if (strcmp(m, "huge") == 0) {
-		huge(fd);
-	} else if (strcmp(p, "/_ping") == 0) {
-		answer(fd, 200, "text/plain", "OK");
-	} else if (strncmp(p, "/version", 8) == 0) {
-		answer(fd, 200, "application/json",
-		       "{\"Version\":\"0.0-fake\",\"ApiVersion\":\"1.41\",\"Os\":\"linux\"}");
-	} else if (strncmp(p, "/containers/json", 16) == 0 || strncmp(p, "/images/json", 12) == 0) {
-		answer(fd, 200, "application/json", "[]");
-	} else if (strncmp(p, "/containers/", 12) == 0 && strstr(p, "/logs")) {
-		logs(fd, strcmp(m, "logclose") == 0);
-	} else if (strncmp(p, "/containers/", 12) == 0 && strstr(p, "/json")) {
-		sscanf(p + 12, "%79[^/]", id);
-		inspect(fd, id, strcmp(m, "noname") != 0);
-	} else if (strcmp(method, "POST") == 0 && strncmp(p, "/containers/create", 18) == 0) {
-		answer(
-		    fd, 201, "application/json",
-		    "{\"Id\":\"fakenew0123456789abcdef0123456789abcdef0123456789abcdef01234567\"}");
-	} else if (strcmp(method, "DELETE") == 0 && strcmp(m, "rmfail") == 0) {
-		answer(fd, 500, "application/json", "{\"message\":\"fake: cannot remove\"}");
-	} else if (strcmp(method, "POST") == 0 && strncmp(p, "/containers/", 12) == 0) {
-		answer(fd, 204, "text/plain", "");
-	} else {
-		answer(fd, 404, "application/json", "{\"message\":\"page not found\"}");
-	}
+	p[strcspn(p, "?")] = '\0';
+	if ((q = strchr(p + 1, '/')) != NULL)
+		sscanf(q + 1, "%79[^/]", id);
+	if ((file = slurp(m)) == NULL)
+		fprintf(stderr, "fakedocker: no %s/%s.replies\n", datadir, m);
+	else
+		reply = find_reply(file, method, p, &len);
+	if (reply == NULL && (fallback = slurp("ok")) != NULL)
+		reply = find_reply(fallback, method, p, &len);
+	if (reply)
+		act(fd, reply, len, id);
+	else
+		put(fd, none, sizeof(none) - 1);
+	free(file);
+	free(fallback);
 }
 
 int
@@ -229,12 +340,13 @@ main(int argc, char **argv)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int lfd;
 
-	if (argc != 4 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: fakedocker SOCKET MODEFILE INSTANCE\n");
+	if (argc != 5 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: fakedocker SOCKET MODEFILE INSTANCE DIR\n");
 		return 2;
 	}
 	modefile = argv[2];
 	instance = argv[3];
+	datadir = argv[4];
 	signal(SIGCHLD, SIG_IGN); /* children reaped by the kernel */
 	signal(SIGPIPE, SIG_IGN);
 	strcpy(sa.sun_path, argv[1]);

@@ -134,3 +134,6 @@ docker_api() { # docker_api METHOD PATH [BODY]
 sup_pid() { pgrep -P "$1" -f 'berth-fcgi.*--listen' | head -1; }
 # worker_pids UP_PID: its forked workers (and a periodic sweeper while one runs).
 worker_pids() { local s; s=$(sup_pid "$1") && [ -n "$s" ] && pgrep -P "$s"; }
+
+# Case tables, the standard cast of users, keyword groups.
+. "$TESTS_DIR/cases.sh"
