@@ -72,7 +72,7 @@ check "nor resolve her container's name" bash -c '! docker exec "$1" nslookup cl
 # published HOST PORT: what a connection from the host to HOST:PORT reads.
 published() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && cat <&3' _ "$1" "$2" 2>/dev/null; }
 check "her published port still answers from the host" test "$(published 127.0.0.1 "$HP")" = hi
-GW_B=$(docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' "$NET_B")
+GW_B=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}' "$SRV_B")
 check "and from bob's container through the host ($GW_B:$HP)" test "$(docker exec "$SRV_B" nc -w 2 "$GW_B" "$HP" </dev/null 2>/dev/null)" = hi
 
 # --- the owner's network in the API ----------------------------------------------------------
