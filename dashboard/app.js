@@ -14,6 +14,7 @@ import { createView } from './create.js';
 import { catalogView } from './catalog.js';
 import { servicesView } from './services.js';
 import { jobsView, jobView } from './jobs.js';
+import { networksView } from './networks.js';
 import { auditView, meView } from './system.js';
 
 const routes = [
@@ -25,6 +26,7 @@ const routes = [
   [/^\/services$/, () => servicesView],
   [/^\/jobs$/, () => jobsView],
   [/^\/jobs\/([^/]+)$/, () => jobView],
+  [/^\/networks$/, () => networksView],
   [/^\/audit$/, () => auditView],
   [/^\/me$/, () => meView],
 ];

@@ -8,10 +8,12 @@
 #include "res/catalog.h"
 #include "res/containers.h"
 #include "res/jobs.h"
+#include "res/networks.h"
 #include "res/services.h"
 #include "res/system.h"
 
+/* Networks before containers: cleanup runs backwards, so containers go first. */
 const struct bmod *const berth_modules[] = {
-    &mod_system,  &mod_containers, &mod_catalog, &mod_seed000, &mod_services,
-    &mod_seed004, &mod_jobs,       &mod_seed001, NULL,
+    &mod_system,   &mod_networks, &mod_containers, &mod_catalog, &mod_seed000,
+    &mod_services, &mod_seed004,  &mod_jobs,       &mod_seed001, NULL,
 };

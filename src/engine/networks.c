@@ -1,7 +1,9 @@
 /*
  * engine/networks.c - networks in the Engine API: list, create, inspect,
  * remove, connect and disconnect, each a row of data.  dockerd answers 403
- * for a network with active endpoints and for connects it will not make.
+ * for a network with active endpoints and for connects it will not make,
+ * and for a subnet another network holds (R_OVERLAP: the caller picks
+ * another); 404 to a create when its own address pools are used up.
  */
 #include "engine/call.h"
 #include "engine/engine.h"
@@ -12,7 +14,13 @@
 static const struct eng_call NET_LIST = {"GET", "/networks", "network list", NULL, NULL};
 static const struct eng_status net_create_st[] = {
     {.status = 409, .err = B_CONFLICT, .why = R_NAME_TAKEN, .field = "name"},
+    {.status = 403, .err = B_CONFLICT, .why = R_OVERLAP, .match = "overlaps"},
     {.status = 403, .err = B_CONFLICT, .msg = "network %.64s: %s"},
+    {.status = 404,
+     .err = B_CONFLICT,
+     .match = "non-overlapping",
+     .msg = "dockerd has no address pool left for network %.64s (set network_pool in "
+            "berth.conf): %s"},
     {0}};
 static const struct eng_call NET_CREATE = {"POST", "/networks/create", "network", NULL,
                                            net_create_st};

@@ -26,6 +26,7 @@ enum reason {
 	R_NO_IMAGE,        /* the image is not on this host */
 	R_NOT_RUNNING,     /* the container is not running */
 	R_GONE,            /* the object went away meanwhile */
+	R_OVERLAP,         /* a network's subnet overlaps another network's */
 };
 
 #define OP_MSGLEN   384

@@ -168,8 +168,8 @@ add_common(json_object *v, json_object *labels, const char *name, const char *dn
 			jx_add_str(v, belongs[i][1], label_of(labels, belongs[i][0]));
 }
 
-static json_object *
-user_labels(json_object *labels)
+json_object *
+ct_user_labels(json_object *labels)
 {
 	json_object *o = json_object_new_object();
 
@@ -281,7 +281,7 @@ add_details(json_object *v, json_object *in)
 	add_env(v, in);
 	jx_add_str(v, "workdir", jx_str(cfg, "WorkingDir"));
 	jx_add_str(v, "user", jx_str(cfg, "User"));
-	json_object_object_add(v, "labels", user_labels(jx_obj(cfg, "Labels")));
+	json_object_object_add(v, "labels", ct_user_labels(jx_obj(cfg, "Labels")));
 	json_object_object_add(v, "mounts", mounts_view(jx_arr(in, "Mounts")));
 	json_object_object_add(v, "devices", devices_view(jx_arr(hc, "Devices")));
 	jx_add_bool(v, "privileged", jx_bool(hc, "Privileged", 0));

@@ -94,6 +94,8 @@ enum berr ct_remove(struct op *o, const char *id, int timeout);
 json_object *ct_view(json_object *inspect, int details);
 /* berth's view of one /containers/json item. New reference. */
 json_object *ct_view_item(json_object *item);
+/* The labels of a Labels object that are not berth's own (berth.*). New reference. */
+json_object *ct_user_labels(json_object *labels);
 /* {"80/tcp": 32768} from an inspect result. New reference. */
 json_object *ct_ports(json_object *inspect);
 

@@ -150,7 +150,8 @@ static const struct sc_field device_item = {
 	     .desc = "Privileged mode (refused unless the role's policy allows it)."},             \
 	    {.name = "network",                                                                    \
 	     .types = SC_STRING,                                                                   \
-	     .desc = "bridge (default), none, host or a named network (policy).",                  \
+	     .desc = "One of the owner's networks by name (default: its own \"default\"), a "      \
+	             "shared one (policy networks), none, host or bridge (policy).",               \
 	     .max = 64,                                                                            \
 	     .pattern = SC_NAME_RE},                                                               \
 	    {.name = "pid",                                                                        \
@@ -244,6 +245,12 @@ listed(json_object *list, const char *s)
 			return 1;
 	}
 	return 0;
+}
+
+int
+pol_network_shared(enum role role, const char *name)
+{
+	return listed(g_cfg->policy[role].networks, name);
 }
 
 int
@@ -524,9 +531,10 @@ pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
 		return deny(o, "privileged", "privileged mode", role);
 	if (net && strcmp(net, "host") == 0 && !p->host_network)
 		return deny(o, "network", "the host network", role);
-	if (net && strcmp(net, "bridge") && strcmp(net, "none") && strcmp(net, "host") &&
-	    !listed(p->networks, net))
-		return deny(o, "network", "this network", role);
+	/* Docker's default bridge joins every tenant's containers (docs/networks.md). */
+	if (net && strcmp(net, "bridge") == 0 && role != ROLE_ADMIN && !listed(p->networks, net))
+		return deny(o, "network", "Docker's default bridge network", role);
+	/* Any other name is one of the owner's networks or a shared one: net_place decides. */
 	if (jx_str(spec, "pid") && !p->host_pid)
 		return deny(o, "pid", "the host PID namespace", role);
 	if (jx_str(spec, "ipc") && !p->host_ipc)

@@ -48,6 +48,8 @@ enum berr pol_resources(struct op *o, enum role role, json_object *spec, struct 
 
 /* 1 when ROLE's allow-list admits IMAGE. */
 int pol_image_allowed(enum role role, const char *image);
+/* 1 when ROLE's policy lists NAME among the shared networks (berth.conf policy networks). */
+int pol_network_shared(enum role role, const char *name);
 
 /* 1 when REF names an explicit tag or digest ("name:tag", "name@sha256:..."). */
 int pol_has_tag(const char *ref);
