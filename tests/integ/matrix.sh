@@ -52,6 +52,7 @@ KINDS='
 container      | owned $INST-ct $CT_ID | $INST-nosuch
 service        | owned $INST-svc       | $INST-nosuch
 job            | owned $JOB_ID         | 00000000deadbeef
+network        | owned $INST-net       | $INST-nosuch
 catalog entry  | shared mx             | nosuch
 schema         | public container      | nosuch
 '
@@ -66,6 +67,7 @@ make_objects() {
 oscar's container for the matrix | oscar | POST | $API/containers | @matrix/container.json | 201 | -> CT_ID=.id
 oscar's service for the matrix   | oscar | POST | $API/services   | @matrix/service.json   | 201
 oscar's job for the matrix       | oscar | POST | $API/jobs       | @matrix/job.json       | 202 | -> JOB_ID=.id
+oscar's network for the matrix   | oscar | POST | $API/networks   | @matrix/network.json   | 201
 EOF
 }
 
