@@ -10,8 +10,10 @@
 #include "res/jobs.h"
 #include "res/services.h"
 #include "res/system.h"
+#include "res/volumes.h"
 
 const struct bmod *const berth_modules[] = {
-    &mod_system,  &mod_containers, &mod_catalog, &mod_seed000, &mod_services,
-    &mod_seed004, &mod_jobs,       &mod_seed001, NULL,
+    /* volumes before containers: cleanup runs backwards, containers go first */
+    &mod_system,   &mod_volumes, &mod_containers, &mod_catalog, &mod_seed000,
+    &mod_services, &mod_seed004, &mod_jobs,       &mod_seed001, NULL,
 };
