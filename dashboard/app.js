@@ -11,6 +11,7 @@ import { createView } from './create.js';
 import { catalogView } from './catalog.js';
 import { servicesView } from './services.js';
 import { jobsView, jobView } from './jobs.js';
+import { volumesView } from './volumes.js';
 import { auditView, meView } from './system.js';
 
 const routes = [
@@ -22,6 +23,7 @@ const routes = [
   [/^\/services$/, () => servicesView],
   [/^\/jobs$/, () => jobsView],
   [/^\/jobs\/([^/]+)$/, () => jobView],
+  [/^\/volumes$/, () => volumesView],
   [/^\/audit$/, () => auditView],
   [/^\/me$/, () => meView],
 ];
