@@ -437,6 +437,10 @@ vol_lookup(struct op *o, const char *ref, json_object **v)
 	}
 	if (e == B_OK && o->role == ROLE_ADMIN) {
 		e = inspect_dn(o, ref, v);
+		if (e == B_OK && *v && !is_managed(*v)) {
+			json_object_put(*v);
+			*v = NULL;
+		}
 		if (e == B_OK && *v == NULL && vol_name_valid(ref))
 			e = by_any_owner(o, ref, v);
 	}
