@@ -15,6 +15,7 @@ import { catalogView } from './catalog.js';
 import { servicesView } from './services.js';
 import { jobsView, jobView } from './jobs.js';
 import { networksView } from './networks.js';
+import { volumesView } from './volumes.js';
 import { auditView, meView } from './system.js';
 
 const routes = [
@@ -27,6 +28,7 @@ const routes = [
   [/^\/jobs$/, () => jobsView],
   [/^\/jobs\/([^/]+)$/, () => jobView],
   [/^\/networks$/, () => networksView],
+  [/^\/volumes$/, () => volumesView],
   [/^\/audit$/, () => auditView],
   [/^\/me$/, () => meView],
 ];

@@ -664,6 +664,8 @@ enum berr
 ct_remove(struct op *o, const char *id, int timeout)
 {
 	enum berr e = B_OK;
+	/* Its anonymous volumes go with it: asked now, while it still names them. */
+	json_object *anon = vol_anonymous_of(o, id);
 
 	/* Gone meanwhile is what stop wanted too: the remove below says the same. */
 	if (timeout >= 0 && (e = eng_ct_stop(o, id, timeout)) == B_NOT_FOUND) {
@@ -674,6 +676,10 @@ ct_remove(struct op *o, const char *id, int timeout)
 		e = eng_ct_remove(o, id);
 	if (e == B_OK)
 		st_del(ST_CONTAINERS, id);
+	if (e == B_OK)
+		vol_drop(o, anon);
+	else
+		json_object_put(anon);
 	return e;
 }
 
@@ -757,8 +763,8 @@ create_new(struct op *o, const struct ct_new *n, json_object **inspect)
 	e = net_place(o, n->owner, n->spec, name, body);
 	if (e == B_OK)
 		e = vol_place(o, n->owner, n->spec, &n->lim, body);
-	if (e == B_OK)
-		e = eng_ct_create(o, dn[0] ? dn : NULL, body, id, sizeof(id));
+	if (e == B_OK && (e = eng_ct_create(o, dn[0] ? dn : NULL, body, id, sizeof(id))) != B_OK)
+		vol_unplace(o, body);
 	json_object_put(body);
 	if (e == B_INVALID && o->why == R_NO_IMAGE)
 		return op_fail_why(o, e, R_NO_IMAGE, "image",

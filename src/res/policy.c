@@ -9,6 +9,7 @@
 #include "lib/json.h"
 #include "res/owner.h"
 #include "res/policy.h"
+#include "res/volumes.h"
 #include "lib/op.h"
 
 #include <fnmatch.h>
@@ -18,7 +19,7 @@
 
 static const char *const restart_enum[] = {"no", "always", "unless-stopped", "on-failure", NULL};
 static const char *const proto_enum[] = {"tcp", "udp", "sctp", NULL};
-static const char *const mount_enum[] = {"volume", "bind", NULL};
+static const char *const mount_enum[] = {"volume", "bind", "tmpfs", NULL};
 static const char *const host_enum[] = {"host", NULL};
 
 static const struct sc_field str_item = {.types = SC_STRING, .max = 4096};
@@ -58,13 +59,13 @@ static const struct sc_field mount_fields[] = {
     {.name = "type",
      .types = SC_STRING,
      .flags = SC_REQUIRED,
-     .desc = "volume or bind.",
+     .desc = "volume, bind or tmpfs.",
      .enums = mount_enum},
     {.name = "source",
      .types = SC_STRING,
-     .flags = SC_REQUIRED,
-     .desc = "Volume name, or for a bind a canonical host path that is one of the role's "
-             "bind_sources as a whole.",
+     .desc = "The name of one of the owner's volumes (made on first use; absent: an anonymous "
+             "volume removed with the container), or for a bind a canonical host path that is "
+             "one of the role's bind_sources as a whole; none for tmpfs.",
      .min = 1,
      .max = 1024,
      .pattern = "^[a-zA-Z0-9/][a-zA-Z0-9_./-]*$"},
@@ -76,6 +77,10 @@ static const struct sc_field mount_fields[] = {
      .max = 1024,
      .pattern = "^/[a-zA-Z0-9_./-]*$"},
     {.name = "read_only", .types = SC_BOOL, .desc = "Mount read-only."},
+    {.name = "size",
+     .types = SC_INT | SC_STRING,
+     .desc = "tmpfs only: its size, bytes or \"64m\" (default and most: the memory limit).",
+     .pattern = SC_SIZE_RE},
     {0}};
 static const struct sc_field mount_item = {.types = SC_OBJECT, .props = mount_fields};
 
@@ -164,7 +169,7 @@ static const struct sc_field device_item = {
 	     .enums = host_enum},                                                                  \
 	    {.name = "mounts",                                                                     \
 	     .types = SC_ARRAY,                                                                    \
-	     .desc = "Volumes and bind mounts (policy).",                                          \
+	     .desc = "Volumes, bind mounts (policy) and tmpfs mounts.",                            \
 	     .max = 32,                                                                            \
 	     .items = &mount_item},                                                                \
 	    {.name = "cap_add",                                                                    \
@@ -267,10 +272,11 @@ deny(struct op *o, const char *field, const char *what, enum role role)
 	               role_name(role));
 }
 
+/* A size member of OBJ (bytes, or "512m"); 0 when absent, -1 when no size. */
 static int64_t
-spec_memory(json_object *spec)
+size_of(json_object *obj, const char *key)
 {
-	json_object *m = jx_get(spec, "memory");
+	json_object *m = jx_get(obj, key);
 
 	if (m == NULL)
 		return 0;
@@ -417,21 +423,70 @@ check_mounts(struct op *o, const struct policy *p, enum role role, json_object *
 	for (size_t i = 0; i < n; i++) {
 		json_object *it = json_object_array_get_idx(m, i);
 		const char *type = jx_str(it, "type"), *src = jx_str(it, "source");
+		char sfield[64];
 		enum berr e;
 		snprintf(field, sizeof(field), "mounts[%zu]", i);
+		if (jx_get(it, "size") && strcmp(type, "tmpfs") != 0) {
+			snprintf(sfield, sizeof(sfield), "mounts[%zu].size", i);
+			return op_fail(o, B_INVALID, sfield, "only a tmpfs mount takes a size");
+		}
+		snprintf(sfield, sizeof(sfield), "mounts[%zu].source", i);
 		if (strcmp(type, "bind") == 0) {
 			if (!p->bind_mounts)
 				return deny(o, field, "a bind mount", role);
+			if (src == NULL)
+				return op_fail(o, B_INVALID, sfield,
+				               "a bind mount needs a source: its host directory");
 			e = check_bind(o, p, role, field, jx_get(it, "source"));
 			if (e != B_OK)
 				return e;
+		} else if (strcmp(type, "tmpfs") == 0) {
+			if (src)
+				return op_fail(o, B_INVALID, sfield, "a tmpfs mount has no source");
 		} else {
 			if (!p->volumes)
 				return deny(o, field, "a volume", role);
-			if (src[0] == '/')
-				return op_fail(o, B_INVALID, field,
-				               "a volume source is a volume name, not a path");
+			if (src && !vol_name_valid(src))
+				return op_fail(
+				    o, B_INVALID, sfield,
+				    "volume source %.64s is not a volume name: give the name "
+				    "of one of your volumes (" VOL_NAME_RULE "), not a path",
+				    src);
 		}
+	}
+	return B_OK;
+}
+
+/*
+ * A tmpfs lives in the container's memory and is charged to it: each one,
+ * and all of them together, fit in the memory limit LIM gave.
+ */
+static enum berr
+check_tmpfs(struct op *o, json_object *spec, const struct pol_limits *lim)
+{
+	json_object *m = jx_arr(spec, "mounts");
+	size_t n = m ? json_object_array_length(m) : 0;
+	int64_t total = 0;
+	char field[48];
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(m, i);
+		int64_t size = jx_get(it, "size") ? size_of(it, "size") : lim->memory;
+		if (strcmp(jx_str(it, "type"), "tmpfs") != 0)
+			continue;
+		snprintf(field, sizeof(field), "mounts[%zu].size", i);
+		if (size <= 0)
+			return op_fail(o, B_INVALID, field,
+			               jx_get(it, "size") ? "a tmpfs size is a size such as 64m"
+			                                  : "a tmpfs mount needs a size when the "
+			                                    "container has no memory limit");
+		total += size;
+		if (lim->memory > 0 && total > lim->memory)
+			return op_fail(o, B_INVALID, field,
+			               "tmpfs mounts live in the container's memory: together at "
+			               "most its memory limit of %lld bytes, and these add up to "
+			               "%lld or more",
+			               (long long)lim->memory, (long long)total);
 	}
 	return B_OK;
 }
@@ -477,7 +532,7 @@ enum berr
 pol_resources(struct op *o, enum role role, json_object *spec, struct pol_limits *lim)
 {
 	const struct policy *p = &g_cfg->policy[role];
-	int64_t mem = spec_memory(spec), pids = jx_int(spec, "pids", 0);
+	int64_t mem = size_of(spec, "memory"), pids = jx_int(spec, "pids", 0);
 	json_object *cpus = jx_get(spec, "cpus");
 	double c = cpus ? json_object_get_double(cpus) : 0;
 	char buf[32];
@@ -512,6 +567,22 @@ pol_resources(struct op *o, enum role role, json_object *spec, struct pol_limits
 }
 
 enum berr
+pol_check_labels(struct op *o, json_object *labels)
+{
+	if (labels) {
+		json_object_object_foreach(labels, k, v)
+		{
+			(void)v;
+			if (strncmp(k, "berth.", 6) == 0)
+				return op_fail(o, B_INVALID, "labels",
+				               "label %s: names starting with berth. are reserved",
+				               k);
+		}
+	}
+	return B_OK;
+}
+
+enum berr
 pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
           struct pol_limits *lim)
 {
@@ -541,21 +612,16 @@ pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
 		return deny(o, "ipc", "the host IPC namespace", role);
 	if (jx_bool(spec, "protected", 0) && role != ROLE_ADMIN)
 		return op_fail(o, B_FORBIDDEN, "protected", "only admins may protect a container");
-	if (labels) {
-		json_object_object_foreach(labels, k, v)
-		{
-			(void)v;
-			if (strncmp(k, "berth.", 6) == 0)
-				return op_fail(o, B_INVALID, "labels",
-				               "label %s: names starting with berth. are reserved",
-				               k);
-		}
-	}
+	if ((e = pol_check_labels(o, labels)) != B_OK)
+		return e;
 	if ((e = check_ports(o, p, role, spec)) != B_OK ||
 	    (e = check_mounts(o, p, role, spec)) != B_OK ||
 	    (e = check_caps_devices(o, p, role, spec)) != B_OK)
 		return e;
-	return pol_resources(o, role, spec, lim);
+	e = pol_resources(o, role, spec, lim);
+	if (e == B_OK)
+		e = check_tmpfs(o, spec, lim);
+	return e;
 }
 
 json_object *
@@ -669,23 +735,37 @@ add_ports(json_object *spec, json_object *body, json_object *hc)
 	json_object_object_add(hc, "PortBindings", bindings);
 }
 
+/* One mount of Docker's HostConfig.Mounts; tmpfs sized as check_tmpfs allowed. */
+static json_object *
+docker_mount(json_object *it, const struct pol_limits *lim)
+{
+	json_object *o = json_object_new_object(), *t;
+	const char *type = jx_str(it, "type");
+
+	jx_add_str(o, "Type", type);
+	if (jx_str(it, "source"))
+		jx_add_str(o, "Source", jx_str(it, "source"));
+	jx_add_str(o, "Target", jx_str(it, "target"));
+	jx_add_bool(o, "ReadOnly", jx_bool(it, "read_only", 0));
+	if (strcmp(type, "tmpfs") == 0) {
+		t = json_object_new_object();
+		jx_add_int(t, "SizeBytes", jx_get(it, "size") ? size_of(it, "size") : lim->memory);
+		json_object_object_add(o, "TmpfsOptions", t);
+	}
+	return o;
+}
+
 static void
-add_mounts_devices(json_object *spec, json_object *hc)
+add_mounts_devices(json_object *spec, json_object *hc, const struct pol_limits *lim)
 {
 	json_object *m = jx_arr(spec, "mounts"), *d = jx_arr(spec, "devices");
 	size_t n = m ? json_object_array_length(m) : 0;
 
 	if (n) {
 		json_object *out = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			json_object *it = json_object_array_get_idx(m, i),
-			            *o = json_object_new_object();
-			jx_add_str(o, "Type", jx_str(it, "type"));
-			jx_add_str(o, "Source", jx_str(it, "source"));
-			jx_add_str(o, "Target", jx_str(it, "target"));
-			jx_add_bool(o, "ReadOnly", jx_bool(it, "read_only", 0));
-			json_object_array_add(out, o);
-		}
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(out,
+			                      docker_mount(json_object_array_get_idx(m, i), lim));
 		json_object_object_add(hc, "Mounts", out);
 	}
 	n = d ? json_object_array_length(d) : 0;
@@ -778,7 +858,7 @@ pol_docker_body(json_object *spec, json_object *labels, const struct pol_limits 
 		jx_add_str(hc, "IpcMode", s);
 	if ((v = jx_arr(spec, "cap_add")))
 		jx_add_ref(hc, "CapAdd", v);
-	add_mounts_devices(spec, hc);
+	add_mounts_devices(spec, hc, lim);
 	json_object_object_add(body, "HostConfig", hc);
 	return body;
 }

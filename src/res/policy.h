@@ -43,6 +43,8 @@ struct pol_limits {
  */
 enum berr pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
                     struct pol_limits *lim);
+/* 422 naming labels when LABELS (may be NULL) has a name starting with berth. (reserved). */
+enum berr pol_check_labels(struct op *o, json_object *labels);
 /* Only the resource part of pol_check (for definitions berth.conf itself made). */
 enum berr pol_resources(struct op *o, enum role role, json_object *spec, struct pol_limits *lim);
 

@@ -1,6 +1,10 @@
 /*
  * volumes.h - volumes as owned resources: a volume name in a spec is the
- * owner's volume of that name, never another tenant's.
+ * owner's volume of that name, never another tenant's.  Volumes carry the
+ * same labels as containers (berth.managed, berth.owner, berth.instance,
+ * berth.name) and a record volumes/<docker name>.json, rebuilt from the
+ * labels by reconcile.  Only the local driver, and no driver options: those
+ * are host bind mounts (type=none,o=bind) or reach the network (type=nfs).
  */
 #ifndef BERTH_VOLUMES_H
 #define BERTH_VOLUMES_H
@@ -11,13 +15,53 @@
 #include <json-c/json.h>
 
 struct op;
+struct bmod;
+
+/* The state directory's folder of volume records. */
+#define ST_VOLUMES "volumes"
+
+/* "1" on a volume made for one container's mount without a source: removed with it. */
+#define LBL_ANONYMOUS "berth.anonymous"
+/* The Docker name of the container an anonymous volume was made for ("" when unnamed). */
+#define LBL_FOR "berth.container"
+
+/* The most mounts one container may have (the spec schema says the same). */
+#define VOL_MOUNTS_MAX 32
+
+/* What vol_name_valid accepts, for messages. */
+#define VOL_NAME_RULE "[a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 characters, no \"..\""
+
+/* 1 when S can name a volume: a plain name (never a path), as VOL_NAME_RULE says. */
+int vol_name_valid(const char *s);
 
 /*
  * Resolves the volume mounts of SPEC for OWNER in BODY (the Docker create
- * body): each volume name becomes OWNER's volume, created when missing (under
- * OWNER's quota); tmpfs sizes are bounded by LIM's memory.
+ * body, whose HostConfig.Mounts follow SPEC's mounts in order): each volume
+ * name becomes OWNER's volume of that name, created labelled as OWNER's when
+ * missing (under OWNER's quota), so dockerd never makes an unlabelled one;
+ * a mount without a source gets a new anonymous volume of OWNER's.  The
+ * caller holds own_lock(OWNER) (ct_create does), so no concurrent create
+ * passes the same last quota slot and no remove takes a volume in between.
+ * Nothing is created when it fails.
  */
 enum berr vol_place(struct op *o, const char *owner, json_object *spec,
                     const struct pol_limits *lim, json_object *body);
+
+/* After vol_place succeeded but the container was not created: removes BODY's new anonymous
+ * volumes. */
+void vol_unplace(struct op *o, json_object *body);
+
+/*
+ * The anonymous volumes container ID mounts, asked before it is removed
+ * (names; new reference, NULL when none or when it cannot tell).  O's error
+ * is left as it was.
+ */
+json_object *vol_anonymous_of(struct op *o, const char *id);
+
+/* Removes the volumes NAMES (from vol_anonymous_of; may be NULL) and puts NAMES; O's error is kept.
+ */
+void vol_drop(struct op *o, json_object *names);
+
+extern const struct bmod mod_volumes;
 
 #endif
