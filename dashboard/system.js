@@ -87,12 +87,12 @@ const USAGE = [['containers', 'Containers', String], ['replicas', 'Service repli
 
 // What an owner (the caller, or one of their groups) holds against each quota (whoami's usage).
 function usageTable(id, u) {
-  return table(`usage#${id}`, ['', 'held', 'quota'], USAGE.map(([k, what, fmt]) => {
+  return h(`div#${id}`, table('usage', ['', 'held', 'quota'], USAGE.map(([k, what, fmt]) => {
     const q = u[k];
     const full = q.limit !== null && q.used >= q.limit;
     return h('tr', { class: full ? 'full' : '' }, h('th', { scope: 'row' }, what), h('td', fmt(q.used)),
       h('td', q.limit === null ? 'no limit' : fmt(q.limit)));
-  }));
+  })));
 }
 
 function usageCard(me) {

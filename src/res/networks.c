@@ -479,6 +479,38 @@ enum net_use {
 };
 
 /*
+ * An admin naming a network none of their namespaces hold: the one network
+ * of this instance given that name, whoever owns it; several owners' is a
+ * 409 asking for its Docker name or id.
+ */
+static enum berr
+by_any_owner(struct op *o, const char *name, json_object **in)
+{
+	json_object *f = own_filter(NULL), *list = NULL;
+	char lbl[OWN_DNAME_MAX + 16];
+	size_t n;
+	enum berr e;
+
+	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
+	json_object_array_add(jx_arr(f, "label"), json_object_new_string(lbl));
+	e = eng_net_list(o, f, &list);
+	json_object_put(f);
+	if (e != B_OK)
+		return e;
+	n = json_object_array_length(list);
+	if (n == 1)
+		e = eng_net_inspect(o, jx_str(json_object_array_get_idx(list, 0), "Id"), in);
+	else if (n > 1)
+		e = op_fail(o, B_CONFLICT, NULL,
+		            "%zu owners have a network named %s; give its Docker name or id", n,
+		            name);
+	else
+		e = op_fail(o, B_NOT_FOUND, NULL, "no such network: %s", name);
+	json_object_put(list);
+	return e;
+}
+
+/*
  * REF as O's caller may use it: a name they gave (in their namespace, then
  * their groups'), for admins also a Docker name or id, and a shared network
  * by its name.  404 for anything else, so no answer tells another tenant's
@@ -499,6 +531,10 @@ net_find(struct op *o, const char *ref, enum net_use use, json_object **in, int 
 		return e;
 	if (o->role == ROLE_ADMIN) {
 		e = eng_net_inspect(o, ref, in);
+		if (e == B_NOT_FOUND && name_valid(ref)) {
+			op_clear(o);
+			e = by_any_owner(o, ref, in);
+		}
 		if (e == B_OK && use != USE_READ && !net_managed(*in)) {
 			json_object_put(*in);
 			*in = NULL;

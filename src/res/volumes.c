@@ -584,8 +584,15 @@ views(struct op *o, json_object *list, json_object *users_filter, json_object **
 	enum berr e = users_map(o, users_filter, &users);
 
 	*out = NULL;
-	if (e == B_OK)
-		e = df_volumes(o, &df);
+	/*
+	 * Sizes are what dockerd measures when it can: it runs one disk-usage
+	 * walk at a time and refuses the others, so a list made meanwhile shows
+	 * sizes as unknown rather than failing.
+	 */
+	if (e == B_OK && df_volumes(o, &df) != B_OK) {
+		op_clear(o);
+		df = json_object_new_object();
+	}
 	if (e == B_OK) {
 		*out = json_object_new_array();
 		for (size_t i = 0; i < json_object_array_length(list); i++) {

@@ -770,13 +770,13 @@ await step("an image outside the role's allow-list is refused before sending; be
   });
   assert(sent.length === 0, 'sent a create berth would refuse');
   assert(/not an image the operator role may run/.test(await fieldError(f, 'image').innerText()), 'the allow-list is not named');
-  // Only berth knows the name is another owner's.
+  // Only berth knows the name is on berth.conf's protected list (another owner's name is no longer taken: names are per owner).
   await f.locator('[data-field="image"]').fill(IMG);
-  await f.locator('[data-field="name"]').fill(`${INST}-vera`);
+  await f.locator('[data-field="name"]').fill(`${INST}-guarded`);
   await f.locator('[data-action="submit"]').click();
   await fieldError(f, 'name').waitFor();
   const t = await fieldError(f, 'name').innerText();
-  assert(/taken/.test(t) && /409/.test(t), `the name's error says "${t}"`);
+  assert(/protected/.test(t) && /403/.test(t), `the name's error says "${t}"`);
   assert(await P.locator('.toast, .form-error').count() === 0, 'the refusal is shown twice');
 });
 

@@ -31,6 +31,7 @@ fi
 CAT="berth-dash-$INST"
 cat >"$T/berth.conf" <<CONF
 users = { ada = "admin"; otto = "operator"; vera = "viewer"; };
+protected = [ "$INST-guarded" ];
 jobs = { sweep_interval = 2; };
 policy = {
   operator = { images = [ "berth-test/*", "berth-catalog/*" ]; ports = [ 20000, 60999 ]; quota = 10;

@@ -53,6 +53,7 @@ container      | owned $INST-ct $CT_ID | $INST-nosuch
 service        | owned $INST-svc       | $INST-nosuch
 job            | owned $JOB_ID         | 00000000deadbeef
 network        | owned $INST-net       | $INST-nosuch
+volume         | owned $INST-vol       | $INST-nosuch
 catalog entry  | shared mx             | nosuch
 schema         | public container      | nosuch
 '
@@ -68,6 +69,8 @@ oscar's container for the matrix | oscar | POST | $API/containers | @matrix/cont
 oscar's service for the matrix   | oscar | POST | $API/services   | @matrix/service.json   | 201
 oscar's job for the matrix       | oscar | POST | $API/jobs       | @matrix/job.json       | 202 | -> JOB_ID=.id
 oscar's network for the matrix   | oscar | POST | $API/networks   | @matrix/network.json   | 201
+oscar's volume for the matrix    | oscar | POST | $API/volumes    | @matrix/volume.json    | 201
+oscar's container to connect     | oscar | POST | $API/containers | @matrix/member.json    | 201
 EOF
 }
 
