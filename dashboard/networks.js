@@ -16,7 +16,7 @@ export async function networksView(ctx) {
   const errBox = h('div.errors');
   const body = h('div', h('p.muted', 'Loading networks…'));
   const showError = (e, what) => clear(errBox, alertBox(e, what));
-  const make = app.atLeast('operator') ? newNetworkForm(() => load()) : null;
+  const make = app.me.can.manage_networks ? newNetworkForm(() => load()) : null;
   main.append(h('div.head', h('h1', 'Networks')),
     h('p.hint', 'Your containers sit on your own network ("default", made on first use): they reach each other by name, ' +
       'and other users’ containers cannot reach them. Published ports stay reachable from outside.'),

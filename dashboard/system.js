@@ -62,6 +62,8 @@ const CAN = [
   ['scale_services', 'Scale your services'],
   ['submit_jobs', 'Submit jobs'],
   ['audit', 'Read the audit log'],
+  ['manage_volumes', 'Make and remove your volumes'],
+  ['manage_networks', 'Make and remove your networks'],
 ];
 
 const RISKY = [['privileged', 'privileged mode'], ['host_network', 'the host network'], ['bind_mounts', 'bind mounts'],

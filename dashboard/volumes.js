@@ -13,7 +13,7 @@ export async function volumesView(ctx) {
   const errBox = h('div.errors');
   const body = h('div', h('p.muted', 'Loading volumes…'));
   const showError = (e, what) => clear(errBox, alertBox(e, what));
-  const operator = app.atLeast('operator');
+  const operator = app.me.can.manage_volumes;
   let load = null;
   const prune = operator ? h('button.btn', { type: 'button', dataset: { action: 'prune' } }, 'Remove unused') : null;
   main.append(h('div.head', h('h1', 'Volumes'), prune),

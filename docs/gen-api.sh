@@ -28,7 +28,7 @@ details, and the answers of create, lifecycle calls, PATCH and update) has
 seed 004's) `scale`, `edit` (PUT) and `remove`; a job's `cancel` (until it
 has finished) and `remove` (after), both its DELETE. `GET /api/v1/whoami`'s
 `can` is the role's: `create_containers`, `manage_containers`, `build`,
-`pull`, `define_services`, `scale_services`, `submit_jobs` and `audit`, each
+`pull`, `define_services`, `scale_services`, `submit_jobs`, `audit`, `manage_volumes` and `manage_networks`, each
 true when the role may call every route that does it. A flag says what berth
 would answer now; it checks every request again.
 

@@ -116,6 +116,11 @@ static const struct {
     {"scale_services", {{"POST", "/api/v1/services/{name}/scale"}}},
     {"submit_jobs", {{"POST", "/api/v1/jobs"}}},
     {"audit", {{"GET", "/api/v1/audit"}}},
+    {"manage_volumes",
+     {{"POST", "/api/v1/volumes"},
+      {"DELETE", "/api/v1/volumes/{name}"},
+      {"POST", "/api/v1/volumes/prune"}}},
+    {"manage_networks", {{"POST", "/api/v1/networks"}, {"DELETE", "/api/v1/networks/{name}"}}},
 };
 
 /* whoami's `can` for ROLE (new reference). */

@@ -740,8 +740,8 @@ await step('"who am I" shows the user and role', async () => {
   // What they hold against each quota is whoami's usage.
   const me = await apiJson(op.api, 'GET', '/whoami');
   const held = await P.locator('#usage-self tbody tr', { hasText: 'Containers' }).innerText();
-  const lim = me.usage.containers.limit === null ? 'no limit' : String(me.usage.containers.limit);
-  assert(held.includes(String(me.usage.containers.used)) && held.includes(lim), `containers held shown as "${held}"`);
+  const lim = me.body.usage.containers.limit === null ? 'no limit' : String(me.body.usage.containers.limit);
+  assert(held.includes(String(me.body.usage.containers.used)) && held.includes(lim), `containers held shown as "${held}"`);
   await namesMatchLabels(P, 'who am I');
   await shot(P, '15-me');
 });
