@@ -746,6 +746,21 @@ await step('"who am I" shows the user and role', async () => {
   await shot(P, '15-me');
 });
 
+await step('the Networks and Volumes pages list what the operator owns, and only that', async () => {
+  current = P;
+  await apiJson(op.api, 'POST', '/volumes', { name: `${INST}-vol` });
+  await P.goto('/#/networks');
+  // otto's containers made his default network on first use.
+  await P.locator('tr[data-network="default"]').waitFor();
+  const nets = await apiJson(op.api, 'GET', '/networks');
+  assert(nets.body.networks.every((n) => n.owner === 'otto'), `otto's networks: ${JSON.stringify(nets.body.networks.map((n) => n.owner))}`);
+  await P.goto('/#/volumes');
+  await P.locator(`tr[data-volume="${INST}-vol"]`).waitFor();
+  await namesMatchLabels(P, 'volumes');
+  const del = await apiJson(op.api, 'DELETE', `/volumes/${INST}-vol`);
+  assert(del.status === 204, `volume removed: ${del.status}`);
+});
+
 // --- failures are shown in words -------------------------------------------------------------
 await step('dockerd down shows a clear banner', async () => {
   const page = await op.context.newPage();
