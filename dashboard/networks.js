@@ -48,7 +48,7 @@ function renderNetworks(body, ans, app, reload, showError) {
       cell('Containers', members(n, heading, app, reload, showError)),
       cell('Owner', n.owner || h('span.muted', '—')),
       cell('Internal', n.internal ? 'yes' : 'no'),
-      cell('!Actions', app.canManage(n) ? actions(n, heading, reload, showError) : h('span.muted', 'read only')));
+      cell('!Actions', (app.me.can.manage_networks && n.managed !== false) ? actions(n, heading, reload, showError) : h('span.muted', 'read only')));
   });
   clear(body, table('networks', ['Name', 'Subnet', 'Containers', 'Owner', 'Internal', 'Actions'], rows), note);
 }
@@ -59,7 +59,7 @@ function members(n, heading, app, reload, showError) {
   return h('ul.plain', ...n.containers.map((c) => {
     const li = h('li', { dataset: { container: c.name } }, h('a', { href: '#/containers/' + api.enc(c.id) }, c.name),
       c.ipv4 ? h('span.muted', ' ' + c.ipv4.replace(/\/\d+$/, '')) : null);
-    if (!app.canManage(n)) return li;
+    if (!(app.me.can.manage_networks && n.managed !== false)) return li;
     const b = h('button.btn.small', { type: 'button', dataset: { action: 'disconnect' }, 'aria-describedby': heading }, 'Disconnect');
     b.addEventListener('click', async () => {
       try {

@@ -58,7 +58,7 @@ function renderVolumes(body, list, app, reload, showError) {
       cell('Used by', ...users),
       cell('Owner', v.owner || h('span.muted', '—')),
       cell('Created', when(v.created)),
-      cell('!Actions', app.canManage(v) ? removeButton(v, heading, reload, showError) : h('span.muted', 'read only')));
+      cell('!Actions', (app.me.can.manage_volumes && v.managed !== false) ? removeButton(v, heading, reload, showError) : h('span.muted', 'read only')));
   });
   clear(body, table('volumes', ['Name', 'Size', 'Used by', 'Owner', 'Created', 'Actions'], rows));
 }
