@@ -1,6 +1,7 @@
 /*
- * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing,
- * percent-decoding, schema validation, config errors, atomic state writes,
+ * tests/unit.c - unit tests of the pure parts: names, sizes, JSON parsing
+ * (and members left out of an array before parsing), percent-decoding,
+ * schema validation, config errors, atomic state writes,
  * build contexts made in a child process, host path rules (canonical
  * paths, the no-link resolver, bind_sources/device_paths in berth.conf),
  * the audit log (rotation, reading from the end, paging, concurrent
@@ -118,6 +119,57 @@ t_json(void)
 	o = jx_parse(deep, 200, err, sizeof(err));
 	CHECK(o == NULL, "nesting 100 deep refused");
 	json_object_put(o);
+}
+
+/* Does jx_drop_members (dropping DROP_KEYS) turn IN into WANT (NULL: leave it as it was)? */
+static const char *const drop_keys[] = {"NetworkSettings", "Mounts", NULL};
+
+static int
+drop_gives(const char *in, const char *want)
+{
+	size_t len = strlen(in), n;
+	char *buf = strdup(in);
+	int ok;
+
+	n = jx_drop_members(buf, len, drop_keys);
+	ok = want ? n == strlen(want) && strcmp(buf, want) == 0
+	          : n == len && memcmp(buf, in, len + 1) == 0;
+	if (!ok)
+		printf("# jx_drop_members(%s) gave %.*s\n", in, (int)n, buf);
+	free(buf);
+	return ok;
+}
+
+static void
+t_drop_members(void)
+{
+	CHECK(drop_gives("[]", "[]") && drop_gives(" [ ] \n", "[] \n"), "drop: empty array");
+	CHECK(drop_gives("[{\"Id\":\"a\",\"Mounts\":[],\"State\":\"x\"}]",
+	                 "[{\"Id\":\"a\",\"State\":\"x\"}]"),
+	      "drop: a member in the middle");
+	CHECK(drop_gives("[{\"Mounts\":[],\"Id\":1},{\"Id\":2,\"NetworkSettings\":{}}]",
+	                 "[{\"Id\":1},{\"Id\":2}]"),
+	      "drop: first and last members, in every object");
+	CHECK(drop_gives("[{\"Mounts\":1,\"NetworkSettings\":2}, {}]", "[{},{}]"),
+	      "drop: every member, and an empty object");
+	CHECK(drop_gives("[ { \"Id\" : \"a\" ,\n \"Mounts\" : [ {\"x\": \"]}\\\"{\"} ] } ]",
+	                 "[{\"Id\" : \"a\"}]"),
+	      "drop: brackets and quotes inside strings of a dropped value");
+	CHECK(drop_gives("[{\"Labels\":{\"Mounts\":\"1\"},\"Id\":\"}\\\\\"}]",
+	                 "[{\"Labels\":{\"Mounts\":\"1\"},\"Id\":\"}\\\\\"}]"),
+	      "drop: only members of the array's objects; kept values as written");
+	CHECK(drop_gives("[{\"Id\":1,\"Mounts\":[[[[]]]]}] x", "[{\"Id\":1}] x") &&
+	          drop_gives("[{\"Id\":1},{\"Mounts\":2}]", "[{\"Id\":1},{}]"),
+	      "drop: what follows the array is left for the parser");
+	CHECK(drop_gives("{\"Mounts\":1}", NULL) && drop_gives("[1]", NULL) &&
+	          drop_gives("[{\"Id\":1},2]", NULL),
+	      "drop: not an array of objects: left as it was");
+	CHECK(drop_gives("[{\"Mo\\u0075nts\":1}]", NULL), "drop: an escaped key: left as it was");
+	CHECK(drop_gives("[{\"Id\":1,}]", NULL) && drop_gives("[{\"Id\":}]", NULL) &&
+	          drop_gives("[{\"Id\" 1}]", NULL) && drop_gives("[{Id:1}]", NULL) &&
+	          drop_gives("[{\"Id\":1}", NULL) && drop_gives("[{\"Mounts\":[[", NULL) &&
+	          drop_gives("[{\"Id\":\"a", NULL) && drop_gives("", NULL),
+	      "drop: broken or cut-off text: left as it was");
 }
 
 static void
@@ -1065,6 +1117,7 @@ main(void)
 	t_names();
 	t_sizes();
 	t_json();
+	t_drop_members();
 	t_decode();
 	t_route();
 	t_schema_validate();

@@ -171,9 +171,10 @@ eng_status_of(struct op *o, const struct eng_call *c, const struct eng_req *rq, 
 }
 
 enum berr
-eng_get_array(struct op *o, const struct eng_call *c, const struct eng_query *q, json_object **out)
+eng_get_array(struct op *o, const struct eng_call *c, const struct eng_query *q,
+              const char *const *drop, json_object **out)
 {
-	struct eng_req rq = {.q = q};
+	struct eng_req rq = {.q = q, .drop = drop};
 	enum berr e = eng_run(o, c, &rq, out, NULL);
 
 	if (e == B_OK && !json_object_is_type(*out, json_type_array)) {
@@ -204,6 +205,8 @@ eng_run(struct op *o, const struct eng_call *c, const struct eng_req *rq, json_o
 		              rq->sink, rq->alive, rq->arg_sink, &d);
 	else if (rq->raw)
 		e = dk_call(c->method, path, c->ctype, rq->raw, rq->rawlen, &d);
+	else if (rq->drop)
+		e = dk_get_lean(path, rq->drop, &d);
 	else
 		e = dk_json(c->method, path, rq->body, &d);
 	if (e != B_OK) {

@@ -56,6 +56,7 @@ struct eng_req {
 	dk_sink sink; /* streamed: the reply body of a success goes here */
 	dk_alive alive;
 	void *arg_sink;
+	const char *const *drop; /* a GET's array of objects: members nobody reads (dk_get_lean) */
 };
 
 /*
@@ -67,9 +68,12 @@ struct eng_req {
 enum berr eng_run(struct op *o, const struct eng_call *call, const struct eng_req *rq,
                   json_object **out, long *status);
 
-/* eng_run for a GET whose answer must be a JSON array (*OUT, new reference). */
+/*
+ * eng_run for a GET whose answer must be a JSON array (*OUT, new reference);
+ * DROP (may be NULL) as in struct eng_req.
+ */
 enum berr eng_get_array(struct op *o, const struct eng_call *call, const struct eng_query *q,
-                        json_object **out);
+                        const char *const *drop, json_object **out);
 
 /*
  * What dockerd answering STATUS with REPLY (its JSON, NULL for none) means

@@ -41,7 +41,11 @@ enum berr eng_info(struct op *o, json_object **out);
 /* ---- containers and exec (engine/containers.c) ---- */
 /* Inspect: 404 (and dockerd's 400 for a malformed reference) is not_found. */
 enum berr eng_ct_inspect(struct op *o, const char *ref, json_object **out);
-/* /containers/json with FILTERS (may be NULL): a JSON array. */
+/*
+ * /containers/json with FILTERS (may be NULL): a JSON array.  Its items
+ * leave out NetworkSettings, HostConfig, Mounts and Command (unparsed):
+ * read those from eng_ct_inspect.
+ */
 enum berr eng_ct_list(struct op *o, int all, json_object *filters, json_object **out);
 /*
  * Creates NAME (NULL: dockerd picks one) from BODY; the id into ID.  A name

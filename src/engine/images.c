@@ -21,7 +21,7 @@ eng_img_list(struct op *o, json_object *filters, json_object **out)
 
 	if (filters)
 		eq_json(&q, "filters", filters);
-	return eng_get_array(o, &IMG_LIST, &q, out);
+	return eng_get_array(o, &IMG_LIST, &q, NULL, out);
 }
 
 enum berr

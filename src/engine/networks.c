@@ -49,7 +49,7 @@ eng_net_list(struct op *o, json_object *filters, json_object **out)
 
 	if (filters)
 		eq_json(&q, "filters", filters);
-	return eng_get_array(o, &NET_LIST, &q, out);
+	return eng_get_array(o, &NET_LIST, &q, NULL, out);
 }
 
 enum berr

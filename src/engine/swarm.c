@@ -39,7 +39,7 @@ list(struct op *o, const struct eng_call *c, json_object *filters, json_object *
 
 	if (filters)
 		eq_json(&q, "filters", filters);
-	return eng_get_array(o, c, &q, out);
+	return eng_get_array(o, c, &q, NULL, out);
 }
 
 enum berr

@@ -24,6 +24,7 @@ struct sinkctx {
 	dk_sink sink;
 	dk_alive alive;
 	void *arg;
+	const char *const *drop; /* members left out of an array answer's objects */
 	int stopped;
 	int overflow;
 };
@@ -175,6 +176,8 @@ perform(const char *method, const char *path, const char *ctype, const void *bod
 	}
 	if (c->out->body && c->out->len) {
 		char perr[64];
+		if (c->drop)
+			c->out->len = jx_drop_members(c->out->body, c->out->len, c->drop);
 		c->out->json = jx_parse(c->out->body, c->out->len, perr, sizeof(perr));
 	}
 	return B_OK;
@@ -187,6 +190,14 @@ dk_call(const char *method, const char *path, const char *ctype, const void *bod
 	struct sinkctx c = {.out = out};
 
 	return perform(method, path, ctype, body, len, &c);
+}
+
+enum berr
+dk_get_lean(const char *path, const char *const *drop, struct dk_resp *out)
+{
+	struct sinkctx c = {.out = out, .drop = drop};
+
+	return perform("GET", path, NULL, NULL, 0, &c);
 }
 
 enum berr

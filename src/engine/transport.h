@@ -39,6 +39,12 @@ void dk_cleanup(void);
  */
 enum berr dk_call(const char *method, const char *path, const char *ctype, const void *body,
                   size_t len, struct dk_resp *out);
+/*
+ * dk_call for a GET answered with an array of objects: OUT (body and json)
+ * leaves out the members named in DROP (NULL-terminated) of every object,
+ * which are then neither parsed nor checked (jx_drop_members).
+ */
+enum berr dk_get_lean(const char *path, const char *const *drop, struct dk_resp *out);
 /* dk_call with a JSON body (may be NULL). */
 enum berr dk_json(const char *method, const char *path, json_object *body, struct dk_resp *out);
 /*

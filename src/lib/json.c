@@ -207,6 +207,182 @@ jx_text(json_object *o)
 	                                             JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* ---- leaving members out of an array of objects, before parsing ---- */
+
+static const char *
+ws_end(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* Past the string opening at P, or NULL when it does not end. */
+static const char *
+string_end(const char *p, const char *end)
+{
+	for (p++; p < end;) {
+		const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+		if (q == NULL)
+			return NULL;
+		/* A quote after an odd run of backslashes is part of the string. */
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if ((q - b) % 2 == 0)
+			return q + 1;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Past the value starting at P, or NULL.  Only strings and the depth of
+ * brackets are followed (no recursion, whatever the nesting); a scalar runs
+ * to the next delimiter.
+ */
+static const char *
+value_end(const char *p, const char *end)
+{
+	long depth = 0;
+
+	if (p < end && *p == '"')
+		return string_end(p, end);
+	if (p < end && *p != '{' && *p != '[') {
+		const char *s = p;
+		while (p < end && !strchr(",:{}[]\" \t\r\n", *p))
+			p++;
+		return p > s ? p : NULL;
+	}
+	while (p < end) {
+		if (*p == '"') {
+			p = string_end(p, end);
+			if (p == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+		p++;
+	}
+	return NULL;
+}
+
+/* Is the key between quotes K..KE (quotes included) one of DROP? */
+static int
+dropped(const char *k, const char *ke, const char *const *drop)
+{
+	size_t n = (size_t)(ke - k) - 2;
+
+	for (; *drop; drop++)
+		if (strlen(*drop) == n && memcmp(*drop, k + 1, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* N bytes from S to *W, which never passes S (NULL *W: the shape is only followed). */
+static void
+put(char **w, const char *s, size_t n)
+{
+	if (*w) {
+		memmove(*w, s, n);
+		*w += n;
+	}
+}
+
+/*
+ * One object at P put to *W without the members in DROP; past it, or NULL.
+ * Kept members go as they were written, one comma between them.
+ */
+static const char *
+object_lean(const char *p, const char *end, const char *const *drop, char **w)
+{
+	int kept = 0;
+
+	if (p >= end || *p != '{')
+		return NULL;
+	put(w, "{", 1);
+	p = ws_end(p + 1, end);
+	if (p < end && *p == '}') {
+		put(w, "}", 1);
+		return p + 1;
+	}
+	for (;;) {
+		const char *k = p, *ke, *ve;
+		if (p >= end || *p != '"' || (ke = string_end(p, end)) == NULL)
+			return NULL;
+		/* A key written with escapes could spell a dropped one: leave the text whole. */
+		if (memchr(k, '\\', (size_t)(ke - k)))
+			return NULL;
+		p = ws_end(ke, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		ve = value_end(ws_end(p + 1, end), end);
+		if (ve == NULL)
+			return NULL;
+		if (!dropped(k, ke, drop)) {
+			if (kept++)
+				put(w, ",", 1);
+			put(w, k, (size_t)(ve - k));
+		}
+		p = ws_end(ve, end);
+		if (p < end && *p == '}') {
+			put(w, "}", 1);
+			return p + 1;
+		}
+		if (p >= end || *p != ',')
+			return NULL;
+		p = ws_end(p + 1, end);
+	}
+}
+
+/* The array at P put to *W as object_lean puts each object; past it, or NULL. */
+static const char *
+array_lean(const char *p, const char *end, const char *const *drop, char **w)
+{
+	p = ws_end(p, end);
+	if (p >= end || *p != '[')
+		return NULL;
+	put(w, "[", 1);
+	p = ws_end(p + 1, end);
+	if (p < end && *p == ']')
+		goto close;
+	for (;;) {
+		p = object_lean(p, end, drop, w);
+		if (p == NULL)
+			return NULL;
+		p = ws_end(p, end);
+		if (p < end && *p == ']')
+			break;
+		if (p >= end || *p != ',')
+			return NULL;
+		put(w, ",", 1);
+		p = ws_end(p + 1, end);
+	}
+close:
+	put(w, "]", 1);
+	return p + 1;
+}
+
+size_t
+jx_drop_members(char *buf, size_t len, const char *const *drop)
+{
+	char *w = NULL;
+	const char *p;
+
+	/* Once to follow the shape, so text of another one stays untouched; then to write. */
+	if (array_lean(buf, buf + len, drop, &w) == NULL)
+		return len;
+	w = buf;
+	p = array_lean(buf, buf + len, drop, &w);
+	/* Whatever follows the array is the parser's to judge. */
+	put(&w, p, (size_t)(buf + len - p));
+	if (w < buf + len)
+		*w = '\0';
+	return (size_t)(w - buf);
+}
+
 char *
 jx_urlenc(const char *s)
 {

@@ -19,6 +19,17 @@
  */
 json_object *jx_parse(const char *buf, size_t len, char *err, size_t errlen);
 
+/*
+ * Removes, in place, the members named in DROP (NULL-terminated) from every
+ * object of BUF (LEN bytes), JSON text that is an array of objects, and
+ * returns its new length (a NUL follows when it got shorter).  For answers
+ * whose bulk nobody reads: the shape is followed, nothing validated, so
+ * what is kept still goes through jx_parse and what is dropped is never
+ * looked at.  Text of any other shape, or with an object key written with
+ * escapes, is left as it was (LEN comes back).
+ */
+size_t jx_drop_members(char *buf, size_t len, const char *const *drop);
+
 /* Borrowed member of the given type, or NULL. */
 json_object *jx_obj(json_object *o, const char *key);
 json_object *jx_arr(json_object *o, const char *key);
