@@ -101,9 +101,11 @@ const trueFlags = (can) => Object.keys(can).filter((k) => can[k]);
 // container's can allows, in the answer the page itself was given (a list
 // fetched apart could see another state: a container between create and start).
 async function rowsMatchCan(page, who) {
-  await page.goto('/#/containers');
+  // From a blank page, so the answer awaited is the new page's first list (a reload could
+  // hand over the old page's, whose body is gone with it).
+  await page.goto('about:blank');
   const answer = page.waitForResponse((r) => /\/api\/v1\/containers\?/.test(r.url()) && r.request().method() === 'GET');
-  await page.reload();
+  await page.goto('/#/containers');
   const list = (await (await answer).json()).containers;
   assert(list.length > 0, `${who}: no containers to compare`);
   for (const c of list) {
