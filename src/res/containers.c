@@ -1490,29 +1490,12 @@ ct_cleanup_instance(void)
 	return failed ? -1 : 0;
 }
 
-struct recon {
-	json_object *ids; /* id -> list item */
-	int dropped;
-};
-
-static int
-drop_stale(const char *name, json_object *rec, void *arg)
-{
-	struct recon *rc = arg;
-
-	(void)rec;
-	if (!jx_get(rc->ids, name)) {
-		st_del(ST_CONTAINERS, name);
-		rc->dropped++;
-	}
-	return 0;
-}
-
 int
 ct_reconcile(int verbose)
 {
 	struct op o;
-	struct recon rc = {json_object_new_object(), 0};
+	json_object *keep = json_object_new_object(); /* what dockerd has */
+	int dropped = 0;
 	json_object *list, *rec;
 	int restored = 0;
 	size_t n;
@@ -1523,7 +1506,7 @@ ct_reconcile(int verbose)
 		log_error("reconcile_failed error=\"cannot recreate %s\"", g_cfg->state_dir);
 	if (ct_list(&o, 1, NULL, 0, &list) != B_OK) {
 		log_error("reconcile_failed error=\"%s\"", o.msg);
-		json_object_put(rc.ids);
+		json_object_put(keep);
 		op_done(&o);
 		return -1;
 	}
@@ -1533,7 +1516,7 @@ ct_reconcile(int verbose)
 		const char *id = jx_str(it, "Id");
 		if (id == NULL || !name_valid(id))
 			continue;
-		jx_add_ref(rc.ids, id, it);
+		jx_add_ref(keep, id, it);
 		if (st_get(ST_CONTAINERS, id, &rec) == B_OK) {
 			json_object_put(rec);
 			continue;
@@ -1546,15 +1529,14 @@ ct_reconcile(int verbose)
 			json_object_put(in);
 		}
 	}
-	st_each(ST_CONTAINERS, drop_stale, &rc);
+	dropped = st_drop_except(ST_CONTAINERS, keep);
 	if (verbose)
 		printf("reconcile: %zu containers, %d records restored, %d stale records dropped\n",
-		       n, restored, rc.dropped);
-	if (restored || rc.dropped)
-		log_info("reconcile containers=%zu restored=%d dropped=%d", n, restored,
-		         rc.dropped);
+		       n, restored, dropped);
+	if (restored || dropped)
+		log_info("reconcile containers=%zu restored=%d dropped=%d", n, restored, dropped);
 	json_object_put(list);
-	json_object_put(rc.ids);
+	json_object_put(keep);
 	op_done(&o);
 	return 0;
 }

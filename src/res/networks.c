@@ -973,30 +973,13 @@ net_cleanup_instance(void)
 	return failed ? -1 : 0;
 }
 
-struct recon {
-	json_object *ids; /* id -> true: the networks dockerd has */
-	int dropped;
-};
-
-static int
-drop_stale(const char *name, json_object *rec, void *arg)
-{
-	struct recon *rc = arg;
-
-	(void)rec;
-	if (!jx_get(rc->ids, name)) {
-		st_del(ST_NETWORKS, name);
-		rc->dropped++;
-	}
-	return 0;
-}
-
 /* Rebuilds missing records from labels and drops records whose network is gone. */
 static int
 net_reconcile(int verbose)
 {
 	struct op o;
-	struct recon rc = {json_object_new_object(), 0};
+	json_object *keep = json_object_new_object(); /* what dockerd has */
+	int dropped = 0;
 	json_object *list, *rec;
 	int restored = 0;
 	size_t n;
@@ -1009,21 +992,21 @@ net_reconcile(int verbose)
 		const char *id = jx_str(it, "Id");
 		if (id == NULL || !name_valid(id))
 			continue;
-		jx_add_bool(rc.ids, id, 1);
+		jx_add_bool(keep, id, 1);
 		if (st_get(ST_NETWORKS, id, &rec) == B_OK)
 			json_object_put(rec);
 		else if (write_record(it) == B_OK)
 			restored++;
 	}
 	if (list)
-		st_each(ST_NETWORKS, drop_stale, &rc);
+		dropped = st_drop_except(ST_NETWORKS, keep);
 	if (verbose && list)
 		printf("reconcile: %zu networks, %d records restored, %d stale records dropped\n",
-		       n, restored, rc.dropped);
-	if (restored || rc.dropped)
-		log_info("reconcile networks=%zu restored=%d dropped=%d", n, restored, rc.dropped);
+		       n, restored, dropped);
+	if (restored || dropped)
+		log_info("reconcile networks=%zu restored=%d dropped=%d", n, restored, dropped);
 	json_object_put(list);
-	json_object_put(rc.ids);
+	json_object_put(keep);
 	op_done(&o);
 	return list ? 0 : -1;
 }

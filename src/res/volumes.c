@@ -934,30 +934,13 @@ vol_cleanup(void)
 	return failed ? -1 : 0;
 }
 
-struct recon {
-	json_object *names; /* Docker names of the volumes there are */
-	int dropped;
-};
-
-static int
-drop_stale(const char *name, json_object *rec, void *arg)
-{
-	struct recon *rc = arg;
-
-	(void)rec;
-	if (!jx_get(rc->names, name)) {
-		st_del(ST_VOLUMES, name);
-		rc->dropped++;
-	}
-	return 0;
-}
-
 /* Rebuilds missing records from the volumes' labels and drops records of volumes gone. */
 static int
 vol_reconcile(int verbose)
 {
 	struct op o;
-	struct recon rc = {json_object_new_object(), 0};
+	json_object *keep = json_object_new_object(); /* what dockerd has */
+	int dropped = 0;
 	json_object *f = own_filter(NULL), *list = NULL, *rec;
 	int restored = 0;
 	size_t n;
@@ -966,7 +949,7 @@ vol_reconcile(int verbose)
 	if (eng_vol_list(&o, f, &list) != B_OK) {
 		log_error("reconcile_failed kind=volumes error=\"%s\"", o.msg);
 		json_object_put(f);
-		json_object_put(rc.names);
+		json_object_put(keep);
 		op_done(&o);
 		return -1;
 	}
@@ -976,7 +959,7 @@ vol_reconcile(int verbose)
 		const char *dn = jx_str(v, "Name");
 		if (dn == NULL || !ref_valid(dn))
 			continue;
-		jx_add_bool(rc.names, dn, 1);
+		jx_add_bool(keep, dn, 1);
 		if (st_get(ST_VOLUMES, dn, &rec) == B_OK) {
 			json_object_put(rec);
 			continue;
@@ -984,15 +967,15 @@ vol_reconcile(int verbose)
 		if (write_record(v) == B_OK)
 			restored++;
 	}
-	st_each(ST_VOLUMES, drop_stale, &rc);
+	dropped = st_drop_except(ST_VOLUMES, keep);
 	if (verbose)
 		printf("reconcile: %zu volumes, %d records restored, %d stale records dropped\n", n,
-		       restored, rc.dropped);
-	if (restored || rc.dropped)
-		log_info("reconcile volumes=%zu restored=%d dropped=%d", n, restored, rc.dropped);
+		       restored, dropped);
+	if (restored || dropped)
+		log_info("reconcile volumes=%zu restored=%d dropped=%d", n, restored, dropped);
 	json_object_put(list);
 	json_object_put(f);
-	json_object_put(rc.names);
+	json_object_put(keep);
 	op_done(&o);
 	return 0;
 }

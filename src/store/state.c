@@ -507,6 +507,31 @@ st_each(const char *kind, int (*fn)(const char *name, json_object *o, void *arg)
 	return B_OK;
 }
 
+struct drop_except {
+	const char *kind;
+	json_object *keep;
+	int dropped;
+};
+
+static int
+drop_unkept(const char *name, json_object *rec, void *arg)
+{
+	struct drop_except *d = arg;
+
+	(void)rec;
+	if (!json_object_object_get_ex(d->keep, name, NULL) && st_del(d->kind, name) == B_OK)
+		d->dropped++;
+	return 0;
+}
+
+int
+st_drop_except(const char *kind, json_object *keep)
+{
+	struct drop_except d = {kind, keep, 0};
+
+	return st_each(kind, drop_unkept, &d) == B_OK ? d.dropped : -1;
+}
+
 /*
  * Opens the lock file NAME under locks/ and flocks it with HOW (LOCK_EX, or
  * LOCK_EX | LOCK_NB); a descriptor, or -1 with errno (EWOULDBLOCK: held).

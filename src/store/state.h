@@ -69,6 +69,11 @@ enum berr st_del(const char *kind, const char *name);
 /* Calls FN(name, record) for each record of KIND; FN returns nonzero to stop. */
 enum berr st_each(const char *kind, int (*fn)(const char *name, json_object *o, void *arg),
                   void *arg);
+/*
+ * Removes every record of KIND whose name is not a member of KEEP (what
+ * dockerd still has, for a reconcile); how many it removed, or -1.
+ */
+int st_drop_except(const char *kind, json_object *keep);
 
 /*
  * Takes an exclusive lock named NAME (blocking); returns a descriptor to
