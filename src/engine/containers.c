@@ -91,15 +91,28 @@ eng_ct_inspect(struct op *o, const char *ref, json_object **out)
 	return eng_run(o, &CT_INSPECT, &rq, out, NULL);
 }
 
-enum berr
-eng_ct_list(struct op *o, int all, json_object *filters, json_object **out)
+static enum berr
+ct_list_dropping(struct op *o, int all, json_object *filters, const char *const *drop,
+                 json_object **out)
 {
 	struct eng_query q = {0};
 
 	eq_int(&q, "all", all ? 1 : 0);
 	if (filters)
 		eq_json(&q, "filters", filters);
-	return eng_get_array(o, &CT_LIST, &q, list_unread, out);
+	return eng_get_array(o, &CT_LIST, &q, drop, out);
+}
+
+enum berr
+eng_ct_list(struct op *o, int all, json_object *filters, json_object **out)
+{
+	return ct_list_dropping(o, all, filters, list_unread, out);
+}
+
+enum berr
+eng_ct_list_full(struct op *o, int all, json_object *filters, json_object **out)
+{
+	return ct_list_dropping(o, all, filters, NULL, out);
 }
 
 enum berr

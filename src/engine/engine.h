@@ -47,6 +47,9 @@ enum berr eng_ct_inspect(struct op *o, const char *ref, json_object **out);
  * read those from eng_ct_inspect.
  */
 enum berr eng_ct_list(struct op *o, int all, json_object *filters, json_object **out);
+/* The same list with every member, NetworkSettings and Mounts too (who is on a network, who uses a
+ * volume). */
+enum berr eng_ct_list_full(struct op *o, int all, json_object *filters, json_object **out);
 /*
  * Creates NAME (NULL: dockerd picks one) from BODY; the id into ID.  A name
  * in use is conflict (R_NAME_TAKEN, field name), a missing image invalid

@@ -813,7 +813,7 @@ check_unused(struct op *o, json_object *n)
 
 	json_object_array_add(ids, json_object_new_string(jx_str(n, "Id")));
 	json_object_object_add(f, "network", ids);
-	e = eng_ct_list(o, 1, f, &list);
+	e = eng_ct_list_full(o, 1, f, &list);
 	json_object_put(f);
 	if (e != B_OK)
 		return e;

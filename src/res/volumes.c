@@ -471,7 +471,7 @@ static enum berr
 users_map(struct op *o, json_object *filters, json_object **out)
 {
 	json_object *list = NULL;
-	enum berr e = eng_ct_list(o, 1, filters, &list);
+	enum berr e = eng_ct_list_full(o, 1, filters, &list);
 
 	*out = NULL;
 	if (e != B_OK)
@@ -798,7 +798,7 @@ remove_locked(struct op *o, json_object *v, int force)
 	const char *dn = jx_str(v, "Name"), *shown = own_shown(ct_label(v, LBL_NAME), dn);
 	json_object *f = mounting(dn), *list = NULL;
 	char who[256];
-	enum berr e = eng_ct_list(o, 1, f, &list);
+	enum berr e = eng_ct_list_full(o, 1, f, &list);
 
 	json_object_put(f);
 	if (e == B_OK && json_object_array_length(list) > 0) {
