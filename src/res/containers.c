@@ -443,7 +443,8 @@ ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object 
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(labels[i]));
 	json_object_object_add(f, "label", arr);
-	e = eng_ct_list(o, all, f, out);
+	e = (all & CT_LIST_FULL) ? eng_ct_list_full(o, all & 1, f, out)
+	                         : eng_ct_list(o, all & 1, f, out);
 	json_object_put(f);
 	return e;
 }

@@ -103,6 +103,9 @@ json_object *ct_ports(json_object *inspect);
  * Lists this instance's managed containers carrying every label in LABELS
  * ("k=v" strings): dockerd's raw list (new reference) in *OUT.
  */
+/* With ALL, ct_list and ct_list_visible items keep NetworkSettings and Mounts (eng_ct_list_full).
+ */
+#define CT_LIST_FULL 2
 enum berr ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object **out);
 
 /* The berth spec recorded for a container (record, else its label); new reference or NULL. */
