@@ -16,6 +16,7 @@
 #include "lib/metrics.h"
 #include "store/state.h"
 #include "edge/worker.h"
+#include "relay/ticket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -40,7 +42,8 @@ struct opts {
 	const char *user, *group, *socket_group;
 	int workers;
 	int allow_root;
-	int parent_fd; /* --parent-fd: stop when it reads end of file; -1 = none */
+	int parent_fd;     /* --parent-fd: stop when it reads end of file; -1 = none */
+	const char *relay; /* --relay-socket */
 	const char *cmd;
 };
 
@@ -138,7 +141,7 @@ usage(FILE *f)
 	fprintf(f, "usage: berth-fcgi [--config PATH] [--listen PATH --workers N]\n"
 	           "                  [--user USER] [--group GROUP] [--socket-group GROUP]\n"
 	           "                  [--allow-root] [--state-dir DIR] [--instance NAME]\n"
-	           "                  [--parent-fd FD] [COMMAND]\n"
+	           "                  [--parent-fd FD] [--relay-socket PATH] [COMMAND]\n"
 	           "Serves the berth API over FastCGI on fd 0 (spawn-fcgi, systemd) or on\n"
 	           "the unix socket given with --listen.  Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -173,6 +176,7 @@ parse(int argc, char **argv, struct opts *o)
 	                                   {"state-dir", required_argument, NULL, 'S'},
 	                                   {"instance", required_argument, NULL, 'I'},
 	                                   {"parent-fd", required_argument, NULL, 'P'},
+	                                   {"relay-socket", required_argument, NULL, 'r'},
 	                                   {"version", no_argument, NULL, 'V'},
 	                                   {NULL, 0, NULL, 0}};
 	char *end;
@@ -218,6 +222,9 @@ parse(int argc, char **argv, struct opts *o)
 				        "berth-fcgi: --parent-fd needs an open descriptor\n");
 				return 2;
 			}
+			break;
+		case 'r':
+			o->relay = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -292,6 +299,51 @@ inherited_socket(void)
 	if (getsockname(0, (struct sockaddr *)&ss, &len) == 0)
 		return 0;
 	return -1;
+}
+
+/*
+ * The stream relay's socket (--relay-socket, berth.conf streams.socket; else relay.sock next
+ * to --listen; else /run/berth-relay/relay.sock, systemd's RuntimeDirectory)
+ * and the datagram pair workers send tickets on.  A relay that cannot start
+ * where the config names it stops berth; on a default path berth runs on
+ * without it and every stream answers 503 saying so.
+ */
+static int
+open_relay(const struct opts *o, const char *group)
+{
+	char def[512] = "";
+	const char *path = o->relay ? o->relay : g_cfg->streams.socket;
+	int lfd, sv[2], rcv = 1 << 20;
+	struct timeval tv = {2, 0};
+
+	if (path == NULL && o->listen) {
+		const char *slash = strrchr(o->listen, '/');
+		snprintf(def, sizeof(def), "%.*srelay.sock",
+		         slash ? (int)(slash - o->listen + 1) : 0, o->listen);
+		path = def;
+	} else if (path == NULL) {
+		path = "/run/berth-relay/relay.sock";
+	}
+	lfd = open_listen(path, group);
+	if (lfd < 0) {
+		if (path != def && strcmp(path, "/run/berth-relay/relay.sock") != 0)
+			return -1;
+		fprintf(stderr, "berth-fcgi: warning: no stream relay (streams answer 503); set "
+		                "streams.socket in berth.conf\n");
+		return 0;
+	}
+	fcntl(lfd, F_SETFD, FD_CLOEXEC);
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		fprintf(stderr, "berth-fcgi: socketpair: %s\n", strerror(errno));
+		close(lfd);
+		return -1;
+	}
+	/* A burst of stream opens queues here, not in a worker's send. */
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	tk_fd = sv[0];
+	sup_set_relay(lfd, sv[1]);
+	return 0;
 }
 
 static int
@@ -418,6 +470,8 @@ main(int argc, char **argv)
 	}
 	if (lfd < 0)
 		return 1;
+	if (open_relay(&o, o.socket_group ? o.socket_group : g_cfg->socket_group) != 0)
+		return 1;
 	if (drop_privileges(&o) != 0)
 		return 1;
 	mt_init(g_cfg->state_dir);
@@ -428,6 +482,8 @@ main(int argc, char **argv)
 		sup_watch_parent(o.parent_fd);
 	if (o.listen || o.workers > 1)
 		rc = sup_run(lfd, o.workers ? o.workers : 1, o.listen);
+	else if (tk_fd >= 0 && sup_relay_alone() < 0)
+		rc = 1;
 	else
 		rc = wk_run(lfd);
 	cfg_free(g_cfg);

@@ -232,6 +232,16 @@ rq_error(struct req *r)
 }
 
 void
+rq_redirect(struct req *r, const char *uri)
+{
+	char extra[320];
+
+	/* Headers only: nginx drops this answer and serves URI in its place. */
+	snprintf(extra, sizeof(extra), "X-Accel-Redirect: %s\r\n", uri);
+	headers(r, 200, NULL, extra);
+}
+
+void
 rq_stream_begin(struct req *r, int status, const char *ctype)
 {
 	headers(r, status, ctype, "X-Accel-Buffering: no\r\n");

@@ -73,6 +73,8 @@ void rq_text(struct req *r, int status, const char *ctype, const char *text);
 void rq_empty(struct req *r, int status);
 void rq_error(struct req *r); /* writes r->op's error as the JSON error body */
 
+/* An internal redirect: nginx serves URI (a location of its own) instead of this answer. */
+void rq_redirect(struct req *r, const char *uri);
 /* Streaming: headers now (no buffering in nginx), then chunks; -1 once the client is gone. */
 void rq_stream_begin(struct req *r, int status, const char *ctype);
 int rq_write(struct req *r, const void *buf, size_t len);

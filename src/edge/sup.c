@@ -12,10 +12,12 @@
 #include "lib/log.h"
 #include "edge/module.h"
 #include "edge/worker.h"
+#include "relay/relay.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -78,6 +80,16 @@ child_start(const sigset_t *old)
 		close(parent_fd);
 }
 
+/* The relay's listening socket and the tickets' receiving end (-1: no relay). */
+static int relay_lfd = -1, relay_tfd = -1;
+
+void
+sup_set_relay(int lfd, int tfd)
+{
+	relay_lfd = lfd;
+	relay_tfd = tfd;
+}
+
 static pid_t
 spawn(int lfd, const sigset_t *old)
 {
@@ -85,10 +97,56 @@ spawn(int lfd, const sigset_t *old)
 
 	if (pid == 0) {
 		child_start(old);
+		/* A worker only sends tickets. */
+		if (relay_lfd >= 0)
+			close(relay_lfd), close(relay_tfd);
 		worker_exit(wk_run(lfd));
 	}
 	if (pid < 0)
 		log_error("fork_failed error=\"%s\"", strerror(errno));
+	return pid;
+}
+
+/* The stream relay: one process for every held stream (relay/relay.h). */
+static pid_t
+spawn_relay(int lfd, const sigset_t *old)
+{
+	pid_t pid;
+
+	if (relay_lfd < 0)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		child_start(old);
+		if (lfd >= 0)
+			close(lfd); /* FastCGI is the workers' */
+		if (tk_fd >= 0)
+			close(tk_fd);
+		worker_exit(rl_run(relay_lfd, relay_tfd));
+	}
+	if (pid < 0)
+		log_error("fork_failed error=\"%s\" (relay)", strerror(errno));
+	return pid > 0 ? pid : 0;
+}
+
+int
+sup_relay_alone(void)
+{
+	sigset_t none;
+	pid_t pid;
+
+	sigemptyset(&none);
+	pid = fork();
+	if (pid == 0) {
+		/* No supervisor: the lone worker is its parent, and its end is the relay's. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (tk_fd >= 0)
+			close(tk_fd);
+		worker_exit(rl_run(relay_lfd, relay_tfd));
+	}
 	return pid;
 }
 
@@ -128,8 +186,8 @@ live(pid_t *pids, int n)
 int
 sup_run(int lfd, int n, const char *sock_path)
 {
-	pid_t pids[MAX_WORKERS] = {0}, sweeper = 0;
-	time_t born[MAX_WORKERS] = {0}, last_sweep = time(NULL), deadline = 0;
+	pid_t pids[MAX_WORKERS] = {0}, sweeper = 0, relay = 0;
+	time_t born[MAX_WORKERS] = {0}, last_sweep = time(NULL), deadline = 0, relay_born;
 	sigset_t set, old;
 	int stopping = 0;
 
@@ -146,6 +204,8 @@ sup_run(int lfd, int n, const char *sock_path)
 		pids[i] = spawn(lfd, &old);
 		born[i] = time(NULL);
 	}
+	relay = spawn_relay(lfd, &old);
+	relay_born = time(NULL);
 	log_info("supervisor_started workers=%d socket=%s", n, sock_path ? sock_path : "fd");
 	for (;;) {
 		struct timespec ts = {1, 0};
@@ -164,14 +224,32 @@ sup_run(int lfd, int n, const char *sock_path)
 				signal_all(pids, n, SIGTERM);
 				if (sweeper > 0)
 					kill(sweeper, SIGTERM);
+				if (relay > 0)
+					kill(relay, SIGTERM);
 			}
 		} else if (sig == SIGHUP && !stopping) {
-			if (wk_reload() == 0)
+			if (wk_reload() == 0) {
 				signal_all(pids, n, SIGHUP);
+				if (relay > 0)
+					kill(relay, SIGHUP);
+			}
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid == sweeper) {
 				sweeper = 0;
+				continue;
+			}
+			if (pid == relay) {
+				relay = 0;
+				if (stopping)
+					continue;
+				log_warn("relay_died pid=%d status=%d signal=%d", (int)pid,
+				         WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+				         WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+				if (time(NULL) - relay_born < 1)
+					sleep(1);
+				relay = spawn_relay(lfd, &old);
+				relay_born = time(NULL);
 				continue;
 			}
 			for (int i = 0; i < n; i++) {
@@ -192,13 +270,15 @@ sup_run(int lfd, int n, const char *sock_path)
 			}
 		}
 		if (stopping) {
-			if (live(pids, n) == 0 && sweeper == 0)
+			if (live(pids, n) == 0 && sweeper == 0 && relay == 0)
 				break;
 			if (time(NULL) > deadline) {
 				log_warn("supervisor_drain_timeout killing=%d", live(pids, n));
 				signal_all(pids, n, SIGKILL);
 				if (sweeper > 0)
 					kill(sweeper, SIGKILL);
+				if (relay > 0)
+					kill(relay, SIGKILL);
 			}
 			continue;
 		}

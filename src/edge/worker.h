@@ -13,6 +13,10 @@ int wk_reload(void);
 
 /* Preforks N workers on LFD, restarts dead ones, forwards SIGHUP, drains on SIGTERM. */
 int sup_run(int lfd, int n, const char *sock_path);
+/* The stream relay's listening socket and ticket inbox: sup_run keeps a relay on them. */
+void sup_set_relay(int lfd, int tfd);
+/* Without a supervisor (one worker on fd 0): a relay that ends with this process. */
+int sup_relay_alone(void);
 /*
  * Makes sup_run drain and exit, as on SIGTERM, once FD (the read end of a
  * pipe whose only writer is the process that started berth, e.g. berth-up)

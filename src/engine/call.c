@@ -186,6 +186,22 @@ eng_get_array(struct op *o, const struct eng_call *c, const struct eng_query *q,
 }
 
 enum berr
+eng_ticket(struct op *o, const struct eng_call *c, const struct eng_req *rq, json_object *tk)
+{
+	char path[4096];
+
+	if (build_path(c, rq, path, sizeof(path)) != 0)
+		return op_fail(o, B_BAD_REQUEST, NULL, "%s: argument missing or too long", c->what);
+	jx_add_str(tk, "method", c->method);
+	jx_add_str(tk, "path", path);
+	if (rq->body) {
+		jx_add_str(tk, "body", jx_text(rq->body));
+		jx_add_str(tk, "ctype", "application/json");
+	}
+	return B_OK;
+}
+
+enum berr
 eng_run(struct op *o, const struct eng_call *c, const struct eng_req *rq, json_object **out,
         long *status)
 {

@@ -69,6 +69,14 @@ enum berr eng_run(struct op *o, const struct eng_call *call, const struct eng_re
                   json_object **out, long *status);
 
 /*
+ * CALL as a stream ticket's Docker request (method, path, body, ctype into
+ * TK, relay/ticket.h): the relay sends it, so berth still builds every
+ * request dockerd gets.
+ */
+enum berr eng_ticket(struct op *o, const struct eng_call *c, const struct eng_req *rq,
+                     json_object *tk);
+
+/*
  * eng_run for a GET whose answer must be a JSON array (*OUT, new reference);
  * DROP (may be NULL) as in struct eng_req.
  */

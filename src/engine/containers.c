@@ -69,7 +69,6 @@ static const struct eng_status exec_create_st[] = {{.status = 409,
 static const struct eng_call EXEC_CREATE = {"POST", "/containers/%s/exec", "container", NULL,
                                             exec_create_st};
 static const struct eng_call EXEC_START = {"POST", "/exec/%s/start", "exec", NULL, NULL};
-static const struct eng_call EXEC_INSPECT = {"GET", "/exec/%s/json", "exec", NULL, NULL};
 
 /* The id dockerd gave (hex, 64 characters) into ID; anything else is a broken reply. */
 static enum berr
@@ -194,6 +193,38 @@ eng_ct_rename(struct op *o, const char *id, const char *name)
 	return post(o, &CT_RENAME, id, &q);
 }
 
+static void
+logs_query(struct eng_query *q, const struct eng_logs *l)
+{
+	eq_int(q, "stdout", l->stdout_);
+	eq_int(q, "stderr", l->stderr_);
+	eq_int(q, "timestamps", l->timestamps);
+	eq_int(q, "follow", l->follow);
+	if (l->tail < 0)
+		eq_str(q, "tail", "all");
+	else
+		eq_int(q, "tail", l->tail);
+	eq_str(q, "since", l->since ? l->since : "0");
+}
+
+enum berr
+eng_ct_logs_ticket(struct op *o, const char *id, const struct eng_logs *l, json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {id}, .q = &q};
+
+	logs_query(&q, l);
+	return eng_ticket(o, &CT_LOGS, &rq, tk);
+}
+
+enum berr
+eng_exec_start_ticket(struct op *o, const char *eid, json_object *body, json_object *tk)
+{
+	struct eng_req rq = {.arg = {eid}, .body = body};
+
+	return eng_ticket(o, &EXEC_START, &rq, tk);
+}
+
 enum berr
 eng_ct_logs(struct op *o, const char *id, const struct eng_logs *l, const struct eng_sink *s)
 {
@@ -201,15 +232,7 @@ eng_ct_logs(struct op *o, const char *id, const struct eng_logs *l, const struct
 	struct eng_req rq = {
 	    .arg = {id}, .q = &q, .sink = s->sink, .alive = s->alive, .arg_sink = s->arg};
 
-	eq_int(&q, "stdout", l->stdout_);
-	eq_int(&q, "stderr", l->stderr_);
-	eq_int(&q, "timestamps", l->timestamps);
-	eq_int(&q, "follow", l->follow);
-	if (l->tail < 0)
-		eq_str(&q, "tail", "all");
-	else
-		eq_int(&q, "tail", l->tail);
-	eq_str(&q, "since", l->since ? l->since : "0");
+	logs_query(&q, l);
 	return eng_run(o, &CT_LOGS, &rq, NULL, NULL);
 }
 
@@ -238,21 +261,4 @@ eng_exec_create(struct op *o, const char *id, json_object *body, char *eid, size
 		e = take_id(o, ans, "Id", eid, n);
 	json_object_put(ans);
 	return e;
-}
-
-enum berr
-eng_exec_start(struct op *o, const char *eid, json_object *body, const struct eng_sink *s)
-{
-	struct eng_req rq = {
-	    .arg = {eid}, .body = body, .sink = s->sink, .alive = s->alive, .arg_sink = s->arg};
-
-	return eng_run(o, &EXEC_START, &rq, NULL, NULL);
-}
-
-enum berr
-eng_exec_inspect(struct op *o, const char *eid, json_object **out)
-{
-	struct eng_req rq = {.arg = {eid}};
-
-	return eng_run(o, &EXEC_INSPECT, &rq, out, NULL);
 }

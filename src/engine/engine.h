@@ -75,13 +75,17 @@ struct eng_logs {
 /* Logs, streamed to S (Docker's multiplexed or TTY stream). */
 enum berr eng_ct_logs(struct op *o, const char *id, const struct eng_logs *q,
                       const struct eng_sink *s);
+/* The same logs as a stream ticket's request, for the relay to send (relay/ticket.h). */
+enum berr eng_ct_logs_ticket(struct op *o, const char *id, const struct eng_logs *q,
+                             json_object *tk);
 /* One stats sample (stream=false: dockerd takes two, so CPU % has a baseline). */
 enum berr eng_ct_stats(struct op *o, const char *id, json_object **out);
-/* Exec: create (not running is conflict, R_NOT_RUNNING), start streaming to S, inspect. */
+/*
+ * Exec: create (not running is conflict, R_NOT_RUNNING); its start is a
+ * stream ticket's request, which the relay sends (and inspects after).
+ */
 enum berr eng_exec_create(struct op *o, const char *id, json_object *body, char *eid, size_t n);
-enum berr eng_exec_start(struct op *o, const char *eid, json_object *body,
-                         const struct eng_sink *s);
-enum berr eng_exec_inspect(struct op *o, const char *eid, json_object **out);
+enum berr eng_exec_start_ticket(struct op *o, const char *eid, json_object *body, json_object *tk);
 
 /* ---- images (engine/images.c) ---- */
 enum berr eng_img_list(struct op *o, json_object *filters, json_object **out);

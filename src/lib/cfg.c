@@ -837,6 +837,27 @@ load_named(struct ctx *x, const config_setting_t *g, const char *what,
 	return all;
 }
 
+/* streams = { socket; per_user; total; }: the relay's socket and caps. */
+static void
+load_streams(struct ctx *x, const config_setting_t *g)
+{
+	static const char *const keys[] = {"socket", "per_user", "total", NULL};
+	struct cfg *c = x->c;
+
+	if (g && !config_setting_is_group(g)) {
+		fail(x, g, "streams must be a group");
+		return;
+	}
+	if (g)
+		check_keys(x, g, keys);
+	c->streams.socket = get_str(x, g, "socket", NULL);
+	if (c->streams.socket && c->streams.socket[0] != '/')
+		fail(x, config_setting_get_member(g, "socket"),
+		     "streams.socket must be an absolute path");
+	c->streams.per_user = (int)get_int(x, g, "per_user", 32, 1, 100000);
+	c->streams.total = (int)get_int(x, g, "total", 4096, 1, 1000000);
+}
+
 /* audit = { max_size; keep; rate; burst; }: rotation and the per-identity line budget. */
 static void
 load_audit(struct ctx *x, const config_setting_t *g)
@@ -861,9 +882,10 @@ static void
 load_root(struct ctx *x)
 {
 	static const char *const keys[] = {
-	    "docker",   "state_dir", "listen", "user",     "group",  "anonymous",    "default_role",
-	    "users",    "protected", "policy", "max_body", "mode",   "jobs",         "catalog",
-	    "services", "log_level", "audit",  "instance", "groups", "network_pool", NULL};
+	    "docker",       "state_dir",    "listen",    "user",      "group",    "anonymous",
+	    "default_role", "users",        "protected", "policy",    "max_body", "mode",
+	    "jobs",         "catalog",      "services",  "log_level", "audit",    "instance",
+	    "groups",       "network_pool", "streams",   NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -915,6 +937,7 @@ load_root(struct ctx *x)
 	lv = get_str(x, root, "log_level", "info");
 	c->log_debug = strcmp(lv, "debug") == 0;
 	load_audit(x, config_setting_get_member(root, "audit"));
+	load_streams(x, config_setting_get_member(root, "streams"));
 
 	pol = config_setting_get_member(root, "policy");
 	if (pol) {

@@ -102,6 +102,12 @@ struct cfg {
 	json_object *services; /* name -> definition */
 	int log_debug;
 	const char *instance; /* stamped as berth.instance on what this berth creates */
+	/* The stream relay (relay/relay.h): its socket and how many streams it holds. */
+	struct {
+		const char *socket; /* NULL: next to --listen, else /run/berth-relay/relay.sock */
+		int per_user;       /* concurrent streams one identity may hold */
+		int total;          /* and all of them together */
+	} streams;
 	struct {
 		int64_t max_size; /* audit.log is rotated before it grows past this; 0 = never */
 		int keep;         /* rotated files kept: audit.log.1 .. audit.log.<keep> */

@@ -1,7 +1,7 @@
 /*
- * ctio.c - reading from containers: logs (Docker's multiplexed stream
- * decoded, followed live until the container stops or the client leaves),
- * one stats sample, and non-interactive exec.
+ * ctio.c - reading from containers: logs and non-interactive exec (checked
+ * here, held by the stream relay: relay/relay.h), one stats sample, and
+ * the decoder of Docker's multiplexed stream both sides use.
  */
 #include "berth.h"
 #include "store/audit.h"
@@ -15,6 +15,7 @@
 #include "edge/route.h"
 #include "lib/schema.h"
 #include "edge/worker.h"
+#include "relay/ticket.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,43 +57,6 @@ ct_demux_feed(struct ct_demux *d, const char *buf, size_t len)
 	return 0;
 }
 
-struct logctx {
-	struct req *r;
-	struct ct_demux dm;
-	int failed;
-};
-
-static int
-log_emit(int stream, const char *buf, size_t len, void *arg)
-{
-	struct logctx *c = arg;
-
-	(void)stream;
-	if (!c->r->sent)
-		rq_stream_begin(c->r, 200, "text/plain; charset=utf-8");
-	if (rq_write(c->r, buf, len) != 0) {
-		c->failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-log_sink(const char *buf, size_t len, void *arg)
-{
-	struct logctx *c = arg;
-
-	return ct_demux_feed(&c->dm, buf, len);
-}
-
-static int
-client_alive(void *arg)
-{
-	struct logctx *c = arg;
-
-	return !wk_stopping() && rq_alive(c->r);
-}
-
 static int
 since_valid(const char *s)
 {
@@ -128,18 +92,21 @@ const struct rt_param ct_logs_query[] = {
     {.name = "follow", .type = P_BOOL, .desc = "Keep streaming new lines."},
     {0}};
 
+/*
+ * The worker checks and mints a ticket; the relay holds the stream
+ * (relay/relay.h), so a follow that lasts hours costs no worker.
+ */
 enum berr
 ct_h_logs(struct req *r)
 {
-	json_object *in;
-	struct logctx c = {.r = r};
-	const char *since = rq_str(r, "since");
-	int ts = rq_bool(r, "timestamps"), out = rq_bool(r, "stdout"), err = rq_bool(r, "stderr");
-	int follow = rq_bool(r, "follow");
-	long long tailn = rq_int(r, "tail");
-	struct eng_logs q;
-	struct eng_sink s = {.sink = log_sink, .arg = &c};
-	char id[80];
+	json_object *in, *tk;
+	int out = rq_bool(r, "stdout"), err = rq_bool(r, "stderr");
+	struct eng_logs q = {.stdout_ = out,
+	                     .stderr_ = err,
+	                     .timestamps = rq_bool(r, "timestamps"),
+	                     .follow = rq_bool(r, "follow"),
+	                     .tail = rq_int(r, "tail"),
+	                     .since = rq_str(r, "since")};
 	enum berr e;
 
 	if (!out && !err)
@@ -147,25 +114,16 @@ ct_h_logs(struct req *r)
 	e = ct_lookup(&r->op, r->args[0], 0, &in);
 	if (e != B_OK)
 		return e;
-	c.dm.tty = jx_bool(jx_obj(in, "Config"), "Tty", 0);
-	c.dm.emit = log_emit;
-	c.dm.arg = &c;
-	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
+	tk = json_object_new_object();
+	jx_add_str(tk, "mode", "logs");
+	jx_add_bool(tk, "tty", jx_bool(jx_obj(in, "Config"), "Tty", 0));
+	e = eng_ct_logs_ticket(&r->op, jx_str(in, "Id"), &q, tk);
 	json_object_put(in);
-	q = (struct eng_logs){.stdout_ = out,
-	                      .stderr_ = err,
-	                      .timestamps = ts,
-	                      .follow = follow,
-	                      .tail = tailn,
-	                      .since = since};
-	s.alive = follow ? client_alive : NULL;
-	e = eng_ct_logs(&r->op, id, &q, &s);
-	/* Once the stream began, its answer is out: how it ended is for the log only. */
-	if (r->sent)
-		return B_OK;
-	if (e == B_OK)
-		rq_text(r, 200, "text/plain; charset=utf-8", "");
-	return e;
+	if (e != B_OK) {
+		json_object_put(tk);
+		return e;
+	}
+	return tk_hand_off(r, tk);
 }
 
 static int64_t
@@ -243,8 +201,6 @@ ct_h_stats(struct req *r)
 
 /* ---- exec --------------------------------------------------------------- */
 
-#define EXEC_CAP (1u << 20)
-
 static const struct sc_field exec_arg = {.types = SC_STRING, .max = 4096};
 static const struct sc_field exec_fields[] = {
     {.name = "command",
@@ -275,58 +231,6 @@ static const struct sc_field exec_fields[] = {
 const struct sc_schema ct_exec_schema = {"exec", "run a command in a container", exec_fields,
                                          "{\"command\":[\"cat\",\"/etc/hostname\"],\"timeout\":10}",
                                          1};
-
-struct execctx {
-	struct ct_demux dm;
-	char *buf[3];
-	size_t len[3];
-	int truncated;
-	time_t deadline;
-	int timed_out;
-};
-
-static int
-exec_emit(int stream, const char *buf, size_t len, void *arg)
-{
-	struct execctx *x = arg;
-	int s = stream == 2 ? 2 : 1;
-	size_t room = EXEC_CAP - x->len[s];
-	char *nb;
-
-	if (len > room) {
-		x->truncated = 1;
-		len = room;
-	}
-	if (len == 0)
-		return 0;
-	nb = realloc(x->buf[s], x->len[s] + len + 1);
-	if (nb == NULL)
-		return 1;
-	x->buf[s] = nb;
-	memcpy(nb + x->len[s], buf, len);
-	x->len[s] += len;
-	nb[x->len[s]] = '\0';
-	return 0;
-}
-
-static int
-exec_sink(const char *buf, size_t len, void *arg)
-{
-	return ct_demux_feed(&((struct execctx *)arg)->dm, buf, len);
-}
-
-static int
-exec_alive(void *arg)
-{
-	struct execctx *x = arg;
-
-	/* Bounded by its timeout, an exec is allowed to finish when the worker drains. */
-	if (time(NULL) > x->deadline) {
-		x->timed_out = 1;
-		return 0;
-	}
-	return 1;
-}
 
 static enum berr
 exec_create(struct req *r, const char *id, char *eid, size_t n)
@@ -370,12 +274,15 @@ check_exec_user(struct req *r, json_object *in)
 	               own && *own ? own : "the image's default", role_name(r->op.role));
 }
 
+/*
+ * Checked and created here; run by the relay, which gathers the output up
+ * to its cap and timeout, answers with the exit code and audits the end
+ * (relay/modes.c).  A client that leaves frees its worker at once.
+ */
 enum berr
 ct_h_exec(struct req *r)
 {
-	json_object *in, *o, *ei = NULL, *start;
-	struct execctx x = {.dm = {.emit = exec_emit}};
-	struct eng_sink s = {.sink = exec_sink, .alive = exec_alive, .arg = &x};
+	json_object *in, *start, *tk;
 	char eid[80];
 	enum berr e = ct_lookup(&r->op, r->args[0], 1, &in);
 
@@ -389,34 +296,19 @@ ct_h_exec(struct req *r)
 	json_object_put(in);
 	if (e != B_OK)
 		return e;
-	x.dm.arg = &x;
-	x.deadline = time(NULL) + jx_int(r->json, "timeout", 30);
+	tk = json_object_new_object();
+	jx_add_str(tk, "mode", "exec");
+	jx_add_str(tk, "exec", eid);
+	jx_add_int(tk, "timeout", jx_int(r->json, "timeout", 30));
+	jx_add_str(tk, "target", r->op.audit_target);
 	start = json_object_new_object();
 	jx_add_bool(start, "Detach", 0);
 	jx_add_bool(start, "Tty", 0);
-	e = eng_exec_start(&r->op, eid, start, &s);
+	e = eng_exec_start_ticket(&r->op, eid, start, tk);
 	json_object_put(start);
-	if (e != B_OK && !x.timed_out)
-		goto out;
-	op_clear(&r->op); /* a timed-out exec is an answer, not a failure */
-	/* What it exited with, if it did: without it the answer says null. */
-	if (eng_exec_inspect(&r->op, eid, &ei) != B_OK)
-		op_clear(&r->op);
-	o = json_object_new_object();
-	if (ei && !jx_bool(ei, "Running", 0))
-		jx_add_int(o, "exit_code", jx_int(ei, "ExitCode", -1));
-	else
-		json_object_object_add(o, "exit_code", NULL);
-	jx_add_str(o, "stdout", x.buf[1] ? x.buf[1] : "");
-	jx_add_str(o, "stderr", x.buf[2] ? x.buf[2] : "");
-	jx_add_bool(o, "timed_out", x.timed_out);
-	jx_add_bool(o, "truncated", x.truncated);
-	au_add(&r->op, "exit_code", json_object_get(jx_get(o, "exit_code")));
-	rq_json(r, 200, o);
-	e = B_OK;
-out:
-	json_object_put(ei);
-	free(x.buf[1]);
-	free(x.buf[2]);
-	return e;
+	if (e != B_OK) {
+		json_object_put(tk);
+		return e;
+	}
+	return tk_hand_off(r, tk);
 }

@@ -1,0 +1,49 @@
+/*
+ * ticket.h - how a worker hands a long answer to the relay.  The worker
+ * checks everything (identity, role, ownership, the request), then mints a
+ * ticket: a JSON object naming exactly the Docker request allowed and how
+ * its answer is shaped.  The ticket goes to the relay as one datagram over
+ * a socketpair the supervisor made (so only berth's own processes can mint
+ * one), and the worker answers nginx with X-Accel-Redirect to
+ * /.berth-relay/<id>, an internal location proxied to the relay.  The
+ * relay takes each ticket once, within TK_TTL_MS, and the worker is free
+ * again at once: a held stream costs a relay connection, not a worker.
+ *
+ * Members: id (32 hex), user ("" anonymous), admin, rid (request id), t
+ * (wall ms), mode (logs|raw|exec|events|tty), method, path (Docker API path
+ * with query, without the version), body, ctype; logs: tty; exec: exec,
+ * timeout, target; events: see relay/events.c.
+ */
+#ifndef BERTH_RELAY_TICKET_H
+#define BERTH_RELAY_TICKET_H
+
+#include "berth.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#define TK_TTL_MS   10000 /* a ticket not taken by then is void */
+#define TK_MAX_SIZE 60000 /* one datagram */
+#define TK_PREFIX   "/.berth-relay/"
+
+enum tk_mode { TK_LOGS, TK_RAW, TK_EXEC, TK_EVENTS, TK_TTY, TK__COUNT };
+
+struct req;
+
+/* The datagram socket workers send tickets on (-1: no relay in this process tree). */
+extern int tk_fd;
+
+/*
+ * Mints TK (taking its reference) for request R and answers R with the
+ * redirect; B_DOCKER_DOWN-like errors on R's op when there is no relay.
+ */
+enum berr tk_hand_off(struct req *r, json_object *tk);
+
+/*
+ * The relay's check of one datagram: 0 and *OUT (the caller's reference)
+ * when it is a ticket, else -1 with why in ERR.
+ */
+int tk_parse(const char *buf, size_t n, json_object **out, char *err, size_t errlen);
+enum tk_mode tk_mode(json_object *tk);
+
+#endif
