@@ -5,7 +5,8 @@
  * build contexts made in a child process, host path rules (canonical
  * paths, the no-link resolver, bind_sources/device_paths in berth.conf),
  * the audit log (rotation, reading from the end, paging, concurrent
- * writers, the per-identity line budget).
+ * writers, the per-identity line budget), the stream relay's HTTP heads,
+ * chunked decoder and ticket check.
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -21,6 +22,8 @@
 #include "../src/lib/schema.h"
 #include "../src/store/state.h"
 #include "../src/lib/tarball.h"
+#include "../src/relay/http.h"
+#include "../src/relay/ticket.h"
 
 #include <fcntl.h>
 #include <errno.h>
@@ -1110,6 +1113,122 @@ t_audit(void)
 	g_cfg = NULL;
 }
 
+/* Feeds a head line by line (CRLF-separated TEXT); returns hh_line's last answer. */
+static int
+head_of(struct hh *h, int request, const char *text)
+{
+	const char *p = text;
+	int r = 0;
+
+	hh_init(h, request);
+	while (*p) {
+		const char *e = strstr(p, "\r\n");
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		r = hh_line(h, p, n);
+		if (r != 0)
+			return r;
+		p += n + (e ? 2 : 0);
+	}
+	return r;
+}
+
+struct collected {
+	char buf[256];
+	size_t n;
+};
+
+static int
+collect_ck(const char *b, size_t n, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->n + n >= sizeof(c->buf))
+		return 1;
+	memcpy(c->buf + c->n, b, n);
+	c->n += n;
+	c->buf[c->n] = '\0';
+	return 0;
+}
+
+static void
+t_relay_http(void)
+{
+	struct hh h;
+	struct ck c;
+	struct collected got;
+	const char *body = "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-T: 1\r\n\r\n";
+	ssize_t used = 0;
+	char tk[400], err[64];
+	json_object *o;
+
+	CHECK(head_of(&h, 1,
+	              "GET /.berth-relay/ab HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+	              "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: k==\r\n\r\n") == 1 &&
+	          strcmp(h.target, "/.berth-relay/ab") == 0 && h.upgrade &&
+	          strcmp(h.upgrade_to, "websocket") == 0 && strcmp(h.ws_key, "k==") == 0,
+	      "relay: request head with an upgrade");
+	CHECK(head_of(&h, 1, "GET /x HTTP/1.1\r\nUpgrade: websocket\r\n\r\n") == 1 && !h.upgrade,
+	      "relay: Upgrade without Connection: upgrade is no upgrade");
+	CHECK(head_of(&h, 1, "GET /x\r\n\r\n") == -1,
+	      "relay: request line without version refused");
+	CHECK(head_of(&h, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") == 1 &&
+	          h.status == 200 && h.chunked && h.clen == -1,
+	      "relay: chunked response head");
+	CHECK(head_of(&h, 0, "HTTP/1.1 404 Not Found\r\ncontent-length: 12\r\n\r\n") == 1 &&
+	          h.status == 404 && h.clen == 12,
+	      "relay: header names in any case");
+	CHECK(head_of(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n") == -1,
+	      "relay: negative Content-Length refused");
+	CHECK(head_of(&h, 0, "HTTP/1.1 2x0 OK\r\n\r\n") == -1, "relay: bad status refused");
+	CHECK(head_of(&h, 0, "HTTP/1.1 200 OK\r\nbroken\r\n\r\n") == -1,
+	      "relay: header without a colon refused");
+
+	/* Every split of a chunked body decodes the same. */
+	int same = 1;
+	for (size_t cut = 0; cut <= strlen(body); cut++) {
+		memset(&c, 0, sizeof(c));
+		memset(&got, 0, sizeof(got));
+		used = ck_feed(&c, body, cut, collect_ck, &got);
+		if (used == (ssize_t)cut)
+			used += ck_feed(&c, body + cut, strlen(body) - cut, collect_ck, &got);
+		same &=
+		    c.done && used == (ssize_t)strlen(body) && strcmp(got.buf, "hello, world") == 0;
+	}
+	CHECK(same, "relay: chunked body decoded the same at every split");
+	memset(&c, 0, sizeof(c));
+	CHECK(ck_feed(&c, "zz\r\n", 4, collect_ck, &got) == -1, "relay: bad chunk size refused");
+	memset(&c, 0, sizeof(c));
+	CHECK(ck_feed(&c, "ffffffffffffffffff\r\n", 20, collect_ck, &got) == -1,
+	      "relay: oversized chunk size refused");
+	memset(&c, 0, sizeof(c));
+	CHECK(ck_feed(&c, "2\r\nabX\r\n", 9, collect_ck, &got) == -1,
+	      "relay: chunk without its CRLF refused");
+
+	snprintf(
+	    tk, sizeof(tk),
+	    "{\"id\":\"%s\",\"mode\":\"logs\",\"method\":\"GET\",\"path\":\"/containers/x/logs\","
+	    "\"user\":\"alice\",\"rid\":\"r\",\"t\":1}",
+	    "0123456789abcdef0123456789abcdef");
+	CHECK(tk_parse(tk, strlen(tk), &o, err, sizeof(err)) == 0 && tk_mode(o) == TK_LOGS,
+	      "relay: a ticket");
+	json_object_put(o);
+	CHECK(tk_parse("{\"id\":\"x\"}", 10, &o, err, sizeof(err)) == -1 && o == NULL,
+	      "relay: ticket without a proper id refused");
+	snprintf(tk, sizeof(tk),
+	         "{\"id\":\"%s\",\"mode\":\"logs\",\"method\":\"GET\",\"path\":\"/x "
+	         "HTTP/1.1\\r\\nX: y\","
+	         "\"user\":\"alice\",\"rid\":\"r\",\"t\":1}",
+	         "0123456789abcdef0123456789abcdef");
+	CHECK(tk_parse(tk, strlen(tk), &o, err, sizeof(err)) == -1 && strstr(err, "path"),
+	      "relay: ticket path that would split the request line refused");
+	snprintf(tk, sizeof(tk),
+	         "{\"id\":\"%s\",\"mode\":\"shell\",\"method\":\"GET\",\"path\":\"/x\","
+	         "\"user\":\"alice\",\"rid\":\"r\",\"t\":1}",
+	         "0123456789abcdef0123456789abcdef");
+	CHECK(tk_parse(tk, strlen(tk), &o, err, sizeof(err)) == -1 && strstr(err, "mode"),
+	      "relay: unknown ticket mode refused");
+}
+
 int
 main(void)
 {
@@ -1129,6 +1248,7 @@ main(void)
 	t_resolve();
 	t_path_config();
 	t_audit();
+	t_relay_http();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -156,6 +156,7 @@ render() {
 			-e "s|/usr/share/berth/nginx/|$d/conf/|g" \
 			-e "s|/etc/berth/|$T/etc/|g" \
 			-e "s|unix:/run/berth/berth.sock|unix:$T/berth.sock|g" \
+			-e "s|unix:/run/berth-relay/relay.sock|unix:$T/relay.sock|g" \
 			-e "s|listen 443 |listen 127.0.0.1:$P_TLS |" \
 			-e "s|listen 80;|listen 127.0.0.1:$P_HTTP;|" \
 			-e "s|listen 127.0.0.1:9180;|listen 127.0.0.1:$P_MET;|" \
@@ -236,6 +237,24 @@ if start_nginx basic; then
 	expect "basic: by address, Host 127.0.0.1 is not a name the site was given" 421
 	req GET "$HTTPS/api/v1/whoami" "" "${TLS[@]}" -u alice:apw
 	expect "basic: alice is admin" 200 .user alice && expect "basic: role from berth.conf" 200 .role admin
+	# Held streams go through the site's relay location (docs/streams.md).
+	req POST "$HTTPS/api/v1/containers" \
+		'{"name":"relayed","image":"berth-test/busybox:1","command":["sh","-c","echo one; echo two; sleep 60"]}' \
+		"${TLS[@]}" -u alice:apw
+	expect "basic: container for the relay cases" 201
+	wait_for 5 bash -c "curl -s ${TLS[*]} -u alice:apw '$HTTPS/api/v1/containers/relayed/logs' | grep -q two"
+	req GET "$HTTPS/api/v1/containers/relayed/logs" "" "${TLS[@]}" -u alice:apw
+	[ "$STATUS" = 200 ] && [ "$BODY" = "$(printf 'one\ntwo')" ] &&
+		ok "basic: logs through the relay" || not_ok "basic: logs through the relay ($STATUS): $BODY"
+	out=$(curl -s -N --max-time 2 "${TLS[@]}" -u alice:apw "$HTTPS/api/v1/containers/relayed/logs?follow=1")
+	[ "$out" = "$(printf 'one\ntwo')" ] && ok "basic: a follow holds and streams" || not_ok "basic: follow: $out"
+	req POST "$HTTPS/api/v1/containers/relayed/exec" '{"command":["sh","-c","echo hi; exit 4"]}' "${TLS[@]}" -u alice:apw
+	expect "basic: exec through the relay" 200 .exit_code 4 && expect "basic: exec output" 200 .stdout "hi
+"
+	req GET "$HTTPS/.berth-relay/00000000000000000000000000000000" "" "${TLS[@]}" -u alice:apw
+	[ "$STATUS" = 404 ] && ok "basic: the relay location is internal" || not_ok "basic: /.berth-relay/ from outside: $STATUS"
+	req DELETE "$HTTPS/api/v1/containers/relayed" "" "${TLS[@]}" -u alice:apw
+	expect "basic: relay case container removed" 204
 	grep -qi "^Content-Security-Policy: default-src 'self'.*frame-ancestors 'none'" <<<"$HDRS" &&
 		grep -qi '^Strict-Transport-Security: max-age=' <<<"$HDRS" &&
 		grep -qi '^X-Frame-Options: DENY' <<<"$HDRS" &&
