@@ -133,6 +133,7 @@ echo '<!doctype html><title>berth</title>' >"$T/dashboard/index.html"
 
 cat >"$T/berth.conf" <<CONF
 users = { alice = "admin"; vic = "viewer"; dave = "operator"; };
+policy = { admin = { images = [ "berth-test/*" ]; }; };
 CONF
 "$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" --listen "$T/berth.sock" \
 	--workers 2 --allow-root --socket-group www-data --instance "deploy-$$" 2>"$T/berth.log" &
@@ -249,11 +250,10 @@ if start_nginx basic; then
 	out=$(curl -s -N --max-time 2 "${TLS[@]}" -u alice:apw "$HTTPS/api/v1/containers/relayed/logs?follow=1")
 	[ "$out" = "$(printf 'one\ntwo')" ] && ok "basic: a follow holds and streams" || not_ok "basic: follow: $out"
 	req POST "$HTTPS/api/v1/containers/relayed/exec" '{"command":["sh","-c","echo hi; exit 4"]}' "${TLS[@]}" -u alice:apw
-	expect "basic: exec through the relay" 200 .exit_code 4 && expect "basic: exec output" 200 .stdout "hi
-"
+	expect "basic: exec through the relay" 200 .exit_code 4 && expect "basic: exec output" 200 .stdout hi
 	req GET "$HTTPS/.berth-relay/00000000000000000000000000000000" "" "${TLS[@]}" -u alice:apw
 	[ "$STATUS" = 404 ] && ok "basic: the relay location is internal" || not_ok "basic: /.berth-relay/ from outside: $STATUS"
-	req DELETE "$HTTPS/api/v1/containers/relayed" "" "${TLS[@]}" -u alice:apw
+	req DELETE "$HTTPS/api/v1/containers/relayed?force=1" "" "${TLS[@]}" -u alice:apw
 	expect "basic: relay case container removed" 204
 	grep -qi "^Content-Security-Policy: default-src 'self'.*frame-ancestors 'none'" <<<"$HDRS" &&
 		grep -qi '^Strict-Transport-Security: max-age=' <<<"$HDRS" &&
@@ -282,18 +282,26 @@ if start_nginx basic; then
 		ok "TLS 1.1 refused"
 	fi
 	# Reads are never rate-limited, changes are.
-	reads=0 limited=0
+	reads=0 limited=0 codes=""
 	for _ in $(seq 1 40); do
 		s=$(curl -s -o /dev/null -w '%{http_code}' "${TLS[@]}" -u vic:vpw "$HTTPS/api/v1/whoami")
 		[ "$s" = 429 ] && reads=$((reads + 1))
 	done
-	for _ in $(seq 1 40); do
-		s=$(curl -s -o "$T/body" -w '%{http_code}' "${TLS[@]}" -u vic:vpw -X POST "$HTTPS/api/v1/health")
-		[ "$s" = 429 ] && limited=$((limited + 1)) && BODY=$(cat "$T/body")
+	# All at once: one by one, a loaded machine's TLS handshakes alone can
+	# space them wider than the limit's 5 per second.
+	pids=()
+	for i in $(seq 1 40); do
+		curl -s -o "$T/body$i" -w '%{http_code}\n' "${TLS[@]}" -u vic:vpw -X POST "$HTTPS/api/v1/health" >"$T/code$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 1 40); do
+		[ "$(cat "$T/code$i")" = 429 ] && limited=$((limited + 1)) && BODY=$(cat "$T/body$i")
+		codes+=" $(cat "$T/code$i")"
 	done
 	[ $reads = 0 ] && [ $limited -gt 0 ] && [ "$(jqb .error.code)" = too_many_requests ] &&
 		ok "limit_req: 40 reads pass, $limited of 40 quick mutations get 429 JSON" ||
-		not_ok "limit_req (reads limited $reads, mutations limited $limited)"
+		not_ok "limit_req (reads limited $reads, mutations limited $limited:$codes)"
 	stop_nginx
 else
 	not_ok "nginx (basic) did not start: $(cat "$T/ng-basic/error.log")"
