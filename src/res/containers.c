@@ -100,8 +100,8 @@ ct_name(json_object *in)
 	return own_shown(ct_label(in, LBL_NAME), ct_dname(in));
 }
 
-static int
-is_managed(json_object *obj)
+int
+ct_managed(json_object *obj)
 {
 	const char *m = ct_label(obj, LBL_MANAGED), *inst = ct_label(obj, LBL_INSTANCE);
 
@@ -409,7 +409,7 @@ static void
 add_can(struct op *o, json_object *in, json_object *v)
 {
 	json_object *can = json_object_new_object();
-	int by = (is_managed(in) ? 0 : BY_UNMANAGED) | (jx_str(v, "job") ? BY_JOB : 0);
+	int by = (ct_managed(in) ? 0 : BY_UNMANAGED) | (jx_str(v, "job") ? BY_JOB : 0);
 
 	if (jx_bool(v, "protected", 0))
 		by |= BY_PROTECTED | (o->role == ROLE_ADMIN ? 0 : BY_GUARDED);
@@ -455,16 +455,15 @@ may_see(struct op *o, json_object *in)
 {
 	if (o->system || o->role == ROLE_ADMIN)
 		return 1;
-	return is_managed(in) && own_visible(o, ct_label(in, LBL_OWNER));
+	return ct_managed(in) && own_visible(o, ct_label(in, LBL_OWNER));
 }
 
-/* IN is really NAME of OWNER's namespace (and not something else that took its Docker name). */
-static int
-is_named(json_object *in, const char *owner, const char *name)
+int
+ct_is_named(json_object *obj, const char *owner, const char *name)
 {
-	const char *o = ct_label(in, LBL_OWNER), *n = ct_label(in, LBL_NAME);
+	const char *o = ct_label(obj, LBL_OWNER), *n = ct_label(obj, LBL_NAME);
 
-	return is_managed(in) && o && n && strcmp(o, owner) == 0 && strcmp(n, name) == 0;
+	return ct_managed(obj) && o && n && strcmp(o, owner) == 0 && strcmp(n, name) == 0;
 }
 
 /* 1..63 lowercase hex digits: short for an id, so only the caller's containers are searched. */
@@ -531,7 +530,7 @@ by_name(struct op *o, const char *name, json_object **inspect)
 		enum berr e;
 		own_dname(ns[i], name, dn, sizeof(dn));
 		e = eng_ct_inspect(o, dn, inspect);
-		if (e == B_OK && is_named(*inspect, ns[i], name))
+		if (e == B_OK && ct_is_named(*inspect, ns[i], name))
 			return B_OK;
 		json_object_put(*inspect);
 		*inspect = NULL;
@@ -602,7 +601,7 @@ ct_lookup(struct op *o, const char *ref, int mutate, json_object **inspect)
 found:
 	if (e != B_OK)
 		return e;
-	if (mutate && !is_managed(*inspect)) {
+	if (mutate && !ct_managed(*inspect)) {
 		json_object_put(*inspect);
 		*inspect = NULL;
 		return op_fail(o, B_FORBIDDEN, NULL,
@@ -841,7 +840,7 @@ reuse_existing(struct op *o, const struct ct_new *n, json_object **inspect, int 
 	}
 	if (e != B_OK)
 		return e;
-	if (!is_named(*inspect, n->owner, name)) {
+	if (!ct_is_named(*inspect, n->owner, name)) {
 		json_object_put(*inspect);
 		*inspect = NULL;
 		return op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name", "the name %s is taken",

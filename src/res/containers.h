@@ -135,6 +135,13 @@ enum berr ct_list_visible(struct op *o, int all, const char *owner, json_object 
  * (empty when unset), so a label an image carries never counts.
  */
 const char *ct_label(json_object *obj, const char *key);
+/*
+ * OBJ (a container, volume or network, inspected or listed) is one berth
+ * made on this instance; ct_is_named: and it is NAME of OWNER's namespace,
+ * not something else that took its Docker name.
+ */
+int ct_managed(json_object *obj);
+int ct_is_named(json_object *obj, const char *owner, const char *name);
 
 /* Stops and removes every container labelled with this instance; 0 on success. */
 int ct_cleanup_instance(void);

@@ -38,32 +38,6 @@
 
 /* ---- reading a network ------------------------------------------------ */
 
-/* A label of a network (inspect or list item); berth's empty placeholders count as absent. */
-static const char *
-net_label(json_object *n, const char *key)
-{
-	const char *v = jx_str(jx_obj(n, "Labels"), key);
-
-	return v && *v ? v : NULL;
-}
-
-static int
-net_managed(json_object *n)
-{
-	const char *m = net_label(n, LBL_MANAGED), *inst = net_label(n, LBL_INSTANCE);
-
-	return m && strcmp(m, "1") == 0 && inst && strcmp(inst, g_cfg->instance) == 0;
-}
-
-/* N is really NAME of OWNER's namespace. */
-static int
-net_is_named(json_object *n, const char *owner, const char *name)
-{
-	const char *o = net_label(n, LBL_OWNER), *nm = net_label(n, LBL_NAME);
-
-	return net_managed(n) && o && nm && strcmp(o, owner) == 0 && strcmp(nm, name) == 0;
-}
-
 /* The first IPv4 subnet of N's IPAM config, or NULL. */
 static const char *
 net_subnet(json_object *n, const char **gateway)
@@ -208,10 +182,10 @@ write_record(json_object *n)
 	enum berr e;
 
 	jx_add_str(rec, "id", jx_str(n, "Id"));
-	jx_add_str(rec, "name", own_shown(net_label(n, LBL_NAME), jx_str(n, "Name")));
+	jx_add_str(rec, "name", own_shown(ct_label(n, LBL_NAME), jx_str(n, "Name")));
 	jx_add_str(rec, "docker_name", jx_str(n, "Name"));
-	jx_add_str(rec, "owner", net_label(n, LBL_OWNER));
-	jx_add_str(rec, "instance", net_label(n, LBL_INSTANCE));
+	jx_add_str(rec, "owner", ct_label(n, LBL_OWNER));
+	jx_add_str(rec, "instance", ct_label(n, LBL_INSTANCE));
 	jx_add_str(rec, "subnet", net_subnet(n, NULL));
 	jx_add_str(rec, "created", jx_str(n, "Created"));
 	e = st_put(ST_NETWORKS, jx_str(n, "Id"), rec);
@@ -339,7 +313,7 @@ own_network(struct op *o, const char *owner, const char *name, json_object **in)
 		*in = NULL;
 		return B_OK;
 	}
-	if (e == B_OK && !net_is_named(*in, owner, name)) {
+	if (e == B_OK && !ct_is_named(*in, owner, name)) {
 		json_object_put(*in);
 		*in = NULL;
 		return op_fail(o, B_CONFLICT, "network",
@@ -393,7 +367,7 @@ shared_network(struct op *o, enum role role, const char *name, json_object **in)
 		return B_OK;
 	}
 	if (e == B_OK && (!jx_str(*in, "Name") || strcmp(jx_str(*in, "Name"), name) != 0 ||
-	                  net_label(*in, LBL_MANAGED))) {
+	                  ct_label(*in, LBL_MANAGED))) {
 		json_object_put(*in);
 		*in = NULL;
 	}
@@ -535,7 +509,7 @@ net_find(struct op *o, const char *ref, enum net_use use, json_object **in, int 
 			op_clear(o);
 			e = by_any_owner(o, ref, in);
 		}
-		if (e == B_OK && use != USE_READ && !net_managed(*in)) {
+		if (e == B_OK && use != USE_READ && !ct_managed(*in)) {
 			json_object_put(*in);
 			*in = NULL;
 			return op_fail(o, B_FORBIDDEN, NULL,
@@ -592,15 +566,15 @@ static json_object *
 net_view(json_object *n, json_object *cts, int shared)
 {
 	json_object *v = json_object_new_object();
-	const char *gw = NULL, *sub = net_subnet(n, &gw), *name = net_label(n, LBL_NAME);
+	const char *gw = NULL, *sub = net_subnet(n, &gw), *name = ct_label(n, LBL_NAME);
 
 	jx_add_str(v, "name", own_shown(name, jx_str(n, "Name")));
 	jx_add_str(v, "id", jx_str(n, "Id"));
 	jx_add_str(v, "docker_name", jx_str(n, "Name"));
-	jx_add_str(v, "owner", net_label(n, LBL_OWNER));
-	jx_add_bool(v, "managed", net_managed(n));
+	jx_add_str(v, "owner", ct_label(n, LBL_OWNER));
+	jx_add_bool(v, "managed", ct_managed(n));
 	jx_add_bool(v, "shared", shared);
-	jx_add_bool(v, "default", net_managed(n) && name && strcmp(name, NET_DEFAULT) == 0);
+	jx_add_bool(v, "default", ct_managed(n) && name && strcmp(name, NET_DEFAULT) == 0);
 	jx_add_str(v, "driver", jx_str(n, "Driver"));
 	jx_add_str(v, "subnet", sub);
 	jx_add_str(v, "gateway", gw);
@@ -823,7 +797,7 @@ check_unused(struct op *o, json_object *n)
 		return op_fail(o, B_CONFLICT, NULL,
 		               "network %s still has containers attached: remove them, or "
 		               "disconnect them, first",
-		               own_shown(net_label(n, LBL_NAME), jx_str(n, "Name")));
+		               own_shown(ct_label(n, LBL_NAME), jx_str(n, "Name")));
 	return B_OK;
 }
 
@@ -837,7 +811,7 @@ h_delete(struct req *r)
 	if (e != B_OK)
 		return e;
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "network %s",
-	         own_shown(net_label(in, LBL_NAME), jx_str(in, "Name")));
+	         own_shown(ct_label(in, LBL_NAME), jx_str(in, "Name")));
 	e = check_unused(&r->op, in);
 	if (e == B_OK)
 		e = eng_net_remove(&r->op, jx_str(in, "Id"));
@@ -869,9 +843,9 @@ open_pair(struct req *r, json_object **net, json_object **ct, int *shared)
 	if (e != B_OK)
 		return e;
 	co = ct_label(*ct, LBL_OWNER);
-	no = net_label(*net, LBL_OWNER);
+	no = ct_label(*net, LBL_OWNER);
 	snprintf(o->audit_target, sizeof(o->audit_target), "network %s container %s",
-	         own_shown(net_label(*net, LBL_NAME), jx_str(*net, "Name")), ct_name(*ct));
+	         own_shown(ct_label(*net, LBL_NAME), jx_str(*net, "Name")), ct_name(*ct));
 	if (!*shared && o->role != ROLE_ADMIN && (!co || !no || strcmp(co, no) != 0))
 		return op_fail(o, B_FORBIDDEN, "container",
 		               "container %s belongs to %s and network %s to %s: a container joins "

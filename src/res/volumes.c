@@ -33,24 +33,6 @@ vol_name_valid(const char *s)
 	return name_valid(s) && strstr(s, "..") == NULL;
 }
 
-/* A volume (or container) berth made on this instance; ct_label reads either's labels. */
-static int
-is_managed(json_object *v)
-{
-	const char *m = ct_label(v, LBL_MANAGED), *inst = ct_label(v, LBL_INSTANCE);
-
-	return m && strcmp(m, "1") == 0 && inst && strcmp(inst, g_cfg->instance) == 0;
-}
-
-/* V is NAME of OWNER's namespace, and not something else that took its Docker name. */
-static int
-is_named(json_object *v, const char *owner, const char *name)
-{
-	const char *o = ct_label(v, LBL_OWNER), *n = ct_label(v, LBL_NAME);
-
-	return is_managed(v) && o && n && strcmp(o, owner) == 0 && strcmp(n, name) == 0;
-}
-
 /* The volume named DN, or *V NULL when there is none. */
 static enum berr
 inspect_dn(struct op *o, const char *dn, json_object **v)
@@ -127,7 +109,7 @@ create_one(struct op *o, const char *owner, const char *name, const char *dn, js
 	json_object_object_add(body, "Labels", labels_for(o, owner, name, user, for_ct));
 	e = eng_vol_create(o, body, &v);
 	json_object_put(body);
-	if (e == B_OK && !is_named(v, owner, name))
+	if (e == B_OK && !ct_is_named(v, owner, name))
 		e = op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name",
 		                "a volume berth does not manage holds the name %s", name);
 	else if (e == B_OK && (e = write_record(v)) != B_OK)
@@ -196,7 +178,7 @@ admit(struct op *o, const char *owner, int k)
 	{
 		const char *ow = ct_label(it, LBL_OWNER);
 		(void)dn;
-		if (is_managed(it) && ow && strcmp(ow, owner) == 0 && df_size(it) > 0)
+		if (ct_managed(it) && ow && strcmp(ow, owner) == 0 && df_size(it) > 0)
 			used += df_size(it);
 	}
 	json_object_put(df);
@@ -252,7 +234,7 @@ resolve(struct op *o, const char *owner, size_t i, const char *src, struct place
 	snprintf(p->name, sizeof(p->name), "%s", src);
 	own_dname(owner, src, p->dn, sizeof(p->dn));
 	e = inspect_dn(o, p->dn, &v);
-	if (e == B_OK && v && !is_named(v, owner, src))
+	if (e == B_OK && v && !ct_is_named(v, owner, src))
 		e = op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, field,
 		                "a volume berth does not manage holds the name %s", src);
 	p->make = v == NULL;
@@ -337,7 +319,7 @@ anonymous_in(struct op *o, json_object *mounts, const char *key)
 		const char *type = jx_str(m, "Type"), *name = jx_str(m, key);
 		if (type == NULL || strcmp(type, "volume") != 0 || name == NULL)
 			continue;
-		if (inspect_dn(o, name, &v) == B_OK && v && is_managed(v) &&
+		if (inspect_dn(o, name, &v) == B_OK && v && ct_managed(v) &&
 		    ct_label(v, LBL_ANONYMOUS)) {
 			if (out == NULL)
 				out = json_object_new_array();
@@ -430,21 +412,21 @@ vol_lookup(struct op *o, const char *ref, json_object **v)
 	for (size_t i = 0; vol_name_valid(ref) && i < k && e == B_OK; i++) {
 		own_dname(ns[i], ref, dn, sizeof(dn));
 		e = inspect_dn(o, dn, v);
-		if (e == B_OK && *v && is_named(*v, ns[i], ref))
+		if (e == B_OK && *v && ct_is_named(*v, ns[i], ref))
 			return B_OK;
 		json_object_put(*v);
 		*v = NULL;
 	}
 	if (e == B_OK && o->role == ROLE_ADMIN) {
 		e = inspect_dn(o, ref, v);
-		if (e == B_OK && *v && !is_managed(*v)) {
+		if (e == B_OK && *v && !ct_managed(*v)) {
 			json_object_put(*v);
 			*v = NULL;
 		}
 		if (e == B_OK && *v == NULL && vol_name_valid(ref))
 			e = by_any_owner(o, ref, v);
 	}
-	if (e == B_OK && *v && is_managed(*v))
+	if (e == B_OK && *v && ct_managed(*v))
 		return B_OK;
 	json_object_put(*v);
 	*v = NULL;
@@ -459,7 +441,7 @@ may_see_ct(struct op *o, json_object *it)
 {
 	if (o->system || o->role == ROLE_ADMIN)
 		return 1;
-	return is_managed(it) && own_visible(o, ct_label(it, LBL_OWNER));
+	return ct_managed(it) && own_visible(o, ct_label(it, LBL_OWNER));
 }
 
 /*
@@ -698,7 +680,7 @@ create_locked(struct req *r, const char *owner, const char *name)
 
 	own_dname(owner, name, dn, sizeof(dn));
 	e = inspect_dn(&r->op, dn, &v);
-	if (e == B_OK && v && !is_named(v, owner, name))
+	if (e == B_OK && v && !ct_is_named(v, owner, name))
 		e = op_fail_why(&r->op, B_CONFLICT, R_NAME_TAKEN, "name",
 		                "a volume berth does not manage holds the name %s", name);
 	if (e == B_OK && v == NULL) {
@@ -754,7 +736,7 @@ remove_users(struct op *o, const char *shown, json_object *list)
 
 	for (size_t i = 0; i < n && e == B_OK; i++) {
 		json_object *it = json_object_array_get_idx(list, i), *in = NULL;
-		if (!may_see_ct(o, it) || !is_managed(it))
+		if (!may_see_ct(o, it) || !ct_managed(it))
 			return op_fail(o, B_CONFLICT, NULL,
 			               "volume %s is in use by a container you cannot remove",
 			               shown);
