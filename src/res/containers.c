@@ -551,23 +551,17 @@ by_any_owner(struct op *o, const char *name, json_object **inspect)
 	char lbl[BERTH_NAME_MAX + 16];
 	const char *labels[1] = {lbl};
 	json_object *list;
-	size_t n;
 	enum berr e;
 
 	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
 	e = ct_list(o, 1, labels, 1, &list);
 	if (e != B_OK)
 		return e;
-	n = json_object_array_length(list);
-	if (n == 1)
-		e = eng_ct_inspect(o, jx_str(json_object_array_get_idx(list, 0), "Id"), inspect);
-	else if (n > 1)
-		e = op_fail(o, B_CONFLICT, NULL,
-		            "%zu owners have a container named %s; give its id or Docker name", n,
-		            name);
-	else
-		e = op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", name);
+	e = own_pick_one(o, list, "container", name, "id or Docker name", "Id", eng_ct_inspect,
+	                 inspect);
 	json_object_put(list);
+	if (e == B_OK && *inspect == NULL)
+		e = op_fail(o, B_NOT_FOUND, NULL, "no such container: %s", name);
 	return e;
 }
 

@@ -460,27 +460,16 @@ enum net_use {
 static enum berr
 by_any_owner(struct op *o, const char *name, json_object **in)
 {
-	json_object *f = own_filter(NULL), *list = NULL;
-	char lbl[OWN_DNAME_MAX + 16];
-	size_t n;
-	enum berr e;
+	json_object *f = own_name_filter(name), *list = NULL;
+	enum berr e = eng_net_list(o, f, &list);
 
-	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
-	json_object_array_add(jx_arr(f, "label"), json_object_new_string(lbl));
-	e = eng_net_list(o, f, &list);
 	json_object_put(f);
-	if (e != B_OK)
-		return e;
-	n = json_object_array_length(list);
-	if (n == 1)
-		e = eng_net_inspect(o, jx_str(json_object_array_get_idx(list, 0), "Id"), in);
-	else if (n > 1)
-		e = op_fail(o, B_CONFLICT, NULL,
-		            "%zu owners have a network named %s; give its Docker name or id", n,
-		            name);
-	else
-		e = op_fail(o, B_NOT_FOUND, NULL, "no such network: %s", name);
+	if (e == B_OK)
+		e = own_pick_one(o, list, "network", name, "Docker name or id", "Id",
+		                 eng_net_inspect, in);
 	json_object_put(list);
+	if (e == B_OK && *in == NULL)
+		e = op_fail(o, B_NOT_FOUND, NULL, "no such network: %s", name);
 	return e;
 }
 

@@ -206,6 +206,32 @@ own_filter(const char *owner)
 	return f;
 }
 
+json_object *
+own_name_filter(const char *name)
+{
+	json_object *f = own_filter(NULL);
+	char lbl[OWN_DNAME_MAX + 16];
+
+	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
+	json_object_array_add(jx_arr(f, "label"), json_object_new_string(lbl));
+	return f;
+}
+
+enum berr
+own_pick_one(struct op *o, json_object *list, const char *what, const char *name, const char *hint,
+             const char *idkey, own_inspect_fn inspect, json_object **out)
+{
+	size_t n = list ? json_object_array_length(list) : 0;
+
+	*out = NULL;
+	if (n == 1)
+		return inspect(o, jx_str(json_object_array_get_idx(list, 0), idkey), out);
+	if (n > 1)
+		return op_fail(o, B_CONFLICT, NULL, "%zu owners have a %s named %s; give its %s", n,
+		               what, name, hint);
+	return B_OK;
+}
+
 /* Containers: slots, replicas and running jobs, and the limits berth gave them. */
 static enum berr
 count_containers(struct op *o, json_object *filter, struct usage *u)

@@ -107,6 +107,20 @@ enum berr own_usage(struct op *o, const char *owner, const char *skip_service,
 
 /* Docker's filters for this instance's managed objects of OWNER (NULL: everyone's). */
 json_object *own_filter(const char *owner);
+/* own_filter(NULL) narrowed to objects named NAME in their owner's namespace. */
+json_object *own_name_filter(const char *name);
+
+typedef enum berr (*own_inspect_fn)(struct op *o, const char *ref, json_object **out);
+/*
+ * An admin's bare NAME of any owner, LIST being what carries that name: the
+ * one item, inspected by its IDKEY member into *OUT; several are a 409 that
+ * asks for HINT (how to tell them apart); none: *OUT NULL and B_OK (the
+ * caller says what it did not find).  Each kind (containers, volumes,
+ * networks) says WHAT it is in the message.
+ */
+enum berr own_pick_one(struct op *o, json_object *list, const char *what, const char *name,
+                       const char *hint, const char *idkey, own_inspect_fn inspect,
+                       json_object **out);
 
 /*
  * 403 when HELD plus ADD passes one of Q's quotas (naming it); only what ADD

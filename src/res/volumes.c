@@ -376,21 +376,13 @@ vol_drop(struct op *o, json_object *names)
 static enum berr
 by_any_owner(struct op *o, const char *name, json_object **v)
 {
-	json_object *f = own_filter(NULL), *list = NULL;
-	char lbl[BERTH_NAME_MAX + 16];
-	size_t n;
-	enum berr e;
+	json_object *f = own_name_filter(name), *list = NULL;
+	enum berr e = eng_vol_list(o, f, &list);
 
-	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
-	json_object_array_add(jx_arr(f, "label"), json_object_new_string(lbl));
-	e = eng_vol_list(o, f, &list);
 	json_object_put(f);
-	n = e == B_OK ? json_object_array_length(list) : 0;
-	if (n == 1)
-		e = eng_vol_inspect(o, jx_str(json_object_array_get_idx(list, 0), "Name"), v);
-	else if (n > 1)
-		e = op_fail(o, B_CONFLICT, NULL,
-		            "%zu owners have a volume named %s; give its Docker name", n, name);
+	if (e == B_OK)
+		e = own_pick_one(o, list, "volume", name, "Docker name", "Name", eng_vol_inspect,
+		                 v);
 	json_object_put(list);
 	return e;
 }
