@@ -440,7 +440,7 @@ h_shutdown(struct req *r)
 	int fd;
 
 	snprintf(owner, sizeof(owner), LBL_OWNER "=%s", op_owner(&r->op));
-	e = ct_list(&r->op, 1, lbl, r->op.role == ROLE_ADMIN ? 1 : 2, &list);
+	e = ct_list(&r->op, CT_ALL, lbl, r->op.role == ROLE_ADMIN ? 1 : 2, &list);
 	if (e != B_OK)
 		return e;
 	removed = json_object_new_array();

@@ -431,7 +431,7 @@ view_for(struct op *o, json_object *in, int details)
 }
 
 enum berr
-ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object **out)
+ct_list(struct op *o, int flags, const char *const *labels, size_t n, json_object **out)
 {
 	json_object *f = json_object_new_object(), *arr = json_object_new_array();
 	char inst[160];
@@ -443,8 +443,8 @@ ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object 
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(labels[i]));
 	json_object_object_add(f, "label", arr);
-	e = (all & CT_LIST_FULL) ? eng_ct_list_full(o, all & 1, f, out)
-	                         : eng_ct_list(o, all & 1, f, out);
+	e = (flags & CT_FULL) ? eng_ct_list_full(o, flags & CT_ALL, f, out)
+	                      : eng_ct_list(o, flags & CT_ALL, f, out);
 	json_object_put(f);
 	return e;
 }
@@ -495,7 +495,7 @@ by_prefix(struct op *o, const char *ref, json_object **inspect)
 	for (size_t i = 0; i < k && e == B_OK; i++) {
 		json_object *list;
 		snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", ns[i]);
-		e = ct_list(o, 1, labels, 1, &list);
+		e = ct_list(o, CT_ALL, labels, 1, &list);
 		for (size_t j = 0; e == B_OK && j < json_object_array_length(list); j++) {
 			const char *cid = jx_str(json_object_array_get_idx(list, j), "Id");
 			if (cid && strncmp(cid, ref, len) == 0 && strcmp(cid, id) != 0) {
@@ -554,7 +554,7 @@ by_any_owner(struct op *o, const char *name, json_object **inspect)
 	enum berr e;
 
 	snprintf(lbl, sizeof(lbl), LBL_NAME "=%s", name);
-	e = ct_list(o, 1, labels, 1, &list);
+	e = ct_list(o, CT_ALL, labels, 1, &list);
 	if (e != B_OK)
 		return e;
 	e = own_pick_one(o, list, "container", name, "id or Docker name", "Id", eng_ct_inspect,
@@ -904,7 +904,7 @@ out:
 /* ---- HTTP handlers ---------------------------------------------------- */
 
 enum berr
-ct_list_visible(struct op *o, int all, const char *owner, json_object **out)
+ct_list_visible(struct op *o, int flags, const char *owner, json_object **out)
 {
 	const char *ns[OWN_NS_MAX];
 	size_t k;
@@ -917,7 +917,7 @@ ct_list_visible(struct op *o, int all, const char *owner, json_object **out)
 		return op_fail(o, B_FORBIDDEN, "owner",
 		               "only admins may list other owners (and members their groups)");
 	if (owner == NULL && (o->role == ROLE_ADMIN || o->system))
-		return ct_list(o, all, NULL, 0, out);
+		return ct_list(o, flags, NULL, 0, out);
 	k = owner ? 1 : own_namespaces(o, ns, OWN_NS_MAX);
 	if (owner)
 		ns[0] = owner;
@@ -926,7 +926,7 @@ ct_list_visible(struct op *o, int all, const char *owner, json_object **out)
 	for (size_t i = 0; i < k && e == B_OK; i++) {
 		json_object *list;
 		snprintf(lbl, sizeof(lbl), LBL_OWNER "=%s", ns[i]);
-		e = ct_list(o, all, labels, 1, &list);
+		e = ct_list(o, flags, labels, 1, &list);
 		for (size_t j = 0; e == B_OK && j < json_object_array_length(list); j++)
 			json_object_array_add(*out,
 			                      json_object_get(json_object_array_get_idx(list, j)));
@@ -943,7 +943,8 @@ static enum berr
 h_list(struct req *r)
 {
 	json_object *list, *out;
-	enum berr e = ct_list_visible(&r->op, rq_bool(r, "all"), rq_str(r, "owner"), &list);
+	enum berr e =
+	    ct_list_visible(&r->op, rq_bool(r, "all") ? CT_ALL : 0, rq_str(r, "owner"), &list);
 
 	if (e != B_OK)
 		return e;
@@ -1468,7 +1469,7 @@ ct_cleanup_instance(void)
 	int failed = 0;
 
 	op_system(&o);
-	if (ct_list(&o, 1, NULL, 0, &list) != B_OK) {
+	if (ct_list(&o, CT_ALL, NULL, 0, &list) != B_OK) {
 		fprintf(stderr, "berth-fcgi: cannot list containers of instance %s: %s\n",
 		        g_cfg->instance, o.msg);
 		op_done(&o);
@@ -1498,7 +1499,7 @@ ct_reconcile(int verbose)
 	/* The directory itself may be what was lost. */
 	if (st_init(g_cfg->state_dir) != 0)
 		log_error("reconcile_failed error=\"cannot recreate %s\"", g_cfg->state_dir);
-	if (ct_list(&o, 1, NULL, 0, &list) != B_OK) {
+	if (ct_list(&o, CT_ALL, NULL, 0, &list) != B_OK) {
 		log_error("reconcile_failed error=\"%s\"", o.msg);
 		json_object_put(keep);
 		op_done(&o);

@@ -99,14 +99,16 @@ json_object *ct_user_labels(json_object *labels);
 /* {"80/tcp": 32768} from an inspect result. New reference. */
 json_object *ct_ports(json_object *inspect);
 
+/* What a container list takes in (FLAGS of ct_list and ct_list_visible). */
+enum ct_list_flag {
+	CT_ALL = 1,  /* stopped ones too */
+	CT_FULL = 2, /* items keep NetworkSettings and Mounts (eng_ct_list_full) */
+};
 /*
  * Lists this instance's managed containers carrying every label in LABELS
  * ("k=v" strings): dockerd's raw list (new reference) in *OUT.
  */
-/* With ALL, ct_list and ct_list_visible items keep NetworkSettings and Mounts (eng_ct_list_full).
- */
-#define CT_LIST_FULL 2
-enum berr ct_list(struct op *o, int all, const char *const *labels, size_t n, json_object **out);
+enum berr ct_list(struct op *o, int flags, const char *const *labels, size_t n, json_object **out);
 
 /* The berth spec recorded for a container (record, else its label); new reference or NULL. */
 json_object *ct_spec_of(json_object *inspect);
@@ -127,7 +129,7 @@ const char *ct_item_dname(json_object *item);
  * their own and their groups', or OWNER's alone (their own, a group's they
  * are in, anyone's for admins); admins without OWNER get every one.
  */
-enum berr ct_list_visible(struct op *o, int all, const char *owner, json_object **out);
+enum berr ct_list_visible(struct op *o, int flags, const char *owner, json_object **out);
 
 /*
  * Label value from an inspect or list item, or NULL.  An empty value is

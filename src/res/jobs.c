@@ -1040,7 +1040,7 @@ job_sweep(void)
 	int failed = 0;
 
 	op_system(&o);
-	if (ct_list(&o, 1, labels, 1, &list) != B_OK) {
+	if (ct_list(&o, CT_ALL, labels, 1, &list) != B_OK) {
 		log_error("job_sweep_failed error=\"%s\"", o.msg);
 		op_done(&o);
 		return -1;

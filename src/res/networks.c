@@ -579,7 +579,7 @@ static enum berr
 view_of(struct op *o, json_object *n, int shared, json_object **out)
 {
 	json_object *cts;
-	enum berr e = ct_list_visible(o, 1 | CT_LIST_FULL, NULL, &cts);
+	enum berr e = ct_list_visible(o, CT_ALL | CT_FULL, NULL, &cts);
 
 	if (e == B_OK)
 		*out = net_view(n, cts, shared);
@@ -634,7 +634,7 @@ h_list(struct req *r)
 		ns[0] = owner;
 		k = 1;
 	}
-	e = ct_list_visible(o, 1 | CT_LIST_FULL, NULL, &cts);
+	e = ct_list_visible(o, CT_ALL | CT_FULL, NULL, &cts);
 	if (e == B_OK && owner == NULL && o->role == ROLE_ADMIN)
 		e = list_owner(o, NULL, cts, nets);
 	else

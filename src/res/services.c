@@ -520,7 +520,7 @@ replicas(struct op *o, json_object *rec, json_object **out)
 	/* The owner too: a replica is the service owner's container, whatever else claims it. */
 	snprintf(lbl, sizeof(lbl), LBL_SERVICE "=%s", jx_str(rec, "name"));
 	snprintf(own, sizeof(own), LBL_OWNER "=%s", jx_str(rec, "owner"));
-	e = ct_list(o, 1, labels, 2, &list);
+	e = ct_list(o, CT_ALL, labels, 2, &list);
 	if (e != B_OK)
 		return e;
 	mine = json_object_new_array();

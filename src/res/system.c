@@ -509,7 +509,7 @@ container_gauges(struct req *r, FILE *f)
 {
 	json_object *list, *counts;
 
-	if (ct_list(&r->op, 1, NULL, 0, &list) != B_OK) {
+	if (ct_list(&r->op, CT_ALL, NULL, 0, &list) != B_OK) {
 		r->op.err = B_OK; /* metrics still answer when dockerd does not */
 		fprintf(f, "# dockerd did not answer: container gauges omitted\n");
 		return;
