@@ -62,7 +62,8 @@ struct stream {
 	/* exec: what it printed, up to the cap */
 	struct evbuffer *out[3];
 	int truncated, timed_out;
-	void *ms; /* the mode's own state (freed by its free hook) */
+	void *ms;                   /* the mode's own state (freed by its free hook) */
+	struct stream *prev, *next; /* every stream held, so a stopping relay frees them all */
 };
 
 /* One mode: how its ticket turns into an answer. */
