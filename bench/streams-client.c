@@ -5,7 +5,8 @@
  *   streams-client PORT SPECFILE [docker]
  *
  * SPECFILE has one stream a line: "AUTH PATH", AUTH a Basic credential
- * (base64) or "-" for none.  Each is a GET over HTTP/1.0 to 127.0.0.1:PORT,
+ * (base64) or "-" for none.  Each is a GET (Host: 127.0.0.1:PORT, as berth-up's
+ * nginx wants it) over HTTP/1.0 to 127.0.0.1:PORT,
  * so the body needs no dechunking and ends with the connection.  The body is
  * numbered lines (the bench's containers print 1, 2, 3, ...); with "docker"
  * it is Docker's multiplexed log stream (8-byte frame heads) and the frames
@@ -31,7 +32,7 @@
 
 struct conn {
 	int fd;
-	char *req;     /* the request, until sent */
+	char *req; /* the request, until sent */
 	size_t reqlen, sent;
 	int status;    /* 0 until the status line came */
 	int inbody;    /* past the head */
@@ -167,8 +168,30 @@ on_ready(int ep, struct conn *c, unsigned ev)
 	}
 }
 
+/* The status codes other than 200, "code=count" each (-1: no status line), to stdout. */
+static void
+print_codes(const struct conn *cs, size_t n)
+{
+	int seen[8] = {0}, count[8] = {0}, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int j;
+		if (cs[i].status == 200)
+			continue;
+		for (j = 0; j < k && seen[j] != cs[i].status; j++)
+			;
+		if (j == k && k < 8)
+			seen[k++] = cs[i].status;
+		if (j < k)
+			count[j]++;
+	}
+	for (int j = 0; j < k; j++)
+		printf(" %d=%d", seen[j], count[j]);
+	printf("\n");
+}
+
 static struct conn *
-load(const char *file, size_t *np)
+load(const char *file, int port, size_t *np)
 {
 	FILE *f = fopen(file, "r");
 	char auth[512], path[1024];
@@ -187,11 +210,15 @@ load(const char *file, size_t *np)
 		memset(&cs[n], 0, sizeof(cs[n]));
 		cs[n].last = -1;
 		if (strcmp(auth, "-") == 0)
-			cs[n].reqlen = (size_t)asprintf(&cs[n].req, "GET %s HTTP/1.0\r\nHost: b\r\n\r\n", path);
-		else
 			cs[n].reqlen = (size_t)asprintf(
-			    &cs[n].req, "GET %s HTTP/1.0\r\nHost: b\r\nAuthorization: Basic %s\r\n\r\n",
-			    path, auth);
+			    &cs[n].req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n", path,
+			    port);
+		else
+			cs[n].reqlen =
+			    (size_t)asprintf(&cs[n].req,
+			                     "GET %s HTTP/1.0\r\nHost: "
+			                     "127.0.0.1:%d\r\nAuthorization: Basic %s\r\n\r\n",
+			                     path, port, auth);
 		n++;
 	}
 	fclose(f);
@@ -220,7 +247,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGPIPE, SIG_IGN);
-	cs = load(argv[2], &n);
+	cs = load(argv[2], port, &n);
 	ep = epoll_create1(0);
 	if (cs == NULL || ep < 0)
 		return 1;
@@ -240,7 +267,8 @@ main(int argc, char **argv)
 				ok += cs[i].status == 200;
 			}
 			if (have == n) {
-				printf("ready ok=%zu failed=%zu\n", ok, n - ok);
+				printf("ready ok=%zu failed=%zu", ok, n - ok);
+				print_codes(cs, n);
 				fflush(stdout);
 				ready = 1;
 			}
@@ -259,7 +287,7 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%zu %lld\n", i, cs[i].last);
-	printf("done streams=%zu ok=%zu lines=%lld gaps=%lld empty=%zu ended=%zu min_last=%lld\n", n, ok,
-	       lines, gaps, empty, ended, minlast);
+	printf("done streams=%zu ok=%zu lines=%lld gaps=%lld empty=%zu ended=%zu min_last=%lld\n",
+	       n, ok, lines, gaps, empty, ended, minlast);
 	return 0;
 }
