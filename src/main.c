@@ -261,7 +261,11 @@ open_listen(const char *path, const char *group)
 	if (fd < 0)
 		goto fail;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 128) != 0)
+	/*
+	 * A deep queue (the kernel caps it at net.core.somaxconn): 1,000 follows
+	 * opened at once overflowed 128 and nginx answered the rest 502.
+	 */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 4096) != 0)
 		goto fail;
 	/* 0660 and the web server's group: only nginx may speak FastCGI to us. */
 	if (chmod(path, 0660) != 0)

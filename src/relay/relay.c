@@ -731,7 +731,8 @@ rl_run(int lfd, int tfd)
 	if (g_base == NULL)
 		return 1;
 	evutil_make_socket_nonblocking(lfd);
-	l = evconnlistener_new(g_base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, lfd);
+	/* Backlog 0: LFD listens already (main.c's deep queue); -1 would cut it to 128. */
+	l = evconnlistener_new(g_base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, 0, lfd);
 	te = event_new(g_base, tfd, EV_READ | EV_PERSIST, on_ticket, NULL);
 	sterm = evsignal_new(g_base, SIGTERM, on_signal, l);
 	sint = evsignal_new(g_base, SIGINT, on_signal, l);
