@@ -203,6 +203,8 @@ check "the six starts that queued (her earlier one too) are audited as resumed, 
 check "no saved start is left over" bash -c '! ls "$1"/state/resumes/*.json 2>/dev/null | grep -q .' _ "$T"
 as alice POST "$SEED/start_container" '{"image":"server","lock":true}'
 expect "her next locked start answers at once" 200 .container_id "$AS"
+as alice GET "$SEED/.berth-resume/0123456789abcdef0123456789abcdef"
+expect "the resume location is internal: asked for from outside it is a 404" 404
 as alice POST "$SEED/unlock_container" '{"image":"server"}'
 as bob POST "$SEED/unlock_container" '{"image":"server"}'
 as bob POST "$SEED/stop_container" '{"image":"server"}'
