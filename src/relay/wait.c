@@ -96,6 +96,8 @@ wt_done(struct stream *s)
 	if (w == NULL || w->done)
 		return;
 	w->done = 1;
+	if (s->timer) /* the answer may take a while to drain: no more polls meanwhile */
+		event_del(s->timer);
 	*w->prev = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
