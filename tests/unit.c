@@ -11,6 +11,7 @@
  */
 #include "../src/berth.h"
 #include "../src/edge/module.h"
+#include "../src/doors/lease.h"
 #include "../src/res/containers.h"
 #include "../src/store/audit.h"
 #include "../src/lib/cfg.h"
@@ -390,6 +391,76 @@ t_state(void)
 		CHECK(again >= 0, "st_trylock: free once released");
 		st_unlock(again);
 	}
+}
+
+/* Seed 000's lease record KEY as the queue leaves it: "next serving held". */
+static int
+lease_is(const char *key, const char *want)
+{
+	json_object *rec = NULL;
+	char got[64];
+
+	if (st_get("leases", key, &rec) != B_OK)
+		return 0;
+	snprintf(got, sizeof(got), "%lld %lld %d", (long long)jx_int(rec, "next", -1),
+	         (long long)jx_int(rec, "serving", -1), jx_bool(rec, "held", 0));
+	json_object_put(rec);
+	return strcmp(got, want) == 0;
+}
+
+static void
+lease_set(const char *key, int64_t next, int64_t serving, int held, int64_t since)
+{
+	json_object *rec = json_object_new_object();
+
+	jx_add_int(rec, "next", next);
+	jx_add_int(rec, "serving", serving);
+	jx_add_bool(rec, "held", held);
+	jx_add_int(rec, "since", since);
+	json_object_object_add(rec, "abandoned", json_object_new_array());
+	st_put("leases", key, rec);
+	json_object_put(rec);
+}
+
+/* The lease queue as the relay's waits use it (doors/lease.h). */
+static void
+t_leases(void)
+{
+	char dir[] = "/tmp/berth-lease-XXXXXX";
+	const char *tok = "0123456789abcdef0123456789abcdef";
+	json_object *rec, *got = NULL;
+
+	CHECK(mkdtemp(dir) != NULL && st_init(dir) == 0, "leases: state dir");
+	lease_set("k", 3, 1, 1, b_wall_ms());
+	CHECK(lease_turn("k", 2) == 0 && lease_is("k", "3 1 1"), "lease: not its turn while held");
+	lease_set("k", 3, 1, 0, b_wall_ms());
+	CHECK(lease_turn("k", 2) == 0 && lease_turn("k", 1) == 1 && lease_is("k", "3 1 1"),
+	      "lease: only the ticket served takes it");
+	lease_set("k", 3, 1, 0, b_wall_ms());
+	lease_leave("k", 2);
+	CHECK(lease_is("k", "3 1 0"), "lease: a place given up before its turn changes no turn");
+	lease_leave("k", 1);
+	CHECK(lease_is("k", "3 3 0"),
+	      "lease: giving up the served turn skips the abandoned one too");
+	lease_set("k", 3, 1, 0, b_wall_ms() - (LEASE_STALE_S + 1) * 1000LL);
+	CHECK(lease_turn("k", 2) == 1 && lease_is("k", "3 2 1"),
+	      "lease: a turn nobody took for LEASE_STALE_S is skipped");
+	rec = json_object_new_object();
+	jx_add_str(rec, "key", "k");
+	jx_add_int(rec, "t", 2);
+	jx_add_str(rec, "user", "alice");
+	CHECK(lease_resume_save(tok, rec) == 0, "lease: a saved start");
+	CHECK(lease_resume_claim(tok, &got) == 0 && strcmp(jx_str(got, "user"), "alice") == 0,
+	      "lease: a saved start is claimed");
+	json_object_put(got);
+	CHECK(lease_resume_claim(tok, &got) == -1 && got == NULL, "lease: ... once");
+	lease_resume_orphan(tok);
+	CHECK(lease_is("k", "3 2 1"), "lease: an orphan sweep after the claim releases nothing");
+	lease_resume_save(tok, rec);
+	lease_resume_orphan(tok);
+	CHECK(lease_is("k", "3 3 0") && lease_resume_claim(tok, &got) == -1,
+	      "lease: a saved start nobody claimed releases its lease");
+	json_object_put(rec);
 }
 
 /* hp_canonical over a C string. */
@@ -1243,6 +1314,7 @@ main(void)
 	t_member_names();
 	t_config();
 	t_state();
+	t_leases();
 	t_tarball();
 	t_canonical();
 	t_resolve();

@@ -6,7 +6,9 @@
  * cm-<entry> (in the owner's namespace, so every user and every berth-up
  * instance has its own), and reused.  "lock": true leases the container;
  * later locked starts of that owner for that image queue (first come, first
- * served) until /unlock_container.
+ * served) until /unlock_container.  A start that must queue takes its place
+ * here and waits in the stream relay, not in a worker (doors/lease.h,
+ * relay/wait.c); its turn comes back as GET /.berth-resume/<token>.
  */
 #include "berth.h"
 #include "store/audit.h"
@@ -19,19 +21,19 @@
 #include "res/policy.h"
 #include "edge/req.h"
 #include "doors/doors.h"
+#include "doors/lease.h"
 #include "edge/route.h"
 #include "store/state.h"
-#include "edge/worker.h"
+#include "relay/ticket.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ST_LEASES  "leases"
-#define LEASE_WAIT (10 * 60) /* seconds a locked start may queue (nginx allows 10 min) */
+#define ST_RESUMES "resumes" /* requests whose turn came, until a worker takes them */
 
 static const struct sc_field port_part = {.types = SC_INT | SC_STRING, .max = 65535};
 static const struct sc_field port_item = {
@@ -214,19 +216,41 @@ lease_advance(json_object *rec)
 		s++;
 	jx_add_int(rec, "serving", s);
 	jx_add_bool(rec, "held", 0);
+	jx_add_int(rec, "since", b_wall_ms());
+}
+
+/*
+ * 1 when the ticket being served is nobody's: its turn came LEASE_STALE_S
+ * ago and nobody took the lease.  A live waiter takes its turn within a
+ * poll; this one's wait was lost (its ticket never reached the relay, or
+ * the relay was killed), and without this the queue would stop for good.
+ */
+static int
+turn_stale(json_object *rec)
+{
+	return !jx_bool(rec, "held", 0) && jx_int(rec, "serving", 0) < jx_int(rec, "next", 0) &&
+	       b_wall_ms() - jx_int(rec, "since", 0) > LEASE_STALE_S * 1000LL;
+}
+
+/* The lock of lease KEY's record (st_unlock it), or -1. */
+static int
+lease_lock(const char *key)
+{
+	char lock[48];
+
+	snprintf(lock, sizeof(lock), "lease-%08x", b_hash32(key));
+	return st_lock(lock);
 }
 
 /* Under the entry's lock, applies FN to the lease record and saves it. */
 static int64_t
 lease_update(const char *entry, int64_t (*fn)(json_object *rec, int64_t arg), int64_t arg)
 {
-	char lock[48];
 	json_object *rec;
 	int64_t out;
 	int fd;
 
-	snprintf(lock, sizeof(lock), "lease-%08x", b_hash32(entry));
-	fd = st_lock(lock);
+	fd = lease_lock(entry);
 	if (fd < 0)
 		return -1;
 	rec = lease_read(entry);
@@ -244,6 +268,8 @@ take_ticket(json_object *rec, int64_t unused)
 
 	(void)unused;
 	jx_add_int(rec, "next", t + 1);
+	if (jx_int(rec, "serving", 0) == t)
+		jx_add_int(rec, "since", b_wall_ms()); /* its turn begins now */
 	return t;
 }
 
@@ -251,6 +277,11 @@ take_ticket(json_object *rec, int64_t unused)
 static int64_t
 try_hold(json_object *rec, int64_t t)
 {
+	while (jx_int(rec, "serving", 0) < t && turn_stale(rec)) {
+		log_warn("lease_turn_skipped ticket=%lld", (long long)jx_int(rec, "serving", 0));
+		jx_add_bool(rec, "held", 1);
+		lease_advance(rec);
+	}
 	if (jx_int(rec, "serving", 0) == t && !jx_bool(rec, "held", 0)) {
 		jx_add_bool(rec, "held", 1);
 		return 1;
@@ -278,24 +309,114 @@ release(json_object *rec, int64_t unused)
 	return 0;
 }
 
+/* Releases the lease only while ticket T holds it (a saved request nobody took). */
+static int64_t
+release_ticket(json_object *rec, int64_t t)
+{
+	if (jx_int(rec, "serving", 0) == t && jx_bool(rec, "held", 0))
+		lease_advance(rec);
+	return 0;
+}
+
+int
+lease_turn(const char *key, int64_t t)
+{
+	json_object *rec = lease_read(key);
+	int mine = (jx_int(rec, "serving", 0) == t && !jx_bool(rec, "held", 0)) || turn_stale(rec);
+
+	/* Most polls find someone else's turn: that needs no lock and no write. */
+	json_object_put(rec);
+	if (!mine)
+		return 0;
+	return (int)lease_update(key, try_hold, t);
+}
+
+void
+lease_leave(const char *key, int64_t t)
+{
+	lease_update(key, give_up, t);
+}
+
+int
+lease_resume_save(const char *token, json_object *rec)
+{
+	if (st_put(ST_RESUMES, token, rec) == B_OK)
+		return 0;
+	lease_update(jx_str(rec, "key"), release_ticket, jx_int(rec, "t", -1));
+	return -1;
+}
+
+int
+lease_resume_claim(const char *token, json_object **out)
+{
+	json_object *rec = NULL;
+	int fd, ok;
+
+	*out = NULL;
+	if (st_get(ST_RESUMES, token, &rec) != B_OK || jx_str(rec, "key") == NULL) {
+		json_object_put(rec);
+		return -1;
+	}
+	/* Under its lease's lock: the worker and the orphan sweep cannot both take it. */
+	fd = lease_lock(jx_str(rec, "key"));
+	json_object_put(rec);
+	rec = NULL;
+	if (fd < 0)
+		return -1;
+	ok = st_get(ST_RESUMES, token, &rec) == B_OK && st_del(ST_RESUMES, token) == B_OK;
+	st_unlock(fd);
+	if (!ok) {
+		json_object_put(rec);
+		return -1;
+	}
+	*out = rec;
+	return 0;
+}
+
+void
+lease_resume_orphan(const char *token)
+{
+	json_object *rec;
+
+	if (lease_resume_claim(token, &rec) != 0)
+		return; /* its worker took it */
+	log_warn("lease_resume_orphaned key=\"%s\" ticket=%lld", jx_str(rec, "key"),
+	         (long long)jx_int(rec, "t", -1));
+	lease_update(jx_str(rec, "key"), release_ticket, jx_int(rec, "t", -1));
+	json_object_put(rec);
+}
+
+/*
+ * Queues R for ENTRY's lease: B_OK with *HELD set when it is R's at once;
+ * else the wait goes to the relay (R is answered with its redirect) and
+ * *HELD stays 0.
+ */
 static enum berr
-lease_acquire(struct req *r, const char *entry, const char *key)
+lease_acquire(struct req *r, const char *entry, const char *key, int *held)
 {
 	int64_t t = lease_update(key, take_ticket, 0);
-	time_t until = time(NULL) + LEASE_WAIT;
+	json_object *tk;
+	enum berr e;
 
+	*held = 0;
 	if (t < 0)
 		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
-	for (;;) {
-		if (lease_update(key, try_hold, t) == 1)
-			return B_OK;
-		if (!rq_alive(r) || wk_stopping() || time(NULL) > until) {
-			lease_update(key, give_up, t);
-			return op_fail(&r->op, B_CONFLICT, "lock",
-			               "%s is still locked by an earlier start", entry);
-		}
-		usleep(100 * 1000);
+	if (lease_update(key, try_hold, t) == 1) {
+		*held = 1;
+		return B_OK;
 	}
+	tk = tk_new("wait", "POST", "/start_container");
+	jx_add_str(tk, "key", key);
+	jx_add_int(tk, "ticket", t);
+	jx_add_str(tk, "entry", entry);
+	jx_add_int(tk, "until", b_wall_ms() + LEASE_WAIT_S * 1000LL);
+	jx_add_str(tk, "body", jx_text(r->json));
+	e = tk_hand_off(r, tk);
+	if (e != B_OK)
+		lease_update(key, give_up, t); /* no relay took the wait: nobody holds the place */
+	else
+		au_str(&r->op, "lease", "queued");
+	return e;
 }
 
 /* ---- routes ------------------------------------------------------------------- */
@@ -318,52 +439,127 @@ seed_ports(json_object *in)
 	return out;
 }
 
+/* A start's checks: its spec (*SPEC, the caller's), the policy and limits into N. */
 static enum berr
-h_start_container(struct req *r)
+start_prepare(struct req *r, const char *entry, json_object *def, struct ct_new *n,
+              json_object **spec)
 {
-	const char *entry = jx_str(r->json, "image");
-	json_object *def = cat_entry(entry), *spec = NULL, *in = NULL, *labels = NULL, *o;
-	struct ct_new n = {.owner = op_owner(&r->op), .start = 1, .reuse = 1};
-	char id[96], key[OWN_DNAME_MAX];
-	int created, leased = 0;
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
+	*spec = start_spec(r, entry, def);
+	if (*spec == NULL)
+		return r->op.err;
+	n->owner = op_owner(&r->op);
+	n->start = 1;
+	n->reuse = 1;
+	n->spec = *spec;
+	return pol_check(&r->op, r->op.role, *spec, 1, &n->lim);
+}
+
+/* Builds ENTRY if needed, creates or reuses its container and answers seed 000's JSON. */
+static enum berr
+start_run(struct req *r, const char *entry, struct ct_new *n)
+{
+	json_object *in = NULL, *labels, *o;
+	char id[96];
+	int created;
 	enum berr e;
 
-	if (def == NULL)
-		return unknown_image(r, entry);
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", entry);
-	spec = start_spec(r, entry, def);
-	if (spec == NULL)
-		return r->op.err;
-	if ((e = pol_check(&r->op, r->op.role, spec, 1, &n.lim)) != B_OK)
-		goto out;
-	lease_key(r, entry, key, sizeof(key));
-	if (jx_bool(r->json, "lock", 0)) {
-		if ((e = lease_acquire(r, entry, key)) != B_OK)
-			goto out;
-		leased = 1;
-	}
 	if ((e = cat_ensure(&r->op, entry, id, sizeof(id))) != B_OK)
-		goto out;
+		return e;
 	labels = json_object_new_object();
 	jx_add_str(labels, LBL_CATALOG, entry);
 	jx_add_str(labels, LBL_SEED, "000");
-	n.spec = spec;
-	n.labels = labels;
-	e = ct_create(&r->op, &n, &in, &created);
+	n->labels = labels;
+	e = ct_create(&r->op, n, &in, &created);
+	json_object_put(labels);
+	n->labels = NULL;
 	if (e != B_OK)
-		goto out;
+		return e;
 	au_str(&r->op, "outcome", created ? "created" : "reused");
 	o = json_object_new_object();
 	json_object_object_add(o, "ports", seed_ports(in));
 	jx_add_bool(o, "just_created", created);
 	jx_add_str(o, "container_id", jx_str(in, "Id"));
 	rq_json(r, 200, o);
-out:
+	json_object_put(in);
+	return B_OK;
+}
+
+static enum berr
+h_start_container(struct req *r)
+{
+	const char *entry = jx_str(r->json, "image");
+	json_object *def = cat_entry(entry), *spec = NULL;
+	struct ct_new n = {0};
+	char key[OWN_DNAME_MAX];
+	int leased = 0;
+	enum berr e;
+
+	if (def == NULL)
+		return unknown_image(r, entry);
+	if ((e = start_prepare(r, entry, def, &n, &spec)) != B_OK)
+		goto out;
+	lease_key(r, entry, key, sizeof(key));
+	if (jx_bool(r->json, "lock", 0)) {
+		e = lease_acquire(r, entry, key, &leased);
+		if (e != B_OK || !leased)
+			goto out; /* refused, or queued: the relay holds the wait */
+	}
+	e = start_run(r, entry, &n);
 	if (e != B_OK && leased)
 		lease_update(key, release, 0);
+out:
 	json_object_put(spec);
-	json_object_put(labels);
-	json_object_put(in);
+	return e;
+}
+
+/*
+ * GET /.berth-resume/<token>: a queued locked start whose turn came.  Only
+ * nginx's internal redirect from the relay reaches it; it holds the lease
+ * already.  The saved request is taken once and must be the caller's own.
+ */
+static enum berr
+h_resume(struct req *r)
+{
+	const char *user = r->op.user ? r->op.user : "", *entry, *body;
+	json_object *rec = NULL, *def, *spec = NULL;
+	struct ct_new n = {0};
+	char key[OWN_DNAME_MAX], perr[128];
+	enum berr e;
+
+	r->op.audit_action = "POST /start_container";
+	if (lease_resume_claim(r->args[0], &rec) != 0)
+		return op_fail(
+		    &r->op, B_CONFLICT, "lock",
+		    "this queued start is gone (its client left or it waited over %d s); "
+		    "start again",
+		    LEASE_RESUME_S);
+	au_str(&r->op, "lease", "resumed");
+	if (strcmp(jx_str(rec, "user") ? jx_str(rec, "user") : "", user) != 0) {
+		e = op_fail(&r->op, B_FORBIDDEN, NULL, "this queued start is another user's");
+		goto out;
+	}
+	body = jx_str(rec, "body") ? jx_str(rec, "body") : "";
+	json_object_put(r->json);
+	r->json = jx_parse(body, strlen(body), perr, sizeof(perr));
+	entry = jx_str(r->json, "image");
+	if (entry == NULL || (def = cat_entry(entry)) == NULL) {
+		e = entry ? unknown_image(r, entry)
+		          : op_fail(&r->op, B_INTERNAL, NULL, "saved start unreadable: %s", perr);
+		goto out;
+	}
+	lease_key(r, entry, key, sizeof(key));
+	if (strcmp(key, jx_str(rec, "key")) != 0) {
+		e = op_fail(&r->op, B_FORBIDDEN, NULL, "this queued start is another owner's");
+		goto out;
+	}
+	if ((e = start_prepare(r, entry, def, &n, &spec)) == B_OK)
+		e = start_run(r, entry, &n);
+out:
+	if (e != B_OK)
+		lease_update(jx_str(rec, "key"), release_ticket, jx_int(rec, "t", -1));
+	json_object_put(spec);
+	json_object_put(rec);
 	return e;
 }
 
@@ -477,6 +673,8 @@ static const struct rt_route routes[] = {
      &seed_image_schema, "Seed 000: stop and remove the image's container (204).", NULL},
     {"POST", "/unlock_container", h_unlock_container, ROLE_OPERATOR, RT_BODY | RT_MUT,
      &seed_image_schema, "Seed 000: release a lease taken with \"lock\": true (204).", NULL},
+    {"GET", LEASE_RESUME "{token}", h_resume, ROLE_OPERATOR, RT_MUT | RT_INTERNAL, NULL,
+     "Seed 000: a queued locked start whose turn came (nginx's internal redirect only).", NULL},
     {"GET", "/shutdown", h_shutdown, ROLE_OPERATOR, RT_MUT, NULL,
      "Seed 000: remove the caller's containers started by the seed routes (an admin's call: "
      "everyone's, and it ends berth-up); {\"removed\": [names], \"stopping\": bool}.",
@@ -484,12 +682,27 @@ static const struct rt_route routes[] = {
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
 };
 
+/* A resume token is a relay ticket id: 32 lowercase hex digits. */
+static int
+token_valid(const char *s)
+{
+	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+static const struct rt_param args[] = {{.name = "token",
+                                        .type = P_STR,
+                                        .desc = "Queued start.",
+                                        .valid = token_valid,
+                                        .rule = "32 hex digits"},
+                                       {0}};
+
 static const struct sc_schema *const schemas[] = {&seed_start_schema, &seed_image_schema, NULL};
-static const char *const kinds[] = {ST_LEASES, NULL};
+static const char *const kinds[] = {ST_LEASES, ST_RESUMES, NULL};
 
 const struct bmod mod_seed000 = {
     .name = "seed000",
     .routes = routes,
+    .args = args,
     .door = &door_seed,
     .schemas = schemas,
     .state_kinds = kinds,

@@ -15,15 +15,12 @@
 #include "doors/doors.h"
 #include "edge/route.h"
 #include "lib/schema.h"
-#include "store/state.h"
-#include "edge/worker.h"
+#include "relay/ticket.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char *const unit_enum[] = {"BYTES", "KB", "MB", "GB", "TB", NULL};
 
@@ -317,66 +314,30 @@ h_index(struct req *r)
 	return B_OK;
 }
 
-#define SLEEP_MAX 60 /* seconds; Herc names no bound, a worker needs one */
-/*
- * Sleeps at once per state directory.  A sleep holds a worker for its whole
- * length, and a worker cannot know how many siblings it has (--workers,
- * spawn-fcgi, socket activation), so the bound is fixed: one, a quarter of
- * berth-up's default 4 workers.  The rest stay free for everyone else.
- */
-#define SLEEP_SLOTS 1
-
-/* A held sleep slot (st_unlock it), or -1 with errno EWOULDBLOCK when all are busy. */
-static int
-sleep_slot(void)
-{
-	char name[32];
-	int fd = -1;
-
-	for (int i = 0; i < SLEEP_SLOTS && fd < 0; i++) {
-		snprintf(name, sizeof(name), "seed001-sleep-%d", i);
-		fd = st_trylock(name);
-		if (fd < 0 && errno != EWOULDBLOCK)
-			return -1;
-	}
-	return fd;
-}
-
-static double
-now_s(void)
-{
-	return (double)b_mono_ms() / 1e3;
-}
+#define SLEEP_MAX 60 /* seconds; Herc names no bound, the relay's streams need one */
 
 /*
- * "Sleep for n seconds and then return": {"slept": n}.  The sleep ends early
- * (and says how long it lasted) when the client leaves or the worker is
- * asked to stop, so it never delays a drain.
+ * "Sleep for n seconds and then return": {"slept": n}.  The sleep is the
+ * stream relay's (relay/wait.c), not a worker's: as many may sleep as the
+ * stream caps allow (berth.conf streams), each ends early when its client
+ * leaves, and berth stopping ends them with how long they lasted.
  */
 static enum berr
 h_sleep(struct req *r)
 {
 	/* {n} was checked before the handler ran: a whole number 0..SLEEP_MAX. */
-	int n = (int)strtol(r->args[0], NULL, 10), fd;
-	double start, left;
-	json_object *o;
+	int n = (int)strtol(r->args[0], NULL, 10);
+	json_object *tk, *o;
 
-	fd = sleep_slot();
-	if (fd < 0 && errno == EWOULDBLOCK)
-		return op_fail(
-		    &r->op, B_TOO_MANY, NULL,
-		    "the sleep slots are busy (%d sleep at a time); try again when it ends",
-		    SLEEP_SLOTS);
-	if (fd < 0)
-		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
-	start = now_s();
-	while ((left = start + n - now_s()) > 0 && rq_alive(r) && !wk_stopping())
-		usleep(left < 0.1 ? (useconds_t)(left * 1e6) : 100 * 1000);
-	st_unlock(fd);
-	o = json_object_new_object();
-	jx_add_int(o, "slept", left > 0 ? (int64_t)(now_s() - start) : n);
-	rq_json(r, 200, o);
-	return B_OK;
+	if (n == 0) {
+		o = json_object_new_object();
+		jx_add_int(o, "slept", 0);
+		rq_json(r, 200, o);
+		return B_OK;
+	}
+	tk = tk_new("sleep", "GET", "/sleep");
+	jx_add_int(tk, "seconds", n);
+	return tk_hand_off(r, tk);
 }
 
 /* Herc's five endpoints, in the order of its index; the summaries are its descriptions. */
@@ -388,8 +349,8 @@ static const struct rt_route routes[] = {
     {"GET", "/schema", h_schema, ROLE_NONE, 0, NULL,
      SEED_PREFIX "Returns the JSON schema used to validate job submission requests.", NULL},
     {"GET", "/sleep/{n}", h_sleep, ROLE_VIEWER, 0, NULL,
-     SEED_PREFIX "Sleep for n seconds (0 to 60) and then return {\"slept\": n}; 429 while "
-                 "another sleep holds the one slot.",
+     SEED_PREFIX "Sleep for n seconds (0 to 60) and then return {\"slept\": n}; sleeps are "
+                 "streams, within berth.conf streams.per_user (429 past it).",
      NULL},
     {"GET", "/status/{jobid}", h_status, ROLE_VIEWER, 0, NULL,
      SEED_PREFIX "Returns the status of this job. 404 if not found, otherwise JSON with the "

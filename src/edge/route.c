@@ -31,7 +31,8 @@ rt_each(void (*fn)(const struct rt_route *rt, const struct rt_param *args, void 
 {
 	for (const struct bmod *const *m = berth_modules; *m; m++)
 		for (const struct rt_route *rt = (*m)->routes; rt && rt->method; rt++)
-			fn(rt, (*m)->args, arg);
+			if (!(rt->flags & RT_INTERNAL))
+				fn(rt, (*m)->args, arg);
 }
 
 struct role_of {

@@ -19,6 +19,8 @@ typedef enum berr (*rt_handler)(struct req *r);
 #define RT_MUT    0x02 /* changes something: cross-site checks and an audit line */
 #define RT_STREAM 0x04 /* streams its answer */
 #define RT_TEXT   0x08 /* answers text/plain on success */
+/* reached only by nginx's internal redirect: not in the index, the OpenAPI or rt_each */
+#define RT_INTERNAL 0x10
 
 /* The type of a path argument or query parameter. */
 enum rt_ptype { P_STR, P_INT, P_BOOL };
@@ -85,7 +87,7 @@ enum berr rt_check_query(struct req *r);
 /* Finds the route, checks identity, role, query and body, runs the handler, answers. */
 void rt_dispatch(struct req *r);
 
-/* Calls FN for every route in table order, with its module's path arguments. */
+/* Calls FN for every route but the RT_INTERNAL ones, in table order, with its module's args. */
 void rt_each(void (*fn)(const struct rt_route *rt, const struct rt_param *args, void *arg),
              void *arg);
 

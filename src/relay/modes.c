@@ -9,6 +9,7 @@
  */
 #include "berth.h"
 #include "relay/relay.h"
+#include "relay/wait.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -264,4 +265,6 @@ const struct rl_mode rl_modes[TK__COUNT] = {
                  .free = exec_free},
     [TK_EVENTS] = {.name = "events", .start = unbuilt_start},
     [TK_TTY] = {.name = "tty", .start = unbuilt_start},
+    [TK_WAIT] = {.name = "wait", .start = rl_wait_start, .free = rl_wait_free},
+    [TK_SLEEP] = {.name = "sleep", .start = rl_wait_start, .free = rl_wait_free},
 };

@@ -18,7 +18,8 @@
 
 int tk_fd = -1;
 
-static const char *const modes[TK__COUNT] = {"logs", "raw", "exec", "events", "tty"};
+static const char *const modes[TK__COUNT] = {"logs", "raw",  "exec", "events",
+                                             "tty",  "wait", "sleep"};
 
 static void
 new_id(char *id)
@@ -75,6 +76,17 @@ tk_hand_off(struct req *r, json_object *tk)
 	snprintf(uri, sizeof(uri), "%s%s", TK_PREFIX, id);
 	rq_redirect(r, uri);
 	return B_OK;
+}
+
+json_object *
+tk_new(const char *mode, const char *method, const char *path)
+{
+	json_object *tk = json_object_new_object();
+
+	jx_add_str(tk, "mode", mode);
+	jx_add_str(tk, "method", method);
+	jx_add_str(tk, "path", path);
+	return tk;
 }
 
 enum tk_mode

@@ -10,9 +10,11 @@
  * again at once: a held stream costs a relay connection, not a worker.
  *
  * Members: id (32 hex), user ("" anonymous), admin, rid (request id), t
- * (wall ms), mode (logs|raw|exec|events|tty), method, path (Docker API path
- * with query, without the version), body, ctype; logs: tty; exec: exec,
- * timeout, target; events: see relay/events.c.
+ * (wall ms), mode (logs|raw|exec|events|tty|wait|sleep), method, path (Docker
+ * API path with query, without the version), body, ctype; logs: tty; exec:
+ * exec, timeout, target; events: see relay/events.c; wait and sleep (no
+ * Docker request: method and path name the route that waits): see
+ * relay/wait.c.
  */
 #ifndef BERTH_RELAY_TICKET_H
 #define BERTH_RELAY_TICKET_H
@@ -26,7 +28,7 @@
 #define TK_MAX_SIZE 60000 /* one datagram */
 #define TK_PREFIX   "/.berth-relay/"
 
-enum tk_mode { TK_LOGS, TK_RAW, TK_EXEC, TK_EVENTS, TK_TTY, TK__COUNT };
+enum tk_mode { TK_LOGS, TK_RAW, TK_EXEC, TK_EVENTS, TK_TTY, TK_WAIT, TK_SLEEP, TK__COUNT };
 
 struct req;
 
@@ -38,6 +40,9 @@ extern int tk_fd;
  * redirect; B_DOCKER_DOWN-like errors on R's op when there is no relay.
  */
 enum berr tk_hand_off(struct req *r, json_object *tk);
+
+/* A new ticket of MODE (wait, sleep: no Docker request) naming the route METHOD PATH. */
+json_object *tk_new(const char *mode, const char *method, const char *path);
 
 /*
  * The relay's check of one datagram: 0 and *OUT (the caller's reference)

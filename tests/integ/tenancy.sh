@@ -156,6 +156,55 @@ as alice POST "$SEED/unlock_container" '{"image":"server"}'
 expect "alice unlocks" 204
 wait_for 10 bash -c "! kill -0 $waiter 2>/dev/null"
 check "... and her waiting start gets her container" test "$(cat "$T/alice2.code")|$(jq -r .container_id "$T/alice2")" = "200|$AS"
+
+# Lease waits hold no worker (issue 19): more locked starts than berth-up's 4
+# workers queue behind alice's lease (her waiting start above holds it now) in
+# the relay; health and her own unlock are served meanwhile, each unlock lets
+# the next waiter in, in queue order, and a waiter that hangs up gives its
+# place up.  Each waiter is bounded in time (curl --max-time).
+q_start() { # q_start N MAX_TIME: alice's locked start N in the background
+	curl -s -o "$T/q$1" -w '%{http_code}' -u alice:alice -XPOST --max-time "$2" \
+		-H 'Content-Type: application/json' -d '{"image":"server","lock":true}' \
+		"$SEED/start_container" >"$T/q$1.code" &
+	QPID[$1]=$!
+	sleep 0.3 # so the queue order is the order of N
+}
+q_waiting() { for n in "$@"; do kill -0 "${QPID[$n]}" 2>/dev/null || return 1; done; }
+q_next() { # q_next N STILL...: alice unlocks; waiter N gets her server, STILL go on waiting
+	local n=$1; shift
+	as alice POST "$SEED/unlock_container" '{"image":"server"}'
+	expect "alice unlocks while waiters hold the relay: 204" 204
+	wait_for 10 bash -c "! kill -0 ${QPID[$n]} 2>/dev/null"
+	check "... waiter $n gets the lease next: her server ($(cat "$T/q$n.code"))" \
+		test "$(cat "$T/q$n.code")|$(jq -r .container_id "$T/q$n" 2>/dev/null)" = "200|$AS"
+	[ $# -eq 0 ] || check "... waiters $* still wait" q_waiting "$@"
+}
+QPID=()
+for n in 1 2 3; do q_start $n 60; done
+q_start 4 3 # hangs up after 3 s, still queued
+for n in 5 6; do q_start $n 60; done
+check "six locked starts wait behind alice's lease (more than the 4 workers)" q_waiting 1 2 3 4 5 6
+t0=$(date +%s%N)
+as alice GET "$API/health"
+expect "health answers while they wait" 200
+check "... at once ($((($(date +%s%N) - t0) / 1000000)) ms)" test $(($(date +%s%N) - t0)) -lt 2000000000
+q_next 1 2 3 5 6
+wait "${QPID[4]}"
+check "waiter 4 hung up while queued (curl gave up: $(cat "$T/q4.code"))" test "$(cat "$T/q4.code")" = 000
+q_next 2 3 5 6
+q_next 3 5 6
+q_next 5 6 # 4 left: its place was given up
+q_next 6
+as alice POST "$SEED/unlock_container" '{"image":"server"}'
+check "nothing is left queued or held in alice's lease" \
+	jq -se 'length == 1 and all(.[]; .held == false and .serving == .next)' "$T"/state/leases/server.alice.*.json
+check "the six starts that queued (her earlier one too) are audited as resumed, the one that left is not" \
+	wait_for 5 bash -c '[ "$(jq -s "[.[] | select(.user == \"alice\" and .lease == \"resumed\" and .result == \"ok\")] | length" "$1")" = 6 ]' _ "$T/state/audit.log"
+check "no saved start is left over" bash -c '! ls "$1"/state/resumes/*.json 2>/dev/null | grep -q .' _ "$T"
+as alice POST "$SEED/start_container" '{"image":"server","lock":true}'
+expect "her next locked start answers at once" 200 .container_id "$AS"
+as alice GET "$SEED/.berth-resume/0123456789abcdef0123456789abcdef"
+expect "the resume location is internal: asked for from outside it is a 404" 404
 as alice POST "$SEED/unlock_container" '{"image":"server"}'
 as bob POST "$SEED/unlock_container" '{"image":"server"}'
 as bob POST "$SEED/stop_container" '{"image":"server"}'
