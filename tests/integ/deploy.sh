@@ -253,6 +253,8 @@ if start_nginx basic; then
 	expect "basic: exec through the relay" 200 .exit_code 4 && expect "basic: exec output" 200 .stdout hi
 	req GET "$HTTPS/.berth-relay/00000000000000000000000000000000" "" "${TLS[@]}" -u alice:apw
 	[ "$STATUS" = 404 ] && ok "basic: the relay location is internal" || not_ok "basic: /.berth-relay/ from outside: $STATUS"
+	req GET "$HTTPS/.berth-resume/00000000000000000000000000000000" "" "${TLS[@]}" -u alice:apw
+	[ "$STATUS" = 404 ] && ok "basic: the resume location is internal" || not_ok "basic: /.berth-resume/ from outside: $STATUS"
 	req DELETE "$HTTPS/api/v1/containers/relayed?force=1" "" "${TLS[@]}" -u alice:apw
 	expect "basic: relay case container removed" 204
 	grep -qi "^Content-Security-Policy: default-src 'self'.*frame-ancestors 'none'" <<<"$HDRS" &&
