@@ -9,6 +9,7 @@
  */
 #include "berth.h"
 #include "relay/relay.h"
+#include "relay/build.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -264,4 +265,8 @@ const struct rl_mode rl_modes[TK__COUNT] = {
                  .free = exec_free},
     [TK_EVENTS] = {.name = "events", .start = unbuilt_start},
     [TK_TTY] = {.name = "tty", .start = unbuilt_start},
+    [TK_BUILD] = {.name = "build",
+                  .start = rl_build_start,
+                  .feed = rl_build_feed,
+                  .free = rl_build_free},
 };
