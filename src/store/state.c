@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char root[2048]; /* short enough that every path built from it fits PATH_MAX */
@@ -249,6 +250,8 @@ init_subs(int fd, const char *dir)
 	return 0;
 }
 
+static void spool_sweep(void);
+
 int
 st_init(const char *dir)
 {
@@ -272,6 +275,7 @@ st_init(const char *dir)
 		close(root_fd);
 	root_fd = fd;
 	memcpy(root, path, sizeof(root));
+	spool_sweep();
 	return 0;
 }
 
@@ -652,6 +656,37 @@ st_spool_take(const char *name, size_t *len)
 	}
 	*len = (size_t)sb.st_size;
 	return fd;
+}
+
+/*
+ * Spool files live seconds (a ticket is void after TK_TTL_MS): one older
+ * than a minute was left by a worker killed between writing it and handing
+ * it off, or by a relay that died holding it.
+ */
+#define SPOOL_MAX_AGE 60
+
+static void
+spool_sweep(void)
+{
+	int dfd = kind_dir(ST_SPOOL);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *e;
+	struct stat sb;
+	time_t now = time(NULL);
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(sb.st_mode) && now - sb.st_mtime > SPOOL_MAX_AGE)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
 }
 
 void

@@ -96,7 +96,8 @@ void st_unlock(int fd);
  * errno.  st_spool_take opens NAME for reading and removes the name at once
  * (the descriptor keeps the data), setting *LEN to its size: a descriptor
  * the caller closes, or -1 with errno (EINVAL: not a spool name).
- * st_spool_del removes NAME (a spool file nobody will take).
+ * st_spool_del removes NAME (a spool file nobody will take).  st_init
+ * removes spool files older than a minute (their taker is gone).
  */
 #define ST_SPOOL "spool"
 int st_spool_put(const void *data, size_t len, char *name, size_t n);
