@@ -391,6 +391,30 @@ t_state(void)
 		CHECK(again >= 0, "st_trylock: free once released");
 		st_unlock(again);
 	}
+	{
+		char name[64], name2[64], buf[8] = {0}, path[4096];
+		size_t len = 0;
+		int fd;
+		struct stat sb;
+
+		CHECK(st_spool_put("context", 7, name, sizeof(name)) == 0 &&
+		          st_spool_put("other", 5, name2, sizeof(name2)) == 0 &&
+		          strcmp(name, name2),
+		      "spool: two files, two names");
+		snprintf(path, sizeof(path), "%s/" ST_SPOOL "/%s", dir, name);
+		CHECK(stat(path, &sb) == 0 && (sb.st_mode & 077) == 0, "spool: a private file");
+		fd = st_spool_take(name, &len);
+		CHECK(fd >= 0 && len == 7 && read(fd, buf, sizeof(buf)) == 7 &&
+		          memcmp(buf, "context", 7) == 0 && stat(path, &sb) != 0,
+		      "spool: taken whole, and its name gone at once");
+		if (fd >= 0)
+			close(fd);
+		CHECK(st_spool_take(name, &len) == -1, "spool: taken once");
+		CHECK(st_spool_take("../containers/abc", &len) == -1 && errno == EINVAL,
+		      "spool: a name that is not a spool name is refused");
+		st_spool_del(name2);
+		CHECK(st_spool_take(name2, &len) == -1, "spool: deleted");
+	}
 }
 
 /* Seed 000's lease record KEY as the queue leaves it: "next serving held". */
@@ -1298,6 +1322,19 @@ t_relay_http(void)
 	         "0123456789abcdef0123456789abcdef");
 	CHECK(tk_parse(tk, strlen(tk), &o, err, sizeof(err)) == -1 && strstr(err, "mode"),
 	      "relay: unknown ticket mode refused");
+	snprintf(tk, sizeof(tk),
+	         "{\"id\":\"%s\",\"mode\":\"build\",\"method\":\"POST\",\"path\":\"/build\","
+	         "\"user\":\"alice\",\"rid\":\"r\",\"t\":1,\"body_file\":\"1-2-ab\"}",
+	         "0123456789abcdef0123456789abcdef");
+	CHECK(tk_parse(tk, strlen(tk), &o, err, sizeof(err)) == 0 && tk_mode(o) == TK_BUILD,
+	      "relay: a build ticket with its body file");
+	json_object_put(o);
+	snprintf(tk, sizeof(tk),
+	         "{\"id\":\"%s\",\"mode\":\"build\",\"method\":\"POST\",\"path\":\"/build\","
+	         "\"user\":\"alice\",\"rid\":\"r\",\"t\":1,\"body_file\":\"x\",\"body\":\"y\"}",
+	         "0123456789abcdef0123456789abcdef");
+	CHECK(tk_parse(tk, strlen(tk), &o, err, sizeof(err)) == -1 && strstr(err, "body_file"),
+	      "relay: a ticket with both a body and a body file refused");
 }
 
 int

@@ -94,6 +94,12 @@ enum berr eng_img_inspect(struct op *o, const char *ref, json_object **out);
 /* Classic-builder build of the tar TAR (its DOCKERFILE) tagged TAG with LABELS; progress to S. */
 enum berr eng_img_build(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
                         const void *tar, size_t len, const struct eng_sink *s);
+/*
+ * The same build as a stream ticket's request (relay/ticket.h), its body the
+ * spool file TAR_FILE (store/state.h; NULL: none) the relay sends and removes.
+ */
+enum berr eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile,
+                               json_object *labels, const char *tar_file, json_object *tk);
 /* Pull IMAGE:TAG; progress to S. */
 enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s);
 

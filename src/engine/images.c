@@ -4,6 +4,7 @@
  */
 #include "engine/call.h"
 #include "engine/engine.h"
+#include "lib/json.h"
 
 static const struct eng_call IMG_LIST = {"GET", "/images/json", "image list", NULL, NULL};
 static const struct eng_status img_inspect_st[] = {
@@ -32,6 +33,18 @@ eng_img_inspect(struct op *o, const char *ref, json_object **out)
 	return eng_run(o, &IMG_INSPECT, &rq, out, NULL);
 }
 
+/* The classic builder's query: tag, labels, Dockerfile, intermediate containers removed. */
+static void
+build_query(struct eng_query *q, const char *tag, const char *dockerfile, json_object *labels)
+{
+	eq_str(q, "t", tag);
+	eq_int(q, "rm", 1);
+	eq_int(q, "forcerm", 1);
+	if (labels)
+		eq_json(q, "labels", labels);
+	eq_str(q, "dockerfile", dockerfile ? dockerfile : "Dockerfile");
+}
+
 enum berr
 eng_img_build(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
               const void *tar, size_t len, const struct eng_sink *s)
@@ -44,13 +57,25 @@ eng_img_build(struct op *o, const char *tag, const char *dockerfile, json_object
 	                     .alive = s->alive,
 	                     .arg_sink = s->arg};
 
-	eq_str(&q, "t", tag);
-	eq_int(&q, "rm", 1);
-	eq_int(&q, "forcerm", 1);
-	if (labels)
-		eq_json(&q, "labels", labels);
-	eq_str(&q, "dockerfile", dockerfile ? dockerfile : "Dockerfile");
+	build_query(&q, tag, dockerfile, labels);
 	return eng_run(o, &IMG_BUILD, &rq, NULL, NULL);
+}
+
+enum berr
+eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
+                     const char *tar_file, json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.q = &q};
+	enum berr e;
+
+	build_query(&q, tag, dockerfile, labels);
+	e = eng_ticket(o, &IMG_BUILD, &rq, tk);
+	if (e == B_OK)
+		jx_add_str(tk, "ctype", IMG_BUILD.ctype);
+	if (e == B_OK && tar_file)
+		jx_add_str(tk, "body_file", tar_file);
+	return e;
 }
 
 enum berr

@@ -10,6 +10,7 @@
 #include "berth.h"
 #include "relay/relay.h"
 #include "relay/wait.h"
+#include "relay/build.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -267,4 +268,8 @@ const struct rl_mode rl_modes[TK__COUNT] = {
     [TK_TTY] = {.name = "tty", .start = unbuilt_start},
     [TK_WAIT] = {.name = "wait", .start = rl_wait_start, .free = rl_wait_free},
     [TK_SLEEP] = {.name = "sleep", .start = rl_wait_start, .free = rl_wait_free},
+    [TK_BUILD] = {.name = "build",
+                  .start = rl_build_start,
+                  .feed = rl_build_feed,
+                  .free = rl_build_free},
 };

@@ -10,6 +10,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "edge/worker.h"
+#include "store/state.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -55,9 +56,10 @@ pend_expire(void)
 	size_t j = 0;
 
 	for (size_t i = 0; i < npend; i++) {
-		if (now - pend[i].at > TK_TTL_MS)
+		if (now - pend[i].at > TK_TTL_MS) {
+			st_spool_del(jx_str(pend[i].tk, "body_file")); /* nobody will send it now */
 			json_object_put(pend[i].tk);
-		else
+		} else
 			pend[j++] = pend[i];
 	}
 	npend = j;
@@ -79,6 +81,7 @@ inbox_drain(void)
 		if (npend == PEND_MAX) {
 			pend_expire();
 			if (npend == PEND_MAX) { /* a flood of untaken tickets: the oldest goes */
+				st_spool_del(jx_str(pend[0].tk, "body_file"));
 				json_object_put(pend[0].tk);
 				memmove(pend, pend + 1, (PEND_MAX - 1) * sizeof(pend[0]));
 				npend--;
@@ -456,22 +459,29 @@ dkc_event(struct bufferevent *bev, short what, void *arg)
 	dkc_end(d, d->state == DKC_BODY && d->bm == BM_CLOSE && (what & BEV_EVENT_EOF));
 }
 
-struct dkc *
-rl_docker(struct stream *s, const char *method, const char *path, const char *ctype,
-          const char *body, int upgrade)
+/* rl_docker, the body being BODY or else BLEN bytes of the file open on BFD (taken). */
+static struct dkc *
+docker_req(struct stream *s, const char *method, const char *path, const char *ctype,
+           const char *body, int bfd, size_t blen, int upgrade)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct dkc *d = calloc(1, sizeof(*d));
 	struct evbuffer *o;
-	size_t blen = body ? strlen(body) : 0;
 
-	if (d == NULL)
+	if (body)
+		blen = strlen(body);
+	if (d == NULL) {
+		if (bfd >= 0)
+			close(bfd);
 		return NULL;
+	}
 	d->s = s;
 	hh_init(&d->h, 0);
 	d->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_cfg->docker_socket);
 	if (d->bev == NULL) {
+		if (bfd >= 0)
+			close(bfd);
 		free(d);
 		return NULL;
 	}
@@ -481,18 +491,28 @@ rl_docker(struct stream *s, const char *method, const char *path, const char *ct
 	                    method, g_cfg->docker_api, path);
 	if (ctype)
 		evbuffer_add_printf(o, "Content-Type: %s\r\n", ctype);
-	if (body || strcmp(method, "POST") == 0)
+	if (body || bfd >= 0 || strcmp(method, "POST") == 0)
 		evbuffer_add_printf(o, "Content-Length: %zu\r\n", blen);
 	if (upgrade)
 		evbuffer_add_printf(o, "Connection: Upgrade\r\nUpgrade: tcp\r\n");
 	evbuffer_add(o, "\r\n", 2);
-	if (blen)
+	if (body && blen)
 		evbuffer_add(o, body, blen);
+	/* A file body goes out from the file (sendfile or mmap), never copied whole. */
+	if (bfd >= 0 && (blen == 0 || evbuffer_add_file(o, bfd, 0, (ev_off_t)blen) != 0))
+		close(bfd);
 	if (bufferevent_socket_connect(d->bev, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		/* The error event already ran, or will: the caller learns it in on_end. */
 	}
 	bufferevent_enable(d->bev, EV_READ | EV_WRITE);
 	return d;
+}
+
+struct dkc *
+rl_docker(struct stream *s, const char *method, const char *path, const char *ctype,
+          const char *body, int upgrade)
+{
+	return docker_req(s, method, path, ctype, body, -1, 0, upgrade);
 }
 
 void
@@ -550,9 +570,17 @@ int
 rl_start_default(struct stream *s)
 {
 	const struct rl_mode *m = &rl_modes[s->mode];
+	const char *file = jx_str(s->tk, "body_file");
+	size_t flen = 0;
+	int bfd = -1;
 
-	s->main = rl_docker(s, jx_str(s->tk, "method"), jx_str(s->tk, "path"),
-	                    jx_str(s->tk, "ctype"), jx_str(s->tk, "body"), 0);
+	if (file && (bfd = st_spool_take(file, &flen)) < 0) {
+		rl_fail(s, B_INTERNAL, NULL, "the request's body file is gone: %s",
+		        strerror(errno));
+		return -1;
+	}
+	s->main = docker_req(s, jx_str(s->tk, "method"), jx_str(s->tk, "path"),
+	                     jx_str(s->tk, "ctype"), jx_str(s->tk, "body"), bfd, flen, 0);
 	if (s->main == NULL) {
 		rl_fail(s, B_INTERNAL, NULL, "out of memory");
 		return -1;

@@ -18,8 +18,8 @@
 
 int tk_fd = -1;
 
-static const char *const modes[TK__COUNT] = {"logs", "raw",  "exec", "events",
-                                             "tty",  "wait", "sleep"};
+static const char *const modes[TK__COUNT] = {"logs", "raw",  "exec",  "events",
+                                             "tty",  "wait", "sleep", "build"};
 
 static void
 new_id(char *id)
@@ -153,6 +153,11 @@ tk_parse(const char *buf, size_t n, json_object **out, char *err, size_t errlen)
 		why = "body";
 	else if (jx_str(tk, "ctype") && strpbrk(jx_str(tk, "ctype"), "\r\n"))
 		why = "ctype";
+	/* A body_file's name is checked again where it is opened (st_spool_take). */
+	else if (jx_get(tk, "body_file") &&
+	         (!json_object_is_type(jx_get(tk, "body_file"), json_type_string) ||
+	          jx_get(tk, "body")))
+		why = "body_file";
 	if (why) {
 		snprintf(err, errlen, "ticket: bad %s", why);
 		json_object_put(tk);

@@ -10,11 +10,12 @@
  * again at once: a held stream costs a relay connection, not a worker.
  *
  * Members: id (32 hex), user ("" anonymous), admin, rid (request id), t
- * (wall ms), mode (logs|raw|exec|events|tty|wait|sleep), method, path (Docker
- * API path with query, without the version), body, ctype; logs: tty; exec:
- * exec, timeout, target; events: see relay/events.c; wait and sleep (no
- * Docker request: method and path name the route that waits): see
- * relay/wait.c.
+ * (wall ms), mode (logs|raw|exec|events|tty|wait|sleep|build), method, path
+ * (Docker API path with query, without the version), body, ctype, body_file
+ * (the body is that spool file, store/state.h, sent with its length and
+ * removed once taken); logs: tty; exec: exec, timeout, target; events: see
+ * relay/events.c; wait and sleep (no Docker request: method and path name
+ * the route that waits): see relay/wait.c; build: see relay/build.c.
  */
 #ifndef BERTH_RELAY_TICKET_H
 #define BERTH_RELAY_TICKET_H
@@ -28,7 +29,17 @@
 #define TK_MAX_SIZE 60000 /* one datagram */
 #define TK_PREFIX   "/.berth-relay/"
 
-enum tk_mode { TK_LOGS, TK_RAW, TK_EXEC, TK_EVENTS, TK_TTY, TK_WAIT, TK_SLEEP, TK__COUNT };
+enum tk_mode {
+	TK_LOGS,
+	TK_RAW,
+	TK_EXEC,
+	TK_EVENTS,
+	TK_TTY,
+	TK_WAIT,
+	TK_SLEEP,
+	TK_BUILD,
+	TK__COUNT
+};
 
 struct req;
 

@@ -1,8 +1,9 @@
 /*
  * catalog.c - the named-image catalog: entries from berth.conf, built into
  * images with a build context made in memory (tarball.c), progress streamed
- * from dockerd's /build.  Builds are coordinated through the state
- * directory so concurrent requests for one unbuilt image build it once.
+ * from dockerd's /build (by the relay for POST .../build, relay/build.c).
+ * Builds are coordinated through the state directory so concurrent
+ * requests for one unbuilt image build it once.
  */
 #include "berth.h"
 #include "store/audit.h"
@@ -19,6 +20,7 @@
 #include "store/state.h"
 #include "lib/tarball.h"
 #include "edge/worker.h"
+#include "relay/ticket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -331,36 +333,18 @@ out:
 
 /* ---- builds --------------------------------------------------------------- */
 
-struct buildctx {
-	struct req *r; /* the client progress goes to, when STREAM */
-	int stream;    /* forward progress to the client as NDJSON */
-	char line[16384];
-	size_t len;
-	char image_id[96];
-	char error[512];
-	int client_gone;
-};
-
 static void
-emit(struct buildctx *b, json_object *o)
+emit(struct cat_build *b, json_object *o)
 {
-	const char *s;
-
-	if (!b->stream || b->client_gone) {
+	if (b->emit)
+		b->emit(o, b->arg);
+	else
 		json_object_put(o);
-		return;
-	}
-	if (!b->r->sent)
-		rq_stream_begin(b->r, 200, "application/x-ndjson");
-	s = jx_text(o);
-	if (rq_write(b->r, s, strlen(s)) != 0 || rq_write(b->r, "\n", 1) != 0)
-		b->client_gone = 1;
-	json_object_put(o);
 }
 
 /* One line of dockerd's build output: {"stream"}, {"aux":{"ID"}}, {"error"}. */
 static void
-build_line(struct buildctx *b, const char *s, size_t n)
+build_line(struct cat_build *b, const char *s, size_t n)
 {
 	char perr[64];
 	json_object *o = jx_parse(s, n, perr, sizeof(perr)), *out;
@@ -383,11 +367,9 @@ build_line(struct buildctx *b, const char *s, size_t n)
 	json_object_put(o);
 }
 
-static int
-build_sink(const char *buf, size_t n, void *arg)
+void
+cat_build_feed(struct cat_build *b, const char *buf, size_t n)
 {
-	struct buildctx *b = arg;
-
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
 			build_line(b, b->line, b->len);
@@ -396,6 +378,22 @@ build_sink(const char *buf, size_t n, void *arg)
 			b->line[b->len++] = buf[i];
 		}
 	}
+}
+
+void
+cat_build_done(struct cat_build *b)
+{
+	if (b->len)
+		build_line(b, b->line, b->len);
+	b->len = 0;
+	if (!b->error[0] && !b->image_id[0])
+		snprintf(b->error, sizeof(b->error), "dockerd reported no image id");
+}
+
+static int
+build_sink(const char *buf, size_t n, void *arg)
+{
+	cat_build_feed(arg, buf, n);
 	return 0;
 }
 
@@ -403,49 +401,59 @@ void
 cat_parse_build(const char *buf, size_t n, size_t chunk, char *image_id, size_t idn, char *error,
                 size_t errn)
 {
-	struct buildctx b = {.stream = 0};
+	struct cat_build b = {.emit = NULL};
 
 	if (chunk == 0)
 		chunk = 1;
 	for (size_t off = 0; off < n; off += chunk)
-		build_sink(buf + off, n - off < chunk ? n - off : chunk, &b);
+		cat_build_feed(&b, buf + off, n - off < chunk ? n - off : chunk);
 	if (b.len)
 		build_line(&b, b.line, b.len);
 	snprintf(image_id, idn, "%s", b.image_id);
 	snprintf(error, errn, "%s", b.error);
 }
 
-/* Runs dockerd's build for entry NAME; the outcome lands in B. */
-static enum berr
-run_build(struct op *o, const char *name, json_object *def, struct buildctx *b)
+int
+cat_build_context(const char *name, json_object *def, char **data, size_t *len,
+                  json_object **labels, char *hash, size_t hn, char *err, size_t errn)
 {
-	char err[300], tag[300], hash[32];
-	json_object *labels = json_object_new_object();
+	char why[300];
+
+	def_hash(def, hash, hn);
+	*labels = json_object_new_object();
+	jx_add_str(*labels, LBL_CATALOG, name);
+	jx_add_str(*labels, LBL_CAT_HASH, hash);
+	*data = NULL;
+	if (tb_make(fill_context, def, data, len, why, sizeof(why)) != 0) {
+		snprintf(err, errn, "build context: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs dockerd's build for entry NAME; the outcome lands in B. */
+static void
+run_build(struct op *o, const char *name, json_object *def, struct cat_build *b)
+{
+	char tag[300], hash[32];
+	json_object *labels;
 	const struct eng_sink s = {.sink = build_sink, .arg = b};
 	char *data = NULL;
-	size_t len;
+	size_t len = 0;
 
-	if (tb_make(fill_context, def, &data, &len, err, sizeof(err)) != 0) {
-		snprintf(b->error, sizeof(b->error), "build context: %s", err);
+	if (cat_build_context(name, def, &data, &len, &labels, hash, sizeof(hash), b->error,
+	                      sizeof(b->error)) != 0)
 		goto out;
-	}
-	def_hash(def, hash, sizeof(hash));
-	jx_add_str(labels, LBL_CATALOG, name);
-	jx_add_str(labels, LBL_CAT_HASH, hash);
 	if (eng_img_build(o, cat_tag(name, def, tag, sizeof(tag)), jx_str(def, "dockerfile"),
 	                  labels, data, len, &s) != B_OK) {
 		/* Reported as a failed build (its outcome is recorded), not a transport error. */
 		snprintf(b->error, sizeof(b->error), "dockerd: %s", o->msg);
 		op_clear(o);
 	}
-	if (b->len)
-		build_line(b, b->line, b->len);
-	if (!b->error[0] && !b->image_id[0])
-		snprintf(b->error, sizeof(b->error), "dockerd reported no image id");
+	cat_build_done(b);
 out:
 	free(data);
 	json_object_put(labels);
-	return B_OK;
 }
 
 int
@@ -469,11 +477,12 @@ cat_image_of(const char *tag, char *id, size_t n, char *hash, size_t hn)
 	return rc;
 }
 
-static void
-record_build(const char *name, struct buildctx *b, const char *hash, json_object *prev)
+void
+cat_build_record(const char *name, const char *hash, const struct cat_build *b)
 {
-	json_object *rec = json_object_new_object();
+	json_object *rec = json_object_new_object(), *prev = NULL;
 
+	st_get(ST_BUILDS, name, &prev);
 	/* How many builds ran: lets operators (and tests) see that queued asks shared one. */
 	jx_add_int(rec, "builds", jx_int(prev, "builds", 0) + 1);
 	jx_add_str(rec, "name", name);
@@ -486,37 +495,68 @@ record_build(const char *name, struct buildctx *b, const char *hash, json_object
 	jx_add_int(rec, "finished_ms", b_wall_ms());
 	st_put(ST_BUILDS, name, rec);
 	json_object_put(rec);
+	json_object_put(prev);
+}
+
+int
+cat_build_shared(const char *name, long long asked, struct cat_build *b)
+{
+	json_object *rec = NULL;
+	int shared = 0;
+
+	if (st_get(ST_BUILDS, name, &rec) == B_OK && jx_int(rec, "finished_ms", 0) >= asked) {
+		snprintf(b->error, sizeof(b->error), "%s",
+		         jx_str(rec, "error") ? jx_str(rec, "error") : "");
+		snprintf(b->image_id, sizeof(b->image_id), "%s",
+		         jx_str(rec, "image_id") ? jx_str(rec, "image_id") : "");
+		shared = 1;
+	}
+	json_object_put(rec);
+	return shared;
+}
+
+const char *
+cat_build_lock(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "build-%s", name);
+	return buf;
+}
+
+json_object *
+cat_build_final(const struct cat_build *b)
+{
+	json_object *fin = json_object_new_object();
+
+	jx_add_str(fin, "status", b->error[0] ? "failed" : "built");
+	if (b->error[0])
+		jx_add_str(fin, "error", b->error);
+	else
+		jx_add_str(fin, "image_id", b->image_id);
+	return fin;
 }
 
 /*
  * Builds entry NAME unless a build that finished while we waited for the
  * lock already answered (built or failed): concurrent askers share one
  * build and its result; a failure is retried only by a later request.
- * FORCE rebuilds even when the image is current.
+ * The relay's build mode (relay/build.c) does the same without blocking.
  */
 static enum berr
-build_once(struct op *o, const char *name, struct buildctx *b, int force)
+build_once(struct op *o, const char *name, struct cat_build *b)
 {
-	json_object *def = cat_entry(name), *rec = NULL;
+	json_object *def = cat_entry(name);
 	long long asked = b_wall_ms();
 	char lock[96], tag[300], id[96], hash[32], cur[32];
 	int fd;
 
-	snprintf(lock, sizeof(lock), "build-%s", name);
 	def_hash(def, cur, sizeof(cur));
-	fd = st_lock(lock);
+	fd = st_lock(cat_build_lock(name, lock, sizeof(lock)));
 	if (fd < 0)
 		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
-	if (st_get(ST_BUILDS, name, &rec) == B_OK && jx_int(rec, "finished_ms", 0) >= asked) {
-		/* Someone built it while we queued: their result is ours. */
-		snprintf(b->error, sizeof(b->error), "%s",
-		         jx_str(rec, "error") ? jx_str(rec, "error") : "");
-		snprintf(b->image_id, sizeof(b->image_id), "%s",
-		         jx_str(rec, "image_id") ? jx_str(rec, "image_id") : "");
+	/* Someone built it while we queued: their result is ours. */
+	if (cat_build_shared(name, asked, b))
 		goto out;
-	}
-	if (!force &&
-	    cat_image_of(cat_tag(name, def, tag, sizeof(tag)), id, sizeof(id), hash,
+	if (cat_image_of(cat_tag(name, def, tag, sizeof(tag)), id, sizeof(id), hash,
 	                 sizeof(hash)) == 0 &&
 	    strcmp(hash, cur) == 0) {
 		snprintf(b->image_id, sizeof(b->image_id), "%s", id);
@@ -524,9 +564,8 @@ build_once(struct op *o, const char *name, struct buildctx *b, int force)
 	}
 	log_info("catalog_build name=%s", name);
 	run_build(o, name, def, b);
-	record_build(name, b, cur, rec);
+	cat_build_record(name, cur, b);
 out:
-	json_object_put(rec);
 	st_unlock(fd);
 	return B_OK;
 }
@@ -534,8 +573,8 @@ out:
 enum berr
 cat_ensure(struct op *o, const char *name, char *image_id, size_t n)
 {
-	struct buildctx b = {.stream = 0};
-	enum berr e = build_once(o, name, &b, 0);
+	struct cat_build b = {.emit = NULL};
+	enum berr e = build_once(o, name, &b);
 
 	if (e != B_OK)
 		return e;
@@ -662,36 +701,57 @@ h_catalog(struct req *r)
 	return B_OK;
 }
 
+/*
+ * The worker checks the entry and makes the build context (in a child,
+ * tarball.c), leaves it in the spool and hands the build to the relay
+ * (relay/build.c), which waits for the build lock, streams the progress,
+ * records and audits the outcome: a build, or the wait for another's, costs
+ * no worker.  A context that could not be made still goes to the relay, to
+ * be answered and recorded as a failed build like any other.
+ */
 static enum berr
 h_build(struct req *r)
 {
 	const char *name = r->args[0];
-	struct buildctx b = {.r = r, .stream = 1};
-	json_object *fin;
+	json_object *def = cat_entry(name), *labels = NULL, *tk = NULL;
+	long long asked = b_wall_ms();
+	char err[300], tag[300], hash[32], file[64] = "", *data = NULL;
+	size_t len = 0;
 	enum berr e;
 
-	if (!name_valid(name) || cat_entry(name) == NULL)
+	if (!name_valid(name) || def == NULL)
 		return op_fail(&r->op, B_NOT_FOUND, NULL, "no catalog entry named %.64s", name);
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
-	/* Progress is streamed, so the answer is 200 from the first line on. */
-	rq_stream_begin(r, 200, "application/x-ndjson");
-	fin = json_object_new_object();
-	jx_add_str(fin, "status", "building");
-	jx_add_str(fin, "name", name);
-	emit(&b, fin);
-	e = build_once(&r->op, name, &b, 1);
+	tk = json_object_new_object();
+	jx_add_str(tk, "mode", "build");
+	jx_add_str(tk, "name", name);
+	jx_add_int(tk, "asked", asked);
+	jx_add_str(tk, "role", role_name(r->op.role));
+	if (cat_build_context(name, def, &data, &len, &labels, hash, sizeof(hash), err,
+	                      sizeof(err)) != 0) {
+		jx_add_str(tk, "context_error", err);
+	} else if (st_spool_put(data, len, file, sizeof(file)) != 0) {
+		e = op_fail(&r->op, B_INTERNAL, NULL,
+		            "cannot keep the build context in the state directory: %s",
+		            strerror(errno));
+		goto out;
+	}
+	jx_add_str(tk, "hash", hash);
+	e = eng_img_build_ticket(&r->op, cat_tag(name, def, tag, sizeof(tag)),
+	                         jx_str(def, "dockerfile"), labels, file[0] ? file : NULL, tk);
 	if (e != B_OK)
-		return e;
-	fin = json_object_new_object();
-	jx_add_str(fin, "status", b.error[0] ? "failed" : "built");
-	if (b.error[0])
-		jx_add_str(fin, "error", b.error);
-	else
-		jx_add_str(fin, "image_id", b.image_id);
-	emit(&b, fin);
-	if (b.error[0]) /* the stream answered 200 already: the audit line says it failed */
-		au_fail(&r->op, "error", "build failed: %.300s", b.error);
-	return B_OK;
+		goto out;
+	e = tk_hand_off(r, tk); /* takes TK */
+	tk = NULL;
+	if (e == B_OK)
+		file[0] = '\0'; /* the relay's now */
+out:
+	if (file[0])
+		st_spool_del(file);
+	json_object_put(tk);
+	json_object_put(labels);
+	free(data);
+	return e;
 }
 
 static int
@@ -816,7 +876,8 @@ static const struct rt_route cat_routes[] = {
     {"GET", "/api/v1/catalog", h_catalog, ROLE_VIEWER, 0, NULL,
      "The named-image catalog: entries, built or not, image id, outdated.", NULL},
     {"POST", "/api/v1/catalog/{name}/build", h_build, ROLE_OPERATOR, RT_MUT | RT_STREAM, NULL,
-     "Build an entry now; progress streamed as NDJSON, ending with the image id or the error.",
+     "Build an entry now; progress streamed as NDJSON (by the stream relay), ending with the "
+     "image id or the error.",
      NULL},
     {"GET", "/api/v1/images", h_images, ROLE_VIEWER, 0, NULL,
      "Local images (non-admins: catalog and allow-listed ones).", NULL},

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char root[2048]; /* short enough that every path built from it fits PATH_MAX */
@@ -209,7 +211,7 @@ dir_error(int err)
 
 /* The record folders the modules keep (st_add_kind), then locks/. */
 #define ST_MAX_KINDS 16
-static const char *kinds[ST_MAX_KINDS + 2] = {"locks"};
+static const char *kinds[ST_MAX_KINDS + 3] = {"locks", ST_SPOOL};
 
 int
 st_add_kind(const char *kind)
@@ -248,6 +250,8 @@ init_subs(int fd, const char *dir)
 	return 0;
 }
 
+static void spool_sweep(void);
+
 int
 st_init(const char *dir)
 {
@@ -271,6 +275,7 @@ st_init(const char *dir)
 		close(root_fd);
 	root_fd = fd;
 	memcpy(root, path, sizeof(root));
+	spool_sweep();
 	return 0;
 }
 
@@ -578,4 +583,119 @@ st_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* closing releases the flock */
+}
+
+/* ---- spool: private files handed from a worker to the relay ---------------- */
+
+int
+st_spool_put(const void *data, size_t len, char *name, size_t n)
+{
+	static unsigned seq;
+	unsigned char raw[8] = {0};
+	char tmp[96], rel[96];
+	int fd, err = 0;
+
+	/* Unique across processes (pid, count) and unguessable (random), so no one can aim at it.
+	 */
+	(void)!getrandom(raw, sizeof(raw), GRND_NONBLOCK);
+	if (snprintf(name, n, "%d-%u-%02x%02x%02x%02x%02x%02x%02x%02x", (int)getpid(), seq++,
+	             raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7]) >= (int)n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), ST_SPOOL "/.%s.tmp", name);
+	snprintf(rel, sizeof(rel), ST_SPOOL "/%s", name);
+	fd = st_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -1;
+	if (st_write_all(fd, data, len) != 0)
+		err = errno;
+	if (close(fd) != 0 && !err)
+		err = errno;
+	/* Whole or absent under its real name: a reader never sees half a file. */
+	if (!err && renameat(root_fd, tmp, root_fd, rel) != 0)
+		err = errno;
+	if (err) {
+		unlinkat(root_fd, tmp, 0);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* A spool name as st_spool_put makes them: digits, '-' and hex, nothing else. */
+static int
+spool_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(name, "0123456789abcdef-") == n;
+}
+
+int
+st_spool_take(const char *name, size_t *len)
+{
+	char rel[96];
+	struct stat sb;
+	int fd;
+
+	if (!spool_name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(rel, sizeof(rel), ST_SPOOL "/%s", name);
+	fd = st_open(rel, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	unlinkat(root_fd, rel, 0); /* the descriptor keeps the data; nothing is left behind */
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return -1;
+	}
+	*len = (size_t)sb.st_size;
+	return fd;
+}
+
+/*
+ * Spool files live seconds (a ticket is void after TK_TTL_MS): one older
+ * than a minute was left by a worker killed between writing it and handing
+ * it off, or by a relay that died holding it.
+ */
+#define SPOOL_MAX_AGE 60
+
+static void
+spool_sweep(void)
+{
+	int dfd = kind_dir(ST_SPOOL);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *e;
+	struct stat sb;
+	time_t now = time(NULL);
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(sb.st_mode) && now - sb.st_mtime > SPOOL_MAX_AGE)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+void
+st_spool_del(const char *name)
+{
+	char rel[96];
+
+	if (!spool_name_ok(name) || root_fd < 0)
+		return;
+	snprintf(rel, sizeof(rel), ST_SPOOL "/%s", name);
+	unlinkat(root_fd, rel, 0);
 }

@@ -88,4 +88,20 @@ int st_lock(const char *name);
 int st_trylock(const char *name);
 void st_unlock(int fd);
 
+/*
+ * The spool (<dir>/spool): private files (mode 0600) a worker leaves for the
+ * relay, such as a build context too large for a ticket.  st_spool_put
+ * writes LEN bytes at DATA under a new unique, unguessable name (into NAME,
+ * N bytes; 40 are enough), complete before the name exists; 0 or -1 with
+ * errno.  st_spool_take opens NAME for reading and removes the name at once
+ * (the descriptor keeps the data), setting *LEN to its size: a descriptor
+ * the caller closes, or -1 with errno (EINVAL: not a spool name).
+ * st_spool_del removes NAME (a spool file nobody will take).  st_init
+ * removes spool files older than a minute (their taker is gone).
+ */
+#define ST_SPOOL "spool"
+int st_spool_put(const void *data, size_t len, char *name, size_t n);
+int st_spool_take(const char *name, size_t *len);
+void st_spool_del(const char *name);
+
 #endif

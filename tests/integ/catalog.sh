@@ -64,6 +64,11 @@ INST="t-cat-$$"
 mkdir -p "$T/ctx" "$T/state"
 printf 'FROM berth-test/busybox:1\nCOPY greeting /greeting\nCMD ["sleep", "600"]\n' >"$T/ctx/Dockerfile"
 echo "from a context dir" >"$T/ctx/greeting"
+# A build that takes seconds every time: a new stamp defeats dockerd's cache.
+mkdir -p "$T/slowctx"
+printf 'FROM berth-test/busybox:1\nCOPY stamp /stamp\nRUN sleep 4 && echo slept\n' >"$T/slowctx/Dockerfile"
+restamp() { date +%s%N >"$T/slowctx/stamp"; }
+restamp
 write_conf() { # write_conf GREETING
 	cat >"$T/berth.conf" <<CONF
 users = { alice = "admin"; oscar = "operator"; vic = "viewer"; };
@@ -87,6 +92,7 @@ catalog = {
     commands = ( "FROM berth-test/busybox:1", "RUN echo failing on purpose && exit 7" );
   };
   ctx = { tag = "berth-cat-$INST/ctx:1"; context = "$T/ctx"; };
+  slowctx = { tag = "berth-cat-$INST/slowctx:1"; context = "$T/slowctx"; };
 };
 CONF
 }
@@ -119,15 +125,54 @@ wait
 check "3 concurrent builds: all end built" test "$(cat "$T"/b[1-3] | jq -r 'select(.status=="built") | .image_id' | sort -u | wc -l)" = 1
 check "3 concurrent builds: one ran dockerd's build" test "$(jq .builds "$T/state/builds/hello.json")" = 1
 check "build progress streamed as NDJSON" bash -c 'cat "$1"/b[1-3] | jq -s -e "[.[] | select(.stream) | .stream | test(\"Step\")] | any" >/dev/null' _ "$T"
+# The answer's shape, line by line, as before the relay held it.
+check "each answer begins {\"status\":\"building\",\"name\"}" test "$(for i in 1 2 3; do head -1 "$T/b$i" | jq -c .; done | sort -u)" = '{"status":"building","name":"hello"}'
+check "each answer ends {\"status\":\"built\",\"image_id\"} and nothing else" test "$(for i in 1 2 3; do tail -1 "$T/b$i" | jq -c 'keys'; done | sort -u)" = '["image_id","status"]'
+check "the lines between are {\"stream\"} or {\"error\"} objects only" bash -c 'for f in "$1"/b[1-3]; do sed "1d;\$d" "$f" | jq -e -s "all(.[]; type == \"object\" and (keys == [\"stream\"] or keys == [\"error\"]))" >/dev/null || exit 1; done' _ "$T"
+H=$(curl -s -D - -o /dev/null "${O[@]}" -XPOST "$API/catalog/hello/build" | tr -d '\r')
+check "build answer: 200 application/x-ndjson" bash -c 'grep -q "^HTTP/1.1 200" <<<"$1" && grep -qi "^content-type: application/x-ndjson" <<<"$1"' _ "$H"
+
+# More concurrent builds than workers (4): the relay holds them, berth answers meanwhile.
+restamp
+before=$(jq .builds "$T/state/builds/slowctx.json" 2>/dev/null || echo 0)
+for i in 1 2 3 4 5 6; do
+	curl -sN "${O[@]}" -XPOST "$API/catalog/slowctx/build" >"$T/s$i" &
+done
+sleep 1.5
+t0=$(date +%s%N)
+req GET "$API/health" "" "${O[@]}"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "health answers while 6 builds (4 workers) run" 200
+check "... and quickly (${ms} ms)" test "$ms" -lt 1500
+check "... while the builds were still running" bash -c '! grep -q "\"status\":\"built\"" "$1"/s[1-6]' _ "$T"
+wait
+check "6 concurrent builds: all end built, one image" test "$(cat "$T"/s[1-6] | jq -r 'select(.status=="built") | .image_id' | sort -u | wc -l)|$(cat "$T"/s[1-6] | jq -r 'select(.status) | .status' | grep -c built)" = "1|6"
+check "6 concurrent builds: dockerd built once" test "$(jq .builds "$T/state/builds/slowctx.json")" = $((before + 1))
+check "6 concurrent builds: 6 end lines in the audit, 5 shared" test "$(jq -r 'select(.action == "catalog build end" and .target == "slowctx") | "\(.result) \(.shared)"' "$T/state/audit.log" | sort | uniq -c | awk '{print $1 $2 $3}' | tr '\n' ' ')" = "1okfalse 5oktrue "
+
+# A client that leaves mid-build: the build finishes and is recorded all the same.
+restamp
+before=$(jq .builds "$T/state/builds/slowctx.json")
+curl -sN --max-time 2 "${O[@]}" -XPOST "$API/catalog/slowctx/build" >"$T/left" 2>/dev/null
+check "the leaving client got the build's first line" test "$(head -1 "$T/left" | jq -r .status)" = building
+wait_for 30 bash -c '[ "$(jq .builds "$1")" = "$2" ]' _ "$T/state/builds/slowctx.json" $((before + 1))
+check "client left mid-build: the build was recorded" test "$(jq -r '"\(.builds) \(.status)"' "$T/state/builds/slowctx.json")" = "$((before + 1)) built"
+check "... its image is the recorded one" test "$(docker image inspect -f '{{.Id}}' "berth-cat-$INST/slowctx:1")" = "$(jq -r .image_id "$T/state/builds/slowctx.json")"
+check "... and its end audited ok, client_left" test "$(jq -r 'select(.action == "catalog build end" and .target == "slowctx")' "$T/state/audit.log" | jq -s -r '.[-1] | "\(.result) \(.client_left)"')" = "ok true"
+check "no build context left in the spool" test -z "$(ls -A "$T/state/spool")"
 
 # A Dockerfile error is a failed build, not a success.
 curl -sN "${O[@]}" -XPOST -H 'Content-Type: application/json' "$API/catalog/broken/build" >"$T/broken"
 check "failed build reported in the stream" test "$(tail -1 "$T/broken" | jq -r .status)" = failed
 check "failed build carries dockerd's error" bash -c 'tail -1 "$1" | jq -r .error | grep -q "non-zero\|returned"' _ "$T/broken"
-jq -c 'select(.action == "POST /api/v1/catalog/{name}/build" and .target == "broken")' "$T/state/audit.log" >"$T/broken.audit"
+# The request's line says who asked (handed to the relay: ok); the build's end says how it went.
+check "the build request is audited" test "$(jq -r 'select(.action == "POST /api/v1/catalog/{name}/build" and .target == "broken") | .result' "$T/state/audit.log")" = ok
+jq -c 'select(.action == "catalog build end" and .target == "broken")' "$T/state/audit.log" >"$T/broken.audit"
 check "failed build audited as an error, not ok ($(jq -r .result "$T/broken.audit"))" test "$(jq -r .result "$T/broken.audit")" = error
 check "failed build's audit line says why" bash -c 'jq -r .message "$1" | grep -q "^build failed: .*\(non-zero\|returned\)"' _ "$T/broken.audit"
-check "good builds audited ok" test "$(jq -r 'select(.action == "POST /api/v1/catalog/{name}/build" and .target == "hello") | .result' "$T/state/audit.log" | sort -u)" = ok
+check "failed build's audit line: user, role, request id" test "$(jq -r '"\(.user) \(.role) \(.request_id | length > 0)"' "$T/broken.audit")" = "oscar operator true"
+check "failed build recorded as failed" test "$(jq -r .status "$T/state/builds/broken.json")" = failed
+check "good builds audited ok" test "$(jq -r 'select(.action == "catalog build end" and .target == "hello") | .result' "$T/state/audit.log" | sort -u)" = ok
 req POST "$URL/start_container" '{"image":"broken"}' "${O[@]}"
 expect "start of a broken entry: 400 with the build error" 400 '.error.message | test("build")' true
 req POST "$API/containers" "{\"name\":\"$INST-b\",\"image\":\"berth-cat-$INST/broken:1\"}" "${O[@]}"
