@@ -9,6 +9,7 @@
  */
 #include "berth.h"
 #include "relay/relay.h"
+#include "relay/tty.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -263,5 +264,11 @@ const struct rl_mode rl_modes[TK__COUNT] = {
                  .end = exec_end,
                  .free = exec_free},
     [TK_EVENTS] = {.name = "events", .start = unbuilt_start},
-    [TK_TTY] = {.name = "tty", .start = unbuilt_start},
+    [TK_TTY] = {.name = "tty",
+                .start = tty_start,
+                .begin = tty_begin,
+                .feed = tty_feed,
+                .end = tty_end,
+                .from_client = tty_from_client,
+                .free = tty_free},
 };

@@ -12,7 +12,8 @@
  * Members: id (32 hex), user ("" anonymous), admin, rid (request id), t
  * (wall ms), mode (logs|raw|exec|events|tty), method, path (Docker API path
  * with query, without the version), body, ctype; logs: tty; exec: exec,
- * timeout, target; events: see relay/events.c.
+ * timeout, target; tty: exec, target, command, cols, rows (1..TK_TTY_MAX);
+ * events: see relay/events.c.
  */
 #ifndef BERTH_RELAY_TICKET_H
 #define BERTH_RELAY_TICKET_H
@@ -25,6 +26,7 @@
 #define TK_TTL_MS   10000 /* a ticket not taken by then is void */
 #define TK_MAX_SIZE 60000 /* one datagram */
 #define TK_PREFIX   "/.berth-relay/"
+#define TK_TTY_MAX  1000 /* columns or rows of a console */
 
 enum tk_mode { TK_LOGS, TK_RAW, TK_EXEC, TK_EVENTS, TK_TTY, TK__COUNT };
 

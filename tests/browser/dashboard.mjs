@@ -507,7 +507,7 @@ await step("a job's container offers no start, stop, edit or remove (its can say
     if (!cid) await P.waitForTimeout(200);
   }
   const real = await apiJson(op.api, 'GET', `/containers/${cid}`);
-  assert(trueFlags(real.body.can).join() === 'exec,logs', `berth says a job's container can ${trueFlags(real.body.can)}`);
+  assert(trueFlags(real.body.can).join() === 'exec,console,logs', `berth says a job's container can ${trueFlags(real.body.can)}`);
   await P.goto(`/#/containers/${cid}`);
   await P.locator('h1 .pill').waitFor();
   assert(await P.locator('h1 ~ div [data-action]').count() === 0, 'actions offered on a job container');
@@ -594,7 +594,7 @@ await step('each role is offered exactly what can allows: a protected container 
   const r = await apiJson(ad.api, 'POST', '/containers', { name: prot, image: IMG, command: ['sleep', '600'], owner: 'otto', protected: true });
   assert(r.status === 201 && r.body.protected, `admin creates a protected one for otto: ${r.status}`);
   const mine = await apiJson(op.api, 'GET', `/containers/${prot}`);
-  assert(trueFlags(mine.body.can).join() === 'start,exec,logs', `berth says its owner can ${trueFlags(mine.body.can)}`);
+  assert(trueFlags(mine.body.can).join() === 'start,exec,console,logs', `berth says its owner can ${trueFlags(mine.body.can)}`);
   current = P;
   await rowsMatchCan(P, 'operator');
   const row = P.locator(`tr[data-name="${prot}"]`);
