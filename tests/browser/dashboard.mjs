@@ -350,6 +350,51 @@ await step('CPU and memory charts fill in', async () => {
   await shot(P, '05-container-details');
 });
 
+// The terminal's text, row by row (xterm's DOM renderer).
+const termText = (page) => page.locator('#con-screen .xterm-rows').innerText();
+async function termWait(page, re, what) {
+  for (let i = 0; i < 100; i++) {
+    if (re.test(await termText(page))) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the console never showed ${what}: ${(await termText(page)).slice(-300)}`);
+}
+
+await step('console: it opens a shell, echo hi shows hi, a resize reaches stty, exit 3 is reported', async () => {
+  await P.locator('[data-action="console-open"]').click();
+  await P.locator('#con-screen[data-open="1"]').waitFor();
+  await termWait(P, /# ?$/m, 'a prompt');
+  await P.keyboard.type('echo h""i');
+  await P.keyboard.press('Enter');
+  await termWait(P, /^hi\s*$/m, 'hi');
+  const before = await P.locator('#con-screen').getAttribute('data-size');
+  await P.setViewportSize({ width: 900, height: 700 });
+  await P.waitForFunction((b) => document.querySelector('#con-screen').dataset.size !== b, before);
+  const [cols, rows] = (await P.locator('#con-screen').getAttribute('data-size')).split('x');
+  // The resize is a call of its own to dockerd: ask until the shell sees it.
+  const want = new RegExp(`^${rows} ${cols}\\s*$`, 'm');
+  for (let i = 0; i < 20 && !want.test(await termText(P)); i++) {
+    await P.keyboard.type('stty size');
+    await P.keyboard.press('Enter');
+    await P.waitForTimeout(300);
+  }
+  await termWait(P, want, `stty size ${rows} ${cols} (was ${before})`);
+  await shot(P, '05b-console');
+  await P.keyboard.type('exit 3');
+  await P.keyboard.press('Enter');
+  await P.locator('#con-state', { hasText: 'exited with code 3' }).waitFor();
+  await P.locator('[data-action="console-open"]', { hasText: 'Open again' }).waitFor();
+  await P.setViewportSize({ width: 1280, height: 860 });
+});
+
+await step('console: Close ends it from the page', async () => {
+  await P.locator('[data-action="console-open"]').click();
+  await P.locator('#con-screen[data-open="1"]').waitFor();
+  await P.locator('[data-action="console-close"]').click();
+  await P.locator('#con-state', { hasText: 'Closed.' }).waitFor();
+  assert(await P.locator('[data-action="console-close"]').isHidden(), 'Close is still offered');
+});
+
 await step('operator stops it', async () => {
   await P.locator('h1 ~ div [data-action="stop"]').click();
   await P.locator('h1 .pill', { hasText: 'exited' }).waitFor({ timeout: 40000 });
