@@ -281,6 +281,22 @@ check_exec_user(struct req *r, json_object *in, const char *want)
 }
 
 /*
+ * A console is an upgraded connection (the relay checks the WebSocket key):
+ * refused here, before an exec is made for a request that cannot use it.
+ */
+static enum berr
+check_upgrade(struct req *r)
+{
+	const char *up = rq_param(r, "HTTP_UPGRADE");
+
+	if (up && (strcasecmp(up, "websocket") == 0 || strcasecmp(up, "tcp") == 0))
+		return B_OK;
+	return op_fail(&r->op, B_BAD_REQUEST, "Upgrade",
+	               "a console is a WebSocket (Upgrade: websocket) or a raw stream "
+	               "(Upgrade: tcp)");
+}
+
+/*
  * What exec and console share: the container (owned, writable), the audit
  * target and command, the exec user's check, then the exec SPEC asks for
  * (exec_create) into EID.
@@ -296,6 +312,8 @@ exec_prepare(struct req *r, json_object *spec, int tty, char *eid, size_t n)
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ct_name(in));
 	au_add(&r->op, "command", json_object_get(jx_get(spec, "command")));
 	e = check_exec_user(r, in, jx_str(spec, "user"));
+	if (e == B_OK && tty)
+		e = check_upgrade(r);
 	if (e == B_OK)
 		e = exec_create(&r->op, spec, jx_str(in, "Id"), tty, eid, n);
 	json_object_put(in);
