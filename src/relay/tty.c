@@ -31,6 +31,7 @@
 #define TTY_HIGH     (64 * 1024) /* client bytes queued for dockerd before the client waits */
 #define TTY_LOW      (16 * 1024)
 #define TTY_SIDE_MAX (64 * 1024) /* of a side answer (exec inspect) */
+#define TTY_HOLD_MS  100         /* after the 101, before the first output (see struct tty) */
 
 struct tty {
 	int ws;      /* 1: WebSocket frames; 0: raw bytes (Upgrade: tcp) */
@@ -46,6 +47,14 @@ struct tty {
 	int rows, cols, resize; /* a resize waiting for the side connection */
 	struct evbuffer_cb_entry *dcb;
 	struct event *resume;
+	/*
+	 * dockerd's first output, held for TTY_HOLD_MS after our 101: seen
+	 * under load, bytes that reached nginx in the same read as the 101
+	 * went on only once the client sent something (a prompt waiting for
+	 * a key); apart from the head they do not (suspected nginx 1.22).
+	 */
+	struct evbuffer *hold;
+	struct event *flow;
 };
 
 static void
@@ -245,6 +254,28 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 	tty_from_client(s, bufferevent_get_input(s->up));
 }
 
+/* The hold is over: what dockerd said meanwhile goes out, and the rest as it comes. */
+static void
+flow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+	struct tty *t = s->ms;
+	struct evbuffer *b = t->hold;
+	size_t n = b ? evbuffer_get_length(b) : 0;
+
+	(void)fd, (void)what;
+	t->hold = NULL;
+	if (n && !s->closing) {
+		const char *p = (const char *)evbuffer_pullup(b, (ev_ssize_t)n);
+		if (t->ws)
+			ws_send(s, WS_BIN, p, n);
+		else
+			rl_write(s, p, n);
+	}
+	if (b)
+		evbuffer_free(b);
+}
+
 int
 tty_begin(struct stream *s, struct dkc *d)
 {
@@ -263,6 +294,9 @@ tty_begin(struct stream *s, struct dkc *d)
 		        "Upgrade: tcp\r\nConnection: Upgrade\r\n");
 	}
 	t->begun = 1;
+	t->hold = evbuffer_new();
+	if (t->hold)
+		event_add(t->flow, &(struct timeval){.tv_usec = TTY_HOLD_MS * 1000});
 	t->dcb = evbuffer_add_cb(bufferevent_get_output(d->bev), dk_out_cb, s);
 	/* The size the caller opened with: an exec takes one only once it runs. */
 	t->rows = (int)jx_int(s->tk, "rows", 24);
@@ -289,6 +323,10 @@ tty_feed(const char *buf, size_t n, void *arg)
 	struct dkc *d = arg;
 	struct tty *t = d->s->ms;
 
+	if (t->hold && evbuffer_get_length(t->hold) + n <= TTY_HIGH)
+		return evbuffer_add(t->hold, buf, n);
+	if (t->hold)
+		flow_cb(-1, 0, d->s); /* a flood: no more holding */
 	return t->ws ? ws_send(d->s, WS_BIN, buf, n) : rl_write(d->s, buf, n);
 }
 
@@ -306,7 +344,9 @@ tty_end(struct dkc *d, int ok)
 			rl_docker_error(s, d);
 		return;
 	}
-	/* The process ended (or dockerd dropped it): the client learns how. */
+	/* The process ended (or dockerd dropped it): its output first, then how. */
+	event_del(t->flow);
+	flow_cb(-1, 0, s);
 	t->ending = 1;
 	evbuffer_remove_cb_entry(bufferevent_get_output(d->bev), t->dcb);
 	rl_dkc_free(d);
@@ -434,7 +474,10 @@ tty_start(struct stream *s)
 	char acc[WS_ACCEPT_LEN + 1];
 	const char *to = s->uh.upgrade_to;
 
-	if (t == NULL || (t->resume = evtimer_new(s->base, resume_cb, s)) == NULL) {
+	if (t == NULL || (t->resume = evtimer_new(s->base, resume_cb, s)) == NULL ||
+	    (t->flow = evtimer_new(s->base, flow_cb, s)) == NULL) {
+		if (t && t->resume)
+			event_free(t->resume);
 		free(t);
 		rl_fail(s, B_INTERNAL, NULL, "out of memory");
 		return -1;
@@ -479,6 +522,10 @@ tty_free(struct stream *s)
 		evbuffer_remove_cb_entry(bufferevent_get_output(s->main->bev), t->dcb);
 	if (t->resume)
 		event_free(t->resume);
+	if (t->flow)
+		event_free(t->flow);
+	if (t->hold)
+		evbuffer_free(t->hold);
 	free(t);
 	s->ms = NULL;
 }
