@@ -1,12 +1,13 @@
 // containers.js - the containers list (live) and one container's page:
 // details, the actions each container's can (berth's answer) allows, edit
 // arguments (PATCH recreate), logs with tail and live follow, CPU and
-// memory charts.
+// memory charts, and a console (console.js).
 
 import * as api from './api.js';
 import { h, cell, table, clip, clear, empty, toast, alertBox, errorText, confirmDialog, since, when, size, shellJoin, poller, busy } from './ui.js';
 import { argsForm, envLines } from './spec.js';
 import { sparkline } from './chart.js';
+import { consolePanel } from './console.js';
 
 const LIST_POLL_MS = 5000;
 const STATS_POLL_MS = 3000;
@@ -214,6 +215,8 @@ export async function containerView(ctx) {
   await load();
   if (!c) return;
   startStats(path, charts, statsText, ctx, () => c.running);
+  // A terminal in it, for those who may exec (console.js); opened on demand.
+  if (c.can.console) logs.el.before(consolePanel(path, ctx).el);
   logs.start();
 }
 

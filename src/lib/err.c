@@ -48,6 +48,8 @@ const char *
 berr_reason(int status)
 {
 	switch (status) {
+	case 101: /* a console's upgrade (relay/tty.c) */
+		return "Switching Protocols";
 	case 200:
 		return "OK";
 	case 201:

@@ -11,6 +11,7 @@
 #include "relay/relay.h"
 #include "relay/wait.h"
 #include "relay/build.h"
+#include "relay/tty.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -265,7 +266,13 @@ const struct rl_mode rl_modes[TK__COUNT] = {
                  .end = exec_end,
                  .free = exec_free},
     [TK_EVENTS] = {.name = "events", .start = unbuilt_start},
-    [TK_TTY] = {.name = "tty", .start = unbuilt_start},
+    [TK_TTY] = {.name = "tty",
+                .start = tty_start,
+                .begin = tty_begin,
+                .feed = tty_feed,
+                .end = tty_end,
+                .from_client = tty_from_client,
+                .free = tty_free},
     [TK_WAIT] = {.name = "wait", .start = rl_wait_start, .free = rl_wait_free},
     [TK_SLEEP] = {.name = "sleep", .start = rl_wait_start, .free = rl_wait_free},
     [TK_BUILD] = {.name = "build",

@@ -13,9 +13,10 @@
  * (wall ms), mode (logs|raw|exec|events|tty|wait|sleep|build), method, path
  * (Docker API path with query, without the version), body, ctype, body_file
  * (the body is that spool file, store/state.h, sent with its length and
- * removed once taken); logs: tty; exec: exec, timeout, target; events: see
- * relay/events.c; wait and sleep (no Docker request: method and path name
- * the route that waits): see relay/wait.c; build: see relay/build.c.
+ * removed once taken); logs: tty; exec: exec, timeout, target; tty: exec,
+ * target, command, cols, rows (1..TK_TTY_MAX); events: see relay/events.c;
+ * wait and sleep (no Docker request: method and path name the route that
+ * waits): see relay/wait.c; build: see relay/build.c.
  */
 #ifndef BERTH_RELAY_TICKET_H
 #define BERTH_RELAY_TICKET_H
@@ -28,6 +29,7 @@
 #define TK_TTL_MS   10000 /* a ticket not taken by then is void */
 #define TK_MAX_SIZE 60000 /* one datagram */
 #define TK_PREFIX   "/.berth-relay/"
+#define TK_TTY_MAX  1000 /* columns or rows of a console */
 
 enum tk_mode {
 	TK_LOGS,

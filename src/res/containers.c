@@ -397,6 +397,7 @@ static const struct {
     {"edit", "PATCH", "/api/v1/containers/{ref}", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
     {"update", "POST", "/api/v1/containers/{ref}/update", BY_UNMANAGED | BY_JOB | BY_PROTECTED},
     {"exec", "POST", "/api/v1/containers/{ref}/exec", BY_UNMANAGED},
+    {"console", "GET", "/api/v1/containers/{ref}/console", BY_UNMANAGED},
     {"logs", "GET", "/api/v1/containers/{ref}/logs", 0},
 };
 
@@ -1586,6 +1587,11 @@ static const struct rt_route ct_routes[] = {
      "One sample: CPU %, memory used/limit, network and block I/O totals.", NULL},
     {"POST", "/api/v1/containers/{ref}/exec", ct_h_exec, ROLE_OPERATOR, RT_BODY | RT_MUT,
      &ct_exec_schema, "Run a command non-interactively; exit code, stdout and stderr.", NULL},
+    {"GET", "/api/v1/containers/{ref}/console", ct_h_console, ROLE_OPERATOR, RT_MUT | RT_STREAM,
+     NULL,
+     "An interactive terminal: open as a WebSocket (or Upgrade: tcp); binary frames are the "
+     "terminal's bytes both ways, text frames JSON control (resize, exit); see docs/console.md.",
+     ct_console_query},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
 };
 

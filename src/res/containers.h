@@ -160,6 +160,9 @@ extern const struct bmod mod_containers;
 enum berr ct_h_logs(struct req *r);
 enum berr ct_h_stats(struct req *r);
 enum berr ct_h_exec(struct req *r);
+/* GET .../console: an interactive exec, upgraded and held by the relay (relay/tty.c). */
+enum berr ct_h_console(struct req *r);
+extern const struct rt_param ct_console_query[];
 extern const struct sc_schema ct_exec_schema;
 /* The query both log routes take: tail, since, timestamps, stdout, stderr, follow. */
 extern const struct rt_param ct_logs_query[];

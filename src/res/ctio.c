@@ -1,6 +1,6 @@
 /*
- * ctio.c - reading from containers: logs and non-interactive exec (checked
- * here, held by the stream relay: relay/relay.h), one stats sample, and
+ * ctio.c - reading from containers: logs, non-interactive exec and consoles
+ * (checked here, held by the stream relay: relay/relay.h), one stats sample, and
  * the decoder of Docker's multiplexed stream both sides use.
  */
 #include "berth.h"
@@ -17,6 +17,7 @@
 #include "edge/worker.h"
 #include "relay/ticket.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,24 +233,30 @@ const struct sc_schema ct_exec_schema = {"exec", "run a command in a container",
                                          "{\"command\":[\"cat\",\"/etc/hostname\"],\"timeout\":10}",
                                          1};
 
+/*
+ * Creates the exec SPEC asks for (command, user, workdir: the exec body's
+ * members, or a console's query) in container ID; TTY: a terminal with
+ * stdin attached (a console), else plain output.
+ */
 static enum berr
-exec_create(struct req *r, const char *id, char *eid, size_t n)
+exec_create(struct op *o, json_object *spec, const char *id, int tty, char *eid, size_t n)
 {
-	json_object *body = json_object_new_object(), *cmd = jx_get(r->json, "command");
+	json_object *body = json_object_new_object(), *cmd = jx_get(spec, "command");
 	enum berr e;
 
 	jx_add_bool(body, "AttachStdout", 1);
 	jx_add_bool(body, "AttachStderr", 1);
-	jx_add_bool(body, "Tty", 0);
+	jx_add_bool(body, "AttachStdin", tty);
+	jx_add_bool(body, "Tty", tty);
 	if (json_object_is_type(cmd, json_type_string))
 		json_object_object_add(body, "Cmd", pol_split_command(json_object_get_string(cmd)));
 	else
 		jx_add_ref(body, "Cmd", cmd);
-	if (jx_str(r->json, "user"))
-		jx_add_str(body, "User", jx_str(r->json, "user"));
-	if (jx_str(r->json, "workdir"))
-		jx_add_str(body, "WorkingDir", jx_str(r->json, "workdir"));
-	e = eng_exec_create(&r->op, id, body, eid, n);
+	if (jx_str(spec, "user"))
+		jx_add_str(body, "User", jx_str(spec, "user"));
+	if (jx_str(spec, "workdir"))
+		jx_add_str(body, "WorkingDir", jx_str(spec, "workdir"));
+	e = eng_exec_create(o, id, body, eid, n);
 	json_object_put(body);
 	return e;
 }
@@ -260,9 +267,8 @@ exec_create(struct req *r, const char *id, char *eid, size_t n)
  * choose (exec_user).
  */
 static enum berr
-check_exec_user(struct req *r, json_object *in)
+check_exec_user(struct req *r, json_object *in, const char *want)
 {
-	const char *want = jx_str(r->json, "user");
 	const char *own = jx_str(jx_obj(in, "Config"), "User");
 
 	if (want == NULL || g_cfg->policy[r->op.role].exec_user ||
@@ -275,35 +281,57 @@ check_exec_user(struct req *r, json_object *in)
 }
 
 /*
- * Checked and created here; run by the relay, which gathers the output up
- * to its cap and timeout, answers with the exit code and audits the end
- * (relay/modes.c).  A client that leaves frees its worker at once.
+ * A console is an upgraded connection (the relay checks the WebSocket key):
+ * refused here, before an exec is made for a request that cannot use it.
  */
-enum berr
-ct_h_exec(struct req *r)
+static enum berr
+check_upgrade(struct req *r)
 {
-	json_object *in, *start, *tk;
-	char eid[80];
+	const char *up = rq_param(r, "HTTP_UPGRADE");
+
+	if (up && (strcasecmp(up, "websocket") == 0 || strcasecmp(up, "tcp") == 0))
+		return B_OK;
+	return op_fail(&r->op, B_BAD_REQUEST, "Upgrade",
+	               "a console is a WebSocket (Upgrade: websocket) or a raw stream "
+	               "(Upgrade: tcp)");
+}
+
+/*
+ * What exec and console share: the container (owned, writable), the audit
+ * target and command, the exec user's check, then the exec SPEC asks for
+ * (exec_create) into EID.
+ */
+static enum berr
+exec_prepare(struct req *r, json_object *spec, int tty, char *eid, size_t n)
+{
+	json_object *in;
 	enum berr e = ct_lookup(&r->op, r->args[0], 1, &in);
 
 	if (e != B_OK)
 		return e;
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ct_name(in));
-	au_add(&r->op, "command", json_object_get(jx_get(r->json, "command")));
-	e = check_exec_user(r, in);
+	au_add(&r->op, "command", json_object_get(jx_get(spec, "command")));
+	e = check_exec_user(r, in, jx_str(spec, "user"));
+	if (e == B_OK && tty)
+		e = check_upgrade(r);
 	if (e == B_OK)
-		e = exec_create(r, jx_str(in, "Id"), eid, sizeof(eid));
+		e = exec_create(&r->op, spec, jx_str(in, "Id"), tty, eid, n);
 	json_object_put(in);
-	if (e != B_OK)
-		return e;
-	tk = json_object_new_object();
-	jx_add_str(tk, "mode", "exec");
+	return e;
+}
+
+/* Mints TK (taking it) in MODE for exec EID, started with a terminal or not, and hands it off. */
+static enum berr
+exec_hand_off(struct req *r, const char *mode, const char *eid, int tty, json_object *tk)
+{
+	json_object *start = json_object_new_object();
+	enum berr e;
+
+	jx_add_str(tk, "mode", mode);
 	jx_add_str(tk, "exec", eid);
-	jx_add_int(tk, "timeout", jx_int(r->json, "timeout", 30));
 	jx_add_str(tk, "target", r->op.audit_target);
-	start = json_object_new_object();
 	jx_add_bool(start, "Detach", 0);
-	jx_add_bool(start, "Tty", 0);
+	jx_add_bool(start, "Tty", tty);
 	e = eng_exec_start_ticket(&r->op, eid, start, tk);
 	json_object_put(start);
 	if (e != B_OK) {
@@ -311,4 +339,123 @@ ct_h_exec(struct req *r)
 		return e;
 	}
 	return tk_hand_off(r, tk);
+}
+
+/*
+ * Checked and created here; run by the relay, which gathers the output up
+ * to its cap and timeout, answers with the exit code and audits the end
+ * (relay/modes.c).  A client that leaves frees its worker at once.
+ */
+enum berr
+ct_h_exec(struct req *r)
+{
+	json_object *tk;
+	char eid[80];
+	enum berr e = exec_prepare(r, r->json, 0, eid, sizeof(eid));
+
+	if (e != B_OK)
+		return e;
+	tk = json_object_new_object();
+	jx_add_int(tk, "timeout", jx_int(r->json, "timeout", 30));
+	return exec_hand_off(r, "exec", eid, 0, tk);
+}
+
+/* ---- console (interactive exec) ------------------------------------------ */
+
+/* 1 when S is 1 to MAX characters, each a letter, a digit or one of EXTRA. */
+static int
+chars_valid(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return 0;
+	return 1;
+}
+
+/* As the exec body's patterns: user ^[a-zA-Z0-9_][a-zA-Z0-9_.:-]*$, workdir ^/[a-zA-Z0-9_./-]*$ */
+static int
+user_valid(const char *s)
+{
+	return *s != '.' && *s != ':' && *s != '-' && chars_valid(s, 64, "_.:-");
+}
+
+static int
+workdir_valid(const char *s)
+{
+	return *s == '/' && chars_valid(s, 1024, "_./-");
+}
+
+static int
+command_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 4096 && strspn(s, " \t") < n;
+}
+
+const struct rt_param ct_console_query[] = {
+    {.name = "command",
+     .type = P_STR,
+     .desc = "Command to run, split like a shell would (default sh).",
+     .valid = command_valid,
+     .rule = "1 to 4096 characters, not all blank"},
+    {.name = "user",
+     .type = P_STR,
+     .desc = "User to run as (policy exec_user).",
+     .valid = user_valid,
+     .rule = "a user name or uid[:gid]"},
+    {.name = "workdir",
+     .type = P_STR,
+     .desc = "Working directory.",
+     .valid = workdir_valid,
+     .rule = "an absolute path"},
+    {.name = "cols",
+     .type = P_INT,
+     .desc = "Terminal width (default 80).",
+     .min = 1,
+     .max = TK_TTY_MAX,
+     .dflt = 80},
+    {.name = "rows",
+     .type = P_INT,
+     .desc = "Terminal height (default 24).",
+     .min = 1,
+     .max = TK_TTY_MAX,
+     .dflt = 24},
+    {0}};
+
+/*
+ * An interactive exec: checked like exec (role, ownership, exec_user),
+ * created with a terminal and stdin, then held by the relay's tty mode
+ * (relay/tty.c), which upgrades the caller's connection (WebSocket, or raw
+ * bytes after Upgrade: tcp) and splices it to dockerd's.  The audit line
+ * of this request is the console's start; the relay writes its end.
+ */
+enum berr
+ct_h_console(struct req *r)
+{
+	json_object *spec = json_object_new_object(), *tk;
+	const char *cmd = rq_str(r, "command");
+	char eid[80];
+	enum berr e;
+
+	jx_add_str(spec, "command", cmd ? cmd : "sh");
+	if (rq_str(r, "user"))
+		jx_add_str(spec, "user", rq_str(r, "user"));
+	if (rq_str(r, "workdir"))
+		jx_add_str(spec, "workdir", rq_str(r, "workdir"));
+	e = exec_prepare(r, spec, 1, eid, sizeof(eid));
+	if (e != B_OK) {
+		json_object_put(spec);
+		return e;
+	}
+	tk = json_object_new_object();
+	jx_add_ref(tk, "command", jx_get(spec, "command"));
+	jx_add_int(tk, "cols", rq_int(r, "cols"));
+	jx_add_int(tk, "rows", rq_int(r, "rows"));
+	json_object_put(spec);
+	return exec_hand_off(r, "tty", eid, 1, tk);
 }

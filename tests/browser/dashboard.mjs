@@ -350,6 +350,55 @@ await step('CPU and memory charts fill in', async () => {
   await shot(P, '05-container-details');
 });
 
+// The terminal's text, row by row (xterm's DOM renderer).
+const termText = (page) => page.locator('#con-screen .xterm-rows').innerText();
+async function termWait(page, re, what) {
+  for (let i = 0; i < 150; i++) {
+    if (re.test(await termText(page))) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the console never showed ${what}: ${(await termText(page)).slice(-300)}`);
+}
+
+await step('console: it opens a shell, echo hi shows hi, a resize reaches stty, exit 3 is reported', async () => {
+  await P.locator('[data-action="console-open"]').click();
+  await P.locator('#con-screen[data-open="1"]').waitFor();
+  // dockerd may take a few seconds to start the shell on a busy machine.
+  await termWait(P, /# ?$/m, 'a prompt').catch(async () => {
+    await P.keyboard.press('Enter');
+    await termWait(P, /# ?$/m, 'a prompt, even after Enter');
+  });
+  await P.keyboard.type('echo h""i');
+  await P.keyboard.press('Enter');
+  await termWait(P, /^hi\s*$/m, 'hi');
+  const before = await P.locator('#con-screen').getAttribute('data-size');
+  await P.setViewportSize({ width: 900, height: 700 });
+  await P.waitForFunction((b) => document.querySelector('#con-screen').dataset.size !== b, before);
+  const [cols, rows] = (await P.locator('#con-screen').getAttribute('data-size')).split('x');
+  // The resize is a call of its own to dockerd: ask until the shell sees it.
+  const want = new RegExp(`^${rows} ${cols}\\s*$`, 'm');
+  for (let i = 0; i < 20 && !want.test(await termText(P)); i++) {
+    await P.keyboard.type('stty size');
+    await P.keyboard.press('Enter');
+    await P.waitForTimeout(300);
+  }
+  await termWait(P, want, `stty size ${rows} ${cols} (was ${before})`);
+  await shot(P, '05b-console');
+  await P.keyboard.type('exit 3');
+  await P.keyboard.press('Enter');
+  await P.locator('#con-state', { hasText: 'exited with code 3' }).waitFor();
+  await P.locator('[data-action="console-open"]', { hasText: 'Open again' }).waitFor();
+  await P.setViewportSize({ width: 1280, height: 860 });
+});
+
+await step('console: Close ends it from the page', async () => {
+  await P.locator('[data-action="console-open"]').click();
+  await P.locator('#con-screen[data-open="1"]').waitFor();
+  await P.locator('[data-action="console-close"]').click();
+  await P.locator('#con-state', { hasText: 'Closed.' }).waitFor();
+  assert(await P.locator('[data-action="console-close"]').isHidden(), 'Close is still offered');
+});
+
 await step('operator stops it', async () => {
   await P.locator('h1 ~ div [data-action="stop"]').click();
   await P.locator('h1 .pill', { hasText: 'exited' }).waitFor({ timeout: 40000 });
@@ -507,7 +556,7 @@ await step("a job's container offers no start, stop, edit or remove (its can say
     if (!cid) await P.waitForTimeout(200);
   }
   const real = await apiJson(op.api, 'GET', `/containers/${cid}`);
-  assert(trueFlags(real.body.can).join() === 'exec,logs', `berth says a job's container can ${trueFlags(real.body.can)}`);
+  assert(trueFlags(real.body.can).join() === 'exec,console,logs', `berth says a job's container can ${trueFlags(real.body.can)}`);
   await P.goto(`/#/containers/${cid}`);
   await P.locator('h1 .pill').waitFor();
   assert(await P.locator('h1 ~ div [data-action]').count() === 0, 'actions offered on a job container');
@@ -594,7 +643,7 @@ await step('each role is offered exactly what can allows: a protected container 
   const r = await apiJson(ad.api, 'POST', '/containers', { name: prot, image: IMG, command: ['sleep', '600'], owner: 'otto', protected: true });
   assert(r.status === 201 && r.body.protected, `admin creates a protected one for otto: ${r.status}`);
   const mine = await apiJson(op.api, 'GET', `/containers/${prot}`);
-  assert(trueFlags(mine.body.can).join() === 'start,exec,logs', `berth says its owner can ${trueFlags(mine.body.can)}`);
+  assert(trueFlags(mine.body.can).join() === 'start,exec,console,logs', `berth says its owner can ${trueFlags(mine.body.can)}`);
   current = P;
   await rowsMatchCan(P, 'operator');
   const row = P.locator(`tr[data-name="${prot}"]`);

@@ -404,7 +404,7 @@ for how in "PATCH /" "POST /restart" "POST /stop" "POST /start" "POST /update" "
 	req "$m" "$API/containers/$JOBC${p:+/$p}" "$([ "$m" = PATCH ] && echo '{"restart":"always"}')" "${G[@]}"
 	expect "job container: $m /containers/job-…/$p refused (409)" 409 '.error.message | test("/api/v1/jobs")' true
 done
-check "can: a job's container offers its owner exec and logs alone" test "$(can_of olga:g "$JOBC")" = exec,logs
+check "can: a job's container offers its owner exec, console and logs alone" test "$(can_of olga:g "$JOBC")" = exec,console,logs
 agrees olga:g "$JOBC" start POST /start
 agrees olga:g "$JOBC" edit PATCH "" '{"restart":"always"}'
 agrees olga:g "$JOBC" exec POST /exec '{"command":["true"]}'
@@ -432,8 +432,8 @@ agrees oscar:o "$INST-can" exec POST /exec '{"command":["true"]}'
 agrees oscar:o "$INST-can" remove DELETE "?force=1"
 req POST "$API/containers" "{\"name\":\"$INST-canp\",\"image\":\"$IMG\",$SLEEPER,\"owner\":\"oscar\",\"protected\":true}" "${A[@]}"
 expect "a protected container of oscar's" 201 .protected true
-check "can: the owner of a protected one may start it, exec and read logs" test "$(can_of oscar:o "$INST-canp")" = start,exec,logs
-check "can: an admin may also remove it (with force)" test "$(can_of alice:a "$INST-canp")" = start,remove,exec,logs
+check "can: the owner of a protected one may start it, exec, open a console and read logs" test "$(can_of oscar:o "$INST-canp")" = start,exec,console,logs
+check "can: an admin may also remove it (with force)" test "$(can_of alice:a "$INST-canp")" = start,remove,exec,console,logs
 agrees oscar:o "$INST-canp" stop POST "/stop?timeout=1"
 agrees oscar:o "$INST-canp" edit PATCH "" '{"restart":"no"}'
 agrees oscar:o "$INST-canp" remove DELETE "?force=1"
