@@ -361,6 +361,8 @@ async function termWait(page, re, what) {
 }
 
 await step('console: it opens a shell, echo hi shows hi, a resize reaches stty, exit 3 is reported', async () => {
+  // The catalog's server image is busybox alone: no /bin/sh link.
+  await P.locator('#con-cmd').fill('/bin/busybox sh');
   await P.locator('[data-action="console-open"]').click();
   await P.locator('#con-screen[data-open="1"]').waitFor();
   // dockerd may take a few seconds to start the shell on a busy machine.
