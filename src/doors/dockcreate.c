@@ -1317,10 +1317,18 @@ static const struct rule binding_rules[] = {{"HostIp", MAP, SC_STRING, 0, NULL, 
                                             {"HostPort", MAP, SC_STRING, 0, NULL, m_hostport},
                                             {NULL, 0, 0, 0, NULL, NULL}};
 
+static int
+nkeys(json_object *o)
+{
+	return o ? json_object_object_length(o) : 0;
+}
+
 /* Is PORT/PROTO published by a non-empty PortBindings entry? */
 static int
 is_bound(struct ctx *c, int port, const char *proto)
 {
+	if (c->bindings == NULL)
+		return 0;
 	json_object_object_foreach(c->bindings, k, v)
 	{
 		int p;
@@ -1362,11 +1370,12 @@ join_ports(struct ctx *c)
 	enum berr e = B_OK;
 	int port;
 
-	if (json_object_object_length(c->bindings) > KEYS_MAX ||
-	    json_object_object_length(c->exposed) > KEYS_MAX) {
+	if (nkeys(c->bindings) > KEYS_MAX || nkeys(c->exposed) > KEYS_MAX) {
 		e = bad(c, "HostConfig.PortBindings", "names too many ports");
 		goto out;
 	}
+	if (c->bindings == NULL)
+		goto exposed;
 	json_object_object_foreach(c->bindings, k, v)
 	{
 		sub_key(f, sizeof(f), "HostConfig.PortBindings", k);
@@ -1379,6 +1388,9 @@ join_ports(struct ctx *c)
 				goto out;
 		}
 	}
+exposed:
+	if (c->exposed == NULL)
+		goto out;
 	json_object_object_foreach(c->exposed, x, xv)
 	{
 		(void)xv;
@@ -1402,7 +1414,9 @@ join_volumes(struct ctx *c)
 	json_object *m = jx_arr(c->spec, "mounts");
 	char f[FIELD_MAX];
 
-	if (json_object_object_length(c->volumes) > KEYS_MAX)
+	if (c->volumes == NULL)
+		return B_OK;
+	if (nkeys(c->volumes) > KEYS_MAX)
 		return bad(c, "Volumes", "names too many paths");
 	json_object_object_foreach(c->volumes, k, v)
 	{
@@ -1457,7 +1471,9 @@ join_network(struct ctx *c)
 		put(c, "network", json_object_new_string("none"), "NetworkDisabled");
 	else if (!dflt)
 		put(c, "network", json_object_new_string(m), fm);
-	if (json_object_object_length(c->endpoints) > 1)
+	if (c->endpoints == NULL)
+		return B_OK;
+	if (nkeys(c->endpoints) > 1)
 		return op_fail(c->o, B_INVALID, "NetworkingConfig.EndpointsConfig",
 		               "NetworkingConfig.EndpointsConfig: one network at create; connect "
 		               "the others afterwards");
