@@ -1390,6 +1390,7 @@ static const struct {
     {HC("\"Privileged\":true"), "HostConfig.Privileged", B_FORBIDDEN},
     {HC("\"Binds\":[\"/:/host\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
     {HC("\"Binds\":[\"v:/a\",\"/var/run/docker.sock:/s\"]"), "HostConfig.Binds[1]", B_FORBIDDEN},
+    {HC("\"Binds\":[\"/var/run:/r\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
     {HC("\"Binds\":[\"/srv/x:/x:rshared\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
     {HC("\"Binds\":[\"/srv/x:/x:Z\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
     {HC("\"Binds\":[\"/srv/x\"]"), "HostConfig.Binds[0]", B_BAD_REQUEST},

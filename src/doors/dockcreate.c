@@ -12,6 +12,7 @@
  * ../shared/research/docker-api-hostconfig.md; the table: docs/docker-api.md.
  */
 #include "doors/dockcreate.h"
+#include "lib/hostpath.h"
 #include "lib/json.h"
 #include "lib/schema.h"
 #include "res/policy.h"
@@ -441,14 +442,23 @@ m_oomscore(struct ctx *c, const struct rule *r, json_object *v, const char *fiel
 	return B_OK;
 }
 
-/* "/" and the Docker socket are refused whatever bind_sources say: either is root on the host. */
+/*
+ * "/" and the Docker socket, or a directory holding it, are refused whatever
+ * bind_sources say: each is root on the host.
+ */
 static enum berr
 check_bind_source(struct ctx *c, const char *src, const char *field)
 {
+	static const char *const socks[] = {"/run/docker.sock", "/var/run/docker.sock", NULL};
+
 	if (strspn(src, "/") == strlen(src))
 		return refused(c, B_FORBIDDEN, field, "binding the host's root directory");
 	if (strstr(src, "docker.sock"))
 		return refused(c, B_FORBIDDEN, field, "the Docker socket is root on the host");
+	for (const char *const *s = socks; *s; s++)
+		if (hp_canonical(src, strlen(src)) == NULL && hp_within(src, *s))
+			return refused(c, B_FORBIDDEN, field,
+			               "it holds the Docker socket, which is root on the host");
 	return B_OK;
 }
 
