@@ -1424,6 +1424,10 @@ static const struct {
     {HC("\"Mounts\":[{\"Type\":\"npipe\",\"Source\":\"x\",\"Target\":\"/s\"}]"),
      "HostConfig.Mounts[0]", B_FORBIDDEN},
     {HC("\"CgroupParent\":\"/\""), "HostConfig.CgroupParent", B_FORBIDDEN},
+#define OPTS4 "nosuid,nodev,noexec,mode=1777,nosuid,nodev,noexec,mode=1777,"
+    {HC("\"Tmpfs\":{\"/t\":\"" OPTS4 OPTS4 OPTS4 OPTS4 OPTS4 "size=1m\"}"),
+     "HostConfig.Tmpfs[\"/t\"]", B_BAD_REQUEST},
+#undef OPTS4
     {HC("\"Sysctls\":{\"net.ipv4.tcp_syncookies\":\"1\",\"kernel.core_pattern\":\"|/x\"}"),
      "HostConfig.Sysctls[\"kernel.core_pattern\"]", B_FORBIDDEN},
     {HC("\"DeviceRequests\":[{\"Driver\":\"nvidia\",\"Count\":-1}]"), "HostConfig.DeviceRequests",

@@ -287,7 +287,6 @@ m_aside(struct ctx *c, const struct rule *r, json_object *v, const char *field)
 	                                                       : &c->endpoints;
 	char f[FIELD_MAX];
 
-	(void)field;
 	if (strcmp(r->why, "endpoints") != 0) {
 		json_object_object_foreach(v, k, val)
 		{
@@ -316,8 +315,7 @@ static enum berr m_hostconfig(struct ctx *c, const struct rule *r, json_object *
 static enum berr m_netconfig(struct ctx *c, const struct rule *r, json_object *v,
                              const char *field);
 
-#define STDIN_WHY                                                                                  \
-	"stdin cannot cross berth yet (docker run without -i, docker exec without -i works)"
+#define STDIN_WHY "stdin cannot cross berth yet; run without -i"
 #define BUILD_WHY "image build metadata berth does not keep; only docker commit reads it"
 
 static const struct rule config_rules[] = {
@@ -650,7 +648,6 @@ static enum berr
 one_mount(struct ctx *c, json_object *v, const char *field)
 {
 	const char *type, *src;
-	char f[FIELD_MAX];
 	enum berr e;
 
 	c->item = json_object_new_object();
@@ -666,8 +663,8 @@ one_mount(struct ctx *c, json_object *v, const char *field)
 	else if (jx_str(c->item, "target") == NULL)
 		e = bad(c, field, "needs a Target");
 	else if (strcmp(type, "bind") == 0 && (src == NULL || src[0] != '/'))
-		e = bad(c, snprintf(f, sizeof(f), "%s.Source", field) ? f : field,
-		        "must be an absolute host path for a bind mount");
+		e = op_fail(c->o, B_BAD_REQUEST, field,
+		            "%s.Source must be an absolute host path for a bind mount", field);
 	else if (strcmp(type, "bind") == 0)
 		e = check_bind_source(c, src, field);
 	else if (strcmp(type, "tmpfs") == 0 && src)
@@ -731,6 +728,13 @@ one_tmpfs(struct ctx *c, const char *target, const char *opts, const char *field
 		         rl + len + 2 < sizeof(rest))
 			rl += (size_t)snprintf(rest + rl, sizeof(rest) - rl, "%s%.*s",
 			                       rl ? "," : "", (int)len, p);
+		else if (len && !(len == 2 && strncmp(p, "rw", 2) == 0))
+			rl = sizeof(rest); /* more than fits: refused below, never cut */
+	}
+	/* Pending is keyed by the field, so two paths it cannot tell apart are refused. */
+	if (rl >= sizeof(rest) || (rl && jx_get(c->pending, field))) {
+		json_object_put(m);
+		return bad(c, field, "has too many options, or a path too long");
 	}
 	if (rl)
 		jx_add_str(c->pending, field, rest);
