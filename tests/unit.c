@@ -1450,6 +1450,7 @@ static const struct {
     {HC("\"OomKillDisable\":true"), "HostConfig.OomKillDisable", B_FORBIDDEN},
     {HC("\"KernelMemory\":1048576"), "HostConfig.KernelMemory", B_INVALID},
     {HC("\"NanoCpus\":1000000000,\"CpuQuota\":50000"), "HostConfig.NanoCpus", B_BAD_REQUEST},
+    {HC("\"NanoCpus\":1000000000,\"CpuPeriod\":50000"), "HostConfig.NanoCpus", B_BAD_REQUEST},
     {HC("\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"8000-8010\"}]}"),
      "HostConfig.PortBindings[\"80/tcp\"][0].HostPort", B_INVALID},
     {HC("\"PortBindings\":{\"80/icmp\":[]}"), "HostConfig.PortBindings[\"80/icmp\"]",
@@ -1569,6 +1570,18 @@ t_dockcreate_mapped(void)
 	                                     "\"read_only\":true}],\"cpus\":0.5,\"network\":"
 	                                     "\"none\",\"start\":false}"),
 	      "dockcreate: CpuQuota/CpuPeriod, Mounts and NetworkDisabled mapped");
+	dc_create_free(&c);
+	op_done(&o);
+	e = dc_run("{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", NULL, &o, &c);
+	CHECK(e == B_OK && strcmp(jx_str(c.spec, "network"), "bridge") == 0,
+	      "dockcreate: NetworkMode bridge is berth's bridge (the policy decides)");
+	dc_create_free(&c);
+	op_done(&o);
+	e = dc_run("{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"default\"},"
+	           "\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{}}}}",
+	           NULL, &o, &c);
+	CHECK(e == B_OK && jx_get(c.spec, "network") == NULL,
+	      "dockcreate: NetworkMode default is the owner's own default network");
 	dc_create_free(&c);
 	op_done(&o);
 	e = dc_run("{\"Image\":\"a:1\"}", "no/slash", &o, &c);

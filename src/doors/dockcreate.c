@@ -1454,8 +1454,12 @@ join_cpus(struct ctx *c)
 {
 	double cpus;
 
-	if (c->nano_cpus > 0 && c->cpu_quota > 0)
-		return bad(c, "HostConfig.NanoCpus", "and HostConfig.CpuQuota conflict: give one");
+	if (c->nano_cpus > 0 && (c->cpu_quota > 0 || c->cpu_period > 0))
+		return bad(c, "HostConfig.NanoCpus",
+		           "and HostConfig.CpuQuota/CpuPeriod conflict: give one");
+	/* A period alone limits nothing, but it is the container's CFS period: not dropped. */
+	if (c->cpu_period > 0 && c->cpu_quota <= 0)
+		jx_add_int(c->pending, "HostConfig.CpuPeriod", c->cpu_period);
 	if (c->nano_cpus > 0) {
 		cpus = (double)c->nano_cpus / 1e9;
 		put(c, "cpus", json_object_new_double(cpus), "HostConfig.NanoCpus");
