@@ -6,7 +6,7 @@
  * paths, the no-link resolver, bind_sources/device_paths in berth.conf),
  * the audit log (rotation, reading from the end, paging, concurrent
  * writers, the per-identity line budget), the stream relay's HTTP heads,
- * chunked decoder and ticket check.
+ * chunked decoder and ticket check, the Docker door's create-body classifier.
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -25,6 +25,9 @@
 #include "../src/lib/tarball.h"
 #include "../src/relay/http.h"
 #include "../src/relay/ticket.h"
+#include "../src/doors/dockcreate.h"
+#include "../src/res/policy.h"
+#include "dockcreate-traces.h"
 
 #include <fcntl.h>
 #include <errno.h>
@@ -1193,7 +1196,10 @@ t_audit(void)
 {
 	char err[256];
 
-	g_cfg = cfg_load(NULL, err, sizeof(err));
+	g_cfg = conf_text("/tmp/berth-unit-dc.conf",
+	                  "policy = { operator = { images = [\"*\"]; volumes = true; }; };\n", err,
+	                  sizeof(err));
+	unlink("/tmp/berth-unit-dc.conf");
 	CHECK(g_cfg && mkdtemp(au_dir) != NULL && st_init(au_dir) == 0, "audit: state dir");
 	if (g_cfg == NULL)
 		return;
@@ -1337,6 +1343,370 @@ t_relay_http(void)
 	      "relay: a ticket with both a body and a body file refused");
 }
 
+/* ---- Docker create bodies (issue 20): src/doors/dockcreate.c */
+
+/* Classifies TEXT; B_OK leaves the result in *OUT, else O keeps the refusal. */
+static enum berr
+dc_run(const char *text, const char *name, struct op *o, struct dc_create *out)
+{
+	char err[160];
+	json_object *body = jx_parse(text, strlen(text), err, sizeof(err));
+	enum berr e;
+
+	op_init(o, "alice", ROLE_OPERATOR);
+	if (body == NULL) {
+		printf("# dockcreate: test body does not parse: %s\n", err);
+		return B_INTERNAL;
+	}
+	e = dc_classify(o, body, name, out);
+	json_object_put(body);
+	return e;
+}
+
+/* JSON text A and B are the same value (member order aside). */
+static int
+same_json(json_object *a, const char *b)
+{
+	char err[160];
+	json_object *o = jx_parse(b, strlen(b), err, sizeof(err));
+	int eq = o && json_object_equal(a, o);
+
+	if (!eq)
+		printf("# got %s\n# want %s\n", jx_text(a), b);
+	json_object_put(o);
+	return eq;
+}
+
+/* What each real client's body becomes: berth's spec and what is left pending. */
+static const struct {
+	const char *client, *spec, *pending;
+} dc_expect[] = {
+    {"cli-run-d",
+     "{\"image\":\"facade/bb:1\",\"command\":[\"httpd\",\"-f\",\"-p\",\"80\"],\"restart\":\"no\","
+     "\"ports\":[{\"container\":80,\"host\":8080}],\"name\":\"facade-web\",\"start\":false}",
+     "{}"},
+    {"cli-run-rm",
+     "{\"image\":\"facade/bb:1\",\"command\":[\"echo\",\"hello\"],\"restart\":\"no\","
+     "\"start\":false}",
+     "{\"HostConfig.AutoRemove\":true}"},
+    {"cli-run-tick",
+     "{\"image\":\"facade/bb:1\",\"command\":[\"sh\",\"-c\",\"while true; do date; sleep 1; "
+     "done\"],\"restart\":\"no\",\"name\":\"facade-tick\",\"start\":false}",
+     "{}"},
+    {"cli28-run-d",
+     "{\"image\":\"facade/bb:1\",\"command\":[\"httpd\",\"-f\",\"-p\",\"80\"],\"restart\":\"no\","
+     "\"ports\":[{\"container\":80,\"host\":8080}],\"name\":\"facade-web28\",\"start\":false}",
+     "{}"},
+    {"cli28-run-rm",
+     "{\"image\":\"facade/bb:1\",\"command\":[\"echo\",\"hello\"],\"restart\":\"no\","
+     "\"start\":false}",
+     "{\"HostConfig.AutoRemove\":true}"},
+    {"compose-web", NULL,
+     "{\"NetworkingConfig.EndpointsConfig[\\\"facadeproj_back\\\"].Aliases\":[\"web\"]}"},
+    {"compose-worker", NULL,
+     "{\"NetworkingConfig.EndpointsConfig[\\\"facadeproj_back\\\"].Aliases\":[\"worker\"]}"},
+    {"tc-start",
+     "{\"image\":\"facade/bb:1\",\"command\":[\"httpd\",\"-f\",\"-p\",\"80\"],"
+     "\"labels\":{\"org.testcontainers\":\"true\",\"org.testcontainers.lang\":\"node\","
+     "\"org.testcontainers.version\":\"11.14.0\",\"org.testcontainers.session-id\":"
+     "\"8d8fc7c73db8\"},\"ports\":[{\"container\":80}],\"start\":false}",
+     "{}"},
+};
+
+static void
+t_dockcreate_traces(void)
+{
+	struct sc_error se;
+	char name[96];
+
+	CHECK(sizeof(dc_expect) / sizeof(dc_expect[0]) == sizeof(dc_traces) / sizeof(dc_traces[0]),
+	      "dockcreate: every trace body has its expectation");
+	for (size_t i = 0; i < sizeof(dc_traces) / sizeof(dc_traces[0]); i++) {
+		struct dc_create c;
+		struct op o;
+		enum berr e = dc_run(dc_traces[i].body, dc_traces[i].name, &o, &c);
+		snprintf(name, sizeof(name), "dockcreate: %s body accepted", dc_traces[i].client);
+		CHECK(e == B_OK, name);
+		if (e != B_OK) {
+			printf("# %s: %s\n", o.field, o.msg);
+			op_done(&o);
+			continue;
+		}
+		snprintf(name, sizeof(name), "dockcreate: %s mapped as expected",
+		         dc_traces[i].client);
+		CHECK(strcmp(dc_expect[i].client, dc_traces[i].client) == 0 &&
+		          (dc_expect[i].spec == NULL || same_json(c.spec, dc_expect[i].spec)) &&
+		          same_json(c.pending, dc_expect[i].pending),
+		      name);
+		snprintf(name, sizeof(name), "dockcreate: %s spec fits berth's container schema",
+		         dc_traces[i].client);
+		CHECK(sc_validate(&pol_container_schema, c.spec, &se) == 0, name);
+		dc_create_free(&c);
+		op_done(&o);
+	}
+}
+
+/* docker-compose's web service: its own network, its named volume, its labels. */
+static void
+t_dockcreate_compose(void)
+{
+	struct dc_create c;
+	struct op o;
+	char f[64];
+
+	if (dc_run(dc_traces[5].body, dc_traces[5].name, &o, &c) != B_OK) {
+		CHECK(0, "dockcreate: compose web accepted");
+		op_done(&o);
+		return;
+	}
+	CHECK(same_json(
+	          jx_get(c.spec, "mounts"),
+	          "[{\"type\":\"volume\",\"source\":\"facadeproj_data\",\"target\":\"/data\"}]"),
+	      "dockcreate: compose Binds volume:/data:rw is one of the owner's volumes, and "
+	      "Volumes /data is not a second, anonymous one");
+	CHECK(strcmp(jx_str(c.spec, "network"), "facadeproj_back") == 0,
+	      "dockcreate: compose NetworkMode is the owner's network");
+	CHECK(json_object_object_length(jx_obj(c.spec, "labels")) == 8 &&
+	          strcmp(jx_str(jx_obj(c.spec, "labels"), "com.docker.compose.project"),
+	                 "facadeproj") == 0,
+	      "dockcreate: compose labels kept");
+	CHECK(strcmp(dc_docker_field(&c, "mounts[0].source", f, sizeof(f)),
+	             "HostConfig.Binds[0]") == 0 &&
+	          strcmp(dc_docker_field(&c, "ports[0].host", f, sizeof(f)),
+	                 "HostConfig.PortBindings[\"80/tcp\"][0]") == 0 &&
+	          strcmp(dc_docker_field(&c, "labels", f, sizeof(f)), "Labels") == 0 &&
+	          strcmp(dc_docker_field(&c, "owner", f, sizeof(f)), "owner") == 0,
+	      "dockcreate: berth's spec fields name the Docker fields they came from");
+	CHECK(dc_refuse_pending(&o, &c, (const char *const[]){"HostConfig.AutoRemove", NULL}) ==
+	              B_INVALID &&
+	          strstr(o.field, "Aliases"),
+	      "dockcreate: a pending field the front door does not honour is refused by name");
+	op_clear(&o);
+	CHECK(dc_refuse_pending(
+	          &o, &c, (const char *const[]){"NetworkingConfig.EndpointsConfig*", NULL}) == B_OK,
+	      "dockcreate: a pending field honoured by prefix passes");
+	dc_create_free(&c);
+	op_done(&o);
+}
+
+/* Bodies refused: the Docker field named, with the status. */
+static const struct {
+	const char *body, *field;
+	enum berr e;
+} dc_refusals[] = {
+#define HC(x) "{\"Image\":\"a:1\",\"HostConfig\":{" x "}}"
+    {HC("\"Privileged\":true"), "HostConfig.Privileged", B_FORBIDDEN},
+    {HC("\"Binds\":[\"/:/host\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
+    {HC("\"Binds\":[\"v:/a\",\"/var/run/docker.sock:/s\"]"), "HostConfig.Binds[1]", B_FORBIDDEN},
+    {HC("\"Binds\":[\"/var/run:/r\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
+    {HC("\"Binds\":[\"/srv/x:/x:rshared\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
+    {HC("\"Binds\":[\"/srv/x:/x:Z\"]"), "HostConfig.Binds[0]", B_FORBIDDEN},
+    {HC("\"Binds\":[\"/srv/x\"]"), "HostConfig.Binds[0]", B_BAD_REQUEST},
+    {HC("\"PidMode\":\"host\""), "HostConfig.PidMode", B_FORBIDDEN},
+    {HC("\"PidMode\":\"container:db\""), "HostConfig.PidMode", B_FORBIDDEN},
+    {HC("\"IpcMode\":\"host\""), "HostConfig.IpcMode", B_FORBIDDEN},
+    {HC("\"UTSMode\":\"host\""), "HostConfig.UTSMode", B_FORBIDDEN},
+    {HC("\"UsernsMode\":\"host\""), "HostConfig.UsernsMode", B_FORBIDDEN},
+    {HC("\"CgroupnsMode\":\"host\""), "HostConfig.CgroupnsMode", B_FORBIDDEN},
+    {HC("\"Cgroup\":\"container:x\""), "HostConfig.Cgroup", B_FORBIDDEN},
+    {HC("\"NetworkMode\":\"host\""), "HostConfig.NetworkMode", B_FORBIDDEN},
+    {HC("\"NetworkMode\":\"container:other\""), "HostConfig.NetworkMode", B_FORBIDDEN},
+    {HC("\"CapAdd\":[\"NET_BIND_SERVICE\",\"ALL\"]"), "HostConfig.CapAdd[1]", B_FORBIDDEN},
+    {HC("\"SecurityOpt\":[\"seccomp=unconfined\"]"), "HostConfig.SecurityOpt[0]", B_FORBIDDEN},
+    {HC("\"SecurityOpt\":[\"no-new-privileges\",\"apparmor:unconfined\"]"),
+     "HostConfig.SecurityOpt[1]", B_FORBIDDEN},
+    {HC("\"SecurityOpt\":[\"label=disable\"]"), "HostConfig.SecurityOpt[0]", B_FORBIDDEN},
+    {HC("\"SecurityOpt\":[\"seccomp=/tmp/p.json\"]"), "HostConfig.SecurityOpt[0]", B_FORBIDDEN},
+    {HC("\"MaskedPaths\":[]"), "HostConfig.MaskedPaths", B_FORBIDDEN},
+    {HC("\"ReadonlyPaths\":[]"), "HostConfig.ReadonlyPaths", B_FORBIDDEN},
+    {HC("\"VolumeDriver\":\"local-persist\""), "HostConfig.VolumeDriver", B_FORBIDDEN},
+    {HC("\"Mounts\":[{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/v\",\"VolumeOptions\":"
+        "{\"DriverConfig\":{\"Name\":\"local\",\"Options\":{\"type\":\"none\",\"o\":\"bind\","
+        "\"device\":\"/etc\"}}}}]"),
+     "HostConfig.Mounts[0].VolumeOptions.DriverConfig", B_FORBIDDEN},
+    {HC("\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv\",\"Target\":\"/s\",\"BindOptions\":"
+        "{\"Propagation\":\"rslave\"}}]"),
+     "HostConfig.Mounts[0].BindOptions.Propagation", B_FORBIDDEN},
+    {HC("\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/var/run/docker.sock\",\"Target\":\"/s\"}]"),
+     "HostConfig.Mounts[0]", B_FORBIDDEN},
+    {HC("\"Mounts\":[{\"Type\":\"npipe\",\"Source\":\"x\",\"Target\":\"/s\"}]"),
+     "HostConfig.Mounts[0]", B_FORBIDDEN},
+    {HC("\"CgroupParent\":\"/\""), "HostConfig.CgroupParent", B_FORBIDDEN},
+#define OPTS4 "nosuid,nodev,noexec,mode=1777,nosuid,nodev,noexec,mode=1777,"
+    {HC("\"Tmpfs\":{\"/t\":\"" OPTS4 OPTS4 OPTS4 OPTS4 OPTS4 "size=1m\"}"),
+     "HostConfig.Tmpfs[\"/t\"]", B_BAD_REQUEST},
+#undef OPTS4
+    {HC("\"Sysctls\":{\"net.ipv4.tcp_syncookies\":\"1\",\"kernel.core_pattern\":\"|/x\"}"),
+     "HostConfig.Sysctls[\"kernel.core_pattern\"]", B_FORBIDDEN},
+    {HC("\"DeviceRequests\":[{\"Driver\":\"nvidia\",\"Count\":-1}]"), "HostConfig.DeviceRequests",
+     B_FORBIDDEN},
+    {HC("\"DeviceCgroupRules\":[\"c *:* rwm\"]"), "HostConfig.DeviceCgroupRules", B_FORBIDDEN},
+    {HC("\"LogConfig\":{\"Type\":\"syslog\",\"Config\":{}}"), "HostConfig.LogConfig.Type",
+     B_FORBIDDEN},
+    {HC("\"LogConfig\":{\"Type\":\"\",\"Config\":{\"syslog-address\":\"udp://x\"}}"),
+     "HostConfig.LogConfig.Config[\"syslog-address\"]", B_FORBIDDEN},
+    {HC("\"OomScoreAdj\":-500"), "HostConfig.OomScoreAdj", B_FORBIDDEN},
+    {HC("\"PidsLimit\":-1"), "HostConfig.PidsLimit", B_FORBIDDEN},
+    {HC("\"MemorySwap\":-1"), "HostConfig.MemorySwap", B_FORBIDDEN},
+    {HC("\"Links\":[\"other:db\"]"), "HostConfig.Links", B_FORBIDDEN},
+    {HC("\"VolumesFrom\":[\"other\"]"), "HostConfig.VolumesFrom", B_FORBIDDEN},
+    {HC("\"Runtime\":\"runsc\""), "HostConfig.Runtime", B_FORBIDDEN},
+    {HC("\"CpuRealtimeRuntime\":950000"), "HostConfig.CpuRealtimeRuntime", B_FORBIDDEN},
+    {HC("\"CpusetCpus\":\"0-1\""), "HostConfig.CpusetCpus", B_FORBIDDEN},
+    {HC("\"BlkioDeviceReadBps\":[{\"Path\":\"/dev/sda\",\"Rate\":1}]"),
+     "HostConfig.BlkioDeviceReadBps", B_FORBIDDEN},
+    {HC("\"OomKillDisable\":true"), "HostConfig.OomKillDisable", B_FORBIDDEN},
+    {HC("\"KernelMemory\":1048576"), "HostConfig.KernelMemory", B_INVALID},
+    {HC("\"NanoCpus\":1000000000,\"CpuQuota\":50000"), "HostConfig.NanoCpus", B_BAD_REQUEST},
+    {HC("\"NanoCpus\":1000000000,\"CpuPeriod\":50000"), "HostConfig.NanoCpus", B_BAD_REQUEST},
+    {HC("\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"8000-8010\"}]}"),
+     "HostConfig.PortBindings[\"80/tcp\"][0].HostPort", B_INVALID},
+    {HC("\"PortBindings\":{\"80/icmp\":[]}"), "HostConfig.PortBindings[\"80/icmp\"]",
+     B_BAD_REQUEST},
+    {HC("\"Privileged\":\"yes\""), "HostConfig.Privileged", B_BAD_REQUEST},
+    {HC("\"Foo\":1"), "HostConfig.Foo", B_BAD_REQUEST},
+    {HC("\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\",\"Bar\":1}]"),
+     "HostConfig.Mounts[0].Bar", B_BAD_REQUEST},
+#undef HC
+    {"{\"Image\":\"a:1\",\"Bogus\":1}", "Bogus", B_BAD_REQUEST},
+    {"{\"Cmd\":[\"sh\"]}", "Image", B_BAD_REQUEST},
+    {"{\"Image\":\"a:1\",\"AttachStdin\":true,\"OpenStdin\":true}", "AttachStdin", B_INVALID},
+    {"{\"Image\":\"a:1\",\"MacAddress\":\"02:42:ac:11:00:02\"}", "MacAddress", B_FORBIDDEN},
+    {"{\"Image\":\"a:1\",\"Env\":[\"A=1\",\"UNSET\"]}", "Env[1]", B_INVALID},
+    {"{\"Image\":\"a:1\",\"Labels\":{\"ok\":\"1\",\"bad key\":\"2\"}}", "Labels", B_INVALID},
+    {"{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"n1\"},\"NetworkingConfig\":{"
+     "\"EndpointsConfig\":{\"n1\":{\"IPAMConfig\":{\"IPv4Address\":\"10.0.0.9\"}}}}}",
+     "NetworkingConfig.EndpointsConfig[\"n1\"].IPAMConfig.IPv4Address", B_FORBIDDEN},
+    {"{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"n1\"},\"NetworkingConfig\":{"
+     "\"EndpointsConfig\":{\"n1\":{\"DriverOpts\":{\"x\":\"y\"}}}}}",
+     "NetworkingConfig.EndpointsConfig[\"n1\"].DriverOpts", B_FORBIDDEN},
+    {"{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"n1\"},\"NetworkingConfig\":{"
+     "\"EndpointsConfig\":{\"n2\":{}}}}",
+     "NetworkingConfig.EndpointsConfig[\"n2\"]", B_BAD_REQUEST},
+    {"{\"Image\":\"a:1\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"Zap\":1}}}}",
+     "NetworkingConfig.EndpointsConfig[\"default\"].Zap", B_BAD_REQUEST},
+    {"[1]", "", B_BAD_REQUEST},
+};
+
+static void
+t_dockcreate_refusals(void)
+{
+	char name[200];
+
+	for (size_t i = 0; i < sizeof(dc_refusals) / sizeof(dc_refusals[0]); i++) {
+		struct dc_create c;
+		struct op o;
+		enum berr e = dc_run(dc_refusals[i].body, NULL, &o, &c);
+		snprintf(name, sizeof(name), "dockcreate: %s refused (%d) naming it",
+		         dc_refusals[i].field[0] ? dc_refusals[i].field : "a body not an object",
+		         berr_status(dc_refusals[i].e));
+		CHECK(e == dc_refusals[i].e && strcmp(o.field, dc_refusals[i].field) == 0 &&
+		          strstr(o.msg, o.field) && c.spec == NULL,
+		      name);
+		if (e != dc_refusals[i].e || strcmp(o.field, dc_refusals[i].field) != 0)
+			printf("# got %d %s: %s\n", berr_status(e), o.field, o.msg);
+		dc_create_free(&c);
+		op_done(&o);
+	}
+}
+
+/* Mapped fields that the role's policy then gates, and the smaller mappings. */
+static void
+t_dockcreate_mapped(void)
+{
+	static const char body[] =
+	    "{\"Image\":\"a:1\",\"Cmd\":\"echo hi there\",\"Env\":[\"A=1\"],\"User\":\"1000:1000\","
+	    "\"WorkingDir\":\"/w\",\"Volumes\":{\"/cache\":{}},\"HostConfig\":{"
+	    "\"Memory\":67108864,\"NanoCpus\":1500000000,\"PidsLimit\":64,"
+	    "\"CapAdd\":[\"cap_sys_admin\"],"
+	    "\"Devices\":[{\"PathOnHost\":\"/dev/fuse\",\"PathInContainer\":\"\","
+	    "\"CgroupPermissions\":\"rwm\"}],"
+	    "\"Tmpfs\":{\"/run\":\"rw,noexec,size=16m\"},\"RestartPolicy\":{\"Name\":"
+	    "\"on-failure\",\"MaximumRetryCount\":3},\"Init\":true,\"MaskedPaths\":null}}";
+	struct dc_create c;
+	struct pol_limits lim;
+	struct cfg *saved = g_cfg;
+	char err[256], f[64];
+	struct op o;
+	enum berr e = dc_run(body, "/web", &o, &c);
+
+	CHECK(e == B_OK, "dockcreate: a body of mapped fields accepted");
+	if (e != B_OK) {
+		printf("# %s: %s\n", o.field, o.msg);
+		op_done(&o);
+		return;
+	}
+	CHECK(
+	    same_json(c.spec,
+	              "{\"image\":\"a:1\",\"command\":[\"echo hi there\"],\"env\":[\"A=1\"],"
+	              "\"user\":\"1000:1000\",\"workdir\":\"/w\",\"memory\":67108864,"
+	              "\"pids\":64,\"cap_add\":[\"SYS_ADMIN\"],"
+	              "\"devices\":[\"/dev/fuse:/dev/fuse:rwm\"],"
+	              "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/run\",\"size\":\"16m\"},"
+	              "{\"type\":\"volume\",\"target\":\"/cache\"}],"
+	              "\"restart\":\"on-failure\",\"cpus\":1.5,\"name\":\"web\",\"start\":false}"),
+	    "dockcreate: Cmd string, Env, User, WorkingDir, Memory, NanoCpus, PidsLimit, CapAdd, "
+	    "Devices, Tmpfs, Volumes, RestartPolicy and the name mapped");
+	CHECK(same_json(c.pending, "{\"HostConfig.Tmpfs[\\\"/run\\\"]\":\"noexec\","
+	                           "\"HostConfig.RestartPolicy.MaximumRetryCount\":3,"
+	                           "\"HostConfig.Init\":true}"),
+	      "dockcreate: tmpfs options, retry count and init pending, not dropped");
+	/* The create path's policy gates what was mapped, naming the Docker field. */
+	g_cfg = conf_text("/tmp/berth-unit-dc.conf",
+	                  "policy = { operator = { images = [\"*\"]; volumes = true; }; };\n", err,
+	                  sizeof(err));
+	unlink("/tmp/berth-unit-dc.conf");
+	e = g_cfg ? pol_check(&o, ROLE_OPERATOR, c.spec, 0, &lim) : B_INTERNAL;
+	CHECK(e == B_FORBIDDEN &&
+	          strcmp(dc_docker_field(&c, o.field, f, sizeof(f)), "HostConfig.CapAdd") == 0,
+	      "dockcreate: CapAdd mapped to cap_add, refused by the default policy as "
+	      "HostConfig.CapAdd");
+	op_clear(&o);
+	cfg_free(g_cfg);
+	g_cfg = saved;
+	dc_create_free(&c);
+	op_done(&o);
+	e = dc_run(
+	    "{\"Image\":\"a:1\",\"HostConfig\":{\"CpuQuota\":50000,\"CpuPeriod\":100000,"
+	    "\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\",\"TmpfsOptions\":{\"SizeBytes\":"
+	    "1048576}},{\"Type\":\"volume\",\"Source\":\"data\",\"Target\":\"/d\",\"ReadOnly\":"
+	    "true}]},\"NetworkDisabled\":true}",
+	    NULL, &o, &c);
+	CHECK(e == B_OK && same_json(c.spec, "{\"image\":\"a:1\",\"mounts\":[{\"type\":\"tmpfs\","
+	                                     "\"target\":\"/t\",\"size\":1048576},{\"type\":"
+	                                     "\"volume\",\"source\":\"data\",\"target\":\"/d\","
+	                                     "\"read_only\":true}],\"cpus\":0.5,\"network\":"
+	                                     "\"none\",\"start\":false}"),
+	      "dockcreate: CpuQuota/CpuPeriod, Mounts and NetworkDisabled mapped");
+	dc_create_free(&c);
+	op_done(&o);
+	e = dc_run("{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", NULL, &o, &c);
+	CHECK(e == B_OK && strcmp(jx_str(c.spec, "network"), "bridge") == 0,
+	      "dockcreate: NetworkMode bridge is berth's bridge (the policy decides)");
+	dc_create_free(&c);
+	op_done(&o);
+	e = dc_run("{\"Image\":\"a:1\",\"HostConfig\":{\"NetworkMode\":\"default\"},"
+	           "\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{}}}}",
+	           NULL, &o, &c);
+	CHECK(e == B_OK && jx_get(c.spec, "network") == NULL,
+	      "dockcreate: NetworkMode default is the owner's own default network");
+	dc_create_free(&c);
+	op_done(&o);
+	e = dc_run("{\"Image\":\"a:1\"}", "no/slash", &o, &c);
+	CHECK(e == B_BAD_REQUEST && strcmp(o.field, "name") == 0,
+	      "dockcreate: a name berth cannot take refused as name");
+	op_done(&o);
+}
+
+static void
+t_dockcreate(void)
+{
+	t_dockcreate_traces();
+	t_dockcreate_compose();
+	t_dockcreate_refusals();
+	t_dockcreate_mapped();
+}
+
 int
 main(void)
 {
@@ -1358,6 +1728,7 @@ main(void)
 	t_path_config();
 	t_audit();
 	t_relay_http();
+	t_dockcreate();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

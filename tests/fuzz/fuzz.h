@@ -9,7 +9,10 @@
 #include "../../src/berth.h"
 #include "../../src/edge/module.h"
 #include "../../src/lib/cfg.h"
+#include "../../src/lib/json.h"
 #include "../../src/lib/log.h"
+#include "../../src/lib/op.h"
+#include "../../src/res/policy.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +70,36 @@ fz_setup(const char *text)
 	if (g_cfg == NULL) {
 		fprintf(stderr, "fuzz: setup config refused: %s\n", err);
 		abort();
+	}
+}
+
+/*
+ * A container SPEC through pol_check for every role; each Docker body built
+ * from what a role lets through (with LABELS, may be NULL) goes to CHECK,
+ * which aborts on a broken invariant.  A refusal must say what and why.
+ */
+static inline void
+fz_each_role_body(json_object *spec, json_object *labels, void (*check)(json_object *body))
+{
+	for (int role = ROLE_VIEWER; role < ROLE__COUNT; role++) {
+		json_object *copy = NULL, *body;
+		struct pol_limits lim;
+		struct op o;
+
+		op_init(&o, "fuzz", (enum role)role);
+		if (json_object_deep_copy(spec, &copy, NULL) != 0)
+			abort();
+		if (pol_check(&o, (enum role)role, copy, 0, &lim) == B_OK) {
+			body = pol_docker_body(copy, labels, &lim);
+			if (body == NULL || jx_text(body) == NULL)
+				abort();
+			check(body);
+			json_object_put(body);
+		} else if (o.err == B_OK || o.msg[0] == '\0') {
+			abort();
+		}
+		op_done(&o);
+		json_object_put(copy);
 	}
 }
 

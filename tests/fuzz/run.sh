@@ -45,7 +45,8 @@ if [ -n "${FUZZ_SOURCES:-}" ]; then
 	for f in $FUZZ_SOURCES; do case "$f" in *.c) sources+=("$SRC/$f") ;; esac; done
 else
 	sources=()
-	for f in "$SRC"/src/*/*.c; do sources+=("$f"); done
+	# modules.c holds the module table fz_setup registers; main.c stays out (libFuzzer has main).
+	for f in "$SRC"/src/*/*.c "$SRC"/src/modules.c; do sources+=("$f"); done
 fi
 newest_h=$(ls -t "$SRC"/src/*.h "$SRC"/src/*/*.h "$BUILD/config.h" | head -1)
 objs=()
