@@ -9,6 +9,7 @@
  */
 #include "berth.h"
 #include "relay/relay.h"
+#include "relay/events.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -262,6 +263,11 @@ const struct rl_mode rl_modes[TK__COUNT] = {
                  .feed = logs_feed,
                  .end = exec_end,
                  .free = exec_free},
-    [TK_EVENTS] = {.name = "events", .start = unbuilt_start},
+    [TK_EVENTS] = {.name = "events",
+                   .start = ev_start,
+                   .begin = ev_begin,
+                   .feed = ev_feed,
+                   .end = ev_end,
+                   .free = ev_free},
     [TK_TTY] = {.name = "tty", .start = unbuilt_start},
 };

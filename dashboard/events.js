@@ -1,0 +1,1 @@
+// dashboard/events.js - filled in by the next commit
