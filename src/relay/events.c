@@ -238,6 +238,8 @@ out:
 static int
 lines_keep(struct ev_lines *l, const char *buf, size_t n)
 {
+	if (n == 0)
+		return 0; /* a newline right away, or the buffer not made yet */
 	if (l->len + n > EV_LINE_MAX) {
 		l->len = 0;
 		l->skip = 1;
