@@ -18,7 +18,6 @@
 #include "res/owner.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +151,7 @@ static const struct rt_param events_query[] = {
      .type = P_INT,
      .desc = "Resume after this event id (as Last-Event-ID does), from dockerd's short buffer.",
      .min = 0,
-     .max = LLONG_MAX},
+     .max = 9000000000000000000LL},
     {0}};
 
 static const struct rt_route events_routes[] = {
