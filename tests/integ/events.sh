@@ -10,13 +10,14 @@
 INST="t-ev-$$"
 IMG=$TEST_IMAGE
 cat >"$T/berth.conf" <<CONF
-users = { root = "admin"; alice = "operator"; bob = "operator"; };
+users = { root = "admin"; alice = "operator"; bob = "operator"; carol = "viewer"; };
+streams = { per_user = 6; };
 policy = {
   operator = { images = [ "berth-test/*" ]; memory = "32m"; };
   admin = { images = [ "*" ]; };
 };
 CONF
-for u in root alice bob; do htpasswd_line "$u" "$u"; done >"$T/htpasswd"
+for u in root alice bob carol; do htpasswd_line "$u" "$u"; done >"$T/htpasswd"
 mkdir -p "$T/state"
 start_berth main --workers 2 --config "$T/berth.conf" --htpasswd "$T/htpasswd" \
 	--state-dir "$T/state" --instance "$INST" || exit 1
@@ -133,6 +134,17 @@ check "the first streams, ${SECONDS}s old, still carry new events" wait_for 5 ha
 check "the volume filter, still open, carries the removal too" bash -c \
 	'curl -s -o /dev/null -u alice:alice -XDELETE "$1/volumes/evvol"; sleep 1; grep -q "\"action\": *\"destroy\".*evvol" "$2"' _ "$API" "$T/ev.avol"
 as alice DELETE "$API/networks/evnet"
+
+# --- 5. a client that leaves frees its slot ------------------------------------------------
+echo "(section 5 at ${SECONDS}s)"
+for i in 1 2 3 4 5 6 7 8; do
+	curl -sN -u carol:carol --max-time 1 "$API/events" >/dev/null 2>&1
+done
+for i in 1 2 3 4 5 6; do listen c$i carol 20; done
+check "eight streams left, then six at once (per_user = 6): every slot was given back" wait_for 10 bash -c \
+	'for n in 1 2 3 4 5 6; do grep -q "^retry: 2000" "$1/ev.c$n" || exit 1; done' _ "$T"
+req GET "$API/events" '' -u carol:carol --max-time 3
+expect "a seventh is refused: 429 naming the cap" 429 .error.field streams.per_user
 
 echo "(clean-up at ${SECONDS}s)"
 docker ps -aq --filter label=berth.instance="$INST" | xargs -r docker rm -f >/dev/null
