@@ -5,6 +5,7 @@
 
 import * as api from './api.js';
 import { h, cell, table, clip, clear, empty, toast, alertBox, errorText, confirmDialog, since, when, size, shellJoin, poller, busy } from './ui.js';
+import { follow } from './events.js';
 import { argsForm, envLines } from './spec.js';
 import { sparkline } from './chart.js';
 import { consolePanel } from './console.js';
@@ -124,11 +125,11 @@ export async function containersView(ctx) {
         refresh();
       }, showError);
     }
-    updated.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${LIST_POLL_MS / 1000} s`;
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()} · ${document.documentElement.dataset.events === 'live' ? 'live' : `refreshes every ${LIST_POLL_MS / 1000} s`}`;
   }, (e) => {
     showError(e, 'Could not list containers');
     if (!last) clear(body);
-  });
+  }, follow(ctx, ['container', 'service', 'job'], () => refresh()));
   onlyRunning.addEventListener('change', () => {
     last = '';
     refresh();

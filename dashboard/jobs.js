@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, toast, errorText, field, shellJoin, since, when, confirmDialog, FieldError, poller, busy, onSubmit } from './ui.js';
+import { follow } from './events.js';
 import { checkName, checkImage, readEnv } from './spec.js';
 
 const POLL_MS = 3000;
@@ -25,7 +26,7 @@ export async function jobsView(ctx) {
   const load = poller(ctx, POLL_MS, () => api.get('/jobs'), (data) => {
     clear(errBox);
     renderJobs(body, data.jobs, app);
-  }, (e) => clear(errBox, alertBox(e, 'Could not list jobs')));
+  }, (e) => clear(errBox, alertBox(e, 'Could not list jobs')), follow(ctx, ['job'], () => load()));
   if (app.me.can.submit_jobs) main.append(submitForm(app.me, load));
   main.append(errBox, body);
   await load();

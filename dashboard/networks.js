@@ -6,6 +6,7 @@
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, toast, field, confirmDialog, FieldError, poller, busy, onSubmit } from './ui.js';
+import { follow } from './events.js';
 import { checkName } from './spec.js';
 
 const POLL_MS = 5000;
@@ -25,7 +26,7 @@ export async function networksView(ctx) {
 
   const load = poller(ctx, POLL_MS, () => api.get('/networks'), (ans) => {
     renderNetworks(body, ans, app, load, showError);
-  }, (e) => showError(e, 'Could not list networks'));
+  }, (e) => showError(e, 'Could not list networks'), follow(ctx, ['network'], () => load()));
   await load();
 }
 

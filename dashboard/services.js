@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, toast, errorText, field, shellJoin, confirmDialog, FieldError, poller, busy, onSubmit } from './ui.js';
+import { follow } from './events.js';
 import { checkName, checkImage, checkServicePorts, readEnv } from './spec.js';
 
 const POLL_MS = 5000;
@@ -28,7 +29,7 @@ export async function servicesView(ctx) {
   };
   const load = poller(ctx, POLL_MS, fetchAll, ({ list, status }) => {
     renderServices(body, list, status, define, load, showError);
-  }, (e) => showError(e, 'Could not list services'));
+  }, (e) => showError(e, 'Could not list services'), follow(ctx, ['service'], () => load()));
   await load();
 }
 

@@ -145,8 +145,11 @@ export function shellJoin(argv) {
 // A view's refresh loop: FETCH, then SHOW what it returned, every MS while the
 // view is open.  After a failure FAIL(e) shows it and the loop retries at
 // twice the interval.  SHOW or FAIL returning false ends the loop (the object
-// is gone, the job has finished).  Returns the function that refreshes now.
-export function poller(ctx, ms, fetch, show, fail) {
+// is gone, the job has finished).  LIVE (optional, events.js follow) says
+// when the event stream keeps the view current: then no timer runs, and
+// the stream calls the returned function.  Returns the function that
+// refreshes now.
+export function poller(ctx, ms, fetch, show, fail, live) {
   let timer = null;
   const run = async () => {
     clearTimeout(timer);
@@ -159,7 +162,7 @@ export function poller(ctx, ms, fetch, show, fail) {
       return;
     }
     if (ctx.stopped || (await show(data)) === false || ctx.stopped) return;
-    timer = setTimeout(run, ms);
+    if (!(live && live())) timer = setTimeout(run, ms);
   };
   ctx.onStop(() => clearTimeout(timer));
   return run;

@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { h, cell, table, clear, empty, alertBox, toast, field, confirmDialog, FieldError, poller, busy, onSubmit, size, when } from './ui.js';
+import { follow } from './events.js';
 import { checkName } from './spec.js';
 
 const POLL_MS = 10000; // sizes come from dockerd's disk usage walk: not every few seconds
@@ -34,7 +35,7 @@ export async function volumesView(ctx) {
   }
   load = poller(ctx, POLL_MS, () => api.get('/volumes'), (res) => {
     renderVolumes(body, res.volumes, app, () => load(), showError);
-  }, (e) => showError(e, 'Could not list volumes'));
+  }, (e) => showError(e, 'Could not list volumes'), follow(ctx, ['volume'], () => load()));
   await load();
 }
 

@@ -7,6 +7,7 @@
 #include "edge/module.h"
 #include "res/catalog.h"
 #include "res/containers.h"
+#include "res/events.h"
 #include "res/jobs.h"
 #include "res/networks.h"
 #include "res/services.h"
@@ -17,5 +18,5 @@
 const struct bmod *const berth_modules[] = {
     /* volumes and networks before containers: cleanup runs backwards, containers go first */
     &mod_system,   &mod_volumes, &mod_networks, &mod_containers, &mod_catalog, &mod_seed000,
-    &mod_services, &mod_seed004, &mod_jobs,     &mod_seed001,    NULL,
+    &mod_services, &mod_seed004, &mod_jobs,     &mod_seed001,    &mod_events,  NULL,
 };

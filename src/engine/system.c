@@ -5,6 +5,8 @@
 #include "engine/call.h"
 #include "engine/engine.h"
 
+#include <stdio.h>
+
 /* Any answer but 200 to a ping is a dockerd that cannot serve: unavailable. */
 static const struct eng_status ping_st[] = {
     {.status = 500,
@@ -73,4 +75,36 @@ enum berr
 eng_info(struct op *o, json_object **out)
 {
 	return get_object(o, &SYS_INFO, out);
+}
+
+static const struct eng_call SYS_EVENTS = {"GET", "/events", "docker events", NULL, NULL};
+
+enum berr
+eng_events_ticket(struct op *o, const char *const *types, const char *label, long long since_ns,
+                  json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.q = &q};
+	json_object *f = json_object_new_object(), *t = json_object_new_array();
+	char since[48];
+	enum berr e;
+
+	for (size_t i = 0; types && types[i]; i++)
+		json_object_array_add(t, json_object_new_string(types[i]));
+	json_object_object_add(f, "type", t);
+	if (label) {
+		json_object *l = json_object_new_array();
+		json_object_array_add(l, json_object_new_string(label));
+		json_object_object_add(f, "label", l);
+	}
+	eq_json(&q, "filters", f);
+	/* Docker's since is seconds.nanoseconds and includes that instant: the relay skips it. */
+	if (since_ns > 0) {
+		snprintf(since, sizeof(since), "%lld.%09lld", since_ns / 1000000000LL,
+		         since_ns % 1000000000LL);
+		eq_str(&q, "since", since);
+	}
+	e = eng_ticket(o, &SYS_EVENTS, &rq, tk);
+	json_object_put(f);
+	return e;
 }

@@ -12,6 +12,7 @@
 #include "relay/wait.h"
 #include "relay/build.h"
 #include "relay/tty.h"
+#include "relay/events.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "store/audit.h"
@@ -247,15 +248,6 @@ exec_free(struct stream *s)
 	s->ms = NULL;
 }
 
-/* ---- not here yet ------------------------------------------------------------ */
-
-static int
-unbuilt_start(struct stream *s)
-{
-	rl_fail(s, B_INTERNAL, NULL, "this relay has no %s mode", rl_modes[s->mode].name);
-	return -1;
-}
-
 const struct rl_mode rl_modes[TK__COUNT] = {
     [TK_LOGS] = {.name = "logs", .begin = logs_begin, .feed = logs_feed, .end = plain_end},
     [TK_RAW] = {.name = "raw", .begin = raw_begin, .feed = raw_feed, .end = plain_end},
@@ -265,7 +257,12 @@ const struct rl_mode rl_modes[TK__COUNT] = {
                  .feed = logs_feed,
                  .end = exec_end,
                  .free = exec_free},
-    [TK_EVENTS] = {.name = "events", .start = unbuilt_start},
+    [TK_EVENTS] = {.name = "events",
+                   .start = ev_start,
+                   .begin = ev_begin,
+                   .feed = ev_feed,
+                   .end = ev_end,
+                   .free = ev_free},
     [TK_TTY] = {.name = "tty",
                 .start = tty_start,
                 .begin = tty_begin,

@@ -81,7 +81,7 @@ check "every dashboard file is installed by make install${missing:+ (missing: $m
 
 # The views share code only through the shared modules, and each thing
 # the views all need is done in one place.
-shared="api|ui|spec|chart|console"
+shared="api|ui|spec|chart|console|events"
 cross=$(cd "$SRC_DIR/dashboard" && grep -H "^import" $(ls *.js | grep -v '^app\.js$') | grep -Ev "from '\./($shared)\.js';$")
 check "views and shared modules import only the shared modules ($shared)${cross:+: $cross}" test -z "$cross"
 twice=$(cd "$SRC_DIR/dashboard" && grep -Hn "\.disabled = \|h('table" *.js | grep -v '^ui\.js:')
