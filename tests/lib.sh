@@ -133,7 +133,14 @@ docker_api() { # docker_api METHOD PATH [BODY]
 # sup_pid UP_PID: the berth-fcgi supervisor under berth-up UP_PID.
 sup_pid() { pgrep -P "$1" -f 'berth-fcgi.*--listen' | head -1; }
 # worker_pids UP_PID: its forked workers (and a periodic sweeper while one runs).
-worker_pids() { local s; s=$(sup_pid "$1") && [ -n "$s" ] && pgrep -P "$s"; }
+# worker_pids BERTH-UP-PID: the supervisor's workers (its stream relay, named berth-relay, is none).
+worker_pids() {
+	local s p
+	s=$(sup_pid "$1") && [ -n "$s" ] || return 1
+	for p in $(pgrep -P "$s"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = berth-relay ] || echo "$p"
+	done
+}
 
 # Case tables, the standard cast of users, keyword groups.
 . "$TESTS_DIR/cases.sh"

@@ -122,6 +122,8 @@ spawn_relay(int lfd, const sigset_t *old)
 			close(lfd); /* FastCGI is the workers' */
 		if (tk_fd >= 0)
 			close(tk_fd);
+		/* ps and the tests tell it from the workers by name. */
+		prctl(PR_SET_NAME, "berth-relay");
 		worker_exit(rl_run(relay_lfd, relay_tfd));
 	}
 	if (pid < 0)
@@ -145,6 +147,7 @@ sup_relay_alone(void)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (tk_fd >= 0)
 			close(tk_fd);
+		prctl(PR_SET_NAME, "berth-relay");
 		worker_exit(rl_run(relay_lfd, relay_tfd));
 	}
 	return pid;

@@ -484,8 +484,9 @@ check "audit: allowed create recorded" test "$(jqb '[.entries[] | select(.user==
 check "audit: refused create recorded" test "$(jqb '[.entries[] | select(.user=="oscar" and .action=="POST /api/v1/containers" and .result=="forbidden")] | length > 0')" = true
 check "audit: viewer refusal recorded" test "$(jqb '[.entries[] | select(.user=="vic" and .status==403)] | length > 0')" = true
 # What was done, not just "ok": the command and exit code of an exec, created vs reused.
-check "audit: exec line has the command and the exit code" test "$(jqb '[.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .target == "'"$INST-talk"'" and .exit_code == 3)][0].command | join(" ")')" = "sh -c echo hi; echo oops >&2; exit 3"
-check "audit: an exec that timed out has no exit code" test "$(jqb '[.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .command == ["sleep","5"])][0] | has("exit_code") and .exit_code == null')" = true
+# The request line has the command; the relay's "exec end" line (same request id) how it ended.
+check "audit: exec line has the command, its end line the exit code" test "$(jqb '. as $a | [$a.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .target == "'"$INST-talk"'" and (.command | join(" ")) == "sh -c echo hi; echo oops >&2; exit 3")][0].request_id as $r | [$a.entries[] | select(.action == "exec end" and .request_id == $r)][0] | "\(.target) \(.exit_code)"')" = "$INST-talk 3"
+check "audit: an exec that timed out ends with no exit code" test "$(jqb '. as $a | [$a.entries[] | select(.action == "POST /api/v1/containers/{ref}/exec" and .command == ["sleep","5"])][0].request_id as $r | [$a.entries[] | select(.action == "exec end" and .request_id == $r)][0] | .result == "timed_out" and has("exit_code") and .exit_code == null')" = true
 check "audit: 50 concurrent creates: one created, 49 reused" test "$(jqb '[.entries[] | select(.target == "'"$INST-race"'" and .action == "POST /api/v1/containers") | .outcome] | group_by(.) | map("\(.[0])=\(length)") | join(",")')" = "created=1,reused=49"
 check "audit: another owner's same name is her own create" test "$(jqb '[.entries[] | select(.user == "olga" and .target == "'"$INST-a"'" and .action == "POST /api/v1/containers")][0].result')" = ok
 req GET "$API/audit?limit=2" "" "${A[@]}"

@@ -62,7 +62,8 @@ for w in $(pgrep -P "$SUP"); do
 	check "worker $w has no supplementary root group" bash -c '! grep -qE "^Groups:.*\b0\b" "/proc/$1/status"' _ "$w"
 	check "worker $w has no capabilities" grep -q '^CapEff:\s*0000000000000000' "/proc/$w/status"
 done
-check "two workers checked" test "$n" = 2
+# The stream relay is a child too, and must have dropped just as far.
+check "two workers and the stream relay checked" test "$n" = 3
 check "socket: root-owned, group www-data, 0660 ($(stat -c '%U:%G %a' "$T/run/b.sock"))" \
 	test "$(stat -c '%U:%G %a' "$T/run/b.sock")" = "root:www-data 660"
 check "state dir handed to $TU ($(stat -c '%U' "$T/state"))" test "$(stat -c '%U' "$T/state")" = "$TU"
