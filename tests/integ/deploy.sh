@@ -21,6 +21,9 @@ stop_all() {
 	[ -n "$NGINX_PID" ] && { kill -QUIT "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; }
 	NGINX_PID=""
 	[ -n "$FCGI_PID" ] && { kill -TERM "$FCGI_PID" 2>/dev/null; wait "$FCGI_PID" 2>/dev/null; }
+	# What the relay cases made (their owner's default network): berth-up would remove it.
+	[ -n "$FCGI_PID" ] && "$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" \
+		--instance "deploy-$$" --allow-root cleanup >/dev/null 2>&1
 	FCGI_PID=""
 	[ -n "$CONTAINER" ] && docker rm -f "$CONTAINER" >/dev/null 2>&1
 	CONTAINER=""

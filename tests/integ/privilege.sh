@@ -81,6 +81,11 @@ check "and removes it ($STATUS)" test "$STATUS" = 204 -o "$STATUS" = 200
 kill -TERM "$SUP"
 wait_for 15 bash -c '! kill -0 "$1" 2>/dev/null' _ "$SUP"
 check "drains and exits on SIGTERM" bash -c '! kill -0 "$1" 2>/dev/null' _ "$SUP"
+# The container's owner got a default network with it; berth-up would remove it, here we do.
+"$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" --instance "$INST" --user "$TU" \
+	cleanup >>"$T/berth.log" 2>&1
+check "cleanup leaves no network of the instance" \
+	test -z "$(docker network ls -q --filter "label=berth.instance=$INST")"
 
 # 3. A user outside the docker group gets no dockerd: the drop is real.
 "$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state2" --instance "$INST" --user nobody \
