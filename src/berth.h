@@ -55,6 +55,9 @@ int role_parse(const char *s, enum role *out);
 int64_t b_wall_ms(void);
 int64_t b_mono_ms(void);
 
+/* The value of hex digit C (either case), or -1: percent-decoding and chunk sizes. */
+int b_hexval(char c);
+
 /* FNV-1a of S: short stable names for locks and per-instance names. */
 uint32_t b_hash32(const char *s);
 

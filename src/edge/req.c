@@ -24,18 +24,6 @@ rq_param(struct req *r, const char *name)
 	return FCGX_GetParam(name, r->fx->envp);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 rq_decode(const char *s, size_t n, int plus_is_space)
 {
@@ -51,8 +39,8 @@ rq_decode(const char *s, size_t n, int plus_is_space)
 				free(out);
 				return NULL;
 			}
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = b_hexval(s[i + 1]);
+			lo = b_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;

@@ -177,3 +177,15 @@ ref_valid(const char *s)
 {
 	return name_chars(s, 128);
 }
+
+int
+b_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -3,6 +3,7 @@
  * (see http.h).  Strict where it matters to the relay (status, lengths,
  * chunk sizes) and deaf to every header it has no use for.
  */
+#include "berth.h"
 #include "relay/http.h"
 
 #include <stdio.h>
@@ -154,18 +155,6 @@ enum {
 	CK_DONE
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 ssize_t
 ck_feed(struct ck *c, const char *in, size_t n, ck_emit emit, void *arg)
 {
@@ -177,7 +166,7 @@ ck_feed(struct ck *c, const char *in, size_t n, ck_emit emit, void *arg)
 
 		switch (c->state) {
 		case CK_SIZE:
-			hv = hexval(ch);
+			hv = b_hexval(ch);
 			if (hv >= 0) {
 				/* 15 hex digits is more than any chunk: no overflow. */
 				if (++c->digits > 15)
