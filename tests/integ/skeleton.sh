@@ -116,11 +116,18 @@ CONF
 	INST="t-sk-$$"
 	start_berth sup --config "$T/sup.conf" --instance "$INST" --workers 2 || exit 1
 	sup=$(pgrep -f -- "berth-fcgi.*--instance $INST .*--listen" | head -1)
-	workers() { pgrep -P "$sup" -f berth-fcgi | sort; }
+	# Its children but the stream relay (named berth-relay).
+	workers() {
+		local p
+		for p in $(pgrep -P "$sup" -f berth-fcgi); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = berth-relay ] || echo "$p"
+		done | sort
+	}
 	before=$(workers)
 	check "supervisor runs 2 workers" test "$(wc -l <<<"$before")" = 2
+	check "and one stream relay" test "$(pgrep -P "$sup" -x berth-relay | wc -l)" = 1
 	kill -9 $(head -1 <<<"$before")
-	wait_for 5 bash -c '[ "$(pgrep -P "$1" -f berth-fcgi | wc -l)" = 2 ]' _ "$sup"
+	wait_for 5 bash -c '[ "$(pgrep -P "$1" -f berth-fcgi | wc -l)" = 3 ]' _ "$sup"
 	check "a killed worker is replaced" test "$(workers | wc -l)" = 2 -a "$(workers)" != "$before"
 	req GET "$URL/api/v1/health"
 	expect "serving after a worker died" 200
