@@ -3,6 +3,7 @@
  * module (a resource, a front door) is one line here: its descriptor
  * (edge/module.h) brings everything else.
  */
+#include "doors/docker.h"
 #include "doors/doors.h"
 #include "edge/module.h"
 #include "res/catalog.h"
@@ -20,3 +21,6 @@ const struct bmod *const berth_modules[] = {
     &mod_system,   &mod_volumes, &mod_networks, &mod_containers, &mod_catalog, &mod_seed000,
     &mod_services, &mod_seed004, &mod_jobs,     &mod_seed001,    &mod_events,  NULL,
 };
+
+/* The doors with a listener of their own: nginx names one with BERTH_DOOR. */
+const struct rt_door *const berth_doors[] = {&door_docker, NULL};

@@ -11,4 +11,4 @@ seed_map(enum berr e)
 	return e == B_INVALID || e == B_MEDIA ? B_BAD_REQUEST : e;
 }
 
-const struct rt_door door_seed = {"seed", seed_map};
+const struct rt_door door_seed = {.name = "seed", .map = seed_map};

@@ -69,6 +69,14 @@ parse_query(struct req *r, const char *q)
 		const char *eq = memchr(q, '=', len);
 		size_t klen = eq ? (size_t)(eq - q) : len;
 
+		/*
+		 * dockerode repeats a POST's body fields in its query (Image=..&Cmd=..);
+		 * dockerd reads only its lower-case parameters, and so does the door.
+		 */
+		if (len > 0 && r->door_name && q[0] >= 'A' && q[0] <= 'Z') {
+			q = amp ? amp + 1 : NULL;
+			continue;
+		}
 		if (len > 0) {
 			if (r->nquery == RQ_MAXQUERY)
 				return op_fail(&r->op, B_BAD_REQUEST, NULL,
@@ -319,6 +327,9 @@ scan_params(struct req *r, const char **uri, const char **script, const char **d
 		case 'D':
 			(void)TAKE(*doc, kv, "DOCUMENT_URI");
 			break;
+		case 'B':
+			(void)TAKE(r->door_name, kv, "BERTH_DOOR");
+			break;
 		}
 	}
 }
@@ -376,7 +387,8 @@ rq_init(struct req *r, FCGX_Request *fx)
 	}
 	if (r->path == NULL)
 		return op_fail(&r->op, B_INTERNAL, NULL, "out of memory");
-	if (q && strlen(q) > 8192)
+	/* A door's nginx bounds its request line itself (dockerode's mirrored bodies are long). */
+	if (q && strlen(q) > (r->door_name ? 65536u : 8192u))
 		return op_fail(&r->op, B_BAD_REQUEST, NULL, "query string too long");
 	return parse_query(r, q ? q + 1 : NULL);
 }

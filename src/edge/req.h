@@ -49,7 +49,10 @@ struct req {
 	size_t body_len;
 	json_object *json; /* parsed body (owned), NULL when there was none */
 	const struct rt_route *route;
-	const struct bmod *mod;        /* the module the route is its */
+	const struct bmod *mod; /* the module the route is its */
+	const char *door_name;  /* BERTH_DOOR from nginx: the listener's door, NULL for berth's */
+	const struct rt_door *door;    /* that door, once rt_find looked it up */
+	int api_minor;                 /* Docker door: the NN of a /v1.NN/ prefix, 0 without one */
 	struct rq_val qv[RQ_MAXQUERY]; /* route->query[i], checked and typed */
 	char id[17];                   /* request id, also sent as X-Request-Id */
 	int status;                    /* status sent, for the log */

@@ -261,6 +261,7 @@ enum berr
 rt_check_query(struct req *r)
 {
 	const struct rt_param *decl = r->route->query;
+	int lax = r->door && (r->door->flags & DOOR_LAX_QUERY);
 	char why[128];
 
 	for (size_t i = 0; i < r->nquery; i++) {
@@ -268,6 +269,8 @@ rt_check_query(struct req *r)
 		size_t k = 0;
 		while (decl && decl[k].name && strcmp(decl[k].name, key) != 0)
 			k++;
+		if ((decl == NULL || decl[k].name == NULL) && lax)
+			continue;
 		if (decl == NULL || decl[k].name == NULL)
 			return op_fail(
 			    &r->op, B_BAD_REQUEST, NULL,
@@ -304,13 +307,35 @@ find_one(const struct rt_route *rt, struct found *f)
 }
 
 enum berr
+rt_find_door(struct req *r)
+{
+	if (r->door_name == NULL || r->door)
+		return B_OK;
+	for (const struct rt_door *const *d = berth_doors; *d; d++)
+		if (strcmp((*d)->name, r->door_name) == 0) {
+			r->door = *d;
+			return B_OK;
+		}
+	return op_fail(&r->op, B_INTERNAL, NULL, "nginx names a door berth does not have: %.40s",
+	               r->door_name);
+}
+
+enum berr
 rt_find(struct req *r)
 {
 	char copy[RQ_MAXPATH + 1], *seg[MAXSEG];
-	size_t lens[MAXSEG], plen = strlen(r->path);
+	size_t lens[MAXSEG], plen;
 	struct found f = {.r = r, .seg = seg, .lens = lens};
-	enum berr e = B_OK;
+	const struct bmod *const *mods = berth_modules;
+	enum berr e = rt_find_door(r);
 
+	if (e != B_OK)
+		return e;
+	if (r->door && r->door->modules)
+		mods = r->door->modules;
+	if (r->door && r->door->prepare && (e = r->door->prepare(r)) != B_OK)
+		return e;
+	plen = strlen(r->path);
 	/* rq_init refuses longer paths; the copy is split in place. */
 	if (plen > RQ_MAXPATH)
 		return op_fail(&r->op, B_NOT_FOUND, NULL, "no such endpoint");
@@ -319,7 +344,7 @@ rt_find(struct req *r)
 	if (f.n < 0)
 		return op_fail(&r->op, B_NOT_FOUND, NULL, "no such endpoint");
 	/* The first row that answers wins; the rest are only walked for a 405's Allow. */
-	for (const struct bmod *const *m = berth_modules; !f.hit && *m; m++)
+	for (const struct bmod *const *m = mods; !f.hit && *m; m++)
 		for (const struct rt_route *rt = (*m)->routes; rt && rt->method; rt++)
 			if (find_one(rt, &f)) {
 				f.mod = *m;
@@ -339,7 +364,9 @@ rt_find(struct req *r)
 		r->op.extra = json_object_new_object();
 		jx_add_str(r->op.extra, "Allow", f.allow);
 	} else {
-		e = op_fail(&r->op, B_NOT_FOUND, NULL, "no such endpoint; GET /api/v1 lists them");
+		e = op_fail(&r->op, B_NOT_FOUND, NULL, "%s",
+		            r->door ? "page not found"
+		                    : "no such endpoint; GET /api/v1 lists them");
 	}
 	return e;
 }
@@ -388,12 +415,18 @@ admit(struct req *r)
 		return e;
 	/* A form post always names its own type, even with no body: refuse it outright. */
 	ct = (rt->flags & RT_MUT) ? r->ctype : NULL;
+	/* The docker CLI names text/plain on its bodiless POSTs (start, wait). */
+	if (r->door && (r->door->flags & DOOR_ANY_CTYPE) &&
+	    (!r->clen || !*r->clen || !strcmp(r->clen, "0")))
+		ct = NULL;
+	if (rt->flags & RT_RAW)
+		ct = NULL;
 	if (ct && *ct && !rq_is_json(ct))
 		return op_fail(&r->op, B_MEDIA, NULL,
 		               "changes must be sent as Content-Type: application/json");
 	/* nginx sends an empty CONTENT_LENGTH with every bodiless request. */
 	cl = r->clen;
-	if ((rt->flags & (RT_BODY | RT_MUT)) || (cl && *cl)) {
+	if (!(rt->flags & RT_RAW) && ((rt->flags & (RT_BODY | RT_MUT)) || (cl && *cl))) {
 		e = rq_read_body(r, g_cfg->max_body);
 		if (e != B_OK)
 			return e;
@@ -446,6 +479,8 @@ rt_dispatch(struct req *r)
 
 	/* The role is known before routing, so refusals are logged and audited with it. */
 	r->op.role = cfg_role(g_cfg, r->op.user);
+	if (rt_find_door(r) != B_OK && e == B_OK)
+		e = r->op.err;
 	if (e == B_OK)
 		e = rt_find(r);
 	if (e == B_OK)
@@ -456,9 +491,12 @@ rt_dispatch(struct req *r)
 		if (r->op.err == B_OK)
 			op_fail(&r->op, e, NULL, "%s", berr_code(e));
 		/* Each front door answers errors its own way (the seeds: bad bodies are 400). */
-		if (r->mod && r->mod->door && r->mod->door->map)
-			e = r->op.err = r->mod->door->map(e);
-		if (!r->sent)
+		const struct rt_door *door = r->door ? r->door : r->mod ? r->mod->door : NULL;
+		if (door && door->map)
+			e = r->op.err = door->map(e);
+		if (!r->sent && door && door->error)
+			door->error(r);
+		else if (!r->sent)
 			rq_error(r);
 	}
 	is_read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;

@@ -13,6 +13,8 @@
 #include "edge/req.h"
 #include "lib/schema.h"
 
+struct bmod;
+
 typedef enum berr (*rt_handler)(struct req *r);
 
 #define RT_BODY   0x01 /* takes a JSON body, validated against .schema */
@@ -21,6 +23,8 @@ typedef enum berr (*rt_handler)(struct req *r);
 #define RT_TEXT   0x08 /* answers text/plain on success */
 /* reached only by nginx's internal redirect: not in the index, the OpenAPI or rt_each */
 #define RT_INTERNAL 0x10
+/* reads its own body (not JSON: a build context): admit leaves it unread */
+#define RT_RAW 0x20
 
 /* The type of a path argument or query parameter. */
 enum rt_ptype { P_STR, P_INT, P_BOOL };
@@ -68,7 +72,27 @@ struct rt_route {
 struct rt_door {
 	const char *name;
 	enum berr (*map)(enum berr e); /* the error this door answers E with */
+	/*
+	 * A door with a listener of its own (nginx sets BERTH_DOOR=<name> there):
+	 * only its MODULES' routes answer on it, none of berth's own, and every
+	 * request, routed or not, is answered the door's way.  NULL for the seeds'
+	 * door, whose routes share berth's listener.
+	 */
+	const struct bmod *const *modules;
+	/* Before routing: rewrite or refuse the path (Docker's /v1.NN/ prefix). */
+	enum berr (*prepare)(struct req *r);
+	/* Writes R's error as this door's clients expect (Docker's {"message"}). */
+	void (*error)(struct req *r);
+	unsigned flags; /* DOOR_* */
 };
+
+/* Bodiless changes may name any Content-Type (the docker CLI says text/plain). */
+#define DOOR_ANY_CTYPE 0x01
+/* Query parameters a route does not declare are ignored, as dockerd does, not refused. */
+#define DOOR_LAX_QUERY 0x02
+
+/* The doors with a listener of their own (src/modules.c); NULL-ended. */
+extern const struct rt_door *const berth_doors[];
 
 /*
  * Matches r->method and r->path against the tables: sets r->route, checks
@@ -76,6 +100,8 @@ struct rt_door {
  * FastCGI connection, so tests and fuzzers call it on a hand-made request.
  */
 enum berr rt_find(struct req *r);
+/* Looks up the door nginx named (BERTH_DOOR) into r->door; a name berth lacks is a 500. */
+enum berr rt_find_door(struct req *r);
 
 /*
  * Checks every query parameter of R (after rt_find): one the route declares,

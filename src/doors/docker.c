@@ -1,0 +1,287 @@
+/*
+ * docker.c - the Docker door itself: its listener's rules (API version
+ * prefix, Docker's error shape, the status Docker clients expect) and the
+ * system routes: /_ping, /version, /info.  The rest of the Engine API is in
+ * the dk*.c modules.  docs/docker-api.md says what each route does.
+ */
+#include "berth.h"
+#include "doors/docker.h"
+#include "engine/engine.h"
+#include "lib/cfg.h"
+#include "lib/json.h"
+#include "res/containers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Docker clients read the status only to tell "not found" and "conflict"
+ * from the rest; berth's 422 (a field berth will not take) is Docker's 400.
+ */
+static enum berr
+dd_map(enum berr e)
+{
+	return e == B_INVALID || e == B_MEDIA ? B_BAD_REQUEST : e;
+}
+
+void
+dd_error(struct req *r)
+{
+	json_object *o = json_object_new_object();
+	char msg[OP_MSGLEN + OP_FIELDLEN + 8];
+
+	/* The CLI prints "Error response from daemon: " and this, so it names the field itself. */
+	if (r->op.field[0] && !strstr(r->op.msg, r->op.field))
+		snprintf(msg, sizeof(msg), "%s: %s", r->op.field, r->op.msg);
+	else
+		snprintf(msg, sizeof(msg), "%s", r->op.msg[0] ? r->op.msg : berr_code(r->op.err));
+	jx_add_str(o, "message", msg);
+	rq_json(r, berr_status(r->op.err), o);
+}
+
+void
+dd_answer(struct req *r, int status, json_object *o)
+{
+	rq_json(r, status, o);
+}
+
+void
+dd_slash_name(const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "/%s", name ? name : "");
+}
+
+/*
+ * Every route is served bare and under /v1.NN/ (NN up to DD_API_MAX), as
+ * dockerd does; a newer client is told which version to ask for.
+ */
+static enum berr
+dd_prepare(struct req *r)
+{
+	const char *p = r->path;
+	char *end;
+	long minor;
+
+	if (strncmp(p, "/v1.", 4) != 0)
+		return B_OK;
+	minor = strtol(p + 4, &end, 10);
+	if (end == p + 4 || (*end != '/' && *end != '\0'))
+		return op_fail(&r->op, B_NOT_FOUND, NULL, "page not found");
+	if (minor > DD_API_MAX)
+		return op_fail(&r->op, B_BAD_REQUEST, NULL,
+		               "client version 1.%ld is too new. Maximum supported API version is "
+		               "1.%d",
+		               minor, DD_API_MAX);
+	if (minor < DD_API_MIN)
+		return op_fail(&r->op, B_BAD_REQUEST, NULL,
+		               "client version 1.%ld is too old. Minimum supported API version is "
+		               "1.%d, please upgrade your client to a newer version",
+		               minor, DD_API_MIN);
+	r->api_minor = (int)minor;
+	memmove(r->path, end, strlen(end) + 1);
+	if (r->path[0] == '\0')
+		strcpy(r->path, "/");
+	return B_OK;
+}
+
+const struct rt_door door_docker = {
+    .name = "docker",
+    .map = dd_map,
+    .modules = docker_modules,
+    .prepare = dd_prepare,
+    .error = dd_error,
+    .flags = DOOR_ANY_CTYPE | DOOR_LAX_QUERY,
+};
+
+static enum berr
+h_ping(struct req *r)
+{
+	rq_text(r, 200, "text/plain; charset=utf-8", "OK");
+	return B_OK;
+}
+
+/* dockerd's /version, speaking the door's API version and naming berth. */
+static enum berr
+h_version(struct req *r)
+{
+	json_object *v, *out, *plat, *comps, *eng, *det;
+	char api[16], name[96];
+	enum berr e = eng_version(&r->op, &v);
+
+	if (e != B_OK)
+		return e;
+	out = json_object_new_object();
+	plat = json_object_new_object();
+	snprintf(name, sizeof(name), "berth %s (Docker Engine %s)", BERTH_VERSION,
+	         jx_str(v, "Version") ? jx_str(v, "Version") : "?");
+	jx_add_str(plat, "Name", name);
+	json_object_object_add(out, "Platform", plat);
+	snprintf(api, sizeof(api), "1.%d", DD_API_MAX);
+	/* dockerd may speak a newer API than the door: the door's tables decide. */
+	if (jx_str(v, "ApiVersion") && strcmp(jx_str(v, "ApiVersion"), api) < 0 &&
+	    strlen(jx_str(v, "ApiVersion")) == strlen(api))
+		snprintf(api, sizeof(api), "%s", jx_str(v, "ApiVersion"));
+	jx_add_str(out, "ApiVersion", api);
+	snprintf(api, sizeof(api), "1.%d", DD_API_MIN);
+	jx_add_str(out, "MinAPIVersion", api);
+	static const char *const keep[] = {"Version", "GitCommit",     "GoVersion", "Os",
+	                                   "Arch",    "KernelVersion", "BuildTime", NULL};
+	for (const char *const *k = keep; *k; k++)
+		jx_add_ref(out, *k, jx_get(v, *k));
+	/* The CLI prints the engine's lines from its component's details. */
+	comps = json_object_new_array();
+	eng = json_object_new_object();
+	det = json_object_new_object();
+	jx_add_str(eng, "Name", "Engine");
+	jx_add_str(eng, "Version", jx_str(v, "Version"));
+	json_object_object_foreach(out, k, val)
+	{
+		if (strcmp(k, "Platform") != 0 && strcmp(k, "Version") != 0)
+			jx_add_ref(det, k, val);
+	}
+	jx_add_str(det, "Experimental", "false");
+	json_object_object_add(eng, "Details", det);
+	json_object_array_add(comps, eng);
+	json_object_object_add(out, "Components", comps);
+	json_object_put(v);
+	dd_answer(r, 200, out);
+	return B_OK;
+}
+
+/* The caller's containers by state, as /info counts them. */
+static enum berr
+count_containers(struct req *r, json_object *out)
+{
+	json_object *list;
+	int running = 0, paused = 0, stopped = 0;
+	size_t n;
+	enum berr e = ct_list_visible(&r->op, CT_ALL, NULL, &list);
+
+	if (e != B_OK)
+		return e;
+	n = json_object_array_length(list);
+	for (size_t i = 0; i < n; i++) {
+		const char *st = jx_str(json_object_array_get_idx(list, i), "State");
+		if (st && strcmp(st, "running") == 0)
+			running++;
+		else if (st && strcmp(st, "paused") == 0)
+			paused++;
+		else
+			stopped++;
+	}
+	json_object_put(list);
+	jx_add_int(out, "Containers", (int64_t)n);
+	jx_add_int(out, "ContainersRunning", running);
+	jx_add_int(out, "ContainersPaused", paused);
+	jx_add_int(out, "ContainersStopped", stopped);
+	return B_OK;
+}
+
+/*
+ * /info for the caller: their own containers counted, the host described
+ * only as far as a client needs (OS, architecture, CPUs, memory, storage
+ * driver, versions); nothing of the daemon's paths, plugins, registries,
+ * proxies, labels or swarm membership, nor of anyone else's objects.
+ */
+static enum berr
+h_info(struct req *r)
+{
+	static const char *const keep[] = {"Driver",
+	                                   "MemoryLimit",
+	                                   "SwapLimit",
+	                                   "KernelMemory",
+	                                   "CpuCfsPeriod",
+	                                   "CpuCfsQuota",
+	                                   "CPUShares",
+	                                   "CPUSet",
+	                                   "PidsLimit",
+	                                   "IPv4Forwarding",
+	                                   "OomKillDisable",
+	                                   "CgroupDriver",
+	                                   "CgroupVersion",
+	                                   "KernelVersion",
+	                                   "OperatingSystem",
+	                                   "OSVersion",
+	                                   "OSType",
+	                                   "Architecture",
+	                                   "NCPU",
+	                                   "MemTotal",
+	                                   "ServerVersion",
+	                                   "DefaultRuntime",
+	                                   "SecurityOptions",
+	                                   "IndexServerAddress",
+	                                   "Isolation",
+	                                   "LiveRestoreEnabled",
+	                                   NULL};
+	json_object *v, *out, *sw;
+	enum berr e = eng_info(&r->op, &v);
+
+	if (e != B_OK)
+		return e;
+	out = json_object_new_object();
+	e = count_containers(r, out);
+	if (e != B_OK)
+		goto out;
+	for (const char *const *k = keep; *k; k++)
+		jx_add_ref(out, *k, jx_get(v, *k));
+	jx_add_str(out, "ID", "");
+	jx_add_str(out, "Name", "berth");
+	jx_add_str(out, "DockerRootDir", "");
+	jx_add_bool(out, "Debug", 0);
+	jx_add_bool(out, "ExperimentalBuild", 0);
+	json_object_object_add(out, "Labels", json_object_new_array());
+	json_object_object_add(out, "Warnings", json_object_new_array());
+	sw = json_object_new_object();
+	jx_add_str(sw, "LocalNodeState", "inactive");
+	json_object_object_add(out, "Swarm", sw);
+	dd_answer(r, 200, out);
+	out = NULL;
+out:
+	json_object_put(out);
+	json_object_put(v);
+	return e;
+}
+
+/* BuildKit opens a gRPC session berth cannot inspect: the classic builder is the door's. */
+static enum berr
+h_session(struct req *r)
+{
+	return op_fail(&r->op, B_INVALID, NULL,
+	               "berth does not take BuildKit sessions: build with the classic builder "
+	               "(export DOCKER_BUILDKIT=0; docker-compose: COMPOSE_DOCKER_CLI_BUILD=0)");
+}
+
+static const struct rt_route dd_sys_routes[] = {
+    {"GET", "/_ping", h_ping, ROLE_NONE, 0, NULL, "OK, with the API version in the headers.", NULL},
+    {"GET", "/version", h_version, ROLE_VIEWER, 0, NULL, "Versions (the door's API version).",
+     NULL},
+    {"GET", "/info", h_info, ROLE_VIEWER, 0, NULL,
+     "The caller's container counts and what a client needs of the host.", NULL},
+    {"POST", "/session", h_session, ROLE_VIEWER, 0, NULL, "Refused: BuildKit sessions.", NULL},
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
+};
+
+const struct rt_param dd_args[] = {{.name = "id",
+                                    .type = P_STR,
+                                    .desc = "object",
+                                    .valid = ref_valid,
+                                    .rule = "a name, id or unique id prefix"},
+                                   {.name = "name",
+                                    .type = P_STR,
+                                    .desc = "object",
+                                    .min = 1,
+                                    .max = 255,
+                                    .rule = "1 to 255 characters"},
+                                   {0}};
+
+const struct bmod mod_dd_system = {
+    .name = "docker-system",
+    .routes = dd_sys_routes,
+    .args = dd_args,
+};
+
+const struct bmod *const docker_modules[] = {
+    &mod_dd_system,  &mod_dd_containers, &mod_dd_exec, &mod_dd_images,
+    &mod_dd_volumes, &mod_dd_networks,   NULL,
+};
