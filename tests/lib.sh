@@ -37,7 +37,31 @@ start_berth() {
 	printf -v "PID_$name" '%s' "$pid"
 	URL="http://127.0.0.1:$port"
 	UP_PIDS+=("$pid")
+	# --docker-port: the Docker door's port is the info file's third line.
+	local dport
+	dport=$(sed -n 3p "$info")
+	if [ -n "$dport" ]; then
+		printf -v "DOCKER_$name" 'tcp://127.0.0.1:%s' "$dport"
+		DOCKER_URL="http://127.0.0.1:$dport"
+	fi
 	return 0
+}
+
+# The Docker CLI the issue names: Debian's docker.io (20.10), not a newer one on PATH.
+DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
+# docker_as USER PASSWORD -- ARGS...: the docker CLI as USER through the Docker
+# door of the last start_berth (DOCKER_HOST), its basic auth sent the way a
+# user configures it: HttpHeaders in that user's own config.json.
+docker_as() {
+	local user=$1 pass=$2 dir="$T/docker-config-$1"
+	shift 3
+	if [ ! -f "$dir/config.json" ]; then
+		mkdir -p "$dir"
+		printf '{"HttpHeaders":{"Authorization":"Basic %s"}}\n' \
+			"$(printf '%s:%s' "$user" "$pass" | base64 -w0)" >"$dir/config.json"
+	fi
+	DOCKER_CONFIG=$dir DOCKER_HOST=${DOCKER_HOST_AS:-${DOCKER_URL/http:/tcp:}} DOCKER_BUILDKIT=0 \
+		timeout "${DOCKER_TIMEOUT:-60}" "$DOCKER_CLI" "$@"
 }
 
 # stop_berth PID: SIGTERM, wait for it to exit.  berth-up exits once its
