@@ -858,6 +858,27 @@ load_streams(struct ctx *x, const config_setting_t *g)
 	c->streams.total = (int)get_int(x, g, "total", 4096, 1, 1000000);
 }
 
+/*
+ * docker_door = { build_max; session_idle; }: the Docker door's own bounds
+ * (docs/docker-api.md): the largest build context it takes, and how long a
+ * Testcontainers session may stay quiet before the reaper removes its objects.
+ */
+static void
+load_docker_door(struct ctx *x, const config_setting_t *g)
+{
+	static const char *const keys[] = {"build_max", "session_idle", NULL};
+	struct cfg *c = x->c;
+
+	if (g && !config_setting_is_group(g)) {
+		fail(x, g, "docker_door must be a group");
+		return;
+	}
+	if (g)
+		check_keys(x, g, keys);
+	c->door.build_max = get_int(x, g, "build_max", 256ll << 20, 1024, 16ll << 30);
+	c->door.session_idle = (int)get_int(x, g, "session_idle", 600, 1, 30 * 86400);
+}
+
 /* audit = { max_size; keep; rate; burst; }: rotation and the per-identity line budget. */
 static void
 load_audit(struct ctx *x, const config_setting_t *g)
@@ -882,10 +903,10 @@ static void
 load_root(struct ctx *x)
 {
 	static const char *const keys[] = {
-	    "docker",       "state_dir",    "listen",    "user",      "group",    "anonymous",
-	    "default_role", "users",        "protected", "policy",    "max_body", "mode",
-	    "jobs",         "catalog",      "services",  "log_level", "audit",    "instance",
-	    "groups",       "network_pool", "streams",   NULL};
+	    "docker",       "state_dir",    "listen",    "user",        "group",    "anonymous",
+	    "default_role", "users",        "protected", "policy",      "max_body", "mode",
+	    "jobs",         "catalog",      "services",  "log_level",   "audit",    "instance",
+	    "groups",       "network_pool", "streams",   "docker_door", NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -938,6 +959,7 @@ load_root(struct ctx *x)
 	c->log_debug = strcmp(lv, "debug") == 0;
 	load_audit(x, config_setting_get_member(root, "audit"));
 	load_streams(x, config_setting_get_member(root, "streams"));
+	load_docker_door(x, config_setting_get_member(root, "docker_door"));
 
 	pol = config_setting_get_member(root, "policy");
 	if (pol) {

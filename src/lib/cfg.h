@@ -108,6 +108,11 @@ struct cfg {
 		int per_user;       /* concurrent streams one identity may hold */
 		int total;          /* and all of them together */
 	} streams;
+	/* The Docker door (doors/docker.h). */
+	struct {
+		int64_t build_max; /* bytes of a build context */
+		int session_idle;  /* seconds a Testcontainers session may be quiet */
+	} door;
 	struct {
 		int64_t max_size; /* audit.log is rotated before it grows past this; 0 = never */
 		int keep;         /* rotated files kept: audit.log.1 .. audit.log.<keep> */

@@ -11,6 +11,7 @@
 #include "lib/cfg.h"
 #include "res/catalog.h"
 #include "res/containers.h"
+#include "res/sessions.h"
 #include "engine/engine.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -602,6 +603,7 @@ found:
 		return op_fail(o, B_FORBIDDEN, NULL,
 		               "berth does not manage container %s; admins may only read it", ref);
 	}
+	ses_touch(*inspect); /* a test session that asks about its containers is alive */
 	return B_OK;
 }
 
@@ -897,6 +899,8 @@ ct_create(struct op *o, const struct ct_new *n, json_object **inspect, int *crea
 	}
 	e = op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name", "the name %s is taken", name);
 out:
+	if (e == B_OK && *inspect)
+		ses_touch(*inspect);
 	st_unlock(nfd);
 	st_unlock(ofd);
 	return e;
