@@ -75,6 +75,7 @@ if make -C "$BUILD_DIR" install DESTDIR="$T/inst" prefix=/usr sysconfdir=/etc >"
 		usr/share/man/man1/berth-up.1 usr/share/man/man5/berth.conf.5 \
 		usr/share/berth/nginx/berth-site.conf usr/share/berth/nginx/berth-fastcgi.conf \
 		usr/share/berth/nginx/berth-auth-mtls.conf usr/share/berth/nginx/berth-up.conf.in \
+		usr/share/berth/nginx/berth-docker.conf.in usr/share/berth/nginx/berth-docker-site.conf \
 		usr/lib/systemd/system/berth.socket usr/lib/systemd/system/berth.service \
 		usr/lib/systemd/system/berth-maintenance.timer usr/lib/sysusers.d/berth.conf \
 		usr/share/doc/berth/examples/berth.conf.example usr/share/doc/berth/security.md; do
@@ -144,7 +145,7 @@ FCGI_PID=$!
 wait_for 5 test -S "$T/berth.sock" && ok "berth-fcgi listening" || not_ok "berth-fcgi did not start: $(cat "$T/berth.log")"
 
 port() { "$BERTH_FCGI" --config "$T/berth.conf" --state-dir "$T/state" free-port; }
-P_TLS=$(port) P_HTTP=$(port) P_MET=$(port) P_IDP=$(port)
+P_TLS=$(port) P_HTTP=$(port) P_MET=$(port) P_IDP=$(port) P_DOCK=$(port)
 # By name, as a browser would: SNI and Host both say localhost, the name the
 # rendered site is given below (an admin sets their own in server_name).
 HTTPS="https://localhost:$P_TLS"
@@ -164,6 +165,7 @@ render() {
 			-e "s|listen 443 |listen 127.0.0.1:$P_TLS |" \
 			-e "s|listen 80;|listen 127.0.0.1:$P_HTTP;|" \
 			-e "s|listen 127.0.0.1:9180;|listen 127.0.0.1:$P_MET;|" \
+			-e "s|listen 2376 ssl;|listen 127.0.0.1:$P_DOCK ssl;|" \
 			-e '/listen \[::\]/d' \
 			-e "s|http://127.0.0.1:4180/|http://127.0.0.1:$P_IDP/|" \
 			-e "s|server_name berth.example.org;|server_name localhost;|" \
@@ -186,6 +188,7 @@ http {
 	uwsgi_temp_path $d/tmp/uwsgi;
 	scgi_temp_path $d/tmp/scgi;
 	include $d/conf/berth-site.conf;
+	$( [ "$auth" = mtls ] && echo "include $d/conf/berth-docker-site.conf;")
 
 	# Stand-in identity provider for auth_request: one bearer token, one user.
 	server {
@@ -339,6 +342,22 @@ if start_nginx mtls; then
 	expect "mTLS: a CN that is no user name gives no identity" 401 .error.code unauthenticated
 	req GET "http://127.0.0.1:$P_MET/metrics"
 	[ "$STATUS" = 200 ] && ok "mTLS site: /metrics from loopback" || not_ok "mTLS /metrics ($STATUS)"
+	# The Docker door's production site (berth-docker-site.conf): Docker's remote TLS model.
+	mkdir -p "$T/dcerts"
+	cp "$P/ca.crt" "$T/dcerts/ca.pem"; cp "$P/alice.crt" "$T/dcerts/cert.pem"; cp "$P/alice.key" "$T/dcerts/key.pem"
+	dcli() { DOCKER_HOST="tcp://localhost:$P_DOCK" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$T/dcerts" \
+		DOCKER_CONFIG="$T/dcerts" timeout 30 "${DOCKER_CLI:-/usr/bin/docker}" "$@"; }
+	out=$(dcli version --format '{{.Server.Platform.Name}} {{.Server.APIVersion}}' 2>&1)
+	[[ "$out" == "berth "*" 1.41" ]] && ok "docker site: docker version over client certificates" ||
+		not_ok "docker site: docker version: $out"
+	out=$(dcli info --format '{{.Name}}' 2>&1)
+	[ "$out" = berth ] && ok "docker site: docker info answers (it needs a role: the CN is the user)" || not_ok "docker site: docker info: $out"
+	req GET "https://localhost:$P_DOCK/_ping" "" --cacert "$P/ca.crt" --resolve "localhost:$P_DOCK:127.0.0.1"
+	[ "$STATUS" != 200 ] && ok "docker site: no client certificate, no answer ($STATUS)" ||
+		not_ok "docker site answered without a certificate"
+	# shellcheck disable=SC2046
+	req GET "https://localhost:$P_DOCK/api/v1/whoami" "" --cacert "$P/ca.crt" --resolve "localhost:$P_DOCK:127.0.0.1" $(cert alice)
+	expect "docker site: berth's own API is not on the door" 404 .message "page not found"
 	stop_nginx
 else
 	not_ok "nginx (mtls) did not start: $(cat "$T/ng-mtls/error.log")"
