@@ -70,4 +70,20 @@ int dd_filter_labels(json_object *f, json_object *labels);
 /* 1 when F has no filter KEY, or one of its values is VALUE (exact). */
 int dd_filter_is(json_object *f, const char *key, const char *value);
 
+/* ---- images (dkimages.c) --------------------------------------------------- */
+
+/*
+ * The Docker reference REF names for OWNER (NULL: the caller) into OUT:
+ * OWNER's own tag of that name when there is one (dockerd's namespaced
+ * "berth.<slug>.<hash>/REF"), then one of the caller's groups', else REF
+ * itself (a shared image: the caller still checks it against the role's
+ * allow-list).  Ids and digests are REF itself.  A namespaced reference
+ * typed in by a non-admin is Docker's 404 (No such image), so no one names
+ * another tenant's tag.  Only dockerd's failures are errors otherwise.
+ */
+enum berr dd_image_resolve(struct op *o, const char *owner, const char *ref, char *out, size_t n);
+
+/* Docker reference DREF as O's caller sees it: their own namespace's prefix taken off. */
+void dd_image_shown(const struct op *o, const char *dref, char *out, size_t n);
+
 #endif

@@ -881,11 +881,29 @@ load_audit(struct ctx *x, const config_setting_t *g)
 static void
 load_root(struct ctx *x)
 {
-	static const char *const keys[] = {
-	    "docker",       "state_dir",    "listen",    "user",      "group",    "anonymous",
-	    "default_role", "users",        "protected", "policy",    "max_body", "mode",
-	    "jobs",         "catalog",      "services",  "log_level", "audit",    "instance",
-	    "groups",       "network_pool", "streams",   NULL};
+	static const char *const keys[] = {"docker",
+	                                   "state_dir",
+	                                   "listen",
+	                                   "user",
+	                                   "group",
+	                                   "anonymous",
+	                                   "default_role",
+	                                   "users",
+	                                   "protected",
+	                                   "policy",
+	                                   "max_body",
+	                                   "mode",
+	                                   "jobs",
+	                                   "catalog",
+	                                   "services",
+	                                   "log_level",
+	                                   "audit",
+	                                   "instance",
+	                                   "groups",
+	                                   "network_pool",
+	                                   "streams",
+	                                   "max_build_context",
+	                                   NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -916,6 +934,8 @@ load_root(struct ctx *x)
 	json_object_put(c->protected_names);
 	c->protected_names = get_strlist(x, root, "protected");
 	c->max_body = (size_t)get_int(x, root, "max_body", 1 << 20, 1024, 64 << 20);
+	/* The Docker door's build contexts: nginx's client_max_body_size (256m) caps them too. */
+	c->max_build_context = get_limit(x, root, "max_build_context", 256LL << 20, LIM_SIZE, 1024);
 	c->mode = get_str(x, root, "mode", "engine");
 	if (strcmp(c->mode, "engine") && strcmp(c->mode, "swarm") && strcmp(c->mode, "auto"))
 		fail(x, config_setting_get_member(root, "mode"),
