@@ -26,6 +26,7 @@
 #include "../src/relay/http.h"
 #include "../src/relay/ticket.h"
 #include "../src/doors/dockcreate.h"
+#include "../src/doors/docker.h"
 #include "../src/res/policy.h"
 #include "dockcreate-traces.h"
 
@@ -1707,6 +1708,45 @@ t_dockcreate(void)
 	t_dockcreate_mapped();
 }
 
+/* The Docker door's filters parameter: both forms, unknown names, label matching. */
+static void
+t_dd_filters(void)
+{
+	static const char *const keys[] = {"label", "name", NULL};
+	struct op o;
+	json_object *f = NULL, *l = json_object_new_object();
+
+	op_init(&o, "alice", ROLE_OPERATOR);
+	CHECK(dd_filters_parse(&o, "{\"label\":[\"a=b\",\"c\"]}", keys, &f) == B_OK &&
+	          json_object_array_length(dd_filter(f, "label")) == 2,
+	      "filters: list form");
+	jx_add_str(l, "a", "b");
+	jx_add_str(l, "c", "");
+	CHECK(f && dd_filter_labels(f, l), "filters: labels a=b and c match");
+	jx_add_str(l, "a", "x");
+	CHECK(f && !dd_filter_labels(f, l), "filters: a=x does not match a=b");
+	json_object_put(f);
+	CHECK(dd_filters_parse(&o, "{\"name\":{\"db\":true}}", keys, &f) == B_OK &&
+	          dd_filter_is(f, "name", "db") && !dd_filter_is(f, "name", "web") &&
+	          dd_filter_is(f, "label", "anything"),
+	      "filters: map form");
+	json_object_put(f);
+	CHECK(dd_filters_parse(&o, "{\"until\":[\"1\"]}", keys, &f) == B_BAD_REQUEST && f == NULL &&
+	          strstr(o.msg, "invalid filter 'until'"),
+	      "filters: unknown name refused as dockerd does");
+	op_clear(&o);
+	CHECK(dd_filters_parse(&o, "{\"name\":[1]}", keys, &f) == B_BAD_REQUEST,
+	      "filters: non-string value refused");
+	op_clear(&o);
+	CHECK(dd_filters_parse(&o, "[]", keys, &f) == B_BAD_REQUEST, "filters: not an object");
+	op_clear(&o);
+	CHECK(dd_filters_parse(&o, NULL, keys, &f) == B_OK && json_object_object_length(f) == 0,
+	      "filters: absent is empty");
+	json_object_put(f);
+	json_object_put(l);
+	op_done(&o);
+}
+
 int
 main(void)
 {
@@ -1729,6 +1769,7 @@ main(void)
 	t_audit();
 	t_relay_http();
 	t_dockcreate();
+	t_dd_filters();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

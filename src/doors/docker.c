@@ -52,6 +52,145 @@ dd_slash_name(const char *name, char *out, size_t n)
 	snprintf(out, n, "/%s", name ? name : "");
 }
 
+/* ---- filters -------------------------------------------------------------- */
+
+#define DD_FILTER_VALUE_MAX 1024
+
+/* Adds V (a string value of filter KEY) to LIST; 400 when it is too long or too many. */
+static enum berr
+filter_add(struct op *o, json_object *list, const char *key, const char *v, size_t *count)
+{
+	if (v == NULL || strlen(v) > DD_FILTER_VALUE_MAX)
+		return op_fail(o, B_BAD_REQUEST, "filters",
+		               "filters: the values of %.40s must be strings of at most %d bytes",
+		               key, DD_FILTER_VALUE_MAX);
+	if (++*count > DD_FILTERS_MAX)
+		return op_fail(o, B_BAD_REQUEST, "filters", "filters: more than %d values",
+		               DD_FILTERS_MAX);
+	json_object_array_add(list, json_object_new_string(v));
+	return B_OK;
+}
+
+/* One filter's values, list form ["v"] or map form {"v": true}, into LIST. */
+static enum berr
+filter_values(struct op *o, const char *key, json_object *vals, json_object *list, size_t *count)
+{
+	enum berr e = B_OK;
+
+	if (json_object_is_type(vals, json_type_array)) {
+		for (size_t i = 0; e == B_OK && i < json_object_array_length(vals); i++) {
+			json_object *v = json_object_array_get_idx(vals, i);
+			e = filter_add(o, list, key,
+			               json_object_is_type(v, json_type_string)
+			                   ? json_object_get_string(v)
+			                   : NULL,
+			               count);
+		}
+		return e;
+	}
+	if (!json_object_is_type(vals, json_type_object))
+		return op_fail(o, B_BAD_REQUEST, "filters",
+		               "filters: %.40s must be a list of strings or an object of them",
+		               key);
+	json_object_object_foreach(vals, k, b)
+	{
+		if (e == B_OK && !json_object_is_type(b, json_type_boolean))
+			e = op_fail(o, B_BAD_REQUEST, "filters",
+			            "filters: %.40s: each value maps to true", key);
+		if (e == B_OK)
+			e = filter_add(o, list, key, k, count);
+	}
+	return e;
+}
+
+static int
+key_known(const char *const *keys, const char *k)
+{
+	for (; keys && *keys; keys++)
+		if (strcmp(*keys, k) == 0)
+			return 1;
+	return 0;
+}
+
+enum berr
+dd_filters_parse(struct op *o, const char *text, const char *const *keys, json_object **out)
+{
+	json_object *in, *f;
+	char perr[96];
+	size_t count = 0;
+	enum berr e = B_OK;
+
+	*out = NULL;
+	if (text == NULL || *text == '\0') {
+		*out = json_object_new_object();
+		return B_OK;
+	}
+	in = jx_parse(text, strlen(text), perr, sizeof(perr));
+	if (in == NULL || !json_object_is_type(in, json_type_object)) {
+		json_object_put(in);
+		return op_fail(o, B_BAD_REQUEST, "filters", "filters must be a JSON object");
+	}
+	f = json_object_new_object();
+	json_object_object_foreach(in, k, vals)
+	{
+		json_object *list;
+		if (!key_known(keys, k)) {
+			e = op_fail(o, B_BAD_REQUEST, "filters", "invalid filter '%.40s'", k);
+			break;
+		}
+		list = json_object_new_array();
+		json_object_object_add(f, k, list);
+		if ((e = filter_values(o, k, vals, list, &count)) != B_OK)
+			break;
+	}
+	json_object_put(in);
+	if (e != B_OK) {
+		json_object_put(f);
+		return e;
+	}
+	*out = f;
+	return B_OK;
+}
+
+json_object *
+dd_filter(json_object *f, const char *key)
+{
+	json_object *v = jx_arr(f, key);
+
+	return v && json_object_array_length(v) > 0 ? v : NULL;
+}
+
+int
+dd_filter_labels(json_object *f, json_object *labels)
+{
+	json_object *want = dd_filter(f, "label");
+
+	for (size_t i = 0; want && i < json_object_array_length(want); i++) {
+		const char *w = json_object_get_string(json_object_array_get_idx(want, i));
+		const char *eq = strchr(w, '=');
+		char key[256];
+		const char *have;
+
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - w) : (int)strlen(w), w);
+		have = jx_str(labels, key);
+		if (have == NULL || (eq && strcmp(have, eq + 1) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+int
+dd_filter_is(json_object *f, const char *key, const char *value)
+{
+	json_object *want = dd_filter(f, key);
+
+	for (size_t i = 0; want && i < json_object_array_length(want); i++)
+		if (value &&
+		    strcmp(json_object_get_string(json_object_array_get_idx(want, i)), value) == 0)
+			return 1;
+	return want == NULL;
+}
+
 /*
  * Every route is served bare and under /v1.NN/ (NN up to DD_API_MAX), as
  * dockerd does; a newer client is told which version to ask for.

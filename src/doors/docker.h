@@ -41,4 +41,49 @@ void dd_answer(struct req *r, int status, json_object *o);
 /* "/NAME": Docker's spelling of a container's name, from berth's. */
 void dd_slash_name(const char *name, char *out, size_t n);
 
+/* ---- Docker's filters query parameter ------------------------------------ */
+
+#define DD_FILTERS_MAX 64 /* values in one filters parameter, all keys together */
+
+/*
+ * Docker's ?filters=: a JSON object of filter name -> values, in either of
+ * the forms clients send: the list form {"label": ["a=b"]} (docker-compose,
+ * dockerode) or the map form {"label": {"a=b": true}} (the docker CLI).
+ * *OUT gets the list form, {"name": ["v", ...]} (new reference; an empty
+ * object for TEXT NULL or "").  KEYS (NULL-ended) are the filter names the
+ * route knows; any other is a 400 naming it, as dockerd answers.  Values
+ * are strings of at most 1024 bytes; at most DD_FILTERS_MAX of them.
+ */
+enum berr dd_filters_parse(struct op *o, const char *text, const char *const *keys,
+                           json_object **out);
+
+/* The values of filter KEY in F (dd_filters_parse's form), or NULL when it has none. */
+json_object *dd_filter(json_object *f, const char *key);
+
+/*
+ * 1 when LABELS (an object: name -> value; may be NULL) satisfies every
+ * "label" value of F, each "name" (the label is set) or "name=value", as
+ * dockerd matches them.
+ */
+int dd_filter_labels(json_object *f, json_object *labels);
+
+/* 1 when F has no filter KEY, or one of its values is VALUE (exact). */
+int dd_filter_is(json_object *f, const char *key, const char *value);
+
+/* ---- images (dkimages.c) --------------------------------------------------- */
+
+/*
+ * The Docker reference REF names for OWNER (NULL: the caller) into OUT:
+ * OWNER's own tag of that name when there is one (dockerd's namespaced
+ * "berth.<slug>.<hash>/REF"), then one of the caller's groups', else REF
+ * itself (a shared image: the caller still checks it against the role's
+ * allow-list).  Ids and digests are REF itself.  A namespaced reference
+ * typed in by a non-admin is Docker's 404 (No such image), so no one names
+ * another tenant's tag.  Only dockerd's failures are errors otherwise.
+ */
+enum berr dd_image_resolve(struct op *o, const char *owner, const char *ref, char *out, size_t n);
+
+/* Docker reference DREF as O's caller sees it: their own namespace's prefix taken off. */
+void dd_image_shown(const struct op *o, const char *dref, char *out, size_t n);
+
 #endif

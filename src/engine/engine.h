@@ -111,6 +111,26 @@ enum berr eng_img_build_ticket(struct op *o, const char *tag, const char *docker
 /* Pull IMAGE:TAG; progress to S. */
 enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s);
 
+/* Tags REF (a reference or id) as REPO:TAG. */
+enum berr eng_img_tag(struct op *o, const char *ref, const char *repo, const char *tag);
+/* Removes REF (untags a tag; an id with FORCE every tag); *OUT dockerd's list of what went. */
+enum berr eng_img_remove(struct op *o, const char *ref, int force, int noprune, json_object **out);
+/* REF's layers: dockerd's history array. */
+enum berr eng_img_history(struct op *o, const char *ref, json_object **out);
+/* A pull of IMAGE:TAG as a stream ticket's request (dockerd's progress passed on). */
+enum berr eng_img_pull_ticket(struct op *o, const char *image, const char *tag, json_object *tk);
+/* A classic build's query, every value already validated (the Docker door's /build). */
+struct eng_build {
+	const char *tags[16];
+	size_t ntags;
+	const char *dockerfile, *target, *networkmode, *extrahosts;
+	json_object *buildargs, *labels; /* borrowed; may be NULL */
+	int rm, forcerm, nocache, quiet;
+};
+/* That build as a stream ticket's request, its body the spool file TAR_FILE. */
+enum berr eng_img_dbuild_ticket(struct op *o, const struct eng_build *b, const char *tar_file,
+                                json_object *tk);
+
 /* ---- swarm services and tasks (engine/swarm.c) ---- */
 /* Not a swarm manager is docker_unavailable. */
 enum berr eng_svc_list(struct op *o, json_object *filters, json_object **out);

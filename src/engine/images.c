@@ -61,21 +61,28 @@ eng_img_build(struct op *o, const char *tag, const char *dockerfile, json_object
 	return eng_run(o, &IMG_BUILD, &rq, NULL, NULL);
 }
 
-enum berr
-eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
-                     const char *tar_file, json_object *tk)
+/* A build's request as a ticket's, its body the spool file TAR_FILE (may be NULL). */
+static enum berr
+build_ticket(struct op *o, const struct eng_query *q, const char *tar_file, json_object *tk)
 {
-	struct eng_query q = {0};
-	struct eng_req rq = {.q = &q};
-	enum berr e;
+	struct eng_req rq = {.q = q};
+	enum berr e = eng_ticket(o, &IMG_BUILD, &rq, tk);
 
-	build_query(&q, tag, dockerfile, labels);
-	e = eng_ticket(o, &IMG_BUILD, &rq, tk);
 	if (e == B_OK)
 		jx_add_str(tk, "ctype", IMG_BUILD.ctype);
 	if (e == B_OK && tar_file)
 		jx_add_str(tk, "body_file", tar_file);
 	return e;
+}
+
+enum berr
+eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile, json_object *labels,
+                     const char *tar_file, json_object *tk)
+{
+	struct eng_query q = {0};
+
+	build_query(&q, tag, dockerfile, labels);
+	return build_ticket(o, &q, tar_file, tk);
 }
 
 enum berr
@@ -87,4 +94,89 @@ eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_
 	eq_str(&q, "fromImage", image);
 	eq_str(&q, "tag", tag);
 	return eng_run(o, &IMG_PULL, &rq, NULL, NULL);
+}
+
+/* ---- what the Docker door adds ---- */
+
+static const struct eng_call IMG_TAG = {"POST", "/images/%r/tag", "image", NULL, img_inspect_st};
+static const struct eng_status img_remove_st[] = {
+    {.status = 404, .err = B_NOT_FOUND, .why = R_NO_IMAGE, .msg = "no such image: %.200s"},
+    {.status = 409, .err = B_CONFLICT, .msg = "image %.200s: %s"},
+    {0}};
+static const struct eng_call IMG_REMOVE = {"DELETE", "/images/%r", "image", NULL, img_remove_st};
+static const struct eng_call IMG_HISTORY = {"GET", "/images/%r/history", "image", NULL,
+                                            img_inspect_st};
+
+enum berr
+eng_img_tag(struct op *o, const char *ref, const char *repo, const char *tag)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {ref}, .q = &q};
+
+	eq_str(&q, "repo", repo);
+	eq_str(&q, "tag", tag);
+	return eng_run(o, &IMG_TAG, &rq, NULL, NULL);
+}
+
+enum berr
+eng_img_remove(struct op *o, const char *ref, int force, int noprune, json_object **out)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {ref}, .q = &q};
+
+	eq_int(&q, "force", force ? 1 : 0);
+	eq_int(&q, "noprune", noprune ? 1 : 0);
+	return eng_run(o, &IMG_REMOVE, &rq, out, NULL);
+}
+
+enum berr
+eng_img_history(struct op *o, const char *ref, json_object **out)
+{
+	struct eng_req rq = {.arg = {ref}};
+	enum berr e = eng_run(o, &IMG_HISTORY, &rq, out, NULL);
+
+	if (e == B_OK && !json_object_is_type(*out, json_type_array)) {
+		json_object_put(*out);
+		*out = NULL;
+		e = op_fail(o, B_DOCKER, NULL, "dockerd's image history is not a list");
+	}
+	return e;
+}
+
+enum berr
+eng_img_pull_ticket(struct op *o, const char *image, const char *tag, json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.q = &q};
+
+	eq_str(&q, "fromImage", image);
+	eq_str(&q, "tag", tag);
+	return eng_ticket(o, &IMG_PULL, &rq, tk);
+}
+
+enum berr
+eng_img_dbuild_ticket(struct op *o, const struct eng_build *b, const char *tar_file,
+                      json_object *tk)
+{
+	struct eng_query q = {0};
+
+	for (size_t i = 0; i < b->ntags; i++)
+		eq_str(&q, "t", b->tags[i]);
+	eq_str(&q, "dockerfile", b->dockerfile ? b->dockerfile : "Dockerfile");
+	if (b->target && *b->target)
+		eq_str(&q, "target", b->target);
+	eq_str(&q, "networkmode", b->networkmode ? b->networkmode : "default");
+	if (b->buildargs)
+		eq_json(&q, "buildargs", b->buildargs);
+	if (b->labels)
+		eq_json(&q, "labels", b->labels);
+	if (b->extrahosts && *b->extrahosts)
+		eq_str(&q, "extrahosts", b->extrahosts);
+	eq_int(&q, "rm", b->rm);
+	eq_int(&q, "forcerm", b->forcerm);
+	eq_int(&q, "nocache", b->nocache);
+	eq_int(&q, "q", b->quiet);
+	if (q.overflow)
+		return op_fail(o, B_BAD_REQUEST, NULL, "the build's parameters are too long");
+	return build_ticket(o, &q, tar_file, tk);
 }

@@ -859,14 +859,13 @@ load_streams(struct ctx *x, const config_setting_t *g)
 }
 
 /*
- * docker_door = { build_max; session_idle; }: the Docker door's own bounds
- * (docs/docker-api.md): the largest build context it takes, and how long a
- * Testcontainers session may stay quiet before the reaper removes its objects.
+ * docker_door = { session_idle; }: how long a Testcontainers session may stay
+ * quiet before the reaper removes its containers (docs/docker-api.md).
  */
 static void
 load_docker_door(struct ctx *x, const config_setting_t *g)
 {
-	static const char *const keys[] = {"build_max", "session_idle", NULL};
+	static const char *const keys[] = {"session_idle", NULL};
 	struct cfg *c = x->c;
 
 	if (g && !config_setting_is_group(g)) {
@@ -875,7 +874,6 @@ load_docker_door(struct ctx *x, const config_setting_t *g)
 	}
 	if (g)
 		check_keys(x, g, keys);
-	c->door.build_max = get_int(x, g, "build_max", 256ll << 20, 1024, 16ll << 30);
 	c->door.session_idle = (int)get_int(x, g, "session_idle", 600, 1, 30 * 86400);
 }
 
@@ -906,7 +904,7 @@ load_root(struct ctx *x)
 	    "docker",       "state_dir",    "listen",    "user",        "group",    "anonymous",
 	    "default_role", "users",        "protected", "policy",      "max_body", "mode",
 	    "jobs",         "catalog",      "services",  "log_level",   "audit",    "instance",
-	    "groups",       "network_pool", "streams",   "docker_door", NULL};
+	    "groups",       "network_pool", "streams",   "docker_door", "max_build_context", NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -937,6 +935,8 @@ load_root(struct ctx *x)
 	json_object_put(c->protected_names);
 	c->protected_names = get_strlist(x, root, "protected");
 	c->max_body = (size_t)get_int(x, root, "max_body", 1 << 20, 1024, 64 << 20);
+	/* The Docker door's build contexts: nginx's client_max_body_size (256m) caps them too. */
+	c->max_build_context = get_limit(x, root, "max_build_context", 256LL << 20, LIM_SIZE, 1024);
 	c->mode = get_str(x, root, "mode", "engine");
 	if (strcmp(c->mode, "engine") && strcmp(c->mode, "swarm") && strcmp(c->mode, "auto"))
 		fail(x, config_setting_get_member(root, "mode"),

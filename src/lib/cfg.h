@@ -94,7 +94,8 @@ struct cfg {
 	json_object *protected_names;
 	struct policy policy[ROLE__COUNT];
 	size_t max_body;
-	const char *mode; /* engine | swarm | auto */
+	int64_t max_build_context; /* bytes of a Docker build context; 0: unlimited */
+	const char *mode;          /* engine | swarm | auto */
 	int sweep_interval;
 	int job_retention;
 	int default_job_timeout;
@@ -110,7 +111,6 @@ struct cfg {
 	} streams;
 	/* The Docker door (doors/docker.h). */
 	struct {
-		int64_t build_max; /* bytes of a build context */
 		int session_idle;  /* seconds a Testcontainers session may be quiet */
 	} door;
 	struct {

@@ -304,6 +304,11 @@ rl_fail(struct stream *s, enum berr e, const char *field, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	root = json_object_new_object();
+	/* The Docker door's clients read Docker's {"message"} (doors/docker.c dd_error). */
+	if (s->tk && jx_str(s->tk, "door") && strcmp(jx_str(s->tk, "door"), "docker") == 0) {
+		jx_add_str(root, "message", msg);
+		goto answer;
+	}
 	err = json_object_new_object();
 	jx_add_str(err, "code", berr_code(e));
 	jx_add_str(err, "message", msg);
@@ -312,6 +317,7 @@ rl_fail(struct stream *s, enum berr e, const char *field, const char *fmt, ...)
 	if (s->tk)
 		jx_add_str(err, "request_id", jx_str(s->tk, "rid"));
 	json_object_object_add(root, "error", err);
+answer:
 	rl_head(s, berr_status(e), "application/json", NULL);
 	t = jx_text(root);
 	evbuffer_add(bufferevent_get_output(s->up), t, strlen(t));

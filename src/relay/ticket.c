@@ -4,6 +4,7 @@
  */
 #include "berth.h"
 #include "relay/ticket.h"
+#include "edge/route.h"
 #include "edge/req.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -61,6 +62,9 @@ tk_hand_off(struct req *r, json_object *tk)
 	jx_add_str(tk, "user", r->op.user ? r->op.user : "");
 	jx_add_bool(tk, "admin", r->op.role == ROLE_ADMIN);
 	jx_add_str(tk, "rid", r->id);
+	/* A door with a listener of its own: the relay answers its errors that door's way. */
+	if (r->door && r->door->modules)
+		jx_add_str(tk, "door", r->door->name);
 	jx_add_int(tk, "t", b_wall_ms());
 	s = jx_text(tk);
 	n = strlen(s);

@@ -198,7 +198,8 @@ write_record(json_object *n)
 /* What one network create asks for. */
 struct net_new {
 	const char *owner, *name;
-	json_object *labels; /* the caller's own labels (borrowed), or NULL */
+	json_object *labels;  /* the caller's own labels (borrowed), or NULL */
+	json_object *options; /* driver options the caller checked harmless (borrowed), or NULL */
 	int internal;
 };
 
@@ -221,6 +222,8 @@ create_body(struct op *o, const struct net_new *nn, const char *dn, const char *
 	if (own_is_group(nn->owner))
 		jx_add_str(l, LBL_CREATOR, op_owner(o));
 	json_object_object_add(b, "Labels", l);
+	if (nn->options)
+		jx_add_ref(b, "Options", nn->options);
 	if (subnet) {
 		json_object *ipam = json_object_new_object(), *cfg = json_object_new_array(),
 		            *c = json_object_new_object();
@@ -445,13 +448,6 @@ net_place(struct op *o, const char *owner, json_object *spec, const char *alias,
 
 /* ---- finding one for a request ---------------------------------------- */
 
-/* What a request does with the network it names. */
-enum net_use {
-	USE_READ, /* inspect: shared ones too */
-	USE_JOIN, /* connect, disconnect: shared ones too */
-	USE_OWN,  /* remove: only the caller's own (or an admin's pick of managed ones) */
-};
-
 /*
  * An admin naming a network none of their namespaces hold: the one network
  * of this instance given that name, whoever owns it; several owners' is a
@@ -479,7 +475,7 @@ by_any_owner(struct op *o, const char *name, json_object **in)
  * by its name.  404 for anything else, so no answer tells another tenant's
  * networks apart from none.  *SHARED says a shared one was found.
  */
-static enum berr
+enum berr
 net_find(struct op *o, const char *ref, enum net_use use, json_object **in, int *shared)
 {
 	const char *ns[OWN_NS_MAX];
@@ -615,6 +611,42 @@ list_owner(struct op *o, const char *owner, json_object *cts, json_object *out)
 	return e;
 }
 
+enum berr
+net_visible(struct op *o, json_object **out)
+{
+	const char *ns[OWN_NS_MAX];
+	size_t k = own_namespaces(o, ns, OWN_NS_MAX);
+	json_object *pol = g_cfg->policy[o->role].networks;
+	enum berr e = B_OK;
+
+	if (o->role == ROLE_ADMIN) {
+		k = 1;
+		ns[0] = NULL;
+	}
+	*out = json_object_new_array();
+	for (size_t i = 0; i < k && e == B_OK; i++) {
+		json_object *f = own_filter(ns[i]), *list = NULL;
+		e = eng_net_list(o, f, &list);
+		for (size_t j = 0; e == B_OK && j < json_object_array_length(list); j++)
+			json_object_array_add(*out,
+			                      json_object_get(json_object_array_get_idx(list, j)));
+		json_object_put(list);
+		json_object_put(f);
+	}
+	for (size_t i = 0; e == B_OK && pol && i < json_object_array_length(pol); i++) {
+		json_object *in = NULL;
+		e = shared_network(o, o->role,
+		                   json_object_get_string(json_object_array_get_idx(pol, i)), &in);
+		if (e == B_OK && in)
+			json_object_array_add(*out, in);
+	}
+	if (e != B_OK) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
 static enum berr
 h_list(struct req *r)
 {
@@ -702,6 +734,37 @@ create_locked(struct op *o, const struct net_new *nn, json_object **in)
 	return e;
 }
 
+enum berr
+net_check_name(struct op *o, const char *name)
+{
+	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
+		return op_fail(o, B_INVALID, "name",
+		               "%s names Docker's own network in a spec; choose another name",
+		               name);
+	return B_OK;
+}
+
+enum berr
+net_create(struct op *o, const char *owner, const char *name, json_object *labels,
+           json_object *options, int internal, json_object **in)
+{
+	struct net_new nn = {.owner = owner,
+	                     .name = name,
+	                     .labels = labels,
+	                     .options = options,
+	                     .internal = internal};
+	int fd;
+	enum berr e;
+
+	*in = NULL;
+	fd = own_lock(owner);
+	if (fd < 0)
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = create_locked(o, &nn, in);
+	st_unlock(fd);
+	return e;
+}
+
 static enum berr
 h_create(struct req *r)
 {
@@ -709,46 +772,23 @@ h_create(struct req *r)
 	json_object *b = r->json, *in = NULL, *v = NULL, *labels = jx_obj(b, "labels");
 	const char *name = jx_str(b, "name");
 	char owner[OWN_MAX];
-	struct net_new nn = {.name = name, .labels = labels, .internal = jx_bool(b, "internal", 0)};
-	int fd = -1;
 	enum berr e = own_for_create(o, jx_str(b, "owner"), "owner", owner, sizeof(owner));
 
-	nn.owner = owner;
 	snprintf(o->audit_target, sizeof(o->audit_target), "network %s", name);
 	if (e == B_OK)
 		e = refuse_options(o, b);
-	if (e != B_OK)
-		goto out;
-	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none")) {
-		e = op_fail(o, B_INVALID, "name",
-		            "%s names Docker's own network in a spec; choose another name", name);
-		goto out;
-	}
-	if (labels) {
-		json_object_object_foreach(labels, k, lv)
-		{
-			(void)lv;
-			if (strncmp(k, "berth.", 6) == 0) {
-				e = op_fail(o, B_INVALID, "labels",
-				            "label %s: names starting with berth. are reserved", k);
-				goto out;
-			}
-		}
-	}
-	fd = own_lock(owner);
-	if (fd < 0) {
-		e = op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
-		goto out;
-	}
-	e = create_locked(o, &nn, &in);
-	st_unlock(fd);
+	if (e == B_OK)
+		e = net_check_name(o, name);
+	if (e == B_OK)
+		e = pol_check_labels(o, labels);
+	if (e == B_OK)
+		e = net_create(o, owner, name, labels, NULL, jx_bool(b, "internal", 0), &in);
 	if (e == B_OK)
 		e = view_of(o, in, 0, &v);
 	if (e == B_OK) {
 		au_str(o, "subnet", net_subnet(in, NULL));
 		rq_json(r, 201, v);
 	}
-out:
 	json_object_put(in);
 	return e;
 }
@@ -790,6 +830,18 @@ check_unused(struct op *o, json_object *n)
 	return B_OK;
 }
 
+enum berr
+net_remove(struct op *o, json_object *in)
+{
+	enum berr e = check_unused(o, in);
+
+	if (e == B_OK)
+		e = eng_net_remove(o, jx_str(in, "Id"));
+	if (e == B_OK)
+		st_del(ST_NETWORKS, jx_str(in, "Id"));
+	return e;
+}
+
 static enum berr
 h_delete(struct req *r)
 {
@@ -801,13 +853,9 @@ h_delete(struct req *r)
 		return e;
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "network %s",
 	         own_shown(ct_label(in, LBL_NAME), jx_str(in, "Name")));
-	e = check_unused(&r->op, in);
+	e = net_remove(&r->op, in);
 	if (e == B_OK)
-		e = eng_net_remove(&r->op, jx_str(in, "Id"));
-	if (e == B_OK) {
-		st_del(ST_NETWORKS, jx_str(in, "Id"));
 		rq_empty(r, 204);
-	}
 	json_object_put(in);
 	return e;
 }
@@ -818,11 +866,11 @@ h_delete(struct req *r)
  * shared ones); admins may join any managed ones.
  */
 static enum berr
-open_pair(struct req *r, json_object **net, json_object **ct, int *shared)
+open_pair(struct op *o, const char *netref, const char *ref, json_object **net, json_object **ct,
+          int *shared)
 {
-	struct op *o = &r->op;
-	const char *ref = jx_str(r->json, "container"), *co, *no;
-	enum berr e = net_find(o, r->args[0], USE_JOIN, net, shared);
+	const char *co, *no;
+	enum berr e = net_find(o, netref, USE_JOIN, net, shared);
 
 	*ct = NULL;
 	if (e == B_OK)
@@ -839,8 +887,38 @@ open_pair(struct req *r, json_object **net, json_object **ct, int *shared)
 		return op_fail(o, B_FORBIDDEN, "container",
 		               "container %s belongs to %s and network %s to %s: a container joins "
 		               "only its owner's networks",
-		               ct_name(*ct), co ? co : "nobody", r->args[0], no ? no : "nobody");
+		               ct_name(*ct), co ? co : "nobody", netref, no ? no : "nobody");
 	return B_OK;
+}
+
+enum berr
+net_join(struct op *o, const char *netref, const char *ctref, int connect, json_object *extra,
+         int force, char *id, size_t n)
+{
+	json_object *net = NULL, *ct = NULL, *aliases = NULL;
+	int shared;
+	enum berr e = open_pair(o, netref, ctref, &net, &ct, &shared);
+
+	if (e != B_OK)
+		goto out;
+	snprintf(id, n, "%s", jx_str(net, "Id"));
+	if (!connect) {
+		e = eng_net_disconnect(o, jx_str(net, "Id"), jx_str(ct, "Id"), force);
+		goto out;
+	}
+	/* No aliases on a shared network: one tenant's "db" must not answer for another's. */
+	if (!shared) {
+		aliases = aliases_for(ct_name(ct), jx_obj(jx_obj(ct, "Config"), "Labels"));
+		for (size_t i = 0; extra && i < json_object_array_length(extra); i++)
+			json_object_array_add(aliases,
+			                      json_object_get(json_object_array_get_idx(extra, i)));
+	}
+	e = eng_net_connect(o, jx_str(net, "Id"), jx_str(ct, "Id"), aliases);
+out:
+	json_object_put(aliases);
+	json_object_put(ct);
+	json_object_put(net);
+	return e;
 }
 
 /* Answers with network ID as it is now (after a connect or disconnect). */
@@ -857,41 +935,33 @@ answer_now(struct req *r, const char *id, int shared)
 }
 
 static enum berr
+h_member(struct req *r, int connect)
+{
+	char id[96];
+	int shared = 0;
+	enum berr e = net_join(&r->op, r->args[0], jx_str(r->json, "container"), connect, NULL,
+	                       jx_bool(r->json, "force", 0), id, sizeof(id));
+	json_object *in = NULL;
+
+	/* The answer says whether it is shared as the lookup did: asked again, cheaply. */
+	if (e == B_OK)
+		e = net_find(&r->op, r->args[0], USE_JOIN, &in, &shared);
+	json_object_put(in);
+	if (e == B_OK)
+		e = answer_now(r, id, shared);
+	return e;
+}
+
+static enum berr
 h_connect(struct req *r)
 {
-	json_object *net = NULL, *ct = NULL, *aliases = NULL;
-	int shared;
-	enum berr e = open_pair(r, &net, &ct, &shared);
-
-	if (e != B_OK)
-		goto out;
-	if (!shared)
-		aliases = aliases_for(ct_name(ct), jx_obj(jx_obj(ct, "Config"), "Labels"));
-	e = eng_net_connect(&r->op, jx_str(net, "Id"), jx_str(ct, "Id"), aliases);
-	if (e == B_OK)
-		e = answer_now(r, jx_str(net, "Id"), shared);
-out:
-	json_object_put(aliases);
-	json_object_put(ct);
-	json_object_put(net);
-	return e;
+	return h_member(r, 1);
 }
 
 static enum berr
 h_disconnect(struct req *r)
 {
-	json_object *net = NULL, *ct = NULL;
-	int shared;
-	enum berr e = open_pair(r, &net, &ct, &shared);
-
-	if (e == B_OK)
-		e = eng_net_disconnect(&r->op, jx_str(net, "Id"), jx_str(ct, "Id"),
-		                       jx_bool(r->json, "force", 0));
-	if (e == B_OK)
-		e = answer_now(r, jx_str(net, "Id"), shared);
-	json_object_put(ct);
-	json_object_put(net);
-	return e;
+	return h_member(r, 0);
 }
 
 /* ---- maintenance ------------------------------------------------------ */

@@ -392,7 +392,7 @@ by_any_owner(struct op *o, const char *name, json_object **v)
  * groups'; admins also any owner's by name or Docker name.  Only volumes
  * berth manages on this instance; 404 for anything else.
  */
-static enum berr
+enum berr
 vol_lookup(struct op *o, const char *ref, json_object **v)
 {
 	const char *ns[OWN_NS_MAX];
@@ -436,13 +436,8 @@ may_see_ct(struct op *o, json_object *it)
 	return ct_managed(it) && own_visible(o, ct_label(it, LBL_OWNER));
 }
 
-/*
- * Who mounts which volume, from one container list with FILTERS (may be
- * NULL): Docker name -> {"containers": [{id, name}] the caller may see,
- * "count": every container}.  New reference.
- */
-static enum berr
-users_map(struct op *o, json_object *filters, json_object **out)
+enum berr
+vol_users(struct op *o, json_object *filters, json_object **out)
 {
 	json_object *list = NULL;
 	enum berr e = eng_ct_list_full(o, 1, filters, &list);
@@ -476,7 +471,7 @@ users_map(struct op *o, json_object *filters, json_object **out)
 	return B_OK;
 }
 
-/* berth's view of volume V; USERS (users_map's entry) and DF (df's item) may be NULL. */
+/* berth's view of volume V; USERS (vol_users's entry) and DF (df's item) may be NULL. */
 static json_object *
 vol_view(json_object *v, json_object *users, json_object *df)
 {
@@ -512,9 +507,8 @@ vol_view(json_object *v, json_object *users, json_object *df)
 	return out;
 }
 
-/* The managed volumes the caller may see: theirs and their groups', or OWNER's alone. */
-static enum berr
-visible(struct op *o, const char *owner, json_object **out)
+enum berr
+vol_visible(struct op *o, const char *owner, json_object **out)
 {
 	const char *ns[OWN_NS_MAX];
 	size_t k;
@@ -555,7 +549,7 @@ static enum berr
 views(struct op *o, json_object *list, json_object *users_filter, json_object **out)
 {
 	json_object *users = NULL, *df = NULL;
-	enum berr e = users_map(o, users_filter, &users);
+	enum berr e = vol_users(o, users_filter, &users);
 
 	*out = NULL;
 	/*
@@ -613,7 +607,7 @@ static enum berr
 h_list(struct req *r)
 {
 	json_object *list, *out = NULL, *ans;
-	enum berr e = visible(&r->op, rq_str(r, "owner"), &list);
+	enum berr e = vol_visible(&r->op, rq_str(r, "owner"), &list);
 
 	if (e == B_OK)
 		e = views(&r->op, list, NULL, &out);
@@ -661,27 +655,54 @@ check_create(struct op *o, json_object *b)
 	return pol_check_labels(o, labels);
 }
 
-/* Creates NAME for OWNER (idempotent: OWNER's existing NAME is answered with 200). */
-static enum berr
-create_locked(struct req *r, const char *owner, const char *name)
+enum berr
+vol_create(struct op *o, const char *owner, const char *name, json_object *labels, json_object **v,
+           int *created)
 {
-	json_object *v = NULL, *out = NULL;
 	char dn[OWN_DNAME_MAX];
-	int created = 0;
+	int fd;
 	enum berr e;
 
+	*v = NULL;
+	*created = 0;
+	/* One owner's creates run one at a time: two cannot both take the last slot. */
+	fd = own_lock(owner);
+	if (fd < 0)
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
 	own_dname(owner, name, dn, sizeof(dn));
-	e = inspect_dn(&r->op, dn, &v);
-	if (e == B_OK && v && !ct_is_named(v, owner, name))
-		e = op_fail_why(&r->op, B_CONFLICT, R_NAME_TAKEN, "name",
+	e = inspect_dn(o, dn, v);
+	if (e == B_OK && *v && !ct_is_named(*v, owner, name))
+		e = op_fail_why(o, B_CONFLICT, R_NAME_TAKEN, "name",
 		                "a volume berth does not manage holds the name %s", name);
-	if (e == B_OK && v == NULL) {
-		e = admit(&r->op, owner, 1);
+	if (e == B_OK && *v == NULL) {
+		e = admit(o, owner, 1);
 		if (e == B_OK)
-			e = create_one(&r->op, owner, name, dn, jx_obj(r->json, "labels"), NULL,
-			               &v);
-		created = e == B_OK;
+			e = create_one(o, owner, name, dn, labels, NULL, v);
+		*created = e == B_OK;
 	}
+	st_unlock(fd);
+	if (e != B_OK) {
+		json_object_put(*v);
+		*v = NULL;
+	}
+	return e;
+}
+
+static enum berr
+h_create(struct req *r)
+{
+	const char *name = jx_str(r->json, "name");
+	json_object *v = NULL, *out = NULL;
+	char owner[OWN_MAX];
+	int created;
+	enum berr e = check_create(&r->op, r->json);
+
+	if (e == B_OK)
+		e = own_for_create(&r->op, jx_str(r->json, "owner"), "owner", owner, sizeof(owner));
+	if (e != B_OK)
+		return e;
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
+	e = vol_create(&r->op, owner, name, jx_obj(r->json, "labels"), &v, &created);
 	if (e == B_OK)
 		e = one_view(&r->op, v, &out);
 	if (e == B_OK) {
@@ -690,28 +711,6 @@ create_locked(struct req *r, const char *owner, const char *name)
 		rq_json(r, created ? 201 : 200, out);
 	}
 	json_object_put(v);
-	return e;
-}
-
-static enum berr
-h_create(struct req *r)
-{
-	const char *name = jx_str(r->json, "name");
-	char owner[OWN_MAX];
-	int fd;
-	enum berr e = check_create(&r->op, r->json);
-
-	if (e == B_OK)
-		e = own_for_create(&r->op, jx_str(r->json, "owner"), "owner", owner, sizeof(owner));
-	if (e != B_OK)
-		return e;
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", name);
-	/* One owner's creates run one at a time: two cannot both take the last slot. */
-	fd = own_lock(owner);
-	if (fd < 0)
-		return op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
-	e = create_locked(r, owner, name);
-	st_unlock(fd);
 	return e;
 }
 
@@ -796,23 +795,30 @@ remove_locked(struct op *o, json_object *v, int force)
 	return e;
 }
 
+enum berr
+vol_remove(struct op *o, json_object *v, int force)
+{
+	/* Under the owner's lock: a container create cannot find it and then lose it. */
+	int fd = own_lock(ct_label(v, LBL_OWNER) ? ct_label(v, LBL_OWNER) : "");
+	enum berr e;
+
+	if (fd < 0)
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = remove_locked(o, v, force);
+	st_unlock(fd);
+	return e;
+}
+
 static enum berr
 h_delete(struct req *r)
 {
 	json_object *v = NULL;
-	int fd;
 	enum berr e = vol_lookup(&r->op, r->args[0], &v);
 
 	if (e != B_OK)
 		return e;
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", r->args[0]);
-	/* Under the owner's lock: a container create cannot find it and then lose it. */
-	fd = own_lock(ct_label(v, LBL_OWNER) ? ct_label(v, LBL_OWNER) : "");
-	if (fd < 0)
-		e = op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
-	else
-		e = remove_locked(&r->op, v, rq_bool(r, "force"));
-	st_unlock(fd);
+	e = vol_remove(&r->op, v, rq_bool(r, "force"));
 	if (e == B_OK)
 		rq_empty(r, 204);
 	json_object_put(v);
@@ -851,19 +857,26 @@ prune_locked(struct op *o, json_object *removed, int64_t *reclaimed)
 	return e;
 }
 
+enum berr
+vol_prune(struct op *o, json_object *removed, int64_t *reclaimed)
+{
+	int fd = own_lock(op_owner(o));
+	enum berr e;
+
+	if (fd < 0)
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = prune_locked(o, removed, reclaimed);
+	st_unlock(fd);
+	return e;
+}
+
 static enum berr
 h_prune(struct req *r)
 {
 	json_object *removed = json_object_new_array(), *out;
 	int64_t reclaimed = 0;
-	int fd = own_lock(op_owner(&r->op));
-	enum berr e;
+	enum berr e = vol_prune(&r->op, removed, &reclaimed);
 
-	if (fd < 0)
-		e = op_fail(&r->op, B_INTERNAL, NULL, "cannot lock the state directory");
-	else
-		e = prune_locked(&r->op, removed, &reclaimed);
-	st_unlock(fd);
 	if (e != B_OK) {
 		json_object_put(removed);
 		return e;

@@ -62,6 +62,37 @@ json_object *vol_anonymous_of(struct op *o, const char *id);
  */
 void vol_drop(struct op *o, json_object *names);
 
+/*
+ * What /api/v1/volumes and the Docker door share.  Volumes are Docker's
+ * objects (new references); every function reports failures on O.
+ */
+/* The managed volumes O's caller may see: theirs and their groups', or OWNER's alone (admins: any
+ * or every). */
+enum berr vol_visible(struct op *o, const char *owner, json_object **out);
+/*
+ * REF as the caller may see it: a name in their namespace, then their
+ * groups'; admins also any owner's by name or Docker name.  404 otherwise.
+ */
+enum berr vol_lookup(struct op *o, const char *ref, json_object **v);
+/*
+ * Who mounts which volume, from one container list with FILTERS (may be
+ * NULL): Docker name -> {"containers": [{id, name}] the caller may see,
+ * "count": every container}.
+ */
+enum berr vol_users(struct op *o, json_object *filters, json_object **out);
+/*
+ * Creates OWNER's volume NAME (local driver, no options) with the caller's
+ * LABELS (checked: no berth.*) under OWNER's lock and quota.  OWNER's
+ * existing NAME is no error: *CREATED says which.
+ */
+enum berr vol_create(struct op *o, const char *owner, const char *name, json_object *labels,
+                     json_object **v, int *created);
+/* Removes V (from vol_lookup) under its owner's lock: in use is a 409 unless FORCE removes the
+ * caller's containers using it first. */
+enum berr vol_remove(struct op *o, json_object *v, int force);
+/* Removes the caller's own unused volumes: their shown names into REMOVED (an array). */
+enum berr vol_prune(struct op *o, json_object *removed, int64_t *reclaimed);
+
 extern const struct bmod mod_volumes;
 
 #endif

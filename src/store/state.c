@@ -588,12 +588,11 @@ st_unlock(int fd)
 /* ---- spool: private files handed from a worker to the relay ---------------- */
 
 int
-st_spool_put(const void *data, size_t len, char *name, size_t n)
+st_spool_create(char *name, size_t n)
 {
 	static unsigned seq;
 	unsigned char raw[8] = {0};
-	char tmp[96], rel[96];
-	int fd, err = 0;
+	char tmp[96];
 
 	/* Unique across processes (pid, count) and unguessable (random), so no one can aim at it.
 	 */
@@ -604,23 +603,45 @@ st_spool_put(const void *data, size_t len, char *name, size_t n)
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), ST_SPOOL "/.%s.tmp", name);
+	return st_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+}
+
+int
+st_spool_finish(int fd, const char *name, int keep)
+{
+	char tmp[96], rel[96];
+	int err = 0;
+
+	snprintf(tmp, sizeof(tmp), ST_SPOOL "/.%s.tmp", name);
 	snprintf(rel, sizeof(rel), ST_SPOOL "/%s", name);
-	fd = st_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (close(fd) != 0)
+		err = errno;
+	/* Whole or absent under its real name: a reader never sees half a file. */
+	if (keep && !err && renameat(root_fd, tmp, root_fd, rel) != 0)
+		err = errno;
+	if (err || !keep) {
+		unlinkat(root_fd, tmp, 0);
+		errno = err;
+		return keep ? -1 : 0;
+	}
+	return 0;
+}
+
+int
+st_spool_put(const void *data, size_t len, char *name, size_t n)
+{
+	int fd = st_spool_create(name, n), err = 0;
+
 	if (fd < 0)
 		return -1;
 	if (st_write_all(fd, data, len) != 0)
 		err = errno;
-	if (close(fd) != 0 && !err)
-		err = errno;
-	/* Whole or absent under its real name: a reader never sees half a file. */
-	if (!err && renameat(root_fd, tmp, root_fd, rel) != 0)
-		err = errno;
 	if (err) {
-		unlinkat(root_fd, tmp, 0);
+		st_spool_finish(fd, name, 0);
 		errno = err;
 		return -1;
 	}
-	return 0;
+	return st_spool_finish(fd, name, 1);
 }
 
 /* A spool name as st_spool_put makes them: digits, '-' and hex, nothing else. */

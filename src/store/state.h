@@ -101,6 +101,14 @@ void st_unlock(int fd);
  */
 #define ST_SPOOL "spool"
 int st_spool_put(const void *data, size_t len, char *name, size_t n);
+/*
+ * The same written piece by piece (a build context read from the client):
+ * st_spool_create names it (NAME, N) and opens it for writing, hidden;
+ * st_spool_finish closes FD and with KEEP gives it its name (0 or -1 with
+ * errno), without removes it.
+ */
+int st_spool_create(char *name, size_t n);
+int st_spool_finish(int fd, const char *name, int keep);
 int st_spool_take(const char *name, size_t *len);
 void st_spool_del(const char *name);
 
