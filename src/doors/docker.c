@@ -46,6 +46,14 @@ dd_answer(struct req *r, int status, json_object *o)
 	rq_json(r, status, o);
 }
 
+enum berr
+dd_no_such(struct op *o, enum berr e, const char *what, const char *ref)
+{
+	if (e != B_NOT_FOUND)
+		return e;
+	return op_fail(o, B_NOT_FOUND, NULL, "No such %s: %.64s", what, ref ? ref : "");
+}
+
 void
 dd_slash_name(const char *name, char *out, size_t n)
 {

@@ -38,6 +38,13 @@ void dd_error(struct req *r);
  */
 void dd_answer(struct req *r, int status, json_object *o);
 
+/*
+ * E as a door answer about WHAT REF ("container", "web"): a not-found
+ * becomes dockerd's own "No such container: web" (clients match on it),
+ * anything else is returned as it is.
+ */
+enum berr dd_no_such(struct op *o, enum berr e, const char *what, const char *ref);
+
 /* "/NAME": Docker's spelling of a container's name, from berth's. */
 void dd_slash_name(const char *name, char *out, size_t n);
 

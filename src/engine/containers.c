@@ -60,6 +60,24 @@ static const struct eng_call CT_RENAME = {"POST", "/containers/%s/rename", "cont
                                           rename_st};
 static const struct eng_call CT_LOGS = {"GET", "/containers/%s/logs", "container", NULL, NULL};
 static const struct eng_call CT_STATS = {"GET", "/containers/%s/stats", "container", NULL, NULL};
+/* Paused already, or not paused, is what was asked for (dockerd: 409 "is already paused"). */
+static const struct eng_status pause_st[] = {
+    {.status = 409, .err = B_OK, .match = "already paused"},
+    {.status = 409, .err = B_OK, .match = "is not paused"},
+    {.status = 409, .err = B_CONFLICT, .why = R_NOT_RUNNING, .msg = "container %.64s: %s"},
+    {.status = 500, .err = B_CONFLICT, .msg = "container %.64s: %s"},
+    {0}};
+static const struct eng_call CT_PAUSE = {"POST", "/containers/%s/pause", "container", NULL,
+                                         pause_st};
+static const struct eng_call CT_UNPAUSE = {"POST", "/containers/%s/unpause", "container", NULL,
+                                           pause_st};
+static const struct eng_status top_st[] = {
+    {.status = 409, .err = B_CONFLICT, .why = R_NOT_RUNNING, .msg = "container %.64s: %s"},
+    {.status = 500, .err = B_CONFLICT, .msg = "container %.64s: %s"},
+    {0}};
+static const struct eng_call CT_TOP = {"GET", "/containers/%s/top", "container", NULL, top_st};
+static const struct eng_call CT_WAIT = {"POST", "/containers/%s/wait", "container", NULL, NULL};
+static const struct eng_call CT_ATTACH = {"POST", "/containers/%s/attach", "container", NULL, NULL};
 
 static const struct eng_status exec_create_st[] = {{.status = 409,
                                                     .err = B_CONFLICT,
@@ -69,6 +87,10 @@ static const struct eng_status exec_create_st[] = {{.status = 409,
 static const struct eng_call EXEC_CREATE = {"POST", "/containers/%s/exec", "container", NULL,
                                             exec_create_st};
 static const struct eng_call EXEC_START = {"POST", "/exec/%s/start", "exec", NULL, NULL};
+static const struct eng_status exec_inspect_st[] = {
+    {.status = 404, .err = B_NOT_FOUND, .why = R_GONE, .msg = "No such exec instance: %.64s"}, {0}};
+static const struct eng_call EXEC_INSPECT = {"GET", "/exec/%s/json", "exec", NULL, exec_inspect_st};
+static const struct eng_call EXEC_RESIZE = {"POST", "/exec/%s/resize", "exec", NULL, NULL};
 
 /* The id dockerd gave (hex, 64 characters) into ID; anything else is a broken reply. */
 static enum berr
@@ -182,6 +204,79 @@ eng_ct_remove(struct op *o, const char *id)
 	eq_int(&q, "force", 1);
 	eq_int(&q, "v", 1);
 	return eng_run(o, &CT_REMOVE, &rq, NULL, NULL);
+}
+
+enum berr
+eng_ct_pause(struct op *o, const char *id, int pause)
+{
+	return post(o, pause ? &CT_PAUSE : &CT_UNPAUSE, id, NULL);
+}
+
+enum berr
+eng_ct_top(struct op *o, const char *id, const char *ps_args, json_object **out)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {id}, .q = &q};
+
+	if (ps_args)
+		eq_str(&q, "ps_args", ps_args);
+	return eng_run(o, &CT_TOP, &rq, out, NULL);
+}
+
+enum berr
+eng_ct_wait_ticket(struct op *o, const char *id, const char *condition, json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {id}, .q = &q};
+
+	eq_str(&q, "condition", condition);
+	return eng_ticket(o, &CT_WAIT, &rq, tk);
+}
+
+enum berr
+eng_ct_attach_ticket(struct op *o, const char *id, const struct eng_attach *a, json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {id}, .q = &q};
+
+	eq_int(&q, "stream", 1);
+	eq_int(&q, "stdin", a->stdin_);
+	eq_int(&q, "stdout", a->stdout_);
+	eq_int(&q, "stderr", a->stderr_);
+	if (a->logs)
+		eq_int(&q, "logs", 1);
+	if (a->detach_keys)
+		eq_str(&q, "detachKeys", a->detach_keys);
+	return eng_ticket(o, &CT_ATTACH, &rq, tk);
+}
+
+enum berr
+eng_ct_stats_ticket(struct op *o, const char *id, json_object *tk)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {id}, .q = &q};
+
+	eq_str(&q, "stream", "true");
+	return eng_ticket(o, &CT_STATS, &rq, tk);
+}
+
+enum berr
+eng_exec_inspect(struct op *o, const char *eid, json_object **out)
+{
+	struct eng_req rq = {.arg = {eid}};
+
+	return eng_run(o, &EXEC_INSPECT, &rq, out, NULL);
+}
+
+enum berr
+eng_exec_resize(struct op *o, const char *eid, int rows, int cols)
+{
+	struct eng_query q = {0};
+	struct eng_req rq = {.arg = {eid}, .q = &q};
+
+	eq_int(&q, "h", rows);
+	eq_int(&q, "w", cols);
+	return eng_run(o, &EXEC_RESIZE, &rq, NULL, NULL);
 }
 
 enum berr

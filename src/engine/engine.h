@@ -74,6 +74,22 @@ enum berr eng_ct_kill(struct op *o, const char *id, const char *signal);
 /* Forced remove, with its anonymous volumes; gone already is success. */
 enum berr eng_ct_remove(struct op *o, const char *id);
 enum berr eng_ct_rename(struct op *o, const char *id, const char *name);
+/* Pause (PAUSE 1) or unpause; already in that state is success, not running a conflict. */
+enum berr eng_ct_pause(struct op *o, const char *id, int pause);
+/* The processes running in it (Docker's {"Titles","Processes"}); PS_ARGS validated or NULL. */
+enum berr eng_ct_top(struct op *o, const char *id, const char *ps_args, json_object **out);
+/* Docker's wait (CONDITION: next-exit, not-running, removed) as a stream ticket's request. */
+enum berr eng_ct_wait_ticket(struct op *o, const char *id, const char *condition, json_object *tk);
+/* What an attach takes (stream=1 always). */
+struct eng_attach {
+	int stdin_, stdout_, stderr_, logs;
+	const char *detach_keys; /* validated, or NULL */
+};
+/* An attach (the relay upgrades it: Upgrade: tcp) as a stream ticket's request. */
+enum berr eng_ct_attach_ticket(struct op *o, const char *id, const struct eng_attach *a,
+                               json_object *tk);
+/* Stats streamed (a sample a second) as a stream ticket's request. */
+enum berr eng_ct_stats_ticket(struct op *o, const char *id, json_object *tk);
 /* The logs query berth sends (every value already validated). */
 struct eng_logs {
 	int stdout_, stderr_, timestamps, follow;
@@ -94,6 +110,10 @@ enum berr eng_ct_stats(struct op *o, const char *id, json_object **out);
  */
 enum berr eng_exec_create(struct op *o, const char *id, json_object *body, char *eid, size_t n);
 enum berr eng_exec_start_ticket(struct op *o, const char *eid, json_object *body, json_object *tk);
+/* Docker's exec inspect (its ContainerID says whose it is); gone is not_found. */
+enum berr eng_exec_inspect(struct op *o, const char *eid, json_object **out);
+/* Resizes an exec's terminal. */
+enum berr eng_exec_resize(struct op *o, const char *eid, int rows, int cols);
 
 /* ---- images (engine/images.c) ---- */
 enum berr eng_img_list(struct op *o, json_object *filters, json_object **out);

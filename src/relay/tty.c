@@ -7,7 +7,9 @@
  * ways), so the Docker-API door can hand its `exec -it` here as it is.
  * Flow control both ways: a slow client pauses dockerd (rl_write), a
  * dockerd that does not read pauses the client.  The end is audited here;
- * the start is the worker's request line.  See docs/console.md.
+ * the start is the worker's request line.  A ticket without an exec is
+ * the Docker door's attach (hijack): the same splice, no exit code to ask
+ * for and no terminal size to set.  See docs/console.md.
  */
 #include "berth.h"
 #include "relay/relay.h"
@@ -67,7 +69,7 @@ tty_audit(struct stream *s, const char *result, json_object *code)
 	t->audited = 1;
 	jx_add_int(a, "time", (int64_t)time(NULL));
 	jx_add_str(a, "user", *user ? user : NULL);
-	jx_add_str(a, "action", "console end");
+	jx_add_str(a, "action", jx_str(s->tk, "exec") ? "console end" : "attach end");
 	jx_add_str(a, "target", jx_str(s->tk, "target"));
 	jx_add_ref(a, "command", jx_get(s->tk, "command"));
 	jx_add_str(a, "result", result);
@@ -170,7 +172,7 @@ send_resize(struct stream *s)
 	struct tty *t = s->ms;
 	char path[200];
 
-	if (!t->resize || t->ending || s->side)
+	if (!t->resize || t->ending || s->side || !jx_str(s->tk, "exec"))
 		return;
 	t->resize = 0;
 	snprintf(path, sizeof(path), "/exec/%s/resize?h=%d&w=%d", jx_str(s->tk, "exec"), t->rows,
@@ -216,6 +218,12 @@ inspect_exit(struct stream *s)
 	char path[160];
 
 	rl_dkc_free(s->side); /* a resize no longer matters */
+	if (jx_str(s->tk, "exec") == NULL) {
+		/* An attach: the container's own end says it all (the door's wait tells how). */
+		tty_audit(s, "ok", NULL);
+		rl_finish(s);
+		return;
+	}
 	snprintf(path, sizeof(path), "/exec/%s/json", jx_str(s->tk, "exec"));
 	s->side = rl_docker(s, "GET", path, NULL, NULL, 0);
 	if (s->side == NULL) {
@@ -299,10 +307,12 @@ tty_begin(struct stream *s, struct dkc *d)
 		event_add(t->flow, &(struct timeval){.tv_usec = TTY_HOLD_MS * 1000});
 	t->dcb = evbuffer_add_cb(bufferevent_get_output(d->bev), dk_out_cb, s);
 	/* The size the caller opened with: an exec takes one only once it runs. */
-	t->rows = (int)jx_int(s->tk, "rows", 24);
-	t->cols = (int)jx_int(s->tk, "cols", 80);
-	t->resize = 1;
-	send_resize(s);
+	if (jx_get(s->tk, "rows")) {
+		t->rows = (int)jx_int(s->tk, "rows", 24);
+		t->cols = (int)jx_int(s->tk, "cols", 80);
+		t->resize = 1;
+		send_resize(s);
+	}
 	/* What the client sent meanwhile (it waited for the head, so hardly anything). */
 	event_active(t->resume, EV_TIMEOUT, 0);
 	return 0;

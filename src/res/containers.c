@@ -981,53 +981,66 @@ answer_created(struct req *r, json_object *in, int created)
 	rq_json(r, created ? 201 : 200, v);
 }
 
-static enum berr
-h_create(struct req *r)
+enum berr
+ct_create_from(struct op *o, json_object *spec, const char *asked, int start, int reuse,
+               json_object **in, int *created)
 {
-	json_object *spec = json_object_get(r->json), *in = NULL, *labels = NULL;
-	struct ct_new n = {.spec = spec, .start = jx_bool(spec, "start", 1), .reuse = 1};
+	json_object *labels = NULL;
+	struct ct_new n = {.spec = spec, .start = start, .reuse = reuse};
 	const char *catalog;
 	char owner[OWN_MAX];
-	int created;
 	enum berr e;
 
-	/* The spec keeps only container fields; owner and start steer this request. */
-	e = own_for_create(&r->op, jx_str(spec, "owner"), "owner", owner, sizeof(owner));
+	*in = NULL;
+	*created = 0;
+	e = own_for_create(o, asked, "owner", owner, sizeof(owner));
 	if (e != B_OK)
-		goto out;
+		return e;
 	n.owner = owner;
-	json_object_object_del(spec, "owner");
-	json_object_object_del(spec, "start");
 	/* A protected name is one nobody could stop again: only admins give it. */
-	if (r->op.role != ROLE_ADMIN && cfg_is_protected(g_cfg, jx_str(spec, "name"))) {
-		e = op_fail(&r->op, B_FORBIDDEN, "name",
-		            "the name %s is on berth.conf's protected list; only admins may use it",
-		            jx_str(spec, "name"));
-		goto out;
-	}
+	if (o->role != ROLE_ADMIN && cfg_is_protected(g_cfg, jx_str(spec, "name")))
+		return op_fail(o, B_FORBIDDEN, "name",
+		               "the name %s is on berth.conf's protected list; only admins may use "
+		               "it",
+		               jx_str(spec, "name"));
 	/* A catalog tag brings the entry's defaults, which the policy then checks too. */
 	catalog = cat_apply_defaults(spec);
-	e = pol_check(&r->op, own_policy_role(owner, r->op.role), spec, catalog != NULL, &n.lim);
+	e = pol_check(o, own_policy_role(owner, o->role), spec, catalog != NULL, &n.lim);
 	if (e != B_OK)
-		goto out;
+		return e;
 	if (catalog) {
 		char id[96];
-		e = cat_ensure(&r->op, catalog, id, sizeof(id));
+		e = cat_ensure(o, catalog, id, sizeof(id));
 		if (e != B_OK)
-			goto out;
+			return e;
 		labels = json_object_new_object();
 		jx_add_str(labels, LBL_CATALOG, catalog);
 		n.labels = labels;
 	}
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s",
+	snprintf(o->audit_target, sizeof(o->audit_target), "%s",
 	         jx_str(spec, "name") ? jx_str(spec, "name") : jx_str(spec, "image"));
-	e = ct_create(&r->op, &n, &in, &created);
-	if (e == B_OK) {
-		au_str(&r->op, "outcome", created ? "created" : "reused");
-		answer_created(r, in, created);
-	}
-out:
+	e = ct_create(o, &n, in, created);
+	if (e == B_OK)
+		au_str(o, "outcome", *created ? "created" : "reused");
 	json_object_put(labels);
+	return e;
+}
+
+static enum berr
+h_create(struct req *r)
+{
+	json_object *spec = json_object_get(r->json), *in = NULL;
+	int start = jx_bool(spec, "start", 1), created;
+	char asked[OWN_MAX];
+	enum berr e;
+
+	/* The spec keeps only container fields; owner and start steer this request. */
+	snprintf(asked, sizeof(asked), "%s", jx_str(spec, "owner") ? jx_str(spec, "owner") : "");
+	json_object_object_del(spec, "owner");
+	json_object_object_del(spec, "start");
+	e = ct_create_from(&r->op, spec, asked[0] ? asked : NULL, start, 1, &in, &created);
+	if (e == B_OK)
+		answer_created(r, in, created);
 	json_object_put(in);
 	json_object_put(spec);
 	return e;
@@ -1086,27 +1099,28 @@ ct_check_plain(struct op *o, json_object *in)
 	return B_OK;
 }
 
-/*
- * The first steps of every change to one container: find it as the caller
- * may change it, name it in the audit line, refuse a job's container and,
- * when GUARDED, a protected one (ACTION says what was refused).
- */
-static enum berr
-open_for_change(struct req *r, int guarded, const char *action, json_object **in)
+enum berr
+ct_open(struct op *o, const char *ref, int guarded, const char *action, json_object **in)
 {
-	enum berr e = ct_lookup(&r->op, r->args[0], 1, in);
+	enum berr e = ct_lookup(o, ref, 1, in);
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ct_name(*in));
-	e = ct_check_plain(&r->op, *in);
+	snprintf(o->audit_target, sizeof(o->audit_target), "%s", ct_name(*in));
+	e = ct_check_plain(o, *in);
 	if (e == B_OK && guarded)
-		e = ct_check_unprotected(&r->op, *in, action);
+		e = ct_check_unprotected(o, *in, action);
 	if (e != B_OK) {
 		json_object_put(*in);
 		*in = NULL;
 	}
 	return e;
+}
+
+static enum berr
+open_for_change(struct req *r, int guarded, const char *action, json_object **in)
+{
+	return ct_open(&r->op, r->args[0], guarded, action, in);
 }
 
 /*
@@ -1165,17 +1179,8 @@ out:
 	return e;
 }
 
-/* One lifecycle call: what it does, and how it may be refused. */
-struct action {
-	enum { ACT_START, ACT_STOP, ACT_RESTART, ACT_KILL } verb;
-	int timeout;         /* stop, restart */
-	const char *signal;  /* kill */
-	int guarded;         /* protected containers refuse it */
-	const char *refused; /* "stopped": what protection refuses */
-};
-
 static enum berr
-act(struct op *o, const char *id, const struct action *a)
+act(struct op *o, const char *id, const struct ct_action *a)
 {
 	switch (a->verb) {
 	case ACT_START:
@@ -1186,8 +1191,26 @@ act(struct op *o, const char *id, const struct action *a)
 		return eng_ct_restart(o, id, a->timeout);
 	case ACT_KILL:
 		return eng_ct_kill(o, id, a->signal);
+	case ACT_PAUSE:
+		return eng_ct_pause(o, id, 1);
+	case ACT_UNPAUSE:
+		return eng_ct_pause(o, id, 0);
 	}
 	return op_fail(o, B_INTERNAL, NULL, "unknown lifecycle call");
+}
+
+enum berr
+ct_act(struct op *o, const char *ref, const struct ct_action *a, char *id, size_t n)
+{
+	json_object *in;
+	enum berr e = ct_open(o, ref, a->guarded, a->refused, &in);
+
+	if (e != B_OK)
+		return e;
+	/* A copy: the caller inspects afresh. */
+	snprintf(id, n, "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
+	json_object_put(in);
+	return act(o, id, a);
 }
 
 /*
@@ -1195,19 +1218,12 @@ act(struct op *o, const char *id, const struct action *a)
  * already in that state is success (the engine's rows say so).
  */
 static enum berr
-lifecycle(struct req *r, const struct action *a)
+lifecycle(struct req *r, const struct ct_action *a)
 {
-	json_object *in;
+	json_object *in = NULL;
 	char id[80];
-	enum berr e = open_for_change(r, a->guarded, a->refused, &in);
+	enum berr e = ct_act(&r->op, r->args[0], a, id, sizeof(id));
 
-	if (e != B_OK)
-		return e;
-	/* A copy: IN is replaced by a fresh inspect below. */
-	snprintf(id, sizeof(id), "%s", jx_str(in, "Id") ? jx_str(in, "Id") : "");
-	json_object_put(in);
-	in = NULL;
-	e = act(&r->op, id, a);
 	if (e == B_OK)
 		e = eng_ct_inspect(&r->op, id, &in);
 	if (e == B_OK)
@@ -1219,7 +1235,7 @@ lifecycle(struct req *r, const struct action *a)
 static enum berr
 h_start(struct req *r)
 {
-	const struct action a = {.verb = ACT_START, .refused = "started"};
+	const struct ct_action a = {.verb = ACT_START, .refused = "started"};
 
 	return lifecycle(r, &a);
 }
@@ -1227,10 +1243,10 @@ h_start(struct req *r)
 static enum berr
 h_stop(struct req *r)
 {
-	const struct action a = {.verb = ACT_STOP,
-	                         .timeout = (int)rq_int(r, "timeout"),
-	                         .guarded = 1,
-	                         .refused = "stopped"};
+	const struct ct_action a = {.verb = ACT_STOP,
+	                            .timeout = (int)rq_int(r, "timeout"),
+	                            .guarded = 1,
+	                            .refused = "stopped"};
 
 	return lifecycle(r, &a);
 }
@@ -1238,16 +1254,16 @@ h_stop(struct req *r)
 static enum berr
 h_restart(struct req *r)
 {
-	const struct action a = {.verb = ACT_RESTART,
-	                         .timeout = (int)rq_int(r, "timeout"),
-	                         .guarded = 1,
-	                         .refused = "restarted"};
+	const struct ct_action a = {.verb = ACT_RESTART,
+	                            .timeout = (int)rq_int(r, "timeout"),
+	                            .guarded = 1,
+	                            .refused = "restarted"};
 
 	return lifecycle(r, &a);
 }
 
-static int
-signal_valid(const char *s)
+int
+ct_signal_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -1263,37 +1279,41 @@ static enum berr
 h_kill(struct req *r)
 {
 	const char *sig = rq_str(r, "signal");
-	const struct action a = {
+	const struct ct_action a = {
 	    .verb = ACT_KILL, .signal = sig ? sig : "SIGKILL", .guarded = 1, .refused = "killed"};
 
 	return lifecycle(r, &a);
 }
 
-static enum berr
-h_delete(struct req *r)
+enum berr
+ct_delete(struct op *o, const char *ref, int force)
 {
 	json_object *in;
-	int force;
 	enum berr e;
 
-	force = rq_bool(r, "force");
 	/*
 	 * Protection keeps a container from being stopped by mistake; an admin's
 	 * forced remove is never a mistake, so nothing is beyond every admin's reach.
 	 */
-	e = open_for_change(r, !(force && r->op.role == ROLE_ADMIN), "removed", &in);
+	e = ct_open(o, ref, !(force && o->role == ROLE_ADMIN), "removed", &in);
 	if (e != B_OK)
 		return e;
-	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force) {
-		e = op_fail(&r->op, B_CONFLICT, NULL,
+	if (jx_bool(jx_obj(in, "State"), "Running", 0) && !force)
+		e = op_fail(o, B_CONFLICT, NULL,
 		            "container %s is running; stop it first or use ?force=1", ct_name(in));
-		goto out;
-	}
-	e = ct_remove(&r->op, jx_str(in, "Id"), force ? 10 : -1);
+	else
+		e = ct_remove(o, jx_str(in, "Id"), force ? 10 : -1);
+	json_object_put(in);
+	return e;
+}
+
+static enum berr
+h_delete(struct req *r)
+{
+	enum berr e = ct_delete(&r->op, r->args[0], rq_bool(r, "force"));
+
 	if (e == B_OK)
 		rq_empty(r, 204);
-out:
-	json_object_put(in);
 	return e;
 }
 
@@ -1555,7 +1575,7 @@ static const struct rt_param delete_query[] = {
 static const struct rt_param kill_query[] = {{.name = "signal",
                                               .type = P_STR,
                                               .desc = "The signal (default SIGKILL).",
-                                              .valid = signal_valid,
+                                              .valid = ct_signal_valid,
                                               .rule = "a name like SIGTERM or KILL, or a number"},
                                              {0}};
 

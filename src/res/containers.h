@@ -87,6 +87,38 @@ enum berr ct_recreate(struct op *o, json_object *old, json_object *spec,
 /* 409 when the container belongs to a job: jobs are managed through /api/v1/jobs. */
 enum berr ct_check_plain(struct op *o, json_object *inspect);
 
+/*
+ * POST /api/v1/containers without the request: for OWNER (NULL: the caller;
+ * own_for_create decides), a protected name refused but to admins, a catalog
+ * tag's defaults applied, SPEC (schema-valid, without owner and start;
+ * catalog defaults are added to it) checked by the owner's policy role,
+ * then ct_create with START and REUSE.  The audit target is set on O.
+ */
+enum berr ct_create_from(struct op *o, json_object *spec, const char *owner, int start, int reuse,
+                         json_object **inspect, int *created);
+
+/*
+ * The first steps of every change to one container, whichever door: REF
+ * found as O's caller may change it (ct_lookup, mutate), named in the audit
+ * line, a job's container refused and, when GUARDED, a protected one
+ * (ACTION says what: "stopped").  *IN is a new reference on B_OK.
+ */
+enum berr ct_open(struct op *o, const char *ref, int guarded, const char *action, json_object **in);
+
+/* One lifecycle call: what it does, and how it may be refused. */
+struct ct_action {
+	enum { ACT_START, ACT_STOP, ACT_RESTART, ACT_KILL, ACT_PAUSE, ACT_UNPAUSE } verb;
+	int timeout;         /* stop, restart */
+	const char *signal;  /* kill */
+	int guarded;         /* protected containers refuse it */
+	const char *refused; /* "stopped": what protection refuses */
+};
+/* ct_open, then A; the container's id into ID.  Already in that state is success. */
+enum berr ct_act(struct op *o, const char *ref, const struct ct_action *a, char *id, size_t n);
+
+/* Removes REF as DELETE /api/v1/containers/{ref} does (FORCE: a running one too). */
+enum berr ct_delete(struct op *o, const char *ref, int force);
+
 /* Stops (timeout seconds) and removes a container and drops its record. */
 enum berr ct_remove(struct op *o, const char *id, int timeout);
 
@@ -160,6 +192,16 @@ extern const struct bmod mod_containers;
 enum berr ct_h_logs(struct req *r);
 enum berr ct_h_stats(struct req *r);
 enum berr ct_h_exec(struct req *r);
+/*
+ * What every exec into REF needs, whichever door: the container as the
+ * caller may change it (*IN, new reference), named in the audit line with
+ * COMMAND, and USER (NULL: the container's own) allowed by the role's
+ * exec_user policy.
+ */
+enum berr ct_exec_open(struct op *o, const char *ref, json_object *command, const char *user,
+                       json_object **in);
+/* 1 when S names a signal as kill takes it: SIGTERM, TERM or 15. */
+int ct_signal_valid(const char *s);
 /* GET .../console: an interactive exec, upgraded and held by the relay (relay/tty.c). */
 enum berr ct_h_console(struct req *r);
 extern const struct rt_param ct_console_query[];

@@ -267,17 +267,34 @@ exec_create(struct op *o, json_object *spec, const char *id, int tty, char *eid,
  * choose (exec_user).
  */
 static enum berr
-check_exec_user(struct req *r, json_object *in, const char *want)
+check_exec_user(struct op *o, json_object *in, const char *want)
 {
 	const char *own = jx_str(jx_obj(in, "Config"), "User");
 
-	if (want == NULL || g_cfg->policy[r->op.role].exec_user ||
-	    strcmp(want, own ? own : "") == 0)
+	if (want == NULL || g_cfg->policy[o->role].exec_user || strcmp(want, own ? own : "") == 0)
 		return B_OK;
-	return op_fail(&r->op, B_FORBIDDEN, "user",
+	return op_fail(o, B_FORBIDDEN, "user",
 	               "exec runs as the container's user (%s); the %s role may not choose another "
 	               "(berth.conf policy exec_user)",
-	               own && *own ? own : "the image's default", role_name(r->op.role));
+	               own && *own ? own : "the image's default", role_name(o->role));
+}
+
+enum berr
+ct_exec_open(struct op *o, const char *ref, json_object *command, const char *user,
+             json_object **in)
+{
+	enum berr e = ct_lookup(o, ref, 1, in);
+
+	if (e != B_OK)
+		return e;
+	snprintf(o->audit_target, sizeof(o->audit_target), "%s", ct_name(*in));
+	au_add(o, "command", json_object_get(command));
+	e = check_exec_user(o, *in, user);
+	if (e != B_OK) {
+		json_object_put(*in);
+		*in = NULL;
+	}
+	return e;
 }
 
 /*
@@ -305,14 +322,12 @@ static enum berr
 exec_prepare(struct req *r, json_object *spec, int tty, char *eid, size_t n)
 {
 	json_object *in;
-	enum berr e = ct_lookup(&r->op, r->args[0], 1, &in);
+	enum berr e =
+	    ct_exec_open(&r->op, r->args[0], jx_get(spec, "command"), jx_str(spec, "user"), &in);
 
 	if (e != B_OK)
 		return e;
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ct_name(in));
-	au_add(&r->op, "command", json_object_get(jx_get(spec, "command")));
-	e = check_exec_user(r, in, jx_str(spec, "user"));
-	if (e == B_OK && tty)
+	if (tty)
 		e = check_upgrade(r);
 	if (e == B_OK)
 		e = exec_create(&r->op, spec, jx_str(in, "Id"), tty, eid, n);
