@@ -29,7 +29,7 @@ users = { alice = "operator"; bob = "operator"; root = "admin"; };
 policy = { operator = { images = [ "berth-test/*" ]; ports = [1024, 65535]; };
            admin = { images = [ "*" ]; }; };
 jobs = { sweep_interval = 1; };
-docker_door = { session_idle = 4; };
+docker_door = { session_idle = 20; };
 CONF
 for u in alice:a bob:b root:r; do htpasswd_line "${u%%:*}" "${u#*:}"; done >"$T/htpasswd"
 
@@ -99,8 +99,10 @@ compose_as bob b up -d >"$T/up-bob.log" 2>&1
 ub=$?
 wait "$ua"
 ua=$?
-check "compose up -d: alice (project app)" test "$ua" = 0 || cat "$T/up-alice.log"
-check "compose up -d: bob, the same project name at once" test "$ub" = 0 || cat "$T/up-bob.log"
+check "compose up -d: alice (project app)" test "$ua" = 0
+[ "$ua" = 0 ] || sed 's/^/#   /' "$T/up-alice.log"
+check "compose up -d: bob, the same project name at once" test "$ub" = 0
+[ "$ub" = 0 ] || sed 's/^/#   /' "$T/up-bob.log"
 compose_as alice a ps >"$T/ps-alice.log" 2>&1
 check "compose ps lists both services up" \
 	bash -c "grep -c ' Up ' '$T/ps-alice.log' | grep -qx 2" || cat "$T/ps-alice.log"
@@ -147,6 +149,6 @@ check "testcontainers (bob) holds a container" test -n "$id" -a "$id" != null ||
 kill -KILL "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null
 gone() { [ -z "$(docker ps -aq --filter "id=$id")" ]; }
-check "a killed test run leaves nothing behind (reaped after session_idle)" wait_for 30 gone
+check "a killed test run leaves nothing behind (reaped after session_idle)" wait_for 90 gone
 
 finish
