@@ -785,7 +785,7 @@ spool_body(struct req *r, char *file, size_t n)
 static enum berr
 h_build(struct req *r)
 {
-	char tags[16][REF_MAX + OWN_DNAME_MAX], file[64] = "";
+	char tags[16][REF_MAX + OWN_DNAME_MAX], file[64] = "", strip[OWN_DNAME_MAX + 1];
 	const char *df = rq_str(r, "dockerfile"), *target = rq_str(r, "target");
 	struct eng_build b = {.rm = 1, .forcerm = rq_bool(r, "forcerm")};
 	json_object *tk = NULL;
@@ -816,6 +816,10 @@ h_build(struct req *r)
 		goto out;
 	tk = json_object_new_object();
 	jx_add_str(tk, "mode", "raw");
+	/* "Successfully tagged berth.alice.1a2b3c4d/x:1": the relay shows "x:1". */
+	ns_prefix(op_owner(&r->op), strip, sizeof(strip) - 1);
+	strcat(strip, "/");
+	jx_add_str(tk, "strip", strip);
 	e = eng_img_dbuild_ticket(&r->op, &b, file, tk);
 	if (e == B_OK) {
 		e = tk_hand_off(r, tk); /* takes TK */

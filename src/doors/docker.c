@@ -9,7 +9,10 @@
 #include "engine/engine.h"
 #include "lib/cfg.h"
 #include "lib/json.h"
+#include "relay/events.h"
+#include "relay/ticket.h"
 #include "res/containers.h"
+#include "res/events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,12 +402,122 @@ h_session(struct req *r)
 	               "(export DOCKER_BUILDKIT=0; docker-compose: COMPOSE_DOCKER_CLI_BUILD=0)");
 }
 
+/* ---- events ----------------------------------------------------------------- */
+
+/* Docker's since/until: unix seconds, with up to nine decimals; -1 when it is none. */
+static long long
+docker_time(const char *s)
+{
+	long long sec = 0, ns = 0;
+	int digits = 0;
+	const char *p = s;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *p >= '0' && *p <= '9' && p - s < 12; p++)
+		sec = sec * 10 + (*p - '0');
+	if (p == s)
+		return -1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+			ns = ns * 10 + (*p - '0');
+	if (*p != '\0')
+		return -1;
+	for (; digits < 9; digits++)
+		ns *= 10;
+	return sec * 1000000000LL + ns;
+}
+
+/* The relay's kind bits for Docker's type= values; image, daemon, plugin events are not shown. */
+static unsigned
+event_bits(json_object *types)
+{
+	unsigned bits = 0;
+
+	if (types == NULL)
+		return EV_CONTAINER | EV_SERVICE | EV_JOB | EV_VOLUME | EV_NETWORK;
+	for (size_t i = 0; i < json_object_array_length(types); i++) {
+		const char *t = json_object_get_string(json_object_array_get_idx(types, i));
+		if (strcmp(t, "container") == 0)
+			bits |= EV_CONTAINER | EV_SERVICE | EV_JOB;
+		else if (strcmp(t, "volume") == 0)
+			bits |= EV_VOLUME;
+		else if (strcmp(t, "network") == 0)
+			bits |= EV_NETWORK;
+	}
+	return bits;
+}
+
+/*
+ * GET /events: dockerd's own event stream, held by the relay (events mode,
+ * format docker), kept to the caller's containers (by berth's owner and
+ * instance labels), volumes and networks (by their namespaced Docker
+ * names, since dockerd gives those events no labels), with the caller's
+ * names and without berth's labels.  Image, daemon and plugin events are
+ * the host's and never shown.  ?until= ends it.
+ */
+static enum berr
+h_events(struct req *r)
+{
+	static const char *const keys[] = {"type", "event", NULL};
+	static const char *const all[] = {"container", "volume", "network", NULL};
+	long long since = docker_time(rq_str(r, "since")), until = docker_time(rq_str(r, "until"));
+	json_object *f = NULL, *tk;
+	enum berr e = dd_filters_parse(&r->op, rq_str(r, "filters"), keys, &f);
+	unsigned bits = event_bits(dd_filter(f, "type"));
+	char label[160];
+
+	if (e == B_OK && (since < 0 || until < 0))
+		e = op_fail(&r->op, B_BAD_REQUEST, since < 0 ? "since" : "until",
+		            "%s must be a unix timestamp (seconds[.nanoseconds])",
+		            since < 0 ? "since" : "until");
+	if (e != B_OK) {
+		json_object_put(f);
+		return e;
+	}
+	tk = json_object_new_object();
+	jx_add_str(tk, "mode", "events");
+	jx_add_str(tk, "format", "docker");
+	jx_add_str(tk, "instance", g_cfg->instance);
+	jx_add_int(tk, "types", bits);
+	jx_add_int(tk, "after", since > 0 ? since - 1 : 0); /* Docker's since includes it */
+	jx_add_ref(tk, "actions", dd_filter(f, "event"));
+	ev_add_owners(&r->op, tk);
+	/* Only container events carry labels: the instance's alone can go to dockerd. */
+	snprintf(label, sizeof(label), LBL_INSTANCE "=%s", g_cfg->instance);
+	e = eng_events_ticket(&r->op, all,
+	                      bits == (EV_CONTAINER | EV_SERVICE | EV_JOB) ? label : NULL, since,
+	                      until, tk);
+	json_object_put(f);
+	if (e != B_OK) {
+		json_object_put(tk);
+		return e;
+	}
+	return tk_hand_off(r, tk);
+}
+
+static const struct rt_param q_events[] = {
+    {.name = "since",
+     .type = P_STR,
+     .desc = "From this unix time (dockerd's short buffer).",
+     .max = 32},
+    {.name = "until", .type = P_STR, .desc = "Up to this unix time: the stream ends.", .max = 32},
+    {.name = "filters",
+     .type = P_STR,
+     .desc = "Docker's filters (JSON): type (container, volume, network), event.",
+     .max = 8192},
+    {0}};
+
 static const struct rt_route dd_sys_routes[] = {
     {"GET", "/_ping", h_ping, ROLE_NONE, 0, NULL, "OK, with the API version in the headers.", NULL},
     {"GET", "/version", h_version, ROLE_VIEWER, 0, NULL, "Versions (the door's API version).",
      NULL},
     {"GET", "/info", h_info, ROLE_VIEWER, 0, NULL,
      "The caller's container counts and what a client needs of the host.", NULL},
+    {"GET", "/events", h_events, ROLE_VIEWER, RT_STREAM, NULL,
+     "Events of the caller's containers, volumes and networks, dockerd's lines with their names "
+     "(?since, ?until, filters type and event).",
+     q_events},
     {"POST", "/session", h_session, ROLE_VIEWER, 0, NULL, "Refused: BuildKit sessions.", NULL},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
 };

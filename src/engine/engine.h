@@ -41,10 +41,11 @@ enum berr eng_info(struct op *o, json_object **out);
  * dockerd's event stream as a stream ticket's request (into TK): only the
  * Docker TYPES ("container", "volume"...; NULL-ended), only objects
  * labelled LABEL ("key=value"; NULL: any), from SINCE_NS (dockerd's
- * timeNano, replayed from its short buffer; 0: from now).
+ * timeNano, replayed from its short buffer; 0: from now), up to UNTIL_NS
+ * (0: no end; past it dockerd ends the stream).
  */
 enum berr eng_events_ticket(struct op *o, const char *const *types, const char *label,
-                            long long since_ns, json_object *tk);
+                            long long since_ns, long long until_ns, json_object *tk);
 
 /* ---- containers and exec (engine/containers.c) ---- */
 /* Inspect: 404 (and dockerd's 400 for a malformed reference) is not_found. */

@@ -81,12 +81,12 @@ static const struct eng_call SYS_EVENTS = {"GET", "/events", "docker events", NU
 
 enum berr
 eng_events_ticket(struct op *o, const char *const *types, const char *label, long long since_ns,
-                  json_object *tk)
+                  long long until_ns, json_object *tk)
 {
 	struct eng_query q = {0};
 	struct eng_req rq = {.q = &q};
 	json_object *f = json_object_new_object(), *t = json_object_new_array();
-	char since[48];
+	char since[48], until[48];
 	enum berr e;
 
 	for (size_t i = 0; types && types[i]; i++)
@@ -103,6 +103,12 @@ eng_events_ticket(struct op *o, const char *const *types, const char *label, lon
 		snprintf(since, sizeof(since), "%lld.%09lld", since_ns / 1000000000LL,
 		         since_ns % 1000000000LL);
 		eq_str(&q, "since", since);
+	}
+	/* An end: dockerd closes the stream once it is past. */
+	if (until_ns > 0) {
+		snprintf(until, sizeof(until), "%lld.%09lld", until_ns / 1000000000LL,
+		         until_ns % 1000000000LL);
+		eq_str(&q, "until", until);
 	}
 	e = eng_ticket(o, &SYS_EVENTS, &rq, tk);
 	json_object_put(f);

@@ -57,6 +57,8 @@ ev_view_of(struct ev_view *v, json_object *tk)
 	v->instance = jx_str(tk, "instance");
 	v->types = (unsigned)jx_int(tk, "types", EV_ALL) & EV_ALL;
 	v->after = jx_int(tk, "after", 0);
+	v->docker = jx_str(tk, "format") && strcmp(jx_str(tk, "format"), "docker") == 0;
+	v->actions = jx_arr(tk, "actions");
 	/* Owners and their suffixes go in pairs; a ticket that breaks the pairing sees less. */
 	if (ns == NULL || json_object_array_length(ns) != n)
 		n = 0;
@@ -198,6 +200,57 @@ what_of(const struct ev_view *v, json_object *ev, struct ev_what *w)
 	return 0;
 }
 
+/* VAL without the caller's image namespace prefix ("berth.alice.1a2b3c4d/"), doors/dkimages.c. */
+static const char *
+image_shown(const struct ev_view *v, const char *val)
+{
+	for (size_t i = 0; val && i < v->nowners; i++) {
+		size_t k = strlen(v->ns[i]);
+		if (strncmp(val, "berth", 5) == 0 && strncmp(val + 5, v->ns[i], k) == 0 &&
+		    val[5 + k] == '/')
+			return val + 6 + k;
+	}
+	return val;
+}
+
+/* 1 when V's action filter (Docker's event=) lets ACTION through. */
+static int
+action_wanted(const struct ev_view *v, const char *action)
+{
+	for (size_t i = 0; v->actions && i < json_object_array_length(v->actions); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(v->actions, i)),
+		           action) == 0)
+			return 1;
+	return v->actions == NULL;
+}
+
+/* EV (dockerd's event, changed in place) as V's caller sees it: their names, no berth labels. */
+static void
+docker_names(const struct ev_view *v, json_object *ev, const struct ev_what *w)
+{
+	json_object *actor = jx_obj(ev, "Actor"), *attrs = jx_obj(actor, "Attributes");
+	json_object *keep = json_object_new_object();
+
+	if (attrs) {
+		json_object_object_foreach(attrs, k, val)
+		{
+			if (strncmp(k, "berth.", 6) != 0)
+				jx_add_ref(keep, k, val);
+		}
+	}
+	if (w->kind == EV_VOLUME) {
+		jx_add_str(actor, "ID", w->name);
+	} else if (w->kind == EV_NETWORK) {
+		jx_add_str(keep, "name", w->name);
+	} else {
+		jx_add_str(keep, "name", own_shown(label(attrs, LBL_NAME), jx_str(attrs, "name")));
+		jx_add_str(keep, "image", image_shown(v, jx_str(attrs, "image")));
+		if (jx_str(ev, "from"))
+			jx_add_str(ev, "from", image_shown(v, jx_str(ev, "from")));
+	}
+	json_object_object_add(actor, "Attributes", keep);
+}
+
 int
 ev_sse(const struct ev_view *v, const char *line, size_t n, char *out, size_t cap)
 {
@@ -216,6 +269,15 @@ ev_sse(const struct ev_view *v, const char *line, size_t n, char *out, size_t ca
 	/* "exec_start: sh -c ..." names a command: the action is the word before it. */
 	snprintf(action, sizeof(action), "%s", jx_str(ev, "Action") ? jx_str(ev, "Action") : "");
 	action[strcspn(action, ":")] = '\0';
+	if (v->docker) {
+		if (!action_wanted(v, action))
+			goto out;
+		docker_names(v, ev, &w);
+		len = snprintf(out, cap, "%s\n", jx_text(ev));
+		if (len < 0 || (size_t)len >= cap)
+			len = -1;
+		goto out;
+	}
 	d = json_object_new_object();
 	jx_add_str(d, "type", ev_type_name(w.kind));
 	jx_add_str(d, "action", action);
@@ -336,6 +398,11 @@ ev_begin(struct stream *s, struct dkc *d)
 	struct timeval tv = {.tv_sec = EV_KEEPALIVE_S};
 
 	(void)d;
+	/* The Docker door's clients read dockerd's own stream: JSON lines, no keepalive. */
+	if (st->v.docker) {
+		rl_head(s, 200, "application/json", NULL);
+		return 0;
+	}
 	rl_head(s, 200, "text/event-stream; charset=utf-8", "Cache-Control: no-cache\r\n");
 	event_add(st->keep, &tv);
 	return rl_write(s, hello, sizeof(hello) - 1);

@@ -40,17 +40,23 @@ struct ev_view {
 	const char *owner[EV_OWNERS]; /* the caller, then its groups ("@devs") */
 	const char *ns[EV_OWNERS];    /* each one's Docker name suffix (".alice.1a2b3c4d") */
 	size_t nowners;
-	unsigned types;  /* EV_* bits wanted */
-	long long after; /* ids (timeNano) up to this one were seen already */
+	unsigned types;       /* EV_* bits wanted */
+	long long after;      /* ids (timeNano) up to this one were seen already */
+	int docker;           /* the Docker door's /events: dockerd's own lines, renamed (format) */
+	json_object *actions; /* Docker door: only these actions (its event filter); NULL: all */
 };
 
-/* Fills V from ticket TK (members instance, owners, ns, types, after: res/events.c). */
+/*
+ * Fills V from ticket TK (members instance, owners, ns, types, after:
+ * res/events.c; format "docker" and actions: doors/docker.c).
+ */
 void ev_view_of(struct ev_view *v, json_object *tk);
 
 /*
  * One dockerd event line (JSON, without its newline) as SSE text for V's
- * caller, NUL-ended in OUT: its length, 0 when V may not see it (or it is
- * not an event), or -1 when it does not fit CAP.
+ * caller (V->docker: as dockerd's own line, with the caller's names and no
+ * berth labels, ended by a newline), NUL-ended in OUT: its length, 0 when
+ * V may not see it (or it is not an event), or -1 when it does not fit CAP.
  */
 int ev_sse(const struct ev_view *v, const char *line, size_t n, char *out, size_t cap);
 

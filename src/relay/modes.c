@@ -2,7 +2,8 @@
  * modes.c - how each kind of ticket becomes an answer: the table the relay
  * dispatches on, and the plain modes.  logs: Docker's multiplexed stream
  * decoded to text, as the worker used to send it.  raw: dockerd's answer
- * as it is (the Docker-API door).  exec: a command's output gathered up to
+ * as it is (the Docker-API door), or with the caller's image namespace
+ * taken out of its lines ("strip").  exec: a command's output gathered up to
  * its cap and its timeout, then its exit code, as one JSON answer, with
  * the end of it audited.  Hook rules: a feed hook never ends the stream,
  * it returns non-zero and its end hook does.
@@ -65,19 +66,78 @@ plain_end(struct dkc *d, int ok)
 
 /* ---- raw ------------------------------------------------------------------- */
 
+/*
+ * A ticket's "strip" (the caller's image namespace, "berth.alice.1a2b3c4d/",
+ * in a Docker build's output) is taken out of every line dockerd sends, so
+ * the caller reads the names they gave; dockerd's lines are split whole
+ * (events.h's splitter) for that.
+ */
+struct raw_strip {
+	struct ev_lines lines;
+	const char *strip;
+};
+
 static int
 raw_begin(struct stream *s, struct dkc *d)
 {
+	const char *strip = jx_str(s->tk, "strip");
+
 	rl_head(s, d->h.status, d->h.ctype[0] ? d->h.ctype : NULL, NULL);
+	if (strip && *strip && (s->ms = calloc(1, sizeof(struct raw_strip))) != NULL)
+		((struct raw_strip *)s->ms)->strip = strip;
 	return 0;
+}
+
+/* LINE (N bytes, no newline) with every STRIP taken out, and its newline, to S. */
+static int
+strip_line(const char *line, size_t n, void *arg)
+{
+	struct stream *s = arg;
+	const char *strip = ((struct raw_strip *)s->ms)->strip, *p = line, *end = line + n;
+	size_t k = strlen(strip);
+
+	while (p < end) {
+		const char *hit = k ? memmem(p, (size_t)(end - p), strip, k) : NULL;
+		size_t run = hit ? (size_t)(hit - p) : (size_t)(end - p);
+		if (run && rl_write(s, p, run) != 0)
+			return -1;
+		p += run + (hit ? k : 0);
+	}
+	return rl_write(s, "\n", 1);
 }
 
 static int
 raw_feed(const char *buf, size_t n, void *arg)
 {
 	struct dkc *d = arg;
+	struct raw_strip *st = d->s->ms;
 
+	if (st)
+		return ev_lines_feed(&st->lines, buf, n, strip_line, d->s);
 	return rl_write(d->s, buf, n);
+}
+
+static void
+raw_end(struct dkc *d, int ok)
+{
+	struct raw_strip *st = d->s->ms;
+
+	/* A last line without its newline. */
+	if (st && st->lines.len && !st->lines.skip)
+		strip_line(st->lines.buf, st->lines.len, d->s);
+	plain_end(d, ok);
+}
+
+static void
+raw_free(struct stream *s)
+{
+	struct raw_strip *st = s->ms;
+
+	if (st) {
+		ev_lines_free(&st->lines);
+		free(st);
+	}
+	s->ms = NULL;
 }
 
 /* ---- exec ------------------------------------------------------------------ */
@@ -250,7 +310,8 @@ exec_free(struct stream *s)
 
 const struct rl_mode rl_modes[TK__COUNT] = {
     [TK_LOGS] = {.name = "logs", .begin = logs_begin, .feed = logs_feed, .end = plain_end},
-    [TK_RAW] = {.name = "raw", .begin = raw_begin, .feed = raw_feed, .end = plain_end},
+    [TK_RAW] =
+        {.name = "raw", .begin = raw_begin, .feed = raw_feed, .end = raw_end, .free = raw_free},
     [TK_EXEC] = {.name = "exec",
                  .start = exec_start,
                  .begin = exec_begin,

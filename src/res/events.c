@@ -63,12 +63,11 @@ event_id(const char *s)
 	return errno || *end ? -1 : v;
 }
 
-/* The caller's owners and each one's Docker name suffix, as ticket members. */
-static void
-add_owners(struct req *r, json_object *tk)
+void
+ev_add_owners(const struct op *o, json_object *tk)
 {
 	const char *own[OWN_NS_MAX];
-	size_t n = own_namespaces(&r->op, own, OWN_NS_MAX);
+	size_t n = own_namespaces(o, own, OWN_NS_MAX);
 	json_object *owners = json_object_new_array(), *ns = json_object_new_array();
 	char suffix[OWN_DNAME_MAX];
 
@@ -107,7 +106,7 @@ docker_request(struct req *r, unsigned bits, long long after, json_object *tk)
 		snprintf(label, sizeof(label), LBL_INSTANCE "=%s", g_cfg->instance);
 	else if (bits == EV_BUILD)
 		snprintf(label, sizeof(label), LBL_CATALOG);
-	return eng_events_ticket(&r->op, types, label[0] ? label : NULL, after, tk);
+	return eng_events_ticket(&r->op, types, label[0] ? label : NULL, after, 0, tk);
 }
 
 static enum berr
@@ -130,7 +129,7 @@ h_events(struct req *r)
 	jx_add_str(tk, "instance", g_cfg->instance);
 	jx_add_int(tk, "types", bits);
 	jx_add_int(tk, "after", after);
-	add_owners(r, tk);
+	ev_add_owners(&r->op, tk);
 	e = docker_request(r, bits, after, tk);
 	if (e != B_OK) {
 		json_object_put(tk);
