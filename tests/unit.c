@@ -1388,8 +1388,8 @@ static const struct {
      "{}"},
     {"cli-run-rm",
      "{\"image\":\"facade/bb:1\",\"command\":[\"echo\",\"hello\"],\"restart\":\"no\","
-     "\"start\":false}",
-     "{\"HostConfig.AutoRemove\":true}"},
+     "\"auto_remove\":true,\"start\":false}",
+     "{}"},
     {"cli-run-tick",
      "{\"image\":\"facade/bb:1\",\"command\":[\"sh\",\"-c\",\"while true; do date; sleep 1; "
      "done\"],\"restart\":\"no\",\"name\":\"facade-tick\",\"start\":false}",
@@ -1400,12 +1400,10 @@ static const struct {
      "{}"},
     {"cli28-run-rm",
      "{\"image\":\"facade/bb:1\",\"command\":[\"echo\",\"hello\"],\"restart\":\"no\","
-     "\"start\":false}",
-     "{\"HostConfig.AutoRemove\":true}"},
-    {"compose-web", NULL,
-     "{\"NetworkingConfig.EndpointsConfig[\\\"facadeproj_back\\\"].Aliases\":[\"web\"]}"},
-    {"compose-worker", NULL,
-     "{\"NetworkingConfig.EndpointsConfig[\\\"facadeproj_back\\\"].Aliases\":[\"worker\"]}"},
+     "\"auto_remove\":true,\"start\":false}",
+     "{}"},
+    {"compose-web", NULL, "{}"},
+    {"compose-worker", NULL, "{}"},
     {"tc-start",
      "{\"image\":\"facade/bb:1\",\"command\":[\"httpd\",\"-f\",\"-p\",\"80\"],"
      "\"labels\":{\"org.testcontainers\":\"true\",\"org.testcontainers.lang\":\"node\","
@@ -1478,13 +1476,17 @@ t_dockcreate_compose(void)
 	          strcmp(dc_docker_field(&c, "labels", f, sizeof(f)), "Labels") == 0 &&
 	          strcmp(dc_docker_field(&c, "owner", f, sizeof(f)), "owner") == 0,
 	      "dockcreate: berth's spec fields name the Docker fields they came from");
+	CHECK(same_json(jx_get(c.spec, "aliases"), "[\"web\"]") &&
+	          strcmp(dc_docker_field(&c, "aliases", f, sizeof(f)),
+	                 "NetworkingConfig.EndpointsConfig[\"facadeproj_back\"].Aliases") == 0,
+	      "dockcreate: compose's endpoint Aliases mapped to aliases");
+	jx_add_bool(c.pending, "Config.Domainname", 1);
 	CHECK(dc_refuse_pending(&o, &c, (const char *const[]){"HostConfig.AutoRemove", NULL}) ==
 	              B_INVALID &&
-	          strstr(o.field, "Aliases"),
+	          strstr(o.field, "Domainname"),
 	      "dockcreate: a pending field the front door does not honour is refused by name");
 	op_clear(&o);
-	CHECK(dc_refuse_pending(
-	          &o, &c, (const char *const[]){"NetworkingConfig.EndpointsConfig*", NULL}) == B_OK,
+	CHECK(dc_refuse_pending(&o, &c, (const char *const[]){"Config.*", NULL}) == B_OK,
 	      "dockcreate: a pending field honoured by prefix passes");
 	dc_create_free(&c);
 	op_done(&o);
@@ -1645,13 +1647,13 @@ t_dockcreate_mapped(void)
 	              "\"devices\":[\"/dev/fuse:/dev/fuse:rwm\"],"
 	              "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/run\",\"size\":\"16m\"},"
 	              "{\"type\":\"volume\",\"target\":\"/cache\"}],"
-	              "\"restart\":\"on-failure\",\"cpus\":1.5,\"name\":\"web\",\"start\":false}"),
+	              "\"restart\":\"on-failure\",\"init\":true,\"cpus\":1.5,\"name\":\"web\","
+	              "\"start\":false}"),
 	    "dockcreate: Cmd string, Env, User, WorkingDir, Memory, NanoCpus, PidsLimit, CapAdd, "
 	    "Devices, Tmpfs, Volumes, RestartPolicy and the name mapped");
 	CHECK(same_json(c.pending, "{\"HostConfig.Tmpfs[\\\"/run\\\"]\":\"noexec\","
-	                           "\"HostConfig.RestartPolicy.MaximumRetryCount\":3,"
-	                           "\"HostConfig.Init\":true}"),
-	      "dockcreate: tmpfs options, retry count and init pending, not dropped");
+	                           "\"HostConfig.RestartPolicy.MaximumRetryCount\":3}"),
+	      "dockcreate: tmpfs options and retry count pending, not dropped");
 	/* The create path's policy gates what was mapped, naming the Docker field. */
 	g_cfg = conf_text("/tmp/berth-unit-dc.conf",
 	                  "policy = { operator = { images = [\"*\"]; volumes = true; }; };\n", err,

@@ -197,8 +197,9 @@ parse_filters(struct op *o, const char *text, json_object **out)
 			kn++;
 		json_object_object_add(*out, k, list);
 		if (*kn == NULL) {
-			json_object_put(f);
-			return op_fail(o, B_BAD_REQUEST, "filters", "Invalid filter '%.40s'", k);
+			op_fail(o, B_BAD_REQUEST, "filters", "Invalid filter '%.40s'", k);
+			json_object_put(f); /* K is F's */
+			return B_BAD_REQUEST;
 		}
 		if (json_object_is_type(v, json_type_array)) {
 			for (size_t i = 0; i < json_object_array_length(v); i++) {

@@ -310,6 +310,111 @@ m_netdisabled(struct ctx *c, const struct rule *r, json_object *v, const char *f
 	return B_OK;
 }
 
+/* true becomes the spec's boolean R->why; false is the default. */
+static enum berr
+m_flag(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	if (json_object_get_boolean(v))
+		put(c, r->why, json_object_new_boolean(1), field);
+	return B_OK;
+}
+
+/* V, 0 to MAX (UNIT says what it counts), into *N; a 400 naming FIELD otherwise. */
+static enum berr
+bounded(struct ctx *c, json_object *v, const char *field, int64_t max, const char *unit, int64_t *n)
+{
+	char why[64];
+
+	*n = json_object_get_int64(v);
+	if (*n >= 0 && *n <= max)
+		return B_OK;
+	snprintf(why, sizeof(why), "must be 0 to %lld%s", (long long)max, unit);
+	return bad(c, field, why);
+}
+
+/* A number of seconds into the spec's R->why; 0 means the default (nothing). */
+static enum berr
+m_seconds(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	int64_t n;
+	enum berr e = bounded(c, v, field, 3600, " seconds", &n);
+
+	if (e == B_OK && n > 0)
+		put(c, r->why, json_object_new_int64(n), field);
+	return e;
+}
+
+/* Docker's nanoseconds (Healthcheck's durations) as the spec's seconds. */
+static enum berr
+m_health_ns(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	int64_t n;
+	enum berr e = bounded(c, v, field, (int64_t)86400 * 1000000000, " nanoseconds (a day)", &n);
+
+	if (e == B_OK && n > 0)
+		json_object_object_add(c->item, r->why, json_object_new_double((double)n / 1e9));
+	return e;
+}
+
+static enum berr
+m_health_int(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	int64_t n;
+	enum berr e = bounded(c, v, field, 100, "", &n);
+
+	if (e == B_OK && n > 0)
+		jx_add_int(c->item, r->why, n);
+	return e;
+}
+
+static enum berr
+m_health_test(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	enum berr e;
+
+	(void)r;
+	if (is_zero(v))
+		return B_OK; /* the image's test */
+	if (json_object_is_type(v, json_type_string))
+		return bad(c, field,
+		           "must be a list: [\"CMD\", ...], [\"CMD-SHELL\", ...] or [\"NONE\"]");
+	if ((e = strings_only(c, v, field)) != B_OK)
+		return e;
+	jx_add_ref(c->item, "test", v);
+	return B_OK;
+}
+
+static const struct rule health_rules[] = {
+    {"Test", MAP, SC_ARRAY | SC_STRING, 0, NULL, m_health_test},
+    {"Interval", MAP, SC_INT, 0, "interval", m_health_ns},
+    {"Timeout", MAP, SC_INT, 0, "timeout", m_health_ns},
+    {"StartPeriod", MAP, SC_INT, 0, "start_period", m_health_ns},
+    {"Retries", MAP, SC_INT, 0, "retries", m_health_int},
+    {"StartInterval", ZERO, SC_INT, B_INVALID, "not supported through berth yet", NULL},
+    {NULL, 0, 0, 0, NULL, NULL}};
+
+/* Healthcheck into the spec's healthcheck (seconds); its timings without a test are the image's. */
+static enum berr
+m_health(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	enum berr e;
+
+	(void)r;
+	c->item = json_object_new_object();
+	e = walk(c, health_rules, v, field);
+	if (e == B_OK && json_object_object_length(c->item) && !jx_get(c->item, "test"))
+		e = op_fail(c->o, B_INVALID, field,
+		            "%s: timings without a Test (the image's) are not supported through "
+		            "berth yet; give the Test too",
+		            field);
+	if (e == B_OK && json_object_object_length(c->item))
+		put(c, "healthcheck", c->item, field);
+	else
+		json_object_put(c->item);
+	c->item = NULL;
+	return e;
+}
+
 static enum berr m_hostconfig(struct ctx *c, const struct rule *r, json_object *v,
                               const char *field);
 static enum berr m_netconfig(struct ctx *c, const struct rule *r, json_object *v,
@@ -335,13 +440,13 @@ static const struct rule config_rules[] = {
     {"AttachStdin", ZERO, SC_BOOL, B_INVALID, STDIN_WHY, NULL},
     {"OpenStdin", ZERO, SC_BOOL, B_INVALID, STDIN_WHY, NULL},
     {"StdinOnce", ZERO, SC_BOOL, B_INVALID, STDIN_WHY, NULL},
-    {"Tty", PENDING, SC_BOOL, 0, NULL, NULL},
-    {"Hostname", PENDING, SC_STRING, 0, NULL, NULL},
+    {"Tty", MAP, SC_BOOL, 0, "tty", m_flag},
+    {"Hostname", MAP, SC_STRING, 0, "hostname", m_copy},
     {"Domainname", PENDING, SC_STRING, 0, NULL, NULL},
-    {"Entrypoint", PENDING, SC_ARRAY | SC_STRING, 0, NULL, NULL},
-    {"Healthcheck", PENDING, SC_OBJECT, 0, NULL, NULL},
-    {"StopSignal", PENDING, SC_STRING, 0, NULL, NULL},
-    {"StopTimeout", PENDING, SC_INT, 0, NULL, NULL},
+    {"Entrypoint", MAP, SC_ARRAY | SC_STRING, 0, "entrypoint", m_argv},
+    {"Healthcheck", MAP, SC_OBJECT, 0, NULL, m_health},
+    {"StopSignal", MAP, SC_STRING, 0, "stop_signal", m_copy},
+    {"StopTimeout", MAP, SC_INT, 0, "stop_timeout", m_seconds},
     {"MacAddress", ZERO, SC_STRING, B_FORBIDDEN,
      "a chosen MAC address can impersonate another host on the network", NULL},
     {"OnBuild", ZERO, SC_ARRAY, B_INVALID, BUILD_WHY, NULL},
@@ -766,7 +871,6 @@ m_caps(struct ctx *c, const struct rule *r, json_object *v, const char *field)
 	char f[FIELD_MAX], cap[64];
 	enum berr e;
 
-	(void)r;
 	if ((e = strings_only(c, v, field)) != B_OK)
 		return e;
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -779,14 +883,15 @@ m_caps(struct ctx *c, const struct rule *r, json_object *v, const char *field)
 		for (; s[n] && n + 1 < sizeof(cap); n++)
 			cap[n] = (char)toupper((unsigned char)s[n]);
 		cap[n] = '\0';
-		if (strcmp(cap, "ALL") == 0)
+		/* Dropping every capability is the safe end; adding them all is root. */
+		if (strcmp(cap, "ALL") == 0 && strcmp(r->why, "cap_add") == 0)
 			return refused(c, B_FORBIDDEN, f, "ALL adds every capability");
 		if (n == 0 || s[n] || strspn(cap, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != n)
 			return bad(c, f, "must name a capability, e.g. NET_ADMIN");
-		json_object_array_add(spec_list(c, "cap_add"), json_object_new_string(cap));
+		json_object_array_add(spec_list(c, r->why), json_object_new_string(cap));
 	}
-	if (jx_arr(c->spec, "cap_add"))
-		jx_add_str(c->origin, "cap_add", field);
+	if (jx_arr(c->spec, r->why))
+		jx_add_str(c->origin, r->why, field);
 	return B_OK;
 }
 
@@ -1084,7 +1189,7 @@ static const struct rule host_rules[] = {
     {"Binds", MAP, SC_ARRAY, 0, NULL, m_binds},
     {"Mounts", MAP, SC_ARRAY, 0, NULL, m_mounts},
     {"Tmpfs", MAP, SC_OBJECT, 0, NULL, m_tmpfs},
-    {"CapAdd", MAP, SC_ARRAY, 0, NULL, m_caps},
+    {"CapAdd", MAP, SC_ARRAY, 0, "cap_add", m_caps},
     {"Devices", MAP, SC_ARRAY, 0, NULL, m_devices},
     {"NetworkMode", MAP, SC_STRING, 0, NULL, m_netmode},
     {"PortBindings", MAP, SC_OBJECT, 0, "bindings", m_aside},
@@ -1106,12 +1211,12 @@ static const struct rule host_rules[] = {
     {"CgroupnsMode", MAP, SC_STRING, 0, "private", m_ns},
     {"Cgroup", MAP, SC_STRING, 0, NULL, m_ns},
     /* Harmless for the host; berth's spec cannot say them yet. */
-    {"AutoRemove", PENDING, SC_BOOL, 0, NULL, NULL},
-    {"CapDrop", PENDING, SC_ARRAY, 0, NULL, NULL},
+    {"AutoRemove", MAP, SC_BOOL, 0, "auto_remove", m_flag},
+    {"CapDrop", MAP, SC_ARRAY, 0, "cap_drop", m_caps},
     {"CpuShares", PENDING, SC_INT, 0, NULL, NULL},
     {"BlkioWeight", PENDING, SC_INT, 0, NULL, NULL},
     {"MemoryReservation", PENDING, SC_INT, 0, NULL, NULL},
-    {"Init", PENDING, SC_BOOL, 0, NULL, NULL},
+    {"Init", MAP, SC_BOOL, 0, "init", m_flag},
     {"Ulimits", PENDING, SC_ARRAY, 0, NULL, NULL},
     {"Dns", PENDING, SC_ARRAY, 0, NULL, NULL},
     {"DnsOptions", PENDING, SC_ARRAY, 0, NULL, NULL},
@@ -1119,7 +1224,7 @@ static const struct rule host_rules[] = {
     {"ExtraHosts", PENDING, SC_ARRAY, 0, NULL, NULL},
     {"GroupAdd", PENDING, SC_ARRAY, 0, NULL, NULL},
     {"PublishAllPorts", PENDING, SC_BOOL, 0, NULL, NULL},
-    {"ReadonlyRootfs", PENDING, SC_BOOL, 0, NULL, NULL},
+    {"ReadonlyRootfs", MAP, SC_BOOL, 0, "read_only", m_flag},
     {"ShmSize", PENDING, SC_INT, 0, NULL, NULL},
     /* No effect on the container. */
     {"ContainerIDFile", IGNORE, SC_STRING, 0, NULL, NULL},
@@ -1182,9 +1287,30 @@ static const struct rule ipam_rules[] = {
     {"LinkLocalIPs", ZERO, SC_ARRAY, B_FORBIDDEN, IPAM_WHY, NULL},
     {NULL, 0, 0, 0, NULL, NULL}};
 
+/* Names the container also answers to on its network (berth's name rule; its own network only). */
+static enum berr
+m_aliases(struct ctx *c, const struct rule *r, json_object *v, const char *field)
+{
+	char f[FIELD_MAX];
+	enum berr e;
+
+	(void)r;
+	if (is_zero(v))
+		return B_OK;
+	if ((e = strings_only(c, v, field)) != B_OK)
+		return e;
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		if (!name_valid(json_object_get_string(json_object_array_get_idx(v, i))))
+			return bad(c, sub_idx(f, sizeof(f), field, i),
+			           "must be 1 to 64 of a-z A-Z 0-9 _ . - starting with a letter or "
+			           "digit");
+	put(c, "aliases", json_object_get(v), field);
+	return B_OK;
+}
+
 static const struct rule endpoint_rules[] = {
     SUB("IPAMConfig", ipam_rules),
-    {"Aliases", PENDING, SC_ARRAY, 0, NULL, NULL},
+    {"Aliases", MAP, SC_ARRAY, 0, NULL, m_aliases},
     {"Links", ZERO, SC_ARRAY, B_FORBIDDEN, OWNED_WHY, NULL},
     {"DriverOpts", ZERO, SC_OBJECT, B_FORBIDDEN, "network driver options are refused", NULL},
     {"MacAddress", ZERO, SC_STRING, B_FORBIDDEN,
@@ -1374,7 +1500,7 @@ one_binding(struct ctx *c, json_object *b, const char *field, int port, const ch
 	return e;
 }
 
-/* PortBindings into berth's ports; ExposedPorts nothing publishes are pending. */
+/* PortBindings into berth's ports; ExposedPorts nothing publishes into its expose. */
 static enum berr
 join_ports(struct ctx *c)
 {
@@ -1415,7 +1541,7 @@ exposed:
 			json_object_array_add(unbound, json_object_new_string(x));
 	}
 	if (json_object_array_length(unbound))
-		jx_add_ref(c->pending, "ExposedPorts", unbound);
+		put(c, "expose", json_object_get(unbound), "ExposedPorts");
 out:
 	json_object_put(unbound);
 	return e;
@@ -1605,6 +1731,16 @@ dc_docker_field(const struct dc_create *c, const char *field, char *buf, size_t 
 		}
 	}
 	snprintf(buf, n, "%s", best ? best : field);
+	/* A whole list ("devices") named by its first item's Docker field, less the index. */
+	if (best == NULL && c->origin) {
+		char first[FIELD_MAX];
+		const char *v, *br;
+		snprintf(first, sizeof(first), "%s[0]", field);
+		v = jx_str(c->origin, first);
+		br = v ? strrchr(v, '[') : NULL;
+		if (br)
+			snprintf(buf, n, "%.*s", (int)(br - v), v);
+	}
 	return buf;
 }
 

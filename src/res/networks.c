@@ -429,7 +429,12 @@ net_place(struct op *o, const char *owner, json_object *spec, const char *alias,
 	if (e != B_OK)
 		return e;
 	if (in) {
+		json_object *more = jx_arr(spec, "aliases");
 		aliases = aliases_for(alias, jx_obj(body, "Labels"));
+		/* The spec's own (compose's service names), on the owner's network only. */
+		for (size_t i = 0; more && i < json_object_array_length(more); i++)
+			json_object_array_add(aliases,
+			                      json_object_get(json_object_array_get_idx(more, i)));
 	} else {
 		/* No aliases there: one tenant's "db" must not answer for another's. */
 		e = shared_network(o, own_policy_role(owner, o->role), net, &in);

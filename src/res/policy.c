@@ -30,6 +30,43 @@ static const struct sc_field label_value = {.types = SC_STRING, .max = 1024};
 static const struct sc_field cap_item = {
     .types = SC_STRING, .min = 1, .max = 64, .pattern = "^[A-Z_]{1,64}$"};
 
+static const struct sc_field alias_item = {
+    .types = SC_STRING, .min = 1, .max = 64, .pattern = SC_NAME_RE};
+static const struct sc_field expose_item = {.types = SC_INT | SC_STRING,
+                                            .min = 1,
+                                            .max = 65535,
+                                            .pattern = "^[0-9]{1,5}(/(tcp|udp|sctp))?$"};
+static const char *const health_kind_enum[] = {"CMD", "CMD-SHELL", "NONE", NULL};
+static const struct sc_field health_fields[] = {
+    {.name = "test",
+     .types = SC_ARRAY,
+     .flags = SC_REQUIRED,
+     .desc = "[\"CMD\", argv...], [\"CMD-SHELL\", \"command\"] or [\"NONE\"] (the image's off).",
+     .min = 1,
+     .max = 64,
+     .items = &str_item},
+    {.name = "interval",
+     .types = SC_NUMBER,
+     .desc = "Seconds between checks (default 30).",
+     .min = 0,
+     .max = 86400},
+    {.name = "timeout",
+     .types = SC_NUMBER,
+     .desc = "Seconds one check may take (default 30).",
+     .min = 0,
+     .max = 86400},
+    {.name = "start_period",
+     .types = SC_NUMBER,
+     .desc = "Seconds of start-up whose failures do not count.",
+     .min = 0,
+     .max = 86400},
+    {.name = "retries",
+     .types = SC_INT,
+     .desc = "Failures in a row that make it unhealthy (default 3).",
+     .min = 0,
+     .max = 100},
+    {0}};
+
 static const struct sc_field port_fields[] = {
     {.name = "container",
      .types = SC_INT | SC_STRING,
@@ -182,6 +219,56 @@ static const struct sc_field device_item = {
 	     .desc = "Host devices (policy).",                                                     \
 	     .max = 32,                                                                            \
 	     .items = &device_item},                                                               \
+	    {.name = "cap_drop",                                                                   \
+	     .types = SC_ARRAY,                                                                    \
+	     .desc = "Capabilities dropped (ALL: every one).",                                     \
+	     .max = 64,                                                                            \
+	     .items = &cap_item},                                                                  \
+	    {.name = "entrypoint",                                                                 \
+	     .types = SC_STRING | SC_ARRAY,                                                        \
+	     .desc = "Entrypoint instead of the image's: a list, or a string split like a shell "  \
+	             "would.",                                                                     \
+	     .max = 4096,                                                                          \
+	     .items = &str_item},                                                                  \
+	    {.name = "tty", .types = SC_BOOL, .desc = "Give it a terminal (its logs are raw)."},   \
+	    {.name = "hostname",                                                                   \
+	     .types = SC_STRING,                                                                   \
+	     .desc = "Its host name (default: the id's first 12 digits).",                         \
+	     .min = 1,                                                                             \
+	     .max = 63,                                                                            \
+	     .pattern = "^[a-zA-Z0-9][a-zA-Z0-9.-]*$"},                                            \
+	    {.name = "auto_remove",                                                                \
+	     .types = SC_BOOL,                                                                     \
+	     .desc = "Removed by dockerd once it exits (docker run --rm); no restart policy."},    \
+	    {.name = "aliases",                                                                    \
+	     .types = SC_ARRAY,                                                                    \
+	     .desc = "More names it answers to on its owner's own network (not on shared ones).",  \
+	     .max = 16,                                                                            \
+	     .items = &alias_item},                                                                \
+	    {.name = "expose",                                                                     \
+	     .types = SC_ARRAY,                                                                    \
+	     .desc = "Ports it listens on without publishing them: 80 or \"53/udp\".",             \
+	     .max = 64,                                                                            \
+	     .items = &expose_item},                                                               \
+	    {.name = "stop_signal",                                                                \
+	     .types = SC_STRING,                                                                   \
+	     .desc = "The signal stop sends first (default the image's, else SIGTERM).",           \
+	     .min = 1,                                                                             \
+	     .max = 16,                                                                            \
+	     .pattern = "^[A-Z0-9][A-Z0-9+]*$"},                                                   \
+	    {.name = "stop_timeout",                                                               \
+	     .types = SC_INT,                                                                      \
+	     .desc = "Seconds stop waits before SIGKILL (default 10).",                            \
+	     .min = 0,                                                                             \
+	     .max = 3600},                                                                         \
+	    {.name = "healthcheck",                                                                \
+	     .types = SC_OBJECT,                                                                   \
+	     .desc = "How dockerd checks it is healthy (instead of the image's).",                 \
+	     .props = health_fields},                                                              \
+	    {.name = "init",                                                                       \
+	     .types = SC_BOOL,                                                                     \
+	     .desc = "Run an init as PID 1 that reaps zombies and forwards signals."},             \
+	    {.name = "read_only", .types = SC_BOOL, .desc = "A read-only root file system."},      \
 	{                                                                                          \
 		.name = "protected", .types = SC_BOOL,                                             \
 		.desc = "Refuse stop/kill/remove through the API (admin only)."                    \
@@ -491,6 +578,32 @@ check_tmpfs(struct op *o, json_object *spec, const struct pol_limits *lim)
 	return B_OK;
 }
 
+/*
+ * What the schema cannot say of the run-time fields: a healthcheck's test
+ * kind, and that a container dockerd removes when it exits is never
+ * restarted (Docker refuses the pair too).
+ */
+static enum berr
+check_lifecycle(struct op *o, json_object *spec)
+{
+	json_object *test = jx_arr(jx_obj(spec, "healthcheck"), "test");
+	const char *kind = test ? json_object_get_string(json_object_array_get_idx(test, 0)) : NULL;
+	const char *restart = jx_str(spec, "restart");
+	int ok = 0;
+
+	for (const char *const *k = health_kind_enum; kind && *k; k++)
+		ok |= strcmp(*k, kind) == 0;
+	if (test && !ok)
+		return op_fail(o, B_INVALID, "healthcheck.test[0]",
+		               "healthcheck.test starts with CMD, CMD-SHELL or NONE");
+	if (jx_bool(spec, "auto_remove", 0) && restart && strcmp(restart, "no") != 0)
+		return op_fail(
+		    o, B_INVALID, "auto_remove",
+		    "auto_remove and a restart policy conflict: a removed container cannot "
+		    "restart");
+	return B_OK;
+}
+
 static enum berr
 check_caps_devices(struct op *o, const struct policy *p, enum role role, json_object *spec)
 {
@@ -617,6 +730,8 @@ pol_check(struct op *o, enum role role, json_object *spec, int catalog_image,
 	if ((e = check_ports(o, p, role, spec)) != B_OK ||
 	    (e = check_mounts(o, p, role, spec)) != B_OK ||
 	    (e = check_caps_devices(o, p, role, spec)) != B_OK)
+		return e;
+	if ((e = check_lifecycle(o, spec)) != B_OK)
 		return e;
 	e = pol_resources(o, role, spec, lim);
 	if (e == B_OK)
@@ -791,6 +906,83 @@ add_mounts_devices(json_object *spec, json_object *hc, const struct pol_limits *
 	}
 }
 
+/* A spec's argv (a list, or a string split like a shell would) as Docker's list; new reference. */
+static json_object *
+argv_of(json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		return pol_split_command(json_object_get_string(v));
+	return json_object_get(v);
+}
+
+/* Seconds (a spec's number) as Docker's nanoseconds. */
+static void
+add_ns(json_object *o, const char *key, json_object *secs)
+{
+	if (secs)
+		jx_add_int(o, key, (int64_t)(json_object_get_double(secs) * 1e9));
+}
+
+static void
+add_healthcheck(json_object *body, json_object *h)
+{
+	json_object *o;
+
+	if (h == NULL)
+		return;
+	o = json_object_new_object();
+	jx_add_ref(o, "Test", jx_get(h, "test"));
+	add_ns(o, "Interval", jx_get(h, "interval"));
+	add_ns(o, "Timeout", jx_get(h, "timeout"));
+	add_ns(o, "StartPeriod", jx_get(h, "start_period"));
+	if (jx_get(h, "retries"))
+		jx_add_int(o, "Retries", jx_int(h, "retries", 0));
+	json_object_object_add(body, "Healthcheck", o);
+}
+
+/* How it runs and stops, inside what it already has (nothing here is the policy's to open). */
+static void
+add_runtime(json_object *spec, json_object *body, json_object *hc)
+{
+	json_object *v, *exposed;
+	const char *s;
+	char key[32];
+
+	if ((v = jx_get(spec, "entrypoint")))
+		json_object_object_add(body, "Entrypoint", argv_of(v));
+	if (jx_bool(spec, "tty", 0))
+		jx_add_bool(body, "Tty", 1);
+	if ((s = jx_str(spec, "hostname")))
+		jx_add_str(body, "Hostname", s);
+	if ((s = jx_str(spec, "stop_signal")))
+		jx_add_str(body, "StopSignal", s);
+	if (jx_get(spec, "stop_timeout"))
+		jx_add_int(body, "StopTimeout", jx_int(spec, "stop_timeout", 10));
+	add_healthcheck(body, jx_obj(spec, "healthcheck"));
+	if ((v = jx_arr(spec, "expose"))) {
+		exposed = jx_obj(body, "ExposedPorts");
+		if (exposed == NULL) {
+			exposed = json_object_new_object();
+			json_object_object_add(body, "ExposedPorts", exposed);
+		}
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *it = json_object_new_object();
+			jx_add_ref(it, "container", json_object_array_get_idx(v, i));
+			pol_port_key(it, key, sizeof(key));
+			json_object_put(it);
+			json_object_object_add(exposed, key, json_object_new_object());
+		}
+	}
+	if (jx_bool(spec, "auto_remove", 0))
+		jx_add_bool(hc, "AutoRemove", 1);
+	if (jx_bool(spec, "init", 0))
+		jx_add_bool(hc, "Init", 1);
+	if (jx_bool(spec, "read_only", 0))
+		jx_add_bool(hc, "ReadonlyRootfs", 1);
+	if ((v = jx_arr(spec, "cap_drop")))
+		jx_add_ref(hc, "CapDrop", v);
+}
+
 /* The limits every container gets (docs/security.md: resource floor). */
 static void
 add_limits(json_object *hc, const struct pol_limits *lim)
@@ -824,11 +1016,8 @@ pol_docker_body(json_object *spec, json_object *labels, const struct pol_limits 
 	const char *s;
 
 	jx_add_str(body, "Image", jx_str(spec, "image"));
-	v = jx_get(spec, "command");
-	if (json_object_is_type(v, json_type_string))
-		json_object_object_add(body, "Cmd", pol_split_command(json_object_get_string(v)));
-	else if (v)
-		jx_add_ref(body, "Cmd", v);
+	if ((v = jx_get(spec, "command")))
+		json_object_object_add(body, "Cmd", argv_of(v));
 	if (jx_get(spec, "env"))
 		json_object_object_add(body, "Env", pol_env_list(jx_get(spec, "env")));
 	if ((s = jx_str(spec, "workdir")))
@@ -859,6 +1048,7 @@ pol_docker_body(json_object *spec, json_object *labels, const struct pol_limits 
 	if ((v = jx_arr(spec, "cap_add")))
 		jx_add_ref(hc, "CapAdd", v);
 	add_mounts_devices(spec, hc, lim);
+	add_runtime(spec, body, hc);
 	json_object_object_add(body, "HostConfig", hc);
 	return body;
 }
