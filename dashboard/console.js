@@ -99,6 +99,11 @@ export function consolePanel(path, ctx) {
     term.loadAddon(fit);
     term.open(screen);
     fit.fit();
+    // xterm draws nothing while its element is out of the viewport (an
+    // IntersectionObserver pauses its renderer), and Open sits at the card's
+    // top: opened at the window's bottom edge, the terminal would stay blank
+    // below the fold.  The user asked for it, so it comes into view.
+    screen.scrollIntoView({ block: 'nearest' });
     const qs = new URLSearchParams({ command: cmd.value.trim() || 'sh', cols: String(term.cols), rows: String(term.rows) });
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/v1${path}/console?${qs}`);
     ws.binaryType = 'arraybuffer';

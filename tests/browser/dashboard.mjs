@@ -38,6 +38,8 @@ async function step(name, fn) {
       await current.screenshot({ path: `${SHOTS}/failed-${slug}.png`, fullPage: true }).catch(() => {});
       const text = await current.evaluate(() => document.body.innerText).catch((x) => String(x));
       console.log(`# page ${current.url()}: ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
+      const open = [...(inFlight.get(current) || [])].map((q) => `${q.method()} ${q.url().replace(URL, '')}`);
+      if (open.length) console.log(`# its requests still unanswered: ${open.join(', ')}`);
     }
     return false;
   }
@@ -54,12 +56,19 @@ const browser = await chromium.launch({
 
 // A logged-in browser context and an API client for one role.
 const consoleProblems = [];
+const inFlight = new Map(); // page -> its requests not yet answered
 async function as(role, viewport = { width: 1280, height: 860 }) {
   const [username, password] = users[role];
   const context = await browser.newContext({ httpCredentials: { username, password }, viewport, baseURL: URL });
   context.setDefaultTimeout(WAIT);
   const page = await context.newPage();
   page.on('pageerror', (e) => consoleProblems.push(`${role}: page error: ${e.message}`));
+  // Requests sent and not yet answered, for a failed step to name what it waited on.
+  const mine = new Set();
+  inFlight.set(page, mine);
+  page.on('request', (q) => mine.add(q));
+  page.on('requestfinished', (q) => mine.delete(q));
+  page.on('requestfailed', (q) => mine.delete(q));
   page.on('console', (m) => {
     // A 404 from an API that is not there yet is logged by Chromium itself; the page handles it.
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) consoleProblems.push(`${role}: ${m.text()}`);
@@ -350,20 +359,37 @@ await step('CPU and memory charts fill in', async () => {
   await shot(P, '05-container-details');
 });
 
-// The terminal's text, row by row (xterm's DOM renderer).
-const termText = (page) => page.locator('#con-screen .xterm-rows').innerText();
+// The terminal's text, row by row (xterm's DOM renderer), each row without
+// its trailing blanks: the DOM renderer draws the cursor's cell as one more
+// blank, so the prompt "/ # " reads "/ #  " (two blanks) while the cursor
+// sits after it, and a pattern anchored at the row's end must not see it.
+const termText = async (page) => (await page.locator('#con-screen .xterm-rows').innerText())
+  .replace(/[ \u00a0]+$/gm, '');
+// What the page's consoles' WebSockets carried, for a failure to say where the
+// bytes stopped: on the wire, or between the wire and the screen.
+const wsSeen = [];
+P.on('websocket', (ws) => {
+  if (!/\/console\?/.test(ws.url())) return;
+  const w = { url: ws.url(), got: '', sent: '', closed: false };
+  wsSeen.push(w);
+  const str = (f) => (typeof f.payload === 'string' ? f.payload : f.payload.toString('latin1'));
+  ws.on('framereceived', (f) => { w.got += str(f); });
+  ws.on('framesent', (f) => { w.sent += str(f); });
+  ws.on('close', () => { w.closed = true; });
+});
+const wsNote = () => {
+  const w = wsSeen[wsSeen.length - 1];
+  return w ? `; its WebSocket${w.closed ? ' (closed)' : ''} received ${JSON.stringify(w.got.slice(-200))}, sent ${JSON.stringify(w.sent.slice(-80))}`
+    : '; no console WebSocket was opened';
+};
 async function termWait(page, re, what) {
   for (let i = 0; i < 150; i++) {
     if (re.test(await termText(page))) return;
     await page.waitForTimeout(100);
   }
-  throw new Error(`the console never showed ${what}: ${(await termText(page)).slice(-300)}`);
+  throw new Error(`the console never showed ${what}: ${JSON.stringify((await termText(page)).slice(-300))}${wsNote()}`);
 }
 
-// The browser console shows no output in this suite yet (a node WebSocket client
-// through the same nginx does: tests/integ/console.sh), so these steps are
-// opt-in until that is found: BERTH_TEST_CONSOLE_UI=1 (issue 19's note).
-if (process.env.BERTH_TEST_CONSOLE_UI === '1') {
 await step('console: it opens a shell, echo hi shows hi, a resize reaches stty, exit 3 is reported', async () => {
   // The catalog's server image is busybox alone: no /bin/sh link.
   await P.locator('#con-cmd').fill('/bin/busybox sh');
@@ -381,6 +407,11 @@ await step('console: it opens a shell, echo hi shows hi, a resize reaches stty, 
   await P.setViewportSize({ width: 900, height: 700 });
   await P.waitForFunction((b) => document.querySelector('#con-screen').dataset.size !== b, before);
   const [cols, rows] = (await P.locator('#con-screen').getAttribute('data-size')).split('x');
+  // xterm draws nothing while it is out of the viewport (an IntersectionObserver
+  // pauses it), and the smaller window may have left it below the fold: the
+  // user would look at it.  (On open the page brings it into view itself: the
+  // prompt above is read without scrolling.)
+  await P.locator('#con-screen').scrollIntoViewIfNeeded();
   // The resize is a call of its own to dockerd: ask until the shell sees it.
   const want = new RegExp(`^${rows} ${cols}\\s*$`, 'm');
   for (let i = 0; i < 20 && !want.test(await termText(P)); i++) {
@@ -404,7 +435,6 @@ await step('console: Close ends it from the page', async () => {
   await P.locator('#con-state', { hasText: 'Closed.' }).waitFor();
   assert(await P.locator('[data-action="console-close"]').isHidden(), 'Close is still offered');
 });
-}
 
 await step('operator stops it', async () => {
   await P.locator('h1 ~ div [data-action="stop"]').click();
