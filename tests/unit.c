@@ -6,7 +6,8 @@
  * paths, the no-link resolver, bind_sources/device_paths in berth.conf),
  * the audit log (rotation, reading from the end, paging, concurrent
  * writers, the per-identity line budget), the stream relay's HTTP heads,
- * chunked decoder and ticket check, the Docker door's create-body classifier.
+ * chunked decoder and ticket check, the Docker door's create-body classifier,
+ * the YAML reader (scalars, anchors, merge keys, bombs and bounds).
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -23,6 +24,7 @@
 #include "../src/lib/schema.h"
 #include "../src/store/state.h"
 #include "../src/lib/tarball.h"
+#include "../src/lib/yaml.h"
 #include "../src/relay/http.h"
 #include "../src/relay/ticket.h"
 #include "../src/doors/dockcreate.h"
@@ -1707,6 +1709,109 @@ t_dockcreate(void)
 	t_dockcreate_mapped();
 }
 
+/* Parses TEXT with the compose limits; the compact JSON (or "ERR:<msg>") into OUT. */
+static const char *
+yx_text(const char *text, char *out, size_t n)
+{
+	json_object *v, *lines;
+	struct yx_error e;
+
+	if (yx_parse(text, strlen(text), &yx_compose_limits, &v, &lines, &e) != 0) {
+		snprintf(out, n, "ERR:%d:%s", e.line, e.msg);
+		return out;
+	}
+	snprintf(out, n, "%s",
+	         v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null");
+	json_object_put(v);
+	json_object_put(lines);
+	return out;
+}
+
+static void
+t_yaml(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"a: 1\nb: x\n", "{\"a\":1,\"b\":\"x\"}"},
+	    {"a: \"1\"\nb: '2'\nc: 0x1f\nd: 0o17\n", "{\"a\":\"1\",\"b\":\"2\",\"c\":31,\"d\":15}"},
+	    {"a: true\nb: False\nc: yes\nd: ~\ne:\n",
+	     "{\"a\":true,\"b\":false,\"c\":\"yes\",\"d\":null,\"e\":null}"},
+	    {"a: 1.5\nb: 8080:80\nc: 1e3\n", "{\"a\":1.5,\"b\":\"8080:80\",\"c\":1000.0}"},
+	    {"- a\n- [1, 2]\n- {k: v}\n", "[\"a\",[1,2],{\"k\":\"v\"}]"},
+	    {"x: &d {a: 1, b: 2}\ny:\n  <<: *d\n  b: 3\n",
+	     "{\"x\":{\"a\":1,\"b\":2},\"y\":{\"b\":3,\"a\":1}}"},
+	    {"x: &v [1]\ny: *v\n", "{\"x\":[1],\"y\":[1]}"},
+	    {"{\"json\": [1, \"two\", null]}", "{\"json\":[1,\"two\",null]}"},
+	    {"a: !!str 12\n", "{\"a\":\"12\"}"},
+	    {"a: |\n  line1\n  line2\n", "{\"a\":\"line1\\nline2\\n\"}"},
+	    {"", "ERR:0:the document is empty"},
+	    {"a: 1\na: 2\n", "ERR:2:key a appears twice"},
+	    {"a: 1\n---\nb: 2\n", "ERR:2:only one YAML document is accepted (found a ---)"},
+	    {"a: *nope\n", "ERR:1:alias *nope names no anchor before it"},
+	    {"a: !custom x\n", "ERR:1:tag !custom is not supported"},
+	    {"a: !!int x\n", "ERR:1:\"x\" is not a valid int"},
+	    {"[a]: 1\n", "ERR:1:mapping keys must be plain strings"},
+	    {"a: [1\n", NULL},
+	};
+	char buf[512], name[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		yx_text(cases[i].in, buf, sizeof(buf));
+		snprintf(name, sizeof(name), "yaml case %zu", i);
+		if (cases[i].want == NULL)
+			CHECK(strncmp(buf, "ERR:", 4) == 0, name);
+		else
+			CHECK(strcmp(buf, cases[i].want) == 0, name);
+		if (cases[i].want && strcmp(buf, cases[i].want) != 0)
+			printf("#   got %s\n", buf);
+	}
+	/* A billion laughs: nine levels of ten aliases each, refused by count, fast. */
+	{
+		char bomb[2048];
+		size_t n = (size_t)snprintf(bomb, sizeof(bomb), "a: &a [\"lol\"]\n");
+		for (char c = 'b'; c <= 'j'; c++) {
+			n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "%c: &%c [", c, c);
+			for (int k = 0; k < 10; k++)
+				n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "%s*%c",
+				                      k ? "," : "", c - 1);
+			n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "]\n");
+		}
+		yx_text(bomb, buf, sizeof(buf));
+		CHECK(strstr(buf, "more than 20000 nodes") != NULL,
+		      "yaml bomb refused by node count");
+	}
+	/* Deep nesting, in flow and through aliases, is refused by depth. */
+	{
+		char deep[256];
+		memset(deep, '[', 100);
+		deep[100] = '\0';
+		yx_text(deep, buf, sizeof(buf));
+		CHECK(strstr(buf, "nests deeper than 32") != NULL, "yaml deep nesting refused");
+		snprintf(deep, sizeof(deep),
+		         "a: &a [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]\nb: "
+		         "[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]\n");
+		yx_text(deep, buf, sizeof(buf));
+		CHECK(strstr(buf, "nests deeper than 32") != NULL, "yaml alias nesting counted");
+	}
+	/* Size, and the key-path line map. */
+	{
+		struct yx_limits small = {.max_bytes = 8, .max_depth = 4, .max_nodes = 10};
+		json_object *v, *lines;
+		struct yx_error e;
+		const char *doc = "services:\n  web:\n    image: x\n    ports:\n      - 80\n";
+		CHECK(yx_parse("a: 123456789", 12, &small, &v, NULL, &e) == -1 &&
+		          strstr(e.msg, "larger than 8") != NULL,
+		      "yaml size bound");
+		CHECK(yx_parse(doc, strlen(doc), &yx_compose_limits, &v, &lines, &e) == 0 &&
+		          jx_int(lines, "services.web.image", 0) == 3 &&
+		          jx_int(lines, "services.web.ports[0]", 0) == 5,
+		      "yaml key lines");
+		json_object_put(v);
+		json_object_put(lines);
+	}
+}
+
 int
 main(void)
 {
@@ -1729,6 +1834,7 @@ main(void)
 	t_audit();
 	t_relay_http();
 	t_dockcreate();
+	t_yaml();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
