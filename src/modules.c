@@ -11,12 +11,14 @@
 #include "res/jobs.h"
 #include "res/networks.h"
 #include "res/services.h"
+#include "res/stacks.h"
 #include "res/system.h"
 #include "res/volumes.h"
 
 /* Networks before containers: cleanup runs backwards, so containers go first. */
 const struct bmod *const berth_modules[] = {
     /* volumes and networks before containers: cleanup runs backwards, containers go first */
-    &mod_system,   &mod_volumes, &mod_networks, &mod_containers, &mod_catalog, &mod_seed000,
-    &mod_services, &mod_seed004, &mod_jobs,     &mod_seed001,    &mod_events,  NULL,
+    &mod_system,  &mod_volumes,  &mod_networks, &mod_containers, &mod_catalog,
+    &mod_seed000, &mod_services, &mod_seed004,  &mod_jobs,       &mod_seed001,
+    &mod_events,  &mod_stacks,   NULL,
 };

@@ -31,4 +31,12 @@ extern const struct bmod mod_networks;
 enum berr net_place(struct op *o, const char *owner, json_object *spec, const char *alias,
                     json_object *body);
 
+/*
+ * OWNER's network NAME, made (with the caller's LABELS, may be NULL; under
+ * OWNER's lock and network quota) when OWNER has none of that name.
+ */
+enum berr net_ensure(struct op *o, const char *owner, const char *name, json_object *labels);
+/* Removes OWNER's network NAME when it exists (absent is B_OK); one in use is a 409. */
+enum berr net_remove_owned(struct op *o, const char *owner, const char *name);
+
 #endif

@@ -92,6 +92,27 @@ static const struct sc_field device_item = {
             "\":/container/path[:rwm]\".",
     .pattern = "^/dev/[a-zA-Z0-9_./-]+(:/[a-zA-Z0-9_./-]+)?(:[rwm]{1,3})?$"};
 
+/* A health check: what compose's healthcheck says, in seconds rather than durations. */
+static const struct sc_field health_fields[] = {
+    {.name = "test",
+     .types = SC_STRING | SC_ARRAY,
+     .flags = SC_REQUIRED,
+     .desc = "A shell command, or [\"CMD\", arg...], [\"CMD-SHELL\", \"cmd\"] or [\"NONE\"].",
+     .min = 1,
+     .max = 4096,
+     .items = &str_item},
+    {.name = "interval", .types = SC_NUMBER, .desc = "Seconds between checks (default 30)."},
+    {.name = "timeout", .types = SC_NUMBER, .desc = "Seconds one check may take (default 30)."},
+    {.name = "start_period",
+     .types = SC_NUMBER,
+     .desc = "Seconds after start when failures do not count (default 0)."},
+    {.name = "retries",
+     .types = SC_INT,
+     .desc = "Failures in a row that make it unhealthy (default 3).",
+     .min = 1,
+     .max = 100},
+    {0}};
+
 #define SPEC_FIELDS                                                                                \
 	{.name = "name",                                                                           \
 	 .types = SC_STRING,                                                                       \
@@ -106,6 +127,15 @@ static const struct sc_field device_item = {
 	     .desc = "Command: a list of arguments, or a string split like a shell would.",        \
 	     .max = 4096,                                                                          \
 	     .items = &str_item},                                                                  \
+	    {.name = "entrypoint",                                                                 \
+	     .types = SC_STRING | SC_ARRAY,                                                        \
+	     .desc = "Entrypoint, replacing the image's: a list, or a string split like a shell.", \
+	     .max = 4096,                                                                          \
+	     .items = &str_item},                                                                  \
+	    {.name = "healthcheck",                                                                \
+	     .types = SC_OBJECT,                                                                   \
+	     .desc = "How dockerd tells the container is healthy.",                                \
+	     .props = health_fields},                                                              \
 	    {.name = "env",                                                                        \
 	     .types = SC_OBJECT | SC_ARRAY,                                                        \
 	     .desc = "Environment: {\"KEY\": \"value\"} (or [\"KEY=value\"]).",                    \
@@ -816,6 +846,37 @@ add_limits(json_object *hc, const struct pol_limits *lim)
 	json_object_object_add(hc, "LogConfig", log);
 }
 
+/* Seconds as Docker's nanoseconds (0 when absent: dockerd's default). */
+static int64_t
+nanos(json_object *o, const char *key)
+{
+	json_object *v = jx_get(o, key);
+	double d = v ? json_object_get_double(v) : 0;
+
+	return d > 0 && d < 1e9 ? (int64_t)(d * 1e9) : 0;
+}
+
+/* Docker's Healthcheck from a spec's: a string test is a shell command. */
+static json_object *
+health_body(json_object *h)
+{
+	json_object *b = json_object_new_object(), *t = jx_get(h, "test");
+
+	if (json_object_is_type(t, json_type_string)) {
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string("CMD-SHELL"));
+		json_object_array_add(a, json_object_get(t));
+		json_object_object_add(b, "Test", a);
+	} else {
+		jx_add_ref(b, "Test", t);
+	}
+	jx_add_int(b, "Interval", nanos(h, "interval"));
+	jx_add_int(b, "Timeout", nanos(h, "timeout"));
+	jx_add_int(b, "StartPeriod", nanos(h, "start_period"));
+	jx_add_int(b, "Retries", jx_int(h, "retries", 0));
+	return b;
+}
+
 json_object *
 pol_docker_body(json_object *spec, json_object *labels, const struct pol_limits *lim)
 {
@@ -829,6 +890,14 @@ pol_docker_body(json_object *spec, json_object *labels, const struct pol_limits 
 		json_object_object_add(body, "Cmd", pol_split_command(json_object_get_string(v)));
 	else if (v)
 		jx_add_ref(body, "Cmd", v);
+	v = jx_get(spec, "entrypoint");
+	if (json_object_is_type(v, json_type_string))
+		json_object_object_add(body, "Entrypoint",
+		                       pol_split_command(json_object_get_string(v)));
+	else if (v)
+		jx_add_ref(body, "Entrypoint", v);
+	if ((v = jx_obj(spec, "healthcheck")))
+		json_object_object_add(body, "Healthcheck", health_body(v));
 	if (jx_get(spec, "env"))
 		json_object_object_add(body, "Env", pol_env_list(jx_get(spec, "env")));
 	if ((s = jx_str(spec, "workdir")))

@@ -62,6 +62,12 @@ json_object *vol_anonymous_of(struct op *o, const char *id);
  */
 void vol_drop(struct op *o, json_object *names);
 
+/*
+ * Removes OWNER's volume NAME when it exists (absent, or a volume not
+ * OWNER's that took its Docker name: B_OK, nothing done); in use is a 409.
+ */
+enum berr vol_remove_owned(struct op *o, const char *owner, const char *name);
+
 extern const struct bmod mod_volumes;
 
 #endif
