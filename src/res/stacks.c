@@ -62,6 +62,18 @@ struct stk {
 	json_object *done; /* {"created": [...], "removed": [...], "kept": [...]} */
 };
 
+/*
+ * OBJ's member KEY when it is an object, else an empty object: json-c's
+ * foreach cannot take NULL.  A new reference.
+ */
+static json_object *
+members(json_object *obj, const char *key)
+{
+	json_object *m = jx_obj(obj, key);
+
+	return m ? json_object_get(m) : json_object_new_object();
+}
+
 /* ---- records ------------------------------------------------------------ */
 
 static void
@@ -344,13 +356,15 @@ wait_dep(struct stk *s, const char *svc, const char *dep, const char *cond)
 static enum berr
 wait_deps(struct stk *s, const char *svc, json_object *def)
 {
+	json_object *deps = members(def, "depends_on");
 	enum berr e = B_OK;
 
-	json_object_object_foreach(jx_obj(def, "depends_on"), dep, cond)
+	json_object_object_foreach(deps, dep, cond)
 	{
 		if ((e = wait_dep(s, svc, dep, json_object_get_string(cond))) != B_OK)
 			break;
 	}
+	json_object_put(deps);
 	return e;
 }
 
@@ -449,23 +463,27 @@ remove_others(struct stk *s, json_object *plan)
 static int
 network_used(json_object *plan, const char *name)
 {
-	json_object_object_foreach(jx_obj(plan, "services"), k, def)
+	json_object *svcs = members(plan, "services");
+	int used = 0;
+
+	json_object_object_foreach(svcs, k, def)
 	{
 		const char *n = jx_str(jx_obj(def, "spec"), "network");
 		(void)k;
-		if (n && strcmp(n, name) == 0)
-			return 1;
+		used |= n && strcmp(n, name) == 0;
 	}
-	return 0;
+	json_object_put(svcs);
+	return used;
 }
 
 /* The stack's own networks PLAN's services join, made when missing. */
 static enum berr
 make_networks(struct stk *s, json_object *plan)
 {
+	json_object *nets = members(plan, "networks");
 	enum berr e = B_OK;
 
-	json_object_object_foreach(jx_obj(plan, "networks"), k, d)
+	json_object_object_foreach(nets, k, d)
 	{
 		json_object *labels;
 		if (jx_bool(d, "external", 0) || !network_used(plan, jx_str(d, "name")))
@@ -478,24 +496,27 @@ make_networks(struct stk *s, json_object *plan)
 		if (e != B_OK)
 			break;
 	}
+	json_object_put(nets);
 	return e;
 }
 
-/* Removes OLD's own networks that NEW (NULL: none) no longer uses. */
+/* Removes OLD's own networks that NEXT (NULL: none) no longer uses. */
 static enum berr
-drop_networks(struct stk *s, json_object *old, json_object *new)
+drop_networks(struct stk *s, json_object *old, json_object *next)
 {
+	json_object *nets = members(old, "networks");
 	enum berr e = B_OK;
 
-	json_object_object_foreach(jx_obj(old, "networks"), k, d)
+	json_object_object_foreach(nets, k, d)
 	{
 		const char *n = jx_str(d, "name");
 		(void)k;
-		if (jx_bool(d, "external", 0) || (new &&network_used(new, n)))
+		if (jx_bool(d, "external", 0) || (next && network_used(next, n)))
 			continue;
 		if ((e = net_remove_owned(s->o, s->owner, n)) != B_OK)
 			break;
 	}
+	json_object_put(nets);
 	return e;
 }
 
@@ -526,11 +547,13 @@ apply(struct stk *s, json_object *plan, json_object *old)
 static enum berr
 take_down(struct stk *s, json_object *plan, int volumes)
 {
+	json_object *vols = members(plan, "volumes");
 	enum berr e = remove_others(s, NULL);
 
 	if (e == B_OK && plan)
 		e = drop_networks(s, plan, NULL);
-	json_object_object_foreach(jx_obj(plan, "volumes"), k, d)
+
+	json_object_object_foreach(vols, k, d)
 	{
 		(void)k;
 		if (e != B_OK || !volumes || jx_bool(d, "external", 0))
@@ -539,6 +562,7 @@ take_down(struct stk *s, json_object *plan, int volumes)
 		if (e == B_OK)
 			done(s, "volumes_removed", jx_str(d, "name"));
 	}
+	json_object_put(vols);
 	return e;
 }
 
@@ -548,10 +572,10 @@ take_down(struct stk *s, json_object *plan, int volumes)
 static json_object *
 services_view(json_object *plan, json_object *list, int details, const char **status)
 {
-	json_object *out = json_object_new_object();
+	json_object *out = json_object_new_object(), *svcs = members(plan, "services");
 	int want = 0, running = 0;
 
-	json_object_object_foreach(jx_obj(plan, "services"), k, def)
+	json_object_object_foreach(svcs, k, def)
 	{
 		json_object *v = json_object_new_object();
 		jx_add_int(v, "replicas", jx_int(def, "replicas", 1));
@@ -562,6 +586,7 @@ services_view(json_object *plan, json_object *list, int details, const char **st
 		want += (int)jx_int(def, "replicas", 1);
 		json_object_object_add(out, k, v);
 	}
+	json_object_put(svcs);
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *it = json_object_array_get_idx(list, i), *v;
 		const char *svc = ct_label(it, LBL_COMPOSE_SERVICE), *st = jx_str(it, "State");
@@ -612,18 +637,19 @@ stack_view(json_object *rec, const char *name, const char *owner, json_object *l
 	}
 	json_object_object_add(v, "services", svcs);
 	if (details && rec) {
-		json_object *keys = json_object_new_array();
+		json_object *keys = json_object_new_array(), *vars = members(rec, "variables");
 		jx_add_ref(v, "file", jx_get(rec, "file"));
 		jx_add_ref(v, "compose", jx_get(rec, "compose"));
 		jx_add_ref(v, "order", jx_get(plan, "order"));
 		jx_add_ref(v, "networks", jx_get(plan, "networks"));
 		jx_add_ref(v, "volumes", jx_get(plan, "volumes"));
 		/* The variables' names only: their values may be secrets. */
-		json_object_object_foreach(jx_obj(rec, "variables"), k, val)
+		json_object_object_foreach(vars, k, val)
 		{
 			(void)val;
 			json_object_array_add(keys, json_object_new_string(k));
 		}
+		json_object_put(vars);
 		json_object_object_add(v, "variables", keys);
 	}
 	return v;
