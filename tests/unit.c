@@ -7,7 +7,8 @@
  * the audit log (rotation, reading from the end, paging, concurrent
  * writers, the per-identity line budget), the stream relay's HTTP heads,
  * chunked decoder and ticket check, the Docker door's create-body classifier,
- * the YAML reader (scalars, anchors, merge keys, bombs and bounds).
+ * the YAML reader (scalars, anchors, merge keys, bombs and bounds), the
+ * compose subset's plans and refusals (key paths, interpolation, order).
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -25,6 +26,7 @@
 #include "../src/store/state.h"
 #include "../src/lib/tarball.h"
 #include "../src/lib/yaml.h"
+#include "../src/res/compose.h"
 #include "../src/relay/http.h"
 #include "../src/relay/ticket.h"
 #include "../src/doors/dockcreate.h"
@@ -1812,6 +1814,123 @@ t_yaml(void)
 	}
 }
 
+/* The plan of compose TEXT (YAML) for stack "s" with VARS (JSON text or NULL); "ERR:<field>" on
+ * refusal. */
+static json_object *
+cp_of(const char *text, const char *vars, char *err, size_t n)
+{
+	json_object *doc, *v = vars ? json_tokener_parse(vars) : NULL, *plan = NULL, *warn = NULL;
+	struct yx_error ye;
+	struct cp_error ce;
+
+	err[0] = '\0';
+	if (yx_parse(text, strlen(text), &yx_compose_limits, &doc, NULL, &ye) != 0) {
+		snprintf(err, n, "YAML:%.150s", ye.msg);
+	} else if (cp_plan("s", doc, v, &plan, &warn, &ce) != 0) {
+		snprintf(err, n, "ERR:%.150s", ce.field);
+	}
+	json_object_put(doc);
+	json_object_put(v);
+	json_object_put(warn);
+	return plan;
+}
+
+static void
+t_compose(void)
+{
+	static const struct {
+		const char *in, *field;
+	} refused[] = {
+	    {"services:\n  web:\n    image: a:1\n    privileged: true\n",
+	     "services.web.privileged"},
+	    {"services:\n  web:\n    image: a:1\n    network_mode: host\n",
+	     "services.web.network_mode"},
+	    {"services:\n  web:\n    image: a:1\n    deploy: {mode: global}\n",
+	     "services.web.deploy.mode"},
+	    {"services:\n  web:\n    image: a:1\n    healthcheck: {test: x, start_interval: 1s}\n",
+	     "services.web.healthcheck.start_interval"},
+	    {"services:\n  web:\n    image: a:1\n    healthcheck: {test: x, interval: soon}\n",
+	     "services.web.healthcheck.interval"},
+	    {"services:\n  web:\n    image: a:1\n    ports: [\"1-2:1-2\"]\n",
+	     "services.web.ports[0]"},
+	    {"services:\n  web:\n    image: a:1\n    volumes: [\"d:/d\"]\n",
+	     "services.web.volumes[0]"},
+	    {"services:\n  web:\n    image: a:1\n    networks: [a, b]\nnetworks: {a: {}, b: {}}\n",
+	     "services.web.networks"},
+	    {"services:\n  web:\n    image: a:1\n    labels: {com.docker.compose.project: x}\n",
+	     "services.web.labels"},
+	    {"services:\n  web:\n    image: a:1\n    environment: {A: \"${X:?need X}\"}\n",
+	     "services.web.environment.A"},
+	    {"services:\n  web:\n    command: x\n", "services.web"},
+	    {"services:\n  web:\n    image: a:1\n    depends_on: [nope]\n",
+	     "services.web.depends_on.nope"},
+	    {"services: {}\n", "services"},
+	    {"services:\n  web: {image: a:1}\nconfigs: {}\n", "configs"},
+	    {"name: other\nservices:\n  web: {image: a:1}\n", "name"},
+	};
+	char err[200], name[200];
+	json_object *p;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		p = cp_of(refused[i].in, "{\"X\":\"\"}", err, sizeof(err));
+		snprintf(name, sizeof(name), "compose refuses %s", refused[i].field);
+		CHECK(p == NULL && strcmp(err + 4, refused[i].field) == 0, name);
+		if (p || strcmp(err + 4, refused[i].field))
+			printf("#   got %s\n", err);
+		json_object_put(p);
+	}
+	p = cp_of(
+	    "x-img: &img a:1\nversion: \"3.9\"\nservices:\n"
+	    "  web:\n    image: *img\n    command: \"echo ${G:-hi} $$HOME $U\"\n"
+	    "    ports: [\"127.0.0.1:8080:80/udp\", 81, {target: 82, published: \"9000\"}]\n"
+	    "    volumes: [\"data:/data:ro\", /anon, \"/srv:/srv\"]\n"
+	    "    depends_on: {db: {condition: service_healthy}}\n"
+	    "    deploy: {replicas: 2, resources: {limits: {memory: 64m, cpus: \"0.5\"}}}\n"
+	    "  db:\n    image: *img\n    environment: [A=1, B]\n"
+	    "    healthcheck: {test: [CMD, true], interval: 1m30s, timeout: 500ms, retries: 2}\n"
+	    "volumes:\n  data:\n",
+	    "{\"U\":\"me\"}", err, sizeof(err));
+	CHECK(p != NULL, "compose plan of a full file");
+	if (p) {
+		json_object *web = jx_obj(jx_obj(p, "services"), "web");
+		json_object *ws = jx_obj(web, "spec"),
+		            *db = jx_obj(jx_obj(jx_obj(p, "services"), "db"), "spec");
+		CHECK(strcmp(jx_text(jx_arr(p, "order")), "[\"db\",\"web\"]") == 0,
+		      "compose order: dependencies first");
+		CHECK(strcmp(jx_str(ws, "command"), "echo hi $HOME me") == 0,
+		      "compose interpolation");
+		CHECK(strcmp(jx_text(jx_arr(ws, "ports")),
+		             "[{\"container\":80,\"host\":8080,\"ip\":\"127.0.0.1\",\"protocol\":"
+		             "\"udp\"},"
+		             "{\"container\":81},{\"container\":82,\"host\":9000}]") == 0,
+		      "compose ports");
+		CHECK(strcmp(jx_text(jx_arr(ws, "mounts")),
+		             "[{\"type\":\"volume\",\"source\":\"s_data\",\"target\":\"/"
+		             "data\",\"read_only\":true},"
+		             "{\"type\":\"volume\",\"target\":\"/anon\"},"
+		             "{\"type\":\"bind\",\"source\":\"/srv\",\"target\":\"/srv\"}]") == 0,
+		      "compose volumes: named in the stack, anonymous, bind");
+		CHECK(strcmp(jx_str(ws, "network"), "s_default") == 0,
+		      "compose: the default network");
+		CHECK(jx_int(web, "replicas", 0) == 2 && strcmp(jx_str(ws, "memory"), "64m") == 0,
+		      "compose deploy: replicas and limits");
+		CHECK(strcmp(jx_text(jx_obj(db, "env")), "{\"A\":\"1\"}") == 0,
+		      "compose env list, passthrough left out");
+		CHECK(strcmp(jx_text(jx_obj(db, "healthcheck")),
+		             "{\"test\":[\"CMD\",\"true\"],\"interval\":90.0,\"timeout\":0.5,"
+		             "\"retries\":2}") == 0,
+		      "compose healthcheck durations");
+		CHECK(strlen(jx_str(web, "hash")) == 64, "compose config hash");
+		CHECK(strcmp(jx_str(jx_obj(web, "origin"), "memory"),
+		             "services.web.deploy.resources.limits.memory") == 0,
+		      "compose origin of a spec field");
+		cp_origin(jx_obj(web, "origin"), "web", "mounts[2].source", err, sizeof(err));
+		CHECK(strcmp(err, "services.web.volumes[2]") == 0,
+		      "cp_origin maps a spec field to its key");
+	}
+	json_object_put(p);
+}
+
 int
 main(void)
 {
@@ -1835,6 +1954,7 @@ main(void)
 	t_relay_http();
 	t_dockcreate();
 	t_yaml();
+	t_compose();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

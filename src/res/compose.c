@@ -684,9 +684,20 @@ healthcheck(struct svc_ctx *c, json_object *v)
 		json_object *none = json_object_new_array();
 		json_object_array_add(none, json_object_new_string("NONE"));
 		json_object_object_add(h, "test", none);
-	} else if (json_object_is_type(t, json_type_string) ||
-	           json_object_is_type(t, json_type_array)) {
+	} else if (json_object_is_type(t, json_type_string)) {
 		jx_add_ref(h, "test", t);
+	} else if (json_object_is_type(t, json_type_array)) {
+		/* [CMD, true] means the word "true", as a command line: scalars are text. */
+		json_object *a = json_object_new_array();
+		char w[4096];
+		json_object_object_add(h, "test", a);
+		for (size_t i = 0; i < json_object_array_length(t); i++) {
+			if (scalar_text(json_object_array_get_idx(t, i), w, sizeof(w)) != 0) {
+				cp_fail(c->e, p, "test must be a list of strings");
+				goto fail;
+			}
+			json_object_array_add(a, json_object_new_string(w));
+		}
 	} else {
 		cp_fail(c->e, p, "test must be a string or a list");
 		goto fail;

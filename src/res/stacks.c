@@ -82,13 +82,36 @@ record_key(const char *owner, const char *name, char *out, size_t n)
 	own_dname(owner, name, out, n);
 }
 
-/* The stack NAME as the caller sees it: its record and owner (first namespace that has one). */
+/* An admin's search of every owner's records for NAME. */
+struct any_owner {
+	const char *name;
+	json_object *found; /* the records of that name */
+};
+
+static int
+any_owner_one(const char *key, json_object *rec, void *arg)
+{
+	struct any_owner *a = arg;
+
+	(void)key;
+	if (jx_str(rec, "name") && strcmp(jx_str(rec, "name"), a->name) == 0)
+		json_object_array_add(a->found, json_object_get(rec));
+	return 0;
+}
+
+/*
+ * The stack NAME as the caller sees it: its record and owner (the first of
+ * the caller's namespaces that has one; for an admin, else the one owner's
+ * of that name, several being a 409).
+ */
 static enum berr
 find_record(struct op *o, const char *name, json_object **rec, char *owner, size_t n)
 {
 	const char *ns[OWN_NS_MAX];
 	size_t k = own_namespaces(o, ns, OWN_NS_MAX);
 	char key[OWN_DNAME_MAX];
+	struct any_owner a = {.name = name};
+	enum berr e = B_OK;
 
 	*rec = NULL;
 	for (size_t i = 0; i < k; i++) {
@@ -98,7 +121,20 @@ find_record(struct op *o, const char *name, json_object **rec, char *owner, size
 			return B_OK;
 		}
 	}
-	return op_fail(o, B_NOT_FOUND, NULL, "no stack named %s", name);
+	if (o->role != ROLE_ADMIN && !o->system)
+		return op_fail(o, B_NOT_FOUND, NULL, "no stack named %s", name);
+	a.found = json_object_new_array();
+	st_each(ST_STACKS, any_owner_one, &a);
+	if (json_object_array_length(a.found) == 1) {
+		*rec = json_object_get(json_object_array_get_idx(a.found, 0));
+		snprintf(owner, n, "%s", jx_str(*rec, "owner") ? jx_str(*rec, "owner") : "");
+	} else if (json_object_array_length(a.found) > 1) {
+		e = op_fail(o, B_CONFLICT, NULL, "several owners have a stack named %s", name);
+	} else {
+		e = op_fail(o, B_NOT_FOUND, NULL, "no stack named %s", name);
+	}
+	json_object_put(a.found);
+	return e;
 }
 
 static void
@@ -1091,6 +1127,26 @@ stacks_cleanup(void)
 
 static const struct sc_field var_value = {.types = SC_STRING, .max = 4096};
 
+/* The file and its variables, the same in a deploy and an update. */
+#define FILE_FIELDS                                                                                \
+	{.name = "file",                                                                           \
+	 .types = SC_STRING,                                                                       \
+	 .desc = "The compose file, YAML (or JSON) text: services (image, command, entrypoint, "   \
+	         "environment, ports, volumes, networks, depends_on, restart, healthcheck, "       \
+	         "labels, user, working_dir, mem_limit, cpus, deploy.replicas, "                   \
+	         "deploy.resources.limits), top-level volumes and networks; any other key is "     \
+	         "refused naming its path.",                                                       \
+	 .min = 1,                                                                                 \
+	 .max = 256 * 1024},                                                                       \
+	    {.name = "compose",                                                                    \
+	     .types = SC_OBJECT,                                                                   \
+	     .desc = "The compose file as a JSON object, instead of file."},                       \
+	{                                                                                          \
+		.name = "variables", .types = SC_OBJECT,                                           \
+		.desc = "Values for ${VAR}, ${VAR:-default} and $VAR in the file (.env style).",   \
+		.max = 256, .values = &var_value, .keys = "^[A-Za-z_][A-Za-z0-9_]*$"               \
+	}
+
 static const struct sc_field create_fields[] = {
     {.name = "name",
      .types = SC_STRING,
@@ -1100,23 +1156,7 @@ static const struct sc_field create_fields[] = {
      .max = CP_STACK_MAX,
      .pattern = CP_STACK_RE,
      .example = "\"shop\""},
-    {.name = "file",
-     .types = SC_STRING,
-     .desc = "The compose file, YAML (or JSON) text: services (image, command, entrypoint, "
-             "environment, ports, volumes, networks, depends_on, restart, healthcheck, labels, "
-             "user, working_dir, mem_limit, cpus, deploy.replicas, deploy.resources.limits), "
-             "top-level volumes and networks; any other key is refused naming its path.",
-     .min = 1,
-     .max = 256 * 1024},
-    {.name = "compose",
-     .types = SC_OBJECT,
-     .desc = "The compose file as a JSON object, instead of file."},
-    {.name = "variables",
-     .types = SC_OBJECT,
-     .desc = "Values for ${VAR}, ${VAR:-default} and $VAR in the file (.env style).",
-     .max = 256,
-     .values = &var_value,
-     .keys = "^[A-Za-z_][A-Za-z0-9_]*$"},
+    FILE_FIELDS,
     OWN_FIELD,
     {0}};
 static const struct sc_schema stack_schema = {
@@ -1124,8 +1164,7 @@ static const struct sc_schema stack_schema = {
     "{\"name\":\"shop\",\"file\":\"services:\\n  web:\\n    image: berth-test/busybox:1\\n"
     "    command: [httpd, -f, -p, '8080']\\n    ports: ['8080']\\n\"}",
     1};
-static const struct sc_field update_fields[] = {
-    create_fields[1], create_fields[2], create_fields[3], {0}};
+static const struct sc_field update_fields[] = {FILE_FIELDS, {0}};
 static const struct sc_schema stack_update_schema = {
     "stack_update", "a changed compose file for a stack", update_fields,
     "{\"file\":\"services:\\n  web:\\n    image: berth-test/busybox:1\\n"
