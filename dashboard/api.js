@@ -38,6 +38,8 @@ async function errorFrom(res) {
   const e = body && body.error ? body.error : {};
   const err = new ApiError(res.status, e.code || 'http_' + res.status,
     e.message || res.statusText || 'the server answered ' + res.status, e.field);
+  // A stack's refusal says on which line of the file the key is.
+  err.line = Number.isInteger(e.line) ? e.line : null;
   for (const fn of failListeners) fn(err);
   return err;
 }
@@ -88,6 +90,7 @@ export async function text(path) {
 export const get = (path, signal) => request('GET', path, undefined, signal);
 export const post = (path, body) => request('POST', path, body);
 export const patch = (path, body) => request('PATCH', path, body);
+export const put = (path, body) => request('PUT', path, body);
 export const del = (path) => request('DELETE', path);
 
 // stream(method, path, body, onChunk, signal): reads a streamed answer and

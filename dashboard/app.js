@@ -16,6 +16,7 @@ import { servicesView } from './services.js';
 import { jobsView, jobView } from './jobs.js';
 import { networksView } from './networks.js';
 import { volumesView } from './volumes.js';
+import { stacksView, stackView } from './stacks.js';
 import { auditView, meView } from './system.js';
 
 const routes = [
@@ -29,6 +30,8 @@ const routes = [
   [/^\/jobs\/([^/]+)$/, () => jobView],
   [/^\/networks$/, () => networksView],
   [/^\/volumes$/, () => volumesView],
+  [/^\/stacks$/, () => stacksView],
+  [/^\/stacks\/([^/]+)$/, () => stackView],
   [/^\/audit$/, () => auditView],
   [/^\/me$/, () => meView],
 ];

@@ -64,6 +64,7 @@ const CAN = [
   ['audit', 'Read the audit log'],
   ['manage_volumes', 'Make and remove your volumes'],
   ['manage_networks', 'Make and remove your networks'],
+  ['manage_stacks', 'Deploy, update and take down your stacks'],
 ];
 
 const RISKY = [['privileged', 'privileged mode'], ['host_network', 'the host network'], ['bind_mounts', 'bind mounts'],

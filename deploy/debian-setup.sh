@@ -3,7 +3,7 @@
 # Functions only; nothing runs on source.
 
 BERTH_PKGS=(build-essential autoconf automake libtool pkg-config libfcgi-dev libcurl4-openssl-dev
-	libjson-c-dev libconfig-dev libarchive-dev libevent-dev libssl-dev nginx-light docker.io busybox-static curl
+	libjson-c-dev libconfig-dev libarchive-dev libevent-dev libssl-dev libyaml-dev nginx-light docker.io busybox-static curl
 	openssl)
 
 # berth_install_packages [EXTRA...]: installs what is missing (needs root).

@@ -13,6 +13,7 @@
 #include "res/networks.h"
 #include "res/services.h"
 #include "res/sessions.h"
+#include "res/stacks.h"
 #include "res/system.h"
 #include "res/volumes.h"
 
@@ -20,7 +21,8 @@
 const struct bmod *const berth_modules[] = {
     /* volumes and networks before containers: cleanup runs backwards, containers go first */
     &mod_system,   &mod_volumes, &mod_networks, &mod_containers, &mod_catalog, &mod_seed000,
-    &mod_services, &mod_seed004, &mod_jobs,     &mod_seed001,    &mod_events,  &mod_sessions, NULL,
+    &mod_services, &mod_seed004, &mod_jobs,     &mod_seed001,    &mod_events,  &mod_sessions,
+    &mod_stacks,   NULL,
 };
 
 /* The doors with a listener of their own: nginx names one with BERTH_DOOR. */

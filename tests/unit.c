@@ -6,7 +6,9 @@
  * paths, the no-link resolver, bind_sources/device_paths in berth.conf),
  * the audit log (rotation, reading from the end, paging, concurrent
  * writers, the per-identity line budget), the stream relay's HTTP heads,
- * chunked decoder and ticket check, the Docker door's create-body classifier.
+ * chunked decoder and ticket check, the Docker door's create-body classifier,
+ * the YAML reader (scalars, anchors, merge keys, bombs and bounds), the
+ * compose subset's plans and refusals (key paths, interpolation, order).
  * Prints TAP-style "ok"/"not ok" lines; exits non-zero on any failure.
  */
 #include "../src/berth.h"
@@ -23,6 +25,8 @@
 #include "../src/lib/schema.h"
 #include "../src/store/state.h"
 #include "../src/lib/tarball.h"
+#include "../src/lib/yaml.h"
+#include "../src/res/compose.h"
 #include "../src/relay/http.h"
 #include "../src/relay/ticket.h"
 #include "../src/doors/dockcreate.h"
@@ -1749,6 +1753,226 @@ t_dd_filters(void)
 	op_done(&o);
 }
 
+/* Parses TEXT with the compose limits; the compact JSON (or "ERR:<msg>") into OUT. */
+static const char *
+yx_text(const char *text, char *out, size_t n)
+{
+	json_object *v, *lines;
+	struct yx_error e;
+
+	if (yx_parse(text, strlen(text), &yx_compose_limits, &v, &lines, &e) != 0) {
+		snprintf(out, n, "ERR:%d:%s", e.line, e.msg);
+		return out;
+	}
+	snprintf(out, n, "%s",
+	         v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null");
+	json_object_put(v);
+	json_object_put(lines);
+	return out;
+}
+
+static void
+t_yaml(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"a: 1\nb: x\n", "{\"a\":1,\"b\":\"x\"}"},
+	    {"a: \"1\"\nb: '2'\nc: 0x1f\nd: 0o17\n", "{\"a\":\"1\",\"b\":\"2\",\"c\":31,\"d\":15}"},
+	    {"a: true\nb: False\nc: yes\nd: ~\ne:\n",
+	     "{\"a\":true,\"b\":false,\"c\":\"yes\",\"d\":null,\"e\":null}"},
+	    {"a: 1.5\nb: 8080:80\nc: 1e3\n", "{\"a\":1.5,\"b\":\"8080:80\",\"c\":1000.0}"},
+	    {"- a\n- [1, 2]\n- {k: v}\n", "[\"a\",[1,2],{\"k\":\"v\"}]"},
+	    {"x: &d {a: 1, b: 2}\ny:\n  <<: *d\n  b: 3\n",
+	     "{\"x\":{\"a\":1,\"b\":2},\"y\":{\"b\":3,\"a\":1}}"},
+	    {"x: &v [1]\ny: *v\n", "{\"x\":[1],\"y\":[1]}"},
+	    {"{\"json\": [1, \"two\", null]}", "{\"json\":[1,\"two\",null]}"},
+	    {"a: !!str 12\n", "{\"a\":\"12\"}"},
+	    {"a: |\n  line1\n  line2\n", "{\"a\":\"line1\\nline2\\n\"}"},
+	    {"", "ERR:0:the document is empty"},
+	    {"a: 1\na: 2\n", "ERR:2:key a appears twice"},
+	    {"a: 1\n---\nb: 2\n", "ERR:2:only one YAML document is accepted (found a ---)"},
+	    {"a: *nope\n", "ERR:1:alias *nope names no anchor before it"},
+	    {"a: !custom x\n", "ERR:1:tag !custom is not supported"},
+	    {"a: !!int x\n", "ERR:1:\"x\" is not a valid int"},
+	    {"[a]: 1\n", "ERR:1:mapping keys must be plain strings"},
+	    {"a: [1\n", NULL},
+	};
+	char buf[512], name[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		yx_text(cases[i].in, buf, sizeof(buf));
+		snprintf(name, sizeof(name), "yaml case %zu", i);
+		if (cases[i].want == NULL)
+			CHECK(strncmp(buf, "ERR:", 4) == 0, name);
+		else
+			CHECK(strcmp(buf, cases[i].want) == 0, name);
+		if (cases[i].want && strcmp(buf, cases[i].want) != 0)
+			printf("#   got %s\n", buf);
+	}
+	/* A billion laughs: nine levels of ten aliases each, refused by count, fast. */
+	{
+		char bomb[2048];
+		size_t n = (size_t)snprintf(bomb, sizeof(bomb), "a: &a [\"lol\"]\n");
+		for (char c = 'b'; c <= 'j'; c++) {
+			n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "%c: &%c [", c, c);
+			for (int k = 0; k < 10; k++)
+				n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "%s*%c",
+				                      k ? "," : "", c - 1);
+			n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "]\n");
+		}
+		yx_text(bomb, buf, sizeof(buf));
+		CHECK(strstr(buf, "more than 20000 nodes") != NULL,
+		      "yaml bomb refused by node count");
+	}
+	/* Deep nesting, in flow and through aliases, is refused by depth. */
+	{
+		char deep[256];
+		memset(deep, '[', 100);
+		deep[100] = '\0';
+		yx_text(deep, buf, sizeof(buf));
+		CHECK(strstr(buf, "nests deeper than 32") != NULL, "yaml deep nesting refused");
+		snprintf(deep, sizeof(deep),
+		         "a: &a [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]\nb: "
+		         "[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]\n");
+		yx_text(deep, buf, sizeof(buf));
+		CHECK(strstr(buf, "nests deeper than 32") != NULL, "yaml alias nesting counted");
+	}
+	/* Size, and the key-path line map. */
+	{
+		struct yx_limits small = {.max_bytes = 8, .max_depth = 4, .max_nodes = 10};
+		json_object *v, *lines;
+		struct yx_error e;
+		const char *doc = "services:\n  web:\n    image: x\n    ports:\n      - 80\n";
+		CHECK(yx_parse("a: 123456789", 12, &small, &v, NULL, &e) == -1 &&
+		          strstr(e.msg, "larger than 8") != NULL,
+		      "yaml size bound");
+		CHECK(yx_parse(doc, strlen(doc), &yx_compose_limits, &v, &lines, &e) == 0 &&
+		          jx_int(lines, "services.web.image", 0) == 3 &&
+		          jx_int(lines, "services.web.ports[0]", 0) == 5,
+		      "yaml key lines");
+		json_object_put(v);
+		json_object_put(lines);
+	}
+}
+
+/* The plan of compose TEXT (YAML) for stack "s" with VARS (JSON text or NULL); "ERR:<field>" on
+ * refusal. */
+static json_object *
+cp_of(const char *text, const char *vars, char *err, size_t n)
+{
+	json_object *doc, *v = vars ? json_tokener_parse(vars) : NULL, *plan = NULL, *warn = NULL;
+	struct yx_error ye;
+	struct cp_error ce;
+
+	err[0] = '\0';
+	if (yx_parse(text, strlen(text), &yx_compose_limits, &doc, NULL, &ye) != 0) {
+		snprintf(err, n, "YAML:%.150s", ye.msg);
+	} else if (cp_plan("s", doc, v, &plan, &warn, &ce) != 0) {
+		snprintf(err, n, "ERR:%.150s", ce.field);
+	}
+	json_object_put(doc);
+	json_object_put(v);
+	json_object_put(warn);
+	return plan;
+}
+
+static void
+t_compose(void)
+{
+	static const struct {
+		const char *in, *field;
+	} refused[] = {
+	    {"services:\n  web:\n    image: a:1\n    privileged: true\n",
+	     "services.web.privileged"},
+	    {"services:\n  web:\n    image: a:1\n    network_mode: host\n",
+	     "services.web.network_mode"},
+	    {"services:\n  web:\n    image: a:1\n    deploy: {mode: global}\n",
+	     "services.web.deploy.mode"},
+	    {"services:\n  web:\n    image: a:1\n    healthcheck: {test: x, start_interval: 1s}\n",
+	     "services.web.healthcheck.start_interval"},
+	    {"services:\n  web:\n    image: a:1\n    healthcheck: {test: x, interval: soon}\n",
+	     "services.web.healthcheck.interval"},
+	    {"services:\n  web:\n    image: a:1\n    ports: [\"1-2:1-2\"]\n",
+	     "services.web.ports[0]"},
+	    {"services:\n  web:\n    image: a:1\n    volumes: [\"d:/d\"]\n",
+	     "services.web.volumes[0]"},
+	    {"services:\n  web:\n    image: a:1\n    networks: [a, b]\nnetworks: {a: {}, b: {}}\n",
+	     "services.web.networks"},
+	    {"services:\n  web:\n    image: a:1\n    labels: {com.docker.compose.project: x}\n",
+	     "services.web.labels"},
+	    {"services:\n  web:\n    image: a:1\n    environment: {A: \"${X:?need X}\"}\n",
+	     "services.web.environment.A"},
+	    {"services:\n  web:\n    command: x\n", "services.web"},
+	    {"services:\n  web:\n    image: a:1\n    depends_on: [nope]\n",
+	     "services.web.depends_on.nope"},
+	    {"services: {}\n", "services"},
+	    {"services:\n  web: {image: a:1}\nconfigs: {}\n", "configs"},
+	    {"name: other\nservices:\n  web: {image: a:1}\n", "name"},
+	};
+	char err[200], name[200];
+	json_object *p;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		p = cp_of(refused[i].in, "{\"X\":\"\"}", err, sizeof(err));
+		snprintf(name, sizeof(name), "compose refuses %s", refused[i].field);
+		CHECK(p == NULL && strcmp(err + 4, refused[i].field) == 0, name);
+		if (p || strcmp(err + 4, refused[i].field))
+			printf("#   got %s\n", err);
+		json_object_put(p);
+	}
+	p = cp_of(
+	    "x-img: &img a:1\nversion: \"3.9\"\nservices:\n"
+	    "  web:\n    image: *img\n    command: \"echo ${G:-hi} $$HOME $U\"\n"
+	    "    ports: [\"127.0.0.1:8080:80/udp\", 81, {target: 82, published: \"9000\"}]\n"
+	    "    volumes: [\"data:/data:ro\", /anon, \"/srv:/srv\"]\n"
+	    "    depends_on: {db: {condition: service_healthy}}\n"
+	    "    deploy: {replicas: 2, resources: {limits: {memory: 64m, cpus: \"0.5\"}}}\n"
+	    "  db:\n    image: *img\n    environment: [A=1, B]\n"
+	    "    healthcheck: {test: [CMD, true], interval: 1m30s, timeout: 500ms, retries: 2}\n"
+	    "volumes:\n  data:\n",
+	    "{\"U\":\"me\"}", err, sizeof(err));
+	CHECK(p != NULL, "compose plan of a full file");
+	if (p) {
+		json_object *web = jx_obj(jx_obj(p, "services"), "web");
+		json_object *ws = jx_obj(web, "spec"),
+		            *db = jx_obj(jx_obj(jx_obj(p, "services"), "db"), "spec");
+		CHECK(strcmp(jx_text(jx_arr(p, "order")), "[\"db\",\"web\"]") == 0,
+		      "compose order: dependencies first");
+		CHECK(strcmp(jx_str(ws, "command"), "echo hi $HOME me") == 0,
+		      "compose interpolation");
+		CHECK(strcmp(jx_text(jx_arr(ws, "ports")),
+		             "[{\"container\":80,\"host\":8080,\"ip\":\"127.0.0.1\",\"protocol\":"
+		             "\"udp\"},"
+		             "{\"container\":81},{\"container\":82,\"host\":9000}]") == 0,
+		      "compose ports");
+		CHECK(strcmp(jx_text(jx_arr(ws, "mounts")),
+		             "[{\"type\":\"volume\",\"source\":\"s_data\",\"target\":\"/"
+		             "data\",\"read_only\":true},"
+		             "{\"type\":\"volume\",\"target\":\"/anon\"},"
+		             "{\"type\":\"bind\",\"source\":\"/srv\",\"target\":\"/srv\"}]") == 0,
+		      "compose volumes: named in the stack, anonymous, bind");
+		CHECK(strcmp(jx_str(ws, "network"), "s_default") == 0,
+		      "compose: the default network");
+		CHECK(jx_int(web, "replicas", 0) == 2 && strcmp(jx_str(ws, "memory"), "64m") == 0,
+		      "compose deploy: replicas and limits");
+		CHECK(strcmp(jx_text(jx_obj(db, "env")), "{\"A\":\"1\"}") == 0,
+		      "compose env list, passthrough left out");
+		CHECK(strcmp(jx_text(jx_obj(db, "healthcheck")),
+		             "{\"test\":[\"CMD\",\"true\"],\"interval\":90.0,\"timeout\":0.5,"
+		             "\"retries\":2}") == 0,
+		      "compose healthcheck durations");
+		CHECK(strlen(jx_str(web, "hash")) == 64, "compose config hash");
+		CHECK(strcmp(jx_str(jx_obj(web, "origin"), "memory"),
+		             "services.web.deploy.resources.limits.memory") == 0,
+		      "compose origin of a spec field");
+		cp_origin(jx_obj(web, "origin"), "web", "mounts[2].source", err, sizeof(err));
+		CHECK(strcmp(err, "services.web.volumes[2]") == 0,
+		      "cp_origin maps a spec field to its key");
+	}
+	json_object_put(p);
+}
+
 int
 main(void)
 {
@@ -1772,6 +1996,8 @@ main(void)
 	t_relay_http();
 	t_dockcreate();
 	t_dd_filters();
+	t_yaml();
+	t_compose();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

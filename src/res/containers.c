@@ -359,7 +359,12 @@ ct_view_item(json_object *it)
 		char key[32];
 		snprintf(key, sizeof(key), "%lld/%s", (long long)jx_int(p, "PrivatePort", 0),
 		         jx_str(p, "Type") ? jx_str(p, "Type") : "tcp");
-		if (jx_get(p, "PublicPort"))
+		/*
+		 * dockerd lists 0.0.0.0 and :: bindings apart, and their host ports
+		 * can differ: the IPv4 one is the one 127.0.0.1 answers on.
+		 */
+		if (jx_get(p, "PublicPort") &&
+		    (!jx_get(pm, key) || !jx_str(p, "IP") || !strchr(jx_str(p, "IP"), ':')))
 			jx_add_int(pm, key, jx_int(p, "PublicPort", 0));
 		else if (!jx_get(pm, key))
 			json_object_object_add(pm, key, NULL);

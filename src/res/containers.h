@@ -37,6 +37,13 @@ struct sc_schema;
 #define LBL_JOB_TIMEOUT "berth.job.timeout"
 #define LBL_JOB_NAME    "berth.job.name"
 
+/* The labels docker compose writes; stacks write them too (res/stacks.c). */
+#define LBL_COMPOSE_PROJECT "com.docker.compose.project"
+#define LBL_COMPOSE_SERVICE "com.docker.compose.service"
+#define LBL_COMPOSE_NUMBER  "com.docker.compose.container-number"
+#define LBL_COMPOSE_ONEOFF  "com.docker.compose.oneoff"
+#define LBL_COMPOSE_HASH    "com.docker.compose.config-hash"
+
 /* Options of one create; everything but SPEC and LIM may be zero. */
 struct ct_new {
 	json_object *spec;      /* validated, policy-checked berth spec (borrowed) */

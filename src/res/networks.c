@@ -36,6 +36,8 @@
 /* How often a create whose subnet another berth took meanwhile picks again. */
 #define NET_ATTEMPTS 4
 
+static enum berr check_unused(struct op *o, json_object *n);
+
 /* ---- reading a network ------------------------------------------------ */
 
 /* The first IPv4 subnet of N's IPAM config, or NULL. */
@@ -383,11 +385,15 @@ aliases_for(const char *alias, json_object *labels)
 {
 	json_object *a = json_object_new_array();
 	const char *svc = jx_str(labels, LBL_SERVICE);
+	/* A stack's replicas answer to their compose service's name, as compose's do. */
+	const char *csvc = jx_str(labels, LBL_COMPOSE_SERVICE);
 
 	if (alias && *alias)
 		json_object_array_add(a, json_object_new_string(alias));
 	if (svc && *svc && (!alias || strcmp(svc, alias) != 0))
 		json_object_array_add(a, json_object_new_string(svc));
+	if (csvc && *csvc && (!alias || strcmp(csvc, alias) != 0) && (!svc || strcmp(csvc, svc)))
+		json_object_array_add(a, json_object_new_string(csvc));
 	return a;
 }
 
@@ -447,6 +453,39 @@ net_place(struct op *o, const char *owner, json_object *spec, const char *alias,
 	}
 	if (e == B_OK)
 		set_endpoint(body, jx_str(in, "Name"), aliases);
+	json_object_put(in);
+	return e;
+}
+
+enum berr
+net_ensure(struct op *o, const char *owner, const char *name, json_object *labels)
+{
+	const struct net_new nn = {.owner = owner, .name = name, .labels = labels};
+	const struct usage add = {.networks = 1};
+	json_object *in = NULL;
+	int fd = own_lock(owner);
+	enum berr e;
+
+	if (fd < 0)
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = own_network(o, owner, name, &in);
+	if (e == B_OK && in == NULL && (e = own_admit(o, owner, NULL, &add)) == B_OK)
+		e = net_make(o, &nn, &in);
+	st_unlock(fd);
+	json_object_put(in);
+	return e;
+}
+
+enum berr
+net_remove_owned(struct op *o, const char *owner, const char *name)
+{
+	json_object *in = NULL;
+	enum berr e = own_network(o, owner, name, &in);
+
+	if (e == B_OK && in)
+		e = check_unused(o, in);
+	if (e == B_OK && in && (e = eng_net_remove(o, jx_str(in, "Id"))) == B_OK)
+		st_del(ST_NETWORKS, jx_str(in, "Id"));
 	json_object_put(in);
 	return e;
 }

@@ -66,5 +66,12 @@ enum berr net_remove(struct op *o, json_object *in);
  */
 enum berr net_join(struct op *o, const char *netref, const char *ctref, int connect,
                    json_object *extra, int force, char *id, size_t n);
+/*
+ * OWNER's network NAME, made (with the caller's LABELS, may be NULL; under
+ * OWNER's lock and network quota) when OWNER has none of that name.
+ */
+enum berr net_ensure(struct op *o, const char *owner, const char *name, json_object *labels);
+/* Removes OWNER's network NAME when it exists (absent is B_OK); one in use is a 409. */
+enum berr net_remove_owned(struct op *o, const char *owner, const char *name);
 
 #endif

@@ -129,6 +129,8 @@ static const struct sc_field device_item = {
             "\":/container/path[:rwm]\".",
     .pattern = "^/dev/[a-zA-Z0-9_./-]+(:/[a-zA-Z0-9_./-]+)?(:[rwm]{1,3})?$"};
 
+/* A health check: what compose's healthcheck says, in seconds rather than durations. */
+
 #define SPEC_FIELDS                                                                                \
 	{.name = "name",                                                                           \
 	 .types = SC_STRING,                                                                       \

@@ -121,6 +121,10 @@ static const struct {
       {"DELETE", "/api/v1/volumes/{name}"},
       {"POST", "/api/v1/volumes/prune"}}},
     {"manage_networks", {{"POST", "/api/v1/networks"}, {"DELETE", "/api/v1/networks/{name}"}}},
+    {"manage_stacks",
+     {{"POST", "/api/v1/stacks"},
+      {"PUT", "/api/v1/stacks/{name}"},
+      {"DELETE", "/api/v1/stacks/{name}"}}},
 };
 
 /* whoami's `can` for ROLE (new reference). */

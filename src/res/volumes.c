@@ -825,6 +825,26 @@ h_delete(struct req *r)
 	return e;
 }
 
+enum berr
+vol_remove_owned(struct op *o, const char *owner, const char *name)
+{
+	char dn[OWN_DNAME_MAX];
+	json_object *v = NULL;
+	int fd;
+	enum berr e;
+
+	own_dname(owner, name, dn, sizeof(dn));
+	fd = own_lock(owner);
+	if (fd < 0)
+		return op_fail(o, B_INTERNAL, NULL, "cannot lock the state directory");
+	e = inspect_dn(o, dn, &v);
+	if (e == B_OK && v && ct_is_named(v, owner, name))
+		e = remove_locked(o, v, 0);
+	st_unlock(fd);
+	json_object_put(v);
+	return e;
+}
+
 /* Removes the caller's own volumes no container uses (under their lock). */
 static enum berr
 prune_locked(struct op *o, json_object *removed, int64_t *reclaimed)

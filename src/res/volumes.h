@@ -92,6 +92,11 @@ enum berr vol_create(struct op *o, const char *owner, const char *name, json_obj
 enum berr vol_remove(struct op *o, json_object *v, int force);
 /* Removes the caller's own unused volumes: their shown names into REMOVED (an array). */
 enum berr vol_prune(struct op *o, json_object *removed, int64_t *reclaimed);
+/*
+ * Removes OWNER's volume NAME when it exists (absent, or a volume not
+ * OWNER's that took its Docker name: B_OK, nothing done); in use is a 409.
+ */
+enum berr vol_remove_owned(struct op *o, const char *owner, const char *name);
 
 extern const struct bmod mod_volumes;
 

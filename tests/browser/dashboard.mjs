@@ -913,6 +913,43 @@ await step("an image outside the role's allow-list is refused before sending; be
   assert(await P.locator('.toast, .form-error').count() === 0, 'the refusal is shown twice');
 });
 
+// --- stacks: a compose file deployed, refused at its key, taken down -------------------------
+await step('stacks: a refused file shows the key and its line at the file; a good one deploys, shows its services, and comes down', async () => {
+  current = P;
+  const ST = `${INST}-st`;
+  await P.goto('/#/stacks');
+  await P.locator('.empty', { hasText: 'No stacks' }).waitFor();
+  const card = P.locator('details.card', { hasText: 'Deploy a stack' });
+  await card.locator('summary').click();
+  const f = card.locator('form');
+  await f.locator('[data-field="name"]').fill(ST);
+  const bad = `services:\n  web:\n    image: ${IMG}\n    privileged: true\n`;
+  await f.locator('[data-field="file"]').fill(bad);
+  await f.locator('[data-action="deploy"]').click();
+  await fieldError(f, 'file').waitFor();
+  const t = await fieldError(f, 'file').innerText();
+  assert(/line 4/.test(t) && /services\.web\.privileged/.test(t), `the file's error says "${t}"`);
+  const sel = await f.locator('[data-field="file"]').evaluate((ta) => ta.value.slice(ta.selectionStart, ta.selectionEnd));
+  assert(sel.trim() === 'privileged: true', `the line selected is "${sel}"`);
+  const none = await apiJson(op.api, 'GET', `/stacks/${ST}`);
+  assert(none.status === 404, `the refused file made a stack (${none.status})`);
+  const good = `services:\n  web:\n    image: ${IMG}\n    command: [sh, -c, "trap 'exit 0' TERM; httpd -f -p 8080 & wait"]\n    ports: ["8080"]\n    depends_on: [db]\n  db:\n    image: ${IMG}\n    command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait; done"]\n`;
+  await f.locator('[data-field="file"]').fill(good);
+  await f.locator('[data-action="deploy"]').click();
+  await hash(P, `#/stacks/${ST}`);
+  await P.locator('tr[data-service="web"] td[data-label="Running"]', { hasText: '1 of 1' }).waitFor();
+  await P.locator('tr[data-service="db"] td[data-label="Running"]', { hasText: '1 of 1' }).waitFor();
+  await shot(P, '18-stack');
+  await P.goto('/#/stacks');
+  await P.locator(`tr[data-stack="${ST}"] [data-status="running"]`).waitFor();
+  await P.locator(`tr[data-stack="${ST}"] [data-action="down"]`).click();
+  await P.locator('dialog#confirm[open]').waitFor();
+  await P.locator('#confirm-ok').click();
+  await P.locator('.empty', { hasText: 'No stacks' }).waitFor();
+  const gone = await apiJson(op.api, 'GET', `/stacks/${ST}`);
+  assert(gone.status === 404, `still there (${gone.status})`);
+});
+
 await step('no script errors or CSP violations in the console', async () => {
   assert(consoleProblems.length === 0, consoleProblems.join(' | '));
 });

@@ -10,6 +10,8 @@
 #include "../../src/res/policy.h"
 #include "../../src/edge/req.h"
 #include "../../src/lib/schema.h"
+#include "../../src/lib/yaml.h"
+#include "../../src/res/compose.h"
 
 /* The resource floor: every body berth builds is limited (the fuzz config sets none unlimited). */
 static void
@@ -34,6 +36,27 @@ container_next(json_object *spec)
 	json_object_put(labels);
 }
 
+/* A valid stack body: its file read and planned, as POST /api/v1/stacks does before policy. */
+static void
+stack_next(json_object *body)
+{
+	const char *file = jx_str(body, "file");
+	json_object *doc = NULL, *plan = NULL, *warn = NULL;
+	struct yx_error ye;
+	struct cp_error ce;
+
+	if (file && yx_parse(file, strlen(file), &yx_compose_limits, &doc, NULL, &ye) != 0)
+		return;
+	if (!file && json_object_deep_copy(jx_get(body, "compose"), &doc, NULL) != 0)
+		return;
+	if (cp_plan("fuzz", doc, jx_obj(body, "variables"), &plan, &warn, &ce) != 0 &&
+	    ce.msg[0] == '\0')
+		abort(); /* a refusal always names what is wrong */
+	json_object_put(doc);
+	json_object_put(plan);
+	json_object_put(warn);
+}
+
 /*
  * Per-kind follow-ups for bodies that passed validation.  Services, jobs and
  * the catalog add one row each here when their handlers have a pure next step.
@@ -45,6 +68,7 @@ static const struct {
     {"container", container_next},
     {"container_patch", NULL},
     {"exec", NULL},
+    {"stack", stack_next},
 };
 
 static void

@@ -23,9 +23,9 @@ OUT=${FUZZ_OUT:-$BUILD/tests/fuzz}
 CC=${FUZZ_CC:-clang}
 SECONDS_EACH=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-PKGS="fcgi libcurl json-c libconfig libarchive libevent_core libcrypto"
+PKGS="fcgi libcurl json-c libconfig libarchive libevent_core libcrypto yaml-0.1"
 CFLAGS_LIBS=${FUZZ_CFLAGS:-$(pkg-config --cflags $PKGS 2>/dev/null)}
-LIBS=${FUZZ_LIBS:-$(pkg-config --libs $PKGS 2>/dev/null || echo -lfcgi -lcurl -ljson-c -lconfig -larchive -levent_core -lcrypto)}
+LIBS=${FUZZ_LIBS:-$(pkg-config --libs $PKGS 2>/dev/null || echo -lfcgi -lcurl -ljson-c -lconfig -larchive -levent_core -lcrypto -lyaml)}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 FLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -I$BUILD -I$SRC/src $CFLAGS_LIBS"
 

@@ -101,7 +101,7 @@ req GET "$URL/api/v1/whoami" "" -u ada:a
 expect "whoami: the admin's policy" 200 '.policy | [.images, .ports, .quota] | tojson' '[["*"],[1024,65535],100]'
 # ... and what the role may do, read from the route rows' roles.
 expect "whoami: an admin may do everything the dashboard offers" 200 '.can | tojson' \
-	'{"create_containers":true,"manage_containers":true,"build":true,"pull":true,"define_services":true,"scale_services":true,"submit_jobs":true,"audit":true,"manage_volumes":true,"manage_networks":true}'
+	'{"create_containers":true,"manage_containers":true,"build":true,"pull":true,"define_services":true,"scale_services":true,"submit_jobs":true,"audit":true,"manage_volumes":true,"manage_networks":true,"manage_stacks":true}'
 req GET "$URL/api/v1/whoami" "" -u otto:o
 expect "whoami: an operator may do all but pull and read the audit log" 200 '.can | to_entries | map(select(.value | not).key) | join(",")' pull,audit
 req GET "$URL/api/v1/whoami" "" -u vera:v

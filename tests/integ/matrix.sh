@@ -54,6 +54,7 @@ service        | owned $INST-svc       | $INST-nosuch
 job            | owned $JOB_ID         | 00000000deadbeef
 network        | owned $INST-net       | $INST-nosuch
 volume         | owned $INST-vol       | $INST-nosuch
+stack          | owned $INST-stk       | $INST-nosuch
 catalog entry  | shared mx             | nosuch
 schema         | public container      | nosuch
 '
@@ -70,6 +71,7 @@ oscar's service for the matrix   | oscar | POST | $API/services   | @matrix/serv
 oscar's job for the matrix       | oscar | POST | $API/jobs       | @matrix/job.json       | 202 | -> JOB_ID=.id
 oscar's network for the matrix   | oscar | POST | $API/networks   | @matrix/network.json   | 201
 oscar's volume for the matrix    | oscar | POST | $API/volumes    | @matrix/volume.json    | 201
+oscar's stack for the matrix     | oscar | POST | $API/stacks     | @matrix/stack.json     | 201
 oscar's container to connect     | oscar | POST | $API/containers | @matrix/member.json    | 201
 EOF
 }
