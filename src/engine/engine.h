@@ -109,7 +109,14 @@ enum berr eng_img_build(struct op *o, const char *tag, const char *dockerfile, j
 enum berr eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile,
                                json_object *labels, const char *tar_file, json_object *tk);
 /* Pull IMAGE:TAG; progress to S. */
-enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s);
+/* AUTH: an X-Registry-Auth header line (engine/registry.h) or NULL/"" for none. */
+enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const char *auth,
+                       const struct eng_sink *s);
+/* The same pull as a raw stream ticket's request (AUTH goes in its "header" member). */
+enum berr eng_img_pull_ticket(struct op *o, const char *image, const char *tag, const char *auth,
+                              json_object *tk);
+/* Removes image ID (never forced: dockerd refuses one a container uses). */
+enum berr eng_img_remove(struct op *o, const char *id);
 
 /* ---- swarm services and tasks (engine/swarm.c) ---- */
 /* Not a swarm manager is docker_unavailable. */

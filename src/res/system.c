@@ -14,6 +14,7 @@
 #include "edge/module.h"
 #include "edge/route.h"
 #include "res/owner.h"
+#include "res/registries.h"
 #include "res/system.h"
 #include "store/state.h"
 
@@ -476,7 +477,8 @@ static void container_gauges(struct req *r, FILE *f);
 static void job_gauges(struct req *r, FILE *f);
 
 /* Live gauges appended to the counters, one function per source. */
-static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges, job_gauges};
+static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges, job_gauges,
+                                                                reg_gauges};
 
 static int
 count_status(const char *name, json_object *rec, void *arg)
