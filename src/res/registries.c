@@ -741,9 +741,8 @@ h_hook_get(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	if (f.rec == NULL)
-		return op_fail(&r->op, B_NOT_FOUND, NULL, "%s %s has no hook", f.kind, target);
 	o = json_object_new_object();
+	jx_add_bool(o, "exists", f.rec != NULL);
 	for (const char *const *k = (const char *const[]){"id", "kind", "target", "created",
 	                                                  "rotated", "last_used", NULL};
 	     *k; k++)
@@ -762,8 +761,10 @@ h_hook_delete(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	if (f.rec == NULL)
-		return op_fail(&r->op, B_NOT_FOUND, NULL, "%s %s has no hook", f.kind, target);
+	if (f.rec == NULL) { /* gone already: what was asked for holds */
+		rq_empty(r, 204);
+		return B_OK;
+	}
 	au_str(&r->op, "hook", f.id);
 	e = st_del(ST_HOOKS, f.id);
 	json_object_put(f.rec);
@@ -849,18 +850,19 @@ static const struct rt_route reg_routes[] = {
      "never one a container uses.",
      prune_query},
     {"GET", "/api/v1/containers/{ref}/hooks", h_hook_get, ROLE_OPERATOR, 0, NULL,
-     "The container's redeploy webhook (its id and times; the token is shown only when made).",
+     "The container's redeploy webhook: exists, its id and times (the token is shown only when "
+     "made).",
      NULL},
     {"POST", "/api/v1/containers/{ref}/hooks", h_hook_make, ROLE_OPERATOR, RT_MUT, NULL,
      "Make the container's redeploy webhook, or rotate its token: the URL is shown once.", NULL},
     {"DELETE", "/api/v1/containers/{ref}/hooks", h_hook_delete, ROLE_OPERATOR, RT_MUT, NULL,
-     "Delete the container's redeploy webhook.", NULL},
+     "Delete the container's redeploy webhook (none: 204 too).", NULL},
     {"GET", "/api/v1/services/{name}/hooks", h_hook_get, ROLE_OPERATOR, 0, NULL,
      "The service's redeploy webhook (its id and times).", NULL},
     {"POST", "/api/v1/services/{name}/hooks", h_hook_make, ROLE_OPERATOR, RT_MUT, NULL,
      "Make the service's redeploy webhook, or rotate its token: the URL is shown once.", NULL},
     {"DELETE", "/api/v1/services/{name}/hooks", h_hook_delete, ROLE_OPERATOR, RT_MUT, NULL,
-     "Delete the service's redeploy webhook.", NULL},
+     "Delete the service's redeploy webhook (none: 204 too).", NULL},
     {"POST", "/hooks/{token}", h_hook_fire, ROLE_NONE, RT_MUT, NULL,
      "Redeploy webhook: pull and update the hook's object (no credentials but the token; "
      "rate-limited per hook).",

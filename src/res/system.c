@@ -137,6 +137,9 @@ role_can_view(enum role role)
 			                role_can[i].rows[k].pattern);
 		jx_add_bool(o, role_can[i].flag, yes);
 	}
+	/* Operators may reach the pull route; their policy says whether they may pull. */
+	if (!reg_may_pull(role))
+		jx_add_bool(o, "pull", 0);
 	return o;
 }
 

@@ -245,7 +245,7 @@ if group hooks; then
 	expect "oscar makes a hook for sec: the token shown once" 201 '.url|startswith("/hooks/")' true
 	TOKEN=$(jqb .token) HOOK=$(jqb .id)
 	req GET "$API/containers/sec/hooks" "" "${O[@]}"; keep
-	expect "the hook's details never show the token" 200 'has("token")' false
+	expect "the hook's details never show the token" 200 '[.exists, has("token")]|tostring' '[true,false]' 
 	check "the state directory keeps only the token's hash" bash -c '! grep -rq "$1" "$2"' _ "$TOKEN" "$T/state"
 	req POST "$API/containers/sec/hooks" "" "${G[@]}"
 	expect "olga cannot make a hook on oscar's container" 404
