@@ -26,6 +26,7 @@
  */
 #include "berth.h"
 #include "doors/docker.h"
+#include "engine/registry.h"
 #include "engine/engine.h"
 #include "lib/cfg.h"
 #include "lib/json.h"
@@ -597,7 +598,17 @@ h_pull(struct req *r)
 		               full, role_name(r->op.role));
 	tk = json_object_new_object();
 	jx_add_str(tk, "mode", "raw");
-	e = eng_img_pull_ticket(&r->op, repo, tag, tk);
+	/* A configured registry's credentials ride on the ticket, as /api/v1's pulls (registries.md). */
+	{
+		const char *rname = NULL;
+		json_object *def = reg_of(full, &rname);
+		char auth[REG_AUTH_MAX];
+
+		e = reg_auth_line(&r->op, rname, def, auth, sizeof(auth));
+		if (e == B_OK)
+			e = eng_img_pull_ticket(&r->op, repo, tag, auth, tk);
+		reg_wipe(auth, sizeof(auth));
+	}
 	if (e != B_OK) {
 		json_object_put(tk);
 		return e;

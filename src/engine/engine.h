@@ -130,7 +130,13 @@ enum berr eng_img_build(struct op *o, const char *tag, const char *dockerfile, j
 enum berr eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile,
                                json_object *labels, const char *tar_file, json_object *tk);
 /* Pull IMAGE:TAG; progress to S. */
-enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s);
+/* AUTH: an X-Registry-Auth header line (engine/registry.h) or NULL/"" for none. */
+enum berr eng_img_pull(struct op *o, const char *image, const char *tag, const char *auth,
+                       const struct eng_sink *s);
+/* The same pull as a raw stream ticket's request (AUTH goes in its "header" member). */
+enum berr eng_img_pull_ticket(struct op *o, const char *image, const char *tag, const char *auth,
+                              json_object *tk);
+/* Removes image ID (never forced: dockerd refuses one a container uses). */
 
 /* Tags REF (a reference or id) as REPO:TAG. */
 enum berr eng_img_tag(struct op *o, const char *ref, const char *repo, const char *tag);
@@ -139,7 +145,6 @@ enum berr eng_img_remove(struct op *o, const char *ref, int force, int noprune, 
 /* REF's layers: dockerd's history array. */
 enum berr eng_img_history(struct op *o, const char *ref, json_object **out);
 /* A pull of IMAGE:TAG as a stream ticket's request (dockerd's progress passed on). */
-enum berr eng_img_pull_ticket(struct op *o, const char *image, const char *tag, json_object *tk);
 /* A classic build's query, every value already validated (the Docker door's /build). */
 struct eng_build {
 	const char *tags[16];

@@ -4,6 +4,7 @@
  */
 #include "engine/call.h"
 #include "engine/engine.h"
+#include "engine/transport.h"
 #include "lib/json.h"
 
 static const struct eng_call IMG_LIST = {"GET", "/images/json", "image list", NULL, NULL};
@@ -86,13 +87,15 @@ eng_img_build_ticket(struct op *o, const char *tag, const char *dockerfile, json
 }
 
 enum berr
-eng_img_pull(struct op *o, const char *image, const char *tag, const struct eng_sink *s)
+eng_img_pull(struct op *o, const char *image, const char *tag, const char *auth,
+             const struct eng_sink *s)
 {
 	struct eng_query q = {0};
 	struct eng_req rq = {.q = &q, .sink = s->sink, .alive = s->alive, .arg_sink = s->arg};
 
 	eq_str(&q, "fromImage", image);
 	eq_str(&q, "tag", tag);
+	dk_header_once(auth);
 	return eng_run(o, &IMG_PULL, &rq, NULL, NULL);
 }
 
@@ -144,14 +147,20 @@ eng_img_history(struct op *o, const char *ref, json_object **out)
 }
 
 enum berr
-eng_img_pull_ticket(struct op *o, const char *image, const char *tag, json_object *tk)
+eng_img_pull_ticket(struct op *o, const char *image, const char *tag, const char *auth,
+                    json_object *tk)
 {
 	struct eng_query q = {0};
 	struct eng_req rq = {.q = &q};
+	enum berr e;
 
 	eq_str(&q, "fromImage", image);
 	eq_str(&q, "tag", tag);
-	return eng_ticket(o, &IMG_PULL, &rq, tk);
+	e = eng_ticket(o, &IMG_PULL, &rq, tk);
+	/* The relay adds it to dockerd's request; tickets travel only between berth's processes. */
+	if (e == B_OK && auth && auth[0])
+		jx_add_str(tk, "header", auth);
+	return e;
 }
 
 enum berr

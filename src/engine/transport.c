@@ -18,6 +18,7 @@
 #include <string.h>
 
 static CURL *easy;
+static const char *extra_header; /* dk_header_once */
 
 struct sinkctx {
 	struct dk_resp *out;
@@ -133,6 +134,9 @@ perform(const char *method, const char *path, const char *ctype, const void *bod
 		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, g_cfg->timeout_ms);
 	}
 	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (extra_header && extra_header[0])
+		hdrs = curl_slist_append(hdrs, extra_header);
+	extra_header = NULL;
 	if (ctype) {
 		snprintf(ctline, sizeof(ctline), "Content-Type: %s", ctype);
 		hdrs = curl_slist_append(hdrs, ctline);
@@ -215,6 +219,12 @@ dk_stream(const char *method, const char *path, const char *ctype, const void *b
 	struct sinkctx c = {.out = out, .sink = sink, .alive = alive, .arg = arg};
 
 	return perform(method, path, ctype, body, len, &c);
+}
+
+void
+dk_header_once(const char *line)
+{
+	extra_header = line;
 }
 
 int

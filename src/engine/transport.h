@@ -55,6 +55,11 @@ enum berr dk_json(const char *method, const char *path, json_object *body, struc
 enum berr dk_stream(const char *method, const char *path, const char *ctype, const void *body,
                     size_t len, dk_sink sink, dk_alive alive, void *arg, struct dk_resp *out);
 void dk_resp_free(struct dk_resp *r);
+/*
+ * One more header line (a pull's X-Registry-Auth) for the next call only;
+ * LINE is borrowed until that call returns, and never logged.
+ */
+void dk_header_once(const char *line);
 
 /*
  * 1 when this process still holds an open, idle connection to dockerd from

@@ -369,6 +369,7 @@ policy_defaults(struct policy *p, enum role r)
 	p->pids_max = 4096;
 	p->log_size = 10LL << 20;
 	p->log_files = 3;
+	p->pull = r == ROLE_ADMIN;
 }
 
 static void
@@ -585,11 +586,13 @@ static void
 load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 {
 	static const char *const keys[] = {
-	    "images",       "privileged",   "host_network", "host_pid",  "host_ipc",
-	    "bind_mounts",  "volumes",      "cap_add",      "devices",   "networks",
-	    "capabilities", "device_paths", "bind_sources", "ports",     "quota",
-	    "memory",       "memory_max",   "cpus",         "cpus_max",  "pids",
-	    "pids_max",     "log_size",     "log_files",    "exec_user", NULL};
+	    "images",       "privileged",  "host_network", "host_pid",
+	    "host_ipc",     "bind_mounts", "volumes",      "cap_add",
+	    "devices",      "networks",    "capabilities", "device_paths",
+	    "bind_sources", "ports",       "quota",        "memory",
+	    "memory_max",   "cpus",        "cpus_max",     "pids",
+	    "pids_max",     "log_size",    "log_files",    "exec_user",
+	    "pull",         NULL};
 	config_setting_t *ports;
 
 	if (!config_setting_is_group(g)) {
@@ -619,6 +622,7 @@ load_policy(struct ctx *x, const config_setting_t *g, struct policy *p)
 	p->devices = get_bool(x, g, "devices", 0);
 	load_quota(x, config_setting_get_member(g, "quota"), &p->quota);
 	p->exec_user = get_bool(x, g, "exec_user", 0);
+	p->pull = get_bool(x, g, "pull", p->pull);
 	p->memory_default = get_limit(x, g, "memory", p->memory_default, LIM_SIZE, POL_MEMORY_MIN);
 	p->memory_max = get_limit(x, g, "memory_max", p->memory_max, LIM_SIZE, POL_MEMORY_MIN);
 	p->cpus_default = get_float(x, g, "cpus", p->cpus_default);
@@ -901,10 +905,11 @@ static void
 load_root(struct ctx *x)
 {
 	static const char *const keys[] = {
-	    "docker",       "state_dir",    "listen",    "user",        "group",    "anonymous",
-	    "default_role", "users",        "protected", "policy",      "max_body", "mode",
-	    "jobs",         "catalog",      "services",  "log_level",   "audit",    "instance",
-	    "groups",       "network_pool", "streams",   "docker_door", "max_build_context", NULL};
+	    "docker",       "state_dir",    "listen",     "user",        "group",    "anonymous",
+	    "default_role", "users",        "protected",  "policy",      "max_body", "mode",
+	    "jobs",         "catalog",      "services",   "log_level",   "audit",    "instance",
+	    "groups",       "network_pool", "streams",    "docker_door", "max_build_context",
+	    "registries",   "update_check", NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};
@@ -986,6 +991,10 @@ load_root(struct ctx *x)
 	json_object_put(c->services);
 	c->services = load_named(x, config_setting_get_member(root, "services"), "services",
 	                         checker("services"));
+	json_object_put(c->registries);
+	c->registries = load_named(x, config_setting_get_member(root, "registries"), "registries",
+	                           checker("registries"));
+	c->update_check = (int)get_int(x, root, "update_check", 300, 1, 7 * 86400);
 }
 
 static struct cfg *
@@ -1052,6 +1061,7 @@ cfg_free(struct cfg *c)
 	json_object_put(c->protected_names);
 	json_object_put(c->catalog);
 	json_object_put(c->services);
+	json_object_put(c->registries);
 	config_destroy(&c->lc);
 	free(c->path);
 	free(c);

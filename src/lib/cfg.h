@@ -68,6 +68,7 @@ struct policy {
 	int64_t log_size;                   /* json-file max-size per file, bytes */
 	int log_files;                      /* json-file max-file */
 	int exec_user;                      /* exec may name another user than the container's */
+	int pull; /* may pull from berth.conf's registries (admins always may) */
 };
 
 struct cfg {
@@ -101,6 +102,9 @@ struct cfg {
 	int default_job_timeout;
 	json_object *catalog;  /* name -> entry */
 	json_object *services; /* name -> definition */
+	/* Image registries (engine/registry.h): name -> {url, username, password_file, ...}. */
+	json_object *registries;
+	int update_check; /* seconds between update checks against them */
 	int log_debug;
 	const char *instance; /* stamped as berth.instance on what this berth creates */
 	/* The stream relay (relay/relay.h): its socket and how many streams it holds. */

@@ -465,10 +465,13 @@ dkc_event(struct bufferevent *bev, short what, void *arg)
 	dkc_end(d, d->state == DKC_BODY && d->bm == BM_CLOSE && (what & BEV_EVENT_EOF));
 }
 
-/* rl_docker, the body being BODY or else BLEN bytes of the file open on BFD (taken). */
+/*
+ * rl_docker, the body being BODY or else BLEN bytes of the file open on BFD
+ * (taken), with one more header line EXTRA (a pull's X-Registry-Auth) or NULL.
+ */
 static struct dkc *
 docker_req(struct stream *s, const char *method, const char *path, const char *ctype,
-           const char *body, int bfd, size_t blen, int upgrade)
+           const char *body, int bfd, size_t blen, int upgrade, const char *extra)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct dkc *d = calloc(1, sizeof(*d));
@@ -497,6 +500,8 @@ docker_req(struct stream *s, const char *method, const char *path, const char *c
 	                    method, g_cfg->docker_api, path);
 	if (ctype)
 		evbuffer_add_printf(o, "Content-Type: %s\r\n", ctype);
+	if (extra && extra[0] && !strpbrk(extra, "\r\n"))
+		evbuffer_add_printf(o, "%s\r\n", extra);
 	if (body || bfd >= 0 || strcmp(method, "POST") == 0)
 		evbuffer_add_printf(o, "Content-Length: %zu\r\n", blen);
 	if (upgrade)
@@ -518,7 +523,7 @@ struct dkc *
 rl_docker(struct stream *s, const char *method, const char *path, const char *ctype,
           const char *body, int upgrade)
 {
-	return docker_req(s, method, path, ctype, body, -1, 0, upgrade);
+	return docker_req(s, method, path, ctype, body, -1, 0, upgrade, NULL);
 }
 
 void
@@ -585,8 +590,9 @@ rl_start_default(struct stream *s)
 		        strerror(errno));
 		return -1;
 	}
-	s->main = docker_req(s, jx_str(s->tk, "method"), jx_str(s->tk, "path"),
-	                     jx_str(s->tk, "ctype"), jx_str(s->tk, "body"), bfd, flen, 0);
+	s->main =
+	    docker_req(s, jx_str(s->tk, "method"), jx_str(s->tk, "path"), jx_str(s->tk, "ctype"),
+	               jx_str(s->tk, "body"), bfd, flen, 0, jx_str(s->tk, "header"));
 	if (s->main == NULL) {
 		rl_fail(s, B_INTERNAL, NULL, "out of memory");
 		return -1;

@@ -10,6 +10,7 @@
 #include "res/catalog.h"
 #include "lib/cfg.h"
 #include "res/containers.h"
+#include "res/registries.h"
 #include "engine/engine.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -772,11 +773,14 @@ image_visible(struct req *r, json_object *img)
 static enum berr
 h_images(struct req *r)
 {
-	json_object *all, *list, *o;
+	json_object *all, *list, *o, *users = NULL;
 	enum berr e = eng_img_list(&r->op, NULL, &all);
 
 	if (e != B_OK)
 		return e;
+	/* Admins see what uses each image (housekeeping: POST /api/v1/images/prune). */
+	if (r->op.role == ROLE_ADMIN)
+		users = reg_image_users(&r->op);
 	list = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		json_object *img = json_object_array_get_idx(all, i), *v;
@@ -788,87 +792,20 @@ h_images(struct req *r)
 		jx_add_int(v, "created", jx_int(img, "Created", 0));
 		jx_add_int(v, "size", jx_int(img, "Size", 0));
 		jx_add_str(v, "catalog", jx_str(jx_obj(img, "Labels"), LBL_CATALOG));
+		jx_add_ref(v, "repo_digests", jx_get(img, "RepoDigests"));
+		if (users)
+			json_object_object_add(
+			    v, "used_by",
+			    jx_get(users, jx_str(img, "Id"))
+			        ? json_object_get(jx_get(users, jx_str(img, "Id")))
+			        : json_object_new_array());
 		json_object_array_add(list, v);
 	}
+	json_object_put(users);
 	json_object_put(all);
 	o = json_object_new_object();
 	json_object_object_add(o, "images", list);
 	rq_json(r, 200, o);
-	return B_OK;
-}
-
-static const struct sc_field pull_fields[] = {{.name = "ref",
-                                               .types = SC_STRING,
-                                               .flags = SC_REQUIRED,
-                                               .desc = "Image reference with an explicit tag.",
-                                               .min = 3,
-                                               .max = 255,
-                                               .pattern = SC_TAGGED_RE,
-                                               .example = "\"debian:12\""},
-                                              {0}};
-static const struct sc_schema cat_pull_schema = {"pull", "pull an image", pull_fields,
-                                                 "{\"ref\":\"debian:12\"}", 1};
-
-struct pullctx {
-	char line[8192];
-	size_t len;
-	char error[512];
-};
-
-static int
-pull_sink(const char *buf, size_t n, void *arg)
-{
-	struct pullctx *p = arg;
-	char perr[32];
-
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] != '\n') {
-			if (p->len < sizeof(p->line) - 1)
-				p->line[p->len++] = buf[i];
-			continue;
-		}
-		json_object *o = jx_parse(p->line, p->len, perr, sizeof(perr));
-		if (jx_str(o, "error"))
-			snprintf(p->error, sizeof(p->error), "%s", jx_str(o, "error"));
-		json_object_put(o);
-		p->len = 0;
-	}
-	return 0;
-}
-
-static enum berr
-h_pull(struct req *r)
-{
-	const char *ref = jx_str(r->json, "ref");
-	char name[300], *colon;
-	struct pullctx p = {0};
-	const struct eng_sink s = {.sink = pull_sink, .arg = &p};
-	enum berr e;
-
-	snprintf(name, sizeof(name), "%s", ref);
-	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "%s", ref);
-	colon = strrchr(name, ':');
-	*colon = '\0';
-	e = eng_img_pull(&r->op, name, colon + 1, &s);
-	if (e == B_OK && p.error[0])
-		e = op_fail(&r->op, B_DOCKER, "ref", "%s", p.error);
-	if (e != B_OK && e != B_DOCKER_DOWN && e != B_DOCKER_TIMEOUT) {
-		char why[OP_MSGLEN];
-		snprintf(why, sizeof(why), "%s", r->op.msg);
-		return op_fail(&r->op, B_DOCKER, "ref",
-		               "pulling %s failed (is a registry reachable from this host?): %s",
-		               ref, why);
-	}
-	if (e != B_OK)
-		return e;
-	{
-		json_object *o = json_object_new_object();
-		char id[96], h[32];
-		jx_add_str(o, "ref", ref);
-		if (cat_image_of(ref, id, sizeof(id), h, sizeof(h)) == 0)
-			jx_add_str(o, "image_id", id);
-		rq_json(r, 200, o);
-	}
 	return B_OK;
 }
 
@@ -881,22 +818,19 @@ static const struct rt_route cat_routes[] = {
      NULL},
     {"GET", "/api/v1/images", h_images, ROLE_VIEWER, 0, NULL,
      "Local images (non-admins: catalog and allow-listed ones).", NULL},
-    {"POST", "/api/v1/images/pull", h_pull, ROLE_ADMIN, RT_BODY | RT_MUT, &cat_pull_schema,
-     "Pull an image from a registry (admin).", NULL},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
 };
 
 static const struct rt_param cat_args[] = {
     {.name = "name", .type = P_STR, .desc = "catalog entry", .valid = name_valid, .rule = "a name"},
     {0}};
-static const struct sc_schema *const cat_schemas[] = {&cat_pull_schema, NULL};
+
 static const char *const cat_kinds[] = {ST_BUILDS, NULL};
 
 const struct bmod mod_catalog = {
     .name = "catalog",
     .routes = cat_routes,
     .args = cat_args,
-    .schemas = cat_schemas,
     .state_kinds = cat_kinds,
     .cfg_section = "catalog",
     .cfg_check = cat_check_entry,

@@ -11,6 +11,7 @@
 #include "lib/cfg.h"
 #include "res/catalog.h"
 #include "res/containers.h"
+#include "res/registries.h"
 #include "res/sessions.h"
 #include "engine/engine.h"
 #include "lib/json.h"
@@ -319,6 +320,7 @@ ct_view(json_object *in, int details)
 	jx_add_str(v, "finished_at", jx_str(st, "FinishedAt"));
 	json_object_object_add(v, "ports", ct_ports(in));
 	add_common(v, labels, name, ct_dname(in));
+	reg_mark(v, jx_str(in, "Id"));
 	if (details)
 		add_details(v, in);
 	return v;
@@ -371,6 +373,7 @@ ct_view_item(json_object *it)
 	}
 	json_object_object_add(v, "ports", pm);
 	add_common(v, labels, name, ct_item_dname(it));
+	reg_mark(v, jx_str(it, "Id"));
 	return v;
 }
 
@@ -761,8 +764,11 @@ create_new(struct op *o, const struct ct_new *n, json_object **inspect)
 	json_object_put(labels);
 	json_object_put(bspec);
 	docker_name(n, dn, sizeof(dn));
+	/* An image missing here from one of berth.conf's registries is pulled first. */
+	e = reg_pull_missing(o, o->role, jx_str(n->spec, "image"));
 	/* Where it lives: the owner's networks and volumes (made on first use). */
-	e = net_place(o, n->owner, n->spec, name, body);
+	if (e == B_OK)
+		e = net_place(o, n->owner, n->spec, name, body);
 	if (e == B_OK)
 		e = vol_place(o, n->owner, n->spec, &n->lim, body);
 	if (e == B_OK && (e = eng_ct_create(o, dn[0] ? dn : NULL, body, id, sizeof(id))) != B_OK)
@@ -1144,9 +1150,13 @@ recreate_checked(struct op *o, json_object *in, json_object *spec, json_object *
 	return e;
 }
 
-/* Recreates a container on the image its tag names now (catalog entries rebuilt first). */
-static enum berr
-h_update(struct req *r)
+/*
+ * Recreates a container on the image its tag names now (catalog entries
+ * rebuilt first, images from berth.conf's registries pulled first when the
+ * registry names a newer digest).
+ */
+enum berr
+ct_update(struct req *r)
 {
 	json_object *in = NULL, *spec = NULL, *out = NULL;
 	const char *catalog, *image;
@@ -1159,6 +1169,8 @@ h_update(struct req *r)
 	image = jx_str(jx_obj(in, "Config"), "Image");
 	if (catalog && cat_entry(catalog) &&
 	    (e = cat_ensure(&r->op, catalog, cur, sizeof(cur))) != B_OK)
+		goto out;
+	if (!catalog && (e = reg_refresh(&r->op, image)) != B_OK)
 		goto out;
 	if (!catalog && cat_image_of(image, cur, sizeof(cur), h, sizeof(h)) != 0) {
 		e = op_fail(&r->op, B_CONFLICT, NULL, "image %s is no longer on this host", image);
@@ -1608,7 +1620,7 @@ static const struct rt_route ct_routes[] = {
      "Restart (?timeout=seconds).", stop_query},
     {"POST", "/api/v1/containers/{ref}/kill", h_kill, ROLE_OPERATOR, RT_MUT, NULL,
      "Send a signal (?signal=SIGTERM; default SIGKILL); not running is success.", kill_query},
-    {"POST", "/api/v1/containers/{ref}/update", h_update, ROLE_OPERATOR, RT_MUT, NULL,
+    {"POST", "/api/v1/containers/{ref}/update", ct_update, ROLE_OPERATOR, RT_MUT, NULL,
      "Recreate on the image its tag names now (same name, owner, spec).", NULL},
     {"GET", "/api/v1/containers/{ref}/logs", ct_h_logs, ROLE_VIEWER, RT_STREAM, NULL,
      "Logs as text (?tail=N&since=epoch&timestamps=1&stdout=1&stderr=1&follow=1).", ct_logs_query},

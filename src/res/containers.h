@@ -91,6 +91,13 @@ enum berr ct_check_unprotected(struct op *o, json_object *inspect, const char *a
 enum berr ct_recreate(struct op *o, json_object *old, json_object *spec,
                       const struct pol_limits *lim, json_object **inspect);
 
+/*
+ * POST /api/v1/containers/{ref}/update (R's args[0] the ref): recreate on what
+ * the tag names now, pulling first when its registry has a newer digest.
+ * Redeploy webhooks (registries.c) call it as the container's owner.
+ */
+enum berr ct_update(struct req *r);
+
 /* 409 when the container belongs to a job: jobs are managed through /api/v1/jobs. */
 enum berr ct_check_plain(struct op *o, json_object *inspect);
 

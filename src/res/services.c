@@ -19,6 +19,8 @@
 #include "edge/req.h"
 #include "edge/module.h"
 #include "edge/route.h"
+#include "engine/engine.h"
+#include "res/registries.h"
 #include "res/services.h"
 #include "store/state.h"
 
@@ -459,6 +461,7 @@ view(json_object *rec)
 		jx_add_int(v, "created", jx_int(rec, "created", 0));
 	if (jx_get(rec, "updated"))
 		jx_add_int(v, "updated", jx_int(rec, "updated", 0));
+	reg_mark_service(v);
 	return v;
 }
 
@@ -667,7 +670,7 @@ engine_scale(struct op *o, json_object *rec, json_object *spec, const struct pol
  */
 static enum berr
 engine_roll(struct op *o, json_object *rec, json_object *spec, const struct pol_limits *lim,
-            int timeout, int *replaced)
+            int timeout, int *replaced, const char *image_id)
 {
 	json_object *list = NULL, *run = NULL, *used = NULL;
 	char rev[24];
@@ -682,7 +685,10 @@ engine_roll(struct op *o, json_object *rec, json_object *spec, const struct pol_
 	for (size_t i = 0; e == B_OK && i < json_object_array_length(run); i++) {
 		json_object *old = json_object_array_get_idx(run, i);
 		const char *orev = ct_label(old, LBL_SERVICE_REV);
-		if (orev && strcmp(orev, rev) == 0)
+		/* IMAGE_ID: an update of the image alone also replaces those on another image. */
+		if (orev && strcmp(orev, rev) == 0 &&
+		    (!image_id ||
+		     !strcmp(jx_str(old, "ImageID") ? jx_str(old, "ImageID") : "", image_id)))
 			continue;
 		e = add_replica(o, rec, spec, lim, used);
 		if (e == B_FORBIDDEN) {
@@ -1036,7 +1042,7 @@ roll_out(struct op *o, json_object *rec, json_object *spec, const struct pol_lim
 	if (swarm)
 		e = sw_update(o, jx_str(rec, "name"), jx_str(rec, "owner"), spec, lim);
 	else
-		e = engine_roll(o, rec, spec, lim, timeout, &replaced);
+		e = engine_roll(o, rec, spec, lim, timeout, &replaced, NULL);
 	if (e != B_OK && replaced > 0) {
 		/* Some replicas run the new definition already: keep it so a retry finishes. */
 		enum berr keep = o->err;
@@ -1283,3 +1289,66 @@ const struct bmod mod_services = {
     .cfg_section = "services",
     .cfg_check = svc_check_conf,
 };
+
+/* ---- for registries.c: hooks and image updates ------------------------------ */
+
+enum berr
+svc_lookup_view(struct op *o, const char *ref, json_object **v)
+{
+	json_object *rec;
+	enum berr e = load(o, ref, &rec);
+
+	*v = NULL;
+	if (e != B_OK)
+		return e;
+	*v = view(rec);
+	json_object_put(rec);
+	return B_OK;
+}
+
+/*
+ * Pulls the service's image when its registry has a newer digest, then
+ * replaces the replicas not on that image one at a time, each new one
+ * started before its old one goes (engine_roll).
+ */
+enum berr
+svc_refresh(struct req *r)
+{
+	json_object *rec = NULL, *spec = NULL, *in = NULL;
+	struct pol_limits lim = {0};
+	int fd = -1, swarm = 0, replaced = 0;
+	enum berr e = open_locked(&r->op, r->args[0], &rec, &fd);
+
+	if (e != B_OK)
+		return e;
+	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "service %s", jx_str(rec, "name"));
+	if ((e = check_writable(&r->op, rec)) != B_OK || (e = sw_active(&r->op, &swarm)) != B_OK)
+		goto out;
+	if (swarm) {
+		e = op_fail(&r->op, B_CONFLICT, NULL,
+		            "image updates of Swarm services are not supported yet");
+		goto out;
+	}
+	e = checked_spec(&r->op, rec, &spec, &lim);
+	if (e == B_OK)
+		e = reg_refresh(&r->op, jx_str(spec, "image"));
+	if (e == B_OK)
+		e = eng_img_inspect(&r->op, jx_str(spec, "image"), &in);
+	if (e == B_OK)
+		e = engine_roll(&r->op, rec, spec, &lim, 10, &replaced, jx_str(in, "Id"));
+	if (replaced > 0) {
+		struct op_err sv;
+		op_save(&r->op, &sv);
+		save(&r->op, rec); /* its replica count moved on */
+		op_restore(&r->op, &sv);
+	}
+	au_add(&r->op, "replaced", json_object_new_int(replaced));
+	if (e == B_OK)
+		rq_json(r, 200, shaped(&r->op, &api_shape, rec));
+out:
+	st_unlock(fd);
+	json_object_put(rec);
+	json_object_put(spec);
+	json_object_put(in);
+	return e;
+}

@@ -64,6 +64,11 @@ enum berr svc_status(struct req *r, const struct svc_shape *sh);
 struct bmod;
 
 extern const struct bmod mod_services;
+
+/* For registries.c: the API view (new reference) of the service REF the caller may see. */
+enum berr svc_lookup_view(struct op *o, const char *ref, json_object **v);
+/* POST /hooks/<token> for a service (R's args[0] its name): pull if newer, roll replicas. */
+enum berr svc_refresh(struct req *r);
 extern const struct rt_param svc_args[], svc_timeout_query[];
 
 /*

@@ -14,6 +14,7 @@
 #include "edge/module.h"
 #include "edge/route.h"
 #include "res/owner.h"
+#include "res/registries.h"
 #include "res/system.h"
 #include "store/state.h"
 
@@ -140,6 +141,9 @@ role_can_view(enum role role)
 			                role_can[i].rows[k].pattern);
 		jx_add_bool(o, role_can[i].flag, yes);
 	}
+	/* Operators may reach the pull route; their policy says whether they may pull. */
+	if (!reg_may_pull(role))
+		jx_add_bool(o, "pull", 0);
 	return o;
 }
 
@@ -480,7 +484,8 @@ static void container_gauges(struct req *r, FILE *f);
 static void job_gauges(struct req *r, FILE *f);
 
 /* Live gauges appended to the counters, one function per source. */
-static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges, job_gauges};
+static void (*const gauge_sources[])(struct req *r, FILE *f) = {container_gauges, job_gauges,
+                                                                reg_gauges};
 
 static int
 count_status(const char *name, json_object *rec, void *arg)

@@ -61,6 +61,7 @@ schema         | public container      | nosuch
 # Routes whose argument names no object: METHOD PATH | the value to call it with | why.
 EXCEPTIONS='
 GET /sleep/{n} | 1 | seed 001: n is a number of seconds to sleep, it names nothing
+POST /hooks/{token} | 0000000000000000000000000000000000000000000000000000000000000000 | a redeploy webhook: the token is its only credential (anonymous by design), a made-up one is 404
 '
 
 # oscar's objects of the owned kinds, made all at once.
@@ -187,7 +188,10 @@ plan() {
 					refuse+=("vic, $method $path on oscar's $kind $o: 404 | vic | $method | $URL_main${path/\{$arg\}/$o} | $body | 404")
 			done
 			o="oscar, $method $path on his $kind: not refused | oscar | $method | $url | $body | !401,403,404,5xx"
-			if [ "$method" = DELETE ]; then last[$kind]+=$o$'\n'; else owner[$kind]+=$o$'\n'; fi
+			# Removals last; a sub-resource's (a hook's) before its object's own.
+			if [ "$method" = DELETE ] && [[ $path == *\} ]]; then last[$kind]+=$o$'\n'
+			elif [ "$method" = DELETE ]; then last[$kind]=$o$'\n'${last[$kind]-}
+			else owner[$kind]+=$o$'\n'; fi
 			[ "$method" = GET ] &&
 				admin+=("alice, $method $path on oscar's $kind | alice | GET | $url | - | !401,403,404,5xx")
 			# The list is the GET of the path before the argument, when there is one.
