@@ -598,7 +598,8 @@ h_pull(struct req *r)
 		               full, role_name(r->op.role));
 	tk = json_object_new_object();
 	jx_add_str(tk, "mode", "raw");
-	/* A configured registry's credentials ride on the ticket, as /api/v1's pulls (registries.md). */
+	/* A configured registry's credentials ride on the ticket, as /api/v1's pulls
+	 * (registries.md). */
 	{
 		const char *rname = NULL;
 		json_object *def = reg_of(full, &rname);

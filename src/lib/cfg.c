@@ -904,12 +904,32 @@ load_audit(struct ctx *x, const config_setting_t *g)
 static void
 load_root(struct ctx *x)
 {
-	static const char *const keys[] = {
-	    "docker",       "state_dir",    "listen",     "user",        "group",    "anonymous",
-	    "default_role", "users",        "protected",  "policy",      "max_body", "mode",
-	    "jobs",         "catalog",      "services",   "log_level",   "audit",    "instance",
-	    "groups",       "network_pool", "streams",    "docker_door", "max_build_context",
-	    "registries",   "update_check", NULL};
+	static const char *const keys[] = {"docker",
+	                                   "state_dir",
+	                                   "listen",
+	                                   "user",
+	                                   "group",
+	                                   "anonymous",
+	                                   "default_role",
+	                                   "users",
+	                                   "protected",
+	                                   "policy",
+	                                   "max_body",
+	                                   "mode",
+	                                   "jobs",
+	                                   "catalog",
+	                                   "services",
+	                                   "log_level",
+	                                   "audit",
+	                                   "instance",
+	                                   "groups",
+	                                   "network_pool",
+	                                   "streams",
+	                                   "docker_door",
+	                                   "max_build_context",
+	                                   "registries",
+	                                   "update_check",
+	                                   NULL};
 	static const char *const dkeys[] = {"socket", "api", "connect_timeout_ms", "timeout_ms",
 	                                    NULL};
 	static const char *const lkeys[] = {"group", NULL};

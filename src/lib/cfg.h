@@ -115,7 +115,7 @@ struct cfg {
 	} streams;
 	/* The Docker door (doors/docker.h). */
 	struct {
-		int session_idle;  /* seconds a Testcontainers session may be quiet */
+		int session_idle; /* seconds a Testcontainers session may be quiet */
 	} door;
 	struct {
 		int64_t max_size; /* audit.log is rotated before it grows past this; 0 = never */

@@ -13,9 +13,10 @@
  * (wall ms), door (the listener's door: "docker"), mode
  * (logs|raw|exec|events|tty|wait|sleep|build), method, path (Docker API path with query, without
  * the version), body, ctype, body_file (the body is that spool file, store/state.h, sent with its
- * length and removed once taken); raw: strip (taken out of every line); logs: tty; exec: exec, timeout, target; tty: exec, target,
- * command, cols, rows (1..TK_TTY_MAX); events: see relay/events.c; wait and sleep (no Docker
- * request: method and path name the route that waits): see relay/wait.c; build: see relay/build.c.
+ * length and removed once taken); raw: strip (taken out of every line); logs: tty; exec: exec,
+ * timeout, target; tty: exec, target, command, cols, rows (1..TK_TTY_MAX); events: see
+ * relay/events.c; wait and sleep (no Docker request: method and path name the route that waits):
+ * see relay/wait.c; build: see relay/build.c.
  */
 #ifndef BERTH_RELAY_TICKET_H
 #define BERTH_RELAY_TICKET_H
