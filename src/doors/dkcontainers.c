@@ -749,6 +749,30 @@ static const struct rt_param attach_q[] = {
      .rule = "keys like ctrl-p,ctrl-q"},
     {0}};
 
+/*
+ * berth's logs query, but as Docker clients send it: tail=-1 is "all"
+ * (Testcontainers sends it), and since is dockerd's to read (escaped).
+ */
+static const struct rt_param dd_logs_query[] = {
+    {.name = "tail",
+     .type = P_INT,
+     .desc = "Only the last N lines (\"all\" or -1: every one).",
+     .min = -1,
+     .max = 1000000,
+     .dflt = -1,
+     .any = "all"},
+    {.name = "since",
+     .type = P_STR,
+     .desc = "Only lines since this time.",
+     .min = 1,
+     .max = 40,
+     .rule = "a UNIX time"},
+    {.name = "timestamps", .type = P_BOOL, .desc = "Prefix each line with its time."},
+    {.name = "stdout", .type = P_BOOL, .desc = "The standard output.", .dflt = 1},
+    {.name = "stderr", .type = P_BOOL, .desc = "The standard error.", .dflt = 1},
+    {.name = "follow", .type = P_BOOL, .desc = "Keep streaming new lines."},
+    {0}};
+
 static const struct rt_route routes[] = {
     {"POST", "/containers/create", h_create, ROLE_OPERATOR, RT_BODY | RT_MUT, NULL,
      "Create from a Docker body, classified field by field (docs/docker-api.md); never started.",
@@ -776,7 +800,7 @@ static const struct rt_route routes[] = {
     {"POST", "/containers/{id}/wait", h_wait, ROLE_VIEWER, RT_STREAM, NULL,
      "Wait for a condition; the headers go out at once, the exit code when it comes.", wait_q},
     {"GET", "/containers/{id}/logs", h_logs, ROLE_VIEWER, RT_STREAM, NULL,
-     "Logs as dockerd streams them (follow, tail, since, timestamps).", ct_logs_query},
+     "Logs as dockerd streams them (follow, tail, since, timestamps).", dd_logs_query},
     {"POST", "/containers/{id}/attach", h_attach, ROLE_VIEWER, RT_STREAM, NULL,
      "Attach: Upgrade: tcp is answered 101 and spliced both ways (stdin too, for the owner).",
      attach_q},
