@@ -155,7 +155,7 @@ hostile "host port outside range" 403 'ports[0].host' ',"ports":[{"container":80
 hostile "memory over the role limit" 403 memory ',"memory":"1g"'
 hostile "protected by a non-admin" 403 protected ',"protected":true'
 hostile "reserved label" 422 labels ',"labels":{"berth.owner":"alice"}'
-hostile "unknown field" 422 hostname ',"hostname":"x"'
+hostile "unknown field" 422 domainname ',"domainname":"x"'
 hostile "misspelt field" 422 comand ',"comand":["x"]'
 hostile "wrong type" 422 'ports[0].container' ',"ports":[{"container":"eighty"}]'
 hostile "NUL in a string" 422 'env.A' ',"env":{"A":"x\u0000y"}'
