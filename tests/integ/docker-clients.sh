@@ -26,7 +26,7 @@ fi
 
 cat >"$T/berth.conf" <<CONF
 users = { alice = "operator"; bob = "operator"; root = "admin"; };
-policy = { operator = { images = [ "berth-test/*" ]; ports = [1024, 65535]; };
+policy = { operator = { images = [ "berth-test/*" ]; ports = [1024, 65535]; volumes = true; };
            admin = { images = [ "*" ]; }; };
 jobs = { sweep_interval = 1; };
 docker_door = { session_idle = 20; };
