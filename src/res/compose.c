@@ -762,8 +762,10 @@ labels(struct svc_ctx *c, json_object *v)
 			(void)m;
 			if (strncmp(k, "com.docker.compose.", 19) == 0 ||
 			    strncmp(k, "berth.", 6) == 0) {
+				/* K lives in L: the message is made before L goes. */
+				int r = cp_fail(c->e, p, "label %s: berth writes those itself", k);
 				json_object_put(l);
-				return cp_fail(c->e, p, "label %s: berth writes those itself", k);
+				return r;
 			}
 		}
 	}
