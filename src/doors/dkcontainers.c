@@ -657,7 +657,10 @@ h_attach(struct req *r)
 	tk = json_object_new_object();
 	e = eng_ct_attach_ticket(&r->op, jx_str(in, "Id"), &a, tk);
 	json_object_put(in);
-	if (!upgrade)
+	/* Without stdin the CLI half-closes at once: a held raw answer (relay/ticket.h TK_HELD). */
+	if (upgrade && !a.stdin_ && e == B_OK)
+		jx_add_bool(tk, "held", 1);
+	if (!upgrade || !a.stdin_)
 		return hand_raw(r, e, tk);
 	if (e != B_OK) {
 		json_object_put(tk);
@@ -802,7 +805,8 @@ static const struct rt_route routes[] = {
     {"GET", "/containers/{id}/logs", h_logs, ROLE_VIEWER, RT_STREAM, NULL,
      "Logs as dockerd streams them (follow, tail, since, timestamps).", dd_logs_query},
     {"POST", "/containers/{id}/attach", h_attach, ROLE_VIEWER, RT_STREAM, NULL,
-     "Attach: Upgrade: tcp is answered 101 and spliced both ways (stdin too, for the owner).",
+     "Attach: with stdin, Upgrade: tcp is answered 101 and spliced both ways; without, "
+     "200 and the raw stream (Connection: close).",
      attach_q},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
 };

@@ -190,7 +190,7 @@ h_exec_start(struct req *r)
 	json_object *ei, *in, *tk, *start;
 	const char *up = rq_param(r, "HTTP_UPGRADE");
 	int upgrade = up && strcasecmp(up, "tcp") == 0, detach = jx_bool(r->json, "Detach", 0);
-	int tty;
+	int tty, in_;
 	enum berr e = exec_of(r, 1, &ei, &in);
 
 	if (e != B_OK)
@@ -206,6 +206,7 @@ h_exec_start(struct req *r)
 		               "stdin reaches an exec only when its start upgrades the connection "
 		               "(Upgrade: tcp); create it without AttachStdin");
 	}
+	in_ = jx_bool(ei, "OpenStdin", 0);
 	json_object_put(ei);
 	start = json_object_new_object();
 	jx_add_bool(start, "Detach", detach);
@@ -217,15 +218,21 @@ h_exec_start(struct req *r)
 		json_object_put(tk);
 		return e;
 	}
-	/* The docker CLI asks for the upgrade and needs its 101; dockerode breaks on one unasked.
+	/*
+	 * The docker CLI asks for the upgrade; dockerode breaks on a 101 unasked.
+	 * Without stdin the CLI half-closes at once, which ends an upgraded
+	 * connection in nginx: that start gets a held raw answer instead, 200
+	 * with Connection: close, which the CLI reads raw (relay/ticket.h TK_HELD).
 	 */
-	if (upgrade && !detach) {
+	if (upgrade && !detach && in_) {
 		jx_add_str(tk, "mode", "tty");
 		jx_add_str(tk, "exec", r->args[0]);
 		jx_add_str(tk, "target", r->op.audit_target);
 		jx_add_ref(tk, "command", jx_get(r->op.audit_extra, "command"));
 	} else {
 		jx_add_str(tk, "mode", "raw");
+		if (upgrade && !detach)
+			jx_add_bool(tk, "held", 1);
 	}
 	return tk_hand_off(r, tk);
 }
@@ -260,8 +267,8 @@ static const struct rt_route routes[] = {
      "Inspect an exec of one of the caller's containers (its exit code).", NULL},
     {"POST", "/exec/{id}/start", h_exec_start, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_STREAM,
      &start_schema,
-     "Start: Upgrade: tcp is answered 101 and spliced both ways; without it, 200 and "
-     "dockerd's raw stream.",
+     "Start: with stdin, Upgrade: tcp is answered 101 and spliced both ways; otherwise "
+     "200 and dockerd's raw stream (Connection: close).",
      NULL},
     {"POST", "/exec/{id}/resize", h_exec_resize, ROLE_OPERATOR, RT_MUT, NULL,
      "Resize its terminal.", resize_q},

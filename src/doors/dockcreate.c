@@ -420,7 +420,6 @@ static enum berr m_hostconfig(struct ctx *c, const struct rule *r, json_object *
 static enum berr m_netconfig(struct ctx *c, const struct rule *r, json_object *v,
                              const char *field);
 
-#define STDIN_WHY "stdin cannot cross berth yet; run without -i"
 #define BUILD_WHY "image build metadata berth does not keep; only docker commit reads it"
 
 static const struct rule config_rules[] = {
@@ -437,9 +436,9 @@ static const struct rule config_rules[] = {
     {"NetworkingConfig", MAP, SC_OBJECT, 0, NULL, m_netconfig},
     {"AttachStdout", IGNORE, SC_BOOL, 0, NULL, NULL},
     {"AttachStderr", IGNORE, SC_BOOL, 0, NULL, NULL},
-    {"AttachStdin", ZERO, SC_BOOL, B_INVALID, STDIN_WHY, NULL},
-    {"OpenStdin", ZERO, SC_BOOL, B_INVALID, STDIN_WHY, NULL},
-    {"StdinOnce", ZERO, SC_BOOL, B_INVALID, STDIN_WHY, NULL},
+    {"AttachStdin", MAP, SC_BOOL, 0, "stdin", m_flag},
+    {"OpenStdin", MAP, SC_BOOL, 0, "stdin", m_flag},
+    {"StdinOnce", MAP, SC_BOOL, 0, "stdin", m_flag},
     {"Tty", MAP, SC_BOOL, 0, "tty", m_flag},
     {"Hostname", MAP, SC_STRING, 0, "hostname", m_copy},
     {"Domainname", PENDING, SC_STRING, 0, NULL, NULL},

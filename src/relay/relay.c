@@ -613,8 +613,13 @@ start(struct stream *s)
 
 	s->started = 1;
 	s->uh.target[strcspn(s->uh.target, "?")] = '\0';
-	if (strncmp(t, TK_PREFIX, sizeof(TK_PREFIX) - 1) != 0 ||
-	    (s->tk = pend_take(t + sizeof(TK_PREFIX) - 1)) == NULL) {
+	if (strncmp(t, TK_HELD, sizeof(TK_HELD) - 1) == 0)
+		t += sizeof(TK_HELD) - 1;
+	else if (strncmp(t, TK_PREFIX, sizeof(TK_PREFIX) - 1) == 0)
+		t += sizeof(TK_PREFIX) - 1;
+	else
+		t = NULL;
+	if (t == NULL || (s->tk = pend_take(t)) == NULL) {
 		s->mode = TK_RAW;
 		rl_fail(s, B_NOT_FOUND, NULL,
 		        "no such stream ticket (used already, or older than %d s)",

@@ -46,7 +46,8 @@ new_id(char *id)
 enum berr
 tk_hand_off(struct req *r, json_object *tk)
 {
-	char id[33], uri[sizeof(TK_PREFIX) + 33];
+	char id[33], uri[sizeof(TK_HELD) + 33];
+	int held = jx_bool(tk, "held", 0);
 	const char *s;
 	size_t n;
 	ssize_t w;
@@ -77,7 +78,7 @@ tk_hand_off(struct req *r, json_object *tk)
 		return op_fail(&r->op, B_DOCKER_DOWN, NULL,
 		               "the stream relay did not take the stream");
 	}
-	snprintf(uri, sizeof(uri), "%s%s", TK_PREFIX, id);
+	snprintf(uri, sizeof(uri), "%s%s", held ? TK_HELD : TK_PREFIX, id);
 	rq_redirect(r, uri);
 	return B_OK;
 }

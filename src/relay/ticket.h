@@ -10,7 +10,8 @@
  * again at once: a held stream costs a relay connection, not a worker.
  *
  * Members: id (32 hex), user ("" anonymous), admin, rid (request id), t
- * (wall ms), door (the listener's door: "docker"), mode
+ * (wall ms), door (the listener's door: "docker"), held (the redirect goes to
+ * TK_HELD: see there), mode
  * (logs|raw|exec|events|tty|wait|sleep|build), method, path (Docker API path with query, without
  * the version), body, ctype, body_file (the body is that spool file, store/state.h, sent with its
  * length and removed once taken); raw: strip (taken out of every line); logs: tty; exec: exec,
@@ -29,7 +30,16 @@
 #define TK_TTL_MS   10000 /* a ticket not taken by then is void */
 #define TK_MAX_SIZE 60000 /* one datagram */
 #define TK_PREFIX   "/.berth-relay/"
-#define TK_TTY_MAX  1000 /* columns or rows of a console */
+/*
+ * A held stream's location: the docker CLI half-closes an attach or exec
+ * without stdin at once, and nginx ends an upgraded connection on that
+ * EOF, before any output.  Such a stream is answered 200 with Connection:
+ * close (the CLI reads it raw, as from dockerd before 1.24), and this
+ * location of the door's server ignores the client's half-close
+ * (nginx/berth-docker.conf.in).
+ */
+#define TK_HELD    TK_PREFIX "held/"
+#define TK_TTY_MAX 1000 /* columns or rows of a console */
 
 enum tk_mode {
 	TK_LOGS,

@@ -233,6 +233,9 @@ static const struct sc_field device_item = {
 	     .max = 4096,                                                                          \
 	     .items = &str_item},                                                                  \
 	    {.name = "tty", .types = SC_BOOL, .desc = "Give it a terminal (its logs are raw)."},   \
+	    {.name = "stdin",                                                                      \
+	     .types = SC_BOOL,                                                                     \
+	     .desc = "Keep its stdin open for an attach to write to (docker run -i)."},            \
 	    {.name = "hostname",                                                                   \
 	     .types = SC_STRING,                                                                   \
 	     .desc = "Its host name (default: the id's first 12 digits).",                         \
@@ -954,6 +957,12 @@ add_runtime(json_object *spec, json_object *body, json_object *hc)
 		json_object_object_add(body, "Entrypoint", argv_of(v));
 	if (jx_bool(spec, "tty", 0))
 		jx_add_bool(body, "Tty", 1);
+	/* As docker run -i: open, attached, and closed for good at the first attach's end. */
+	if (jx_bool(spec, "stdin", 0)) {
+		jx_add_bool(body, "OpenStdin", 1);
+		jx_add_bool(body, "AttachStdin", 1);
+		jx_add_bool(body, "StdinOnce", 1);
+	}
 	if ((s = jx_str(spec, "hostname")))
 		jx_add_str(body, "Hostname", s);
 	if ((s = jx_str(spec, "stop_signal")))
