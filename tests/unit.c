@@ -26,6 +26,7 @@
 #include "../src/store/state.h"
 #include "../src/lib/tarball.h"
 #include "../src/lib/yaml.h"
+#include "../src/lib/dockerfile.h"
 #include "../src/res/compose.h"
 #include "../src/relay/http.h"
 #include "../src/relay/ticket.h"
@@ -1577,7 +1578,7 @@ static const struct {
 #undef HC
     {"{\"Image\":\"a:1\",\"Bogus\":1}", "Bogus", B_BAD_REQUEST},
     {"{\"Cmd\":[\"sh\"]}", "Image", B_BAD_REQUEST},
-    {"{\"Image\":\"a:1\",\"AttachStdin\":true,\"OpenStdin\":true}", "AttachStdin", B_INVALID},
+    {"{\"Image\":\"a:1\",\"OpenStdin\":\"yes\"}", "OpenStdin", B_BAD_REQUEST},
     {"{\"Image\":\"a:1\",\"MacAddress\":\"02:42:ac:11:00:02\"}", "MacAddress", B_FORBIDDEN},
     {"{\"Image\":\"a:1\",\"Env\":[\"A=1\",\"UNSET\"]}", "Env[1]", B_INVALID},
     {"{\"Image\":\"a:1\",\"Labels\":{\"ok\":\"1\",\"bad key\":\"2\"}}", "Labels", B_INVALID},
@@ -1623,6 +1624,7 @@ t_dockcreate_mapped(void)
 {
 	static const char body[] =
 	    "{\"Image\":\"a:1\",\"Cmd\":\"echo hi there\",\"Env\":[\"A=1\"],\"User\":\"1000:1000\","
+	    "\"AttachStdin\":true,\"OpenStdin\":true,\"StdinOnce\":true,"
 	    "\"WorkingDir\":\"/w\",\"Volumes\":{\"/cache\":{}},\"HostConfig\":{"
 	    "\"Memory\":67108864,\"NanoCpus\":1500000000,\"PidsLimit\":64,"
 	    "\"CapAdd\":[\"cap_sys_admin\"],"
@@ -1643,18 +1645,19 @@ t_dockcreate_mapped(void)
 		op_done(&o);
 		return;
 	}
-	CHECK(
-	    same_json(c.spec,
-	              "{\"image\":\"a:1\",\"command\":[\"echo hi there\"],\"env\":[\"A=1\"],"
-	              "\"user\":\"1000:1000\",\"workdir\":\"/w\",\"memory\":67108864,"
-	              "\"pids\":64,\"cap_add\":[\"SYS_ADMIN\"],"
-	              "\"devices\":[\"/dev/fuse:/dev/fuse:rwm\"],"
-	              "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/run\",\"size\":\"16m\"},"
-	              "{\"type\":\"volume\",\"target\":\"/cache\"}],"
-	              "\"restart\":\"on-failure\",\"init\":true,\"cpus\":1.5,\"name\":\"web\","
-	              "\"start\":false}"),
-	    "dockcreate: Cmd string, Env, User, WorkingDir, Memory, NanoCpus, PidsLimit, CapAdd, "
-	    "Devices, Tmpfs, Volumes, RestartPolicy and the name mapped");
+	CHECK(same_json(
+	          c.spec,
+	          "{\"image\":\"a:1\",\"command\":[\"echo hi there\"],\"env\":[\"A=1\"],"
+	          "\"user\":\"1000:1000\",\"stdin\":true,\"workdir\":\"/w\",\"memory\":67108864,"
+	          "\"pids\":64,\"cap_add\":[\"SYS_ADMIN\"],"
+	          "\"devices\":[\"/dev/fuse:/dev/fuse:rwm\"],"
+	          "\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/run\",\"size\":\"16m\"},"
+	          "{\"type\":\"volume\",\"target\":\"/cache\"}],"
+	          "\"restart\":\"on-failure\",\"init\":true,\"cpus\":1.5,\"name\":\"web\","
+	          "\"start\":false}"),
+	      "dockcreate: Cmd string, Env, User, stdin, WorkingDir, Memory, NanoCpus, PidsLimit, "
+	      "CapAdd, "
+	      "Devices, Tmpfs, Volumes, RestartPolicy and the name mapped");
 	CHECK(same_json(c.pending, "{\"HostConfig.Tmpfs[\\\"/run\\\"]\":\"noexec\","
 	                           "\"HostConfig.RestartPolicy.MaximumRetryCount\":3}"),
 	      "dockcreate: tmpfs options and retry count pending, not dropped");
@@ -1877,6 +1880,70 @@ cp_of(const char *text, const char *vars, char *err, size_t n)
 	return plan;
 }
 
+/* A Dockerfile scan: its references as dockerd reads them, or a refusal naming why. */
+static const struct {
+	const char *text, *refs, *err; /* refs: "F:ref" or "C:ref", '*' after a stage's */
+} df_cases[] = {
+    {"FROM scratch\nCOPY busybox /bin/busybox\n", "F:scratch*", NULL},
+    {"from Alpine:3 as Build\nRUN make\nFROM x:1\ncopy --from=build /a /b\nCOPY --from=0 /a /c\n"
+     "COPY --from=1 /a /d\nCOPY --chown=1 --from=other:2 /a /e\n",
+     "F:Alpine:3 F:x:1 C:build* C:0* C:1 C:other:2", NULL},
+    {"ARG BASE=a:1\nARG TAG\nFROM ${BASE}\nFROM b:${TAG:-9}\nFROM c:${TAG:+x}z\nFROM $BASE\n",
+     "F:a:1 F:b:9 F:c:z F:a:1", NULL},
+    {"ARG BASE=a:1\nFROM $BASE\n", "F:berth-test/x:2", NULL}, /* buildargs win */
+    {"# escape=`\nFROM x:1 `\n  AS s\nRUN echo \\\nFROM s\n", "F:x:1 F:s*", NULL},
+    {"FROM x:1\nRUN a \\\n# a comment inside\n  b\nONBUILD COPY --from=y:1 / /\n", "F:x:1 C:y:1",
+     NULL},
+    {"FROM --platform=linux/amd64 x:1 AS a\n", "F:x:1", NULL},
+    {"FROM x:1\nADD http://169.254.169.254/ /m\n", NULL, "URL"},
+    {"FROM x:1\nADD [\"git@github.com:a/b\", \"/b\"]\n", NULL, "git"},
+    {"FROM x:1\nADD --chown=1 https://x/y /y\n", NULL, "URL"},
+    {"FROM x:1\nADD a b /c\n", "F:x:1", NULL},
+    {"FROM x:1\nCOPY --from=$IMG / /\n", NULL, "variable"},
+    {"FROM ${X:=y}\n", NULL, "followed"},
+    {"FROM $NONE\n", NULL, "no image"},
+    {"RUN true\nFROM x:1\n", NULL, "before the first FROM"},
+    {"# nothing\n", NULL, "no FROM"},
+    {"FROM x:1 AS\n", NULL, "AS <name>"},
+    {"FROM x:1\nONBUILD FROM y\n", NULL, "ONBUILD FROM"},
+};
+
+static void
+t_dockerfile(void)
+{
+	json_object *ba = json_object_new_object();
+	static struct df_scan s;
+	char got[1024], name[96];
+
+	for (size_t i = 0; i < sizeof(df_cases) / sizeof(df_cases[0]); i++) {
+		const char *t = df_cases[i].text;
+		json_object *args = strstr(t, "ARG BASE=a:1\nFROM $BASE\n") == t ? ba : NULL;
+		int rc = df_scan(t, strlen(t), args, &s);
+		size_t k = 0;
+
+		json_object_object_add(ba, "BASE", json_object_new_string("berth-test/x:2"));
+		snprintf(name, sizeof(name), "dockerfile %zu: %.40s", i, t);
+		for (char *c = name; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		if (df_cases[i].err) {
+			CHECK(rc != 0 && strstr(s.err, df_cases[i].err) != NULL, name);
+			if (rc == 0 || !strstr(s.err, df_cases[i].err))
+				printf("# got: %s\n", rc ? s.err : "accepted");
+			continue;
+		}
+		got[0] = '\0';
+		for (size_t j = 0; rc == 0 && j < s.nrefs; j++)
+			k += (size_t)snprintf(got + k, sizeof(got) - k, "%s%s:%s%s", j ? " " : "",
+			                      s.refs[j].kind == DF_FROM ? "F" : "C", s.refs[j].ref,
+			                      s.refs[j].is_stage ? "*" : "");
+		CHECK(rc == 0 && strcmp(got, df_cases[i].refs) == 0, name);
+		if (rc != 0 || strcmp(got, df_cases[i].refs) != 0)
+			printf("# got: %s\n", rc ? s.err : got);
+	}
+	json_object_put(ba);
+}
+
 static void
 t_compose(void)
 {
@@ -1998,6 +2065,7 @@ main(void)
 	t_dd_filters();
 	t_yaml();
 	t_compose();
+	t_dockerfile();
 	printf("# unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

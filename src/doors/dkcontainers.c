@@ -58,6 +58,19 @@ create_refused(struct req *r, const struct dc_create *c, enum berr e)
 	return e;
 }
 
+/* The spec's image as the caller's own tag (built or tagged through the door), when it is one. */
+static enum berr
+own_image(struct op *o, json_object *spec)
+{
+	char dref[DD_REF_MAX];
+	const char *img = jx_str(spec, "image");
+	enum berr e = img ? dd_image_resolve(o, NULL, img, dref, sizeof(dref)) : B_OK;
+
+	if (e == B_OK && img && strcmp(dref, img) != 0 && dd_own_cut(o, dref) > 0)
+		jx_add_str(spec, "image", dref);
+	return e;
+}
+
 static enum berr
 h_create(struct req *r)
 {
@@ -76,6 +89,8 @@ h_create(struct req *r)
 		goto out;
 	/* Docker's create never starts and never reuses: a taken name is a 409. */
 	json_object_object_del(c.spec, "start");
+	if ((e = own_image(&r->op, c.spec)) != B_OK)
+		goto out;
 	e = ct_create_from(&r->op, c.spec, NULL, 0, 0, &in, &created);
 	if (e != B_OK) {
 		e = create_refused(r, &c, e);
@@ -106,13 +121,27 @@ names_of(const char *name)
 }
 
 /* A /containers/json item as the caller sees it (changed in place). */
+/* KEY of O (an image reference) without the caller's namespace. */
 static void
-show_item(json_object *it)
+shown_image(const struct op *op, json_object *o, const char *key)
+{
+	const char *img = jx_str(o, key);
+	char out[DD_REF_MAX];
+
+	if (img && dd_own_cut(op, img) > 0) {
+		dd_image_shown(op, img, out, sizeof(out));
+		jx_add_str(o, key, out);
+	}
+}
+
+static void
+show_item(const struct op *o, json_object *it)
 {
 	json_object *labels = ct_user_labels(jx_obj(it, "Labels"));
 
 	json_object_object_add(it, "Names", names_of(ct_item_name(it)));
 	json_object_object_add(it, "Labels", labels);
+	shown_image(o, it, "Image");
 }
 
 /*
@@ -122,7 +151,7 @@ show_item(json_object *it)
  * container berth did not make might).
  */
 static void
-show_inspect(json_object *in)
+show_inspect(const struct op *o, json_object *in)
 {
 	json_object *cfg = jx_obj(in, "Config"), *hc = jx_obj(in, "HostConfig");
 	char name[BERTH_NAME_MAX + 4];
@@ -142,6 +171,7 @@ show_inspect(json_object *in)
 		json_object_object_add(hc, "VolumesFrom", NULL);
 	}
 	jx_add_str(in, "Name", name);
+	shown_image(o, cfg, "Image");
 }
 
 /* REF as the caller may see (MUTATE: change) it, in dockerd's words when it is not there. */
@@ -160,7 +190,7 @@ h_inspect(struct req *r)
 
 	if (e != B_OK)
 		return e;
-	show_inspect(in);
+	show_inspect(&r->op, in);
 	dd_answer(r, 200, in);
 	return B_OK;
 }
@@ -395,7 +425,7 @@ h_list(struct req *r)
 		/* A job's container is the job's: /api/v1/jobs shows it. */
 		if (ct_label(it, LBL_JOB))
 			continue;
-		show_item(it);
+		show_item(&r->op, it);
 		if (matches(it, filters))
 			json_object_array_add(out, json_object_get(it));
 	}

@@ -29,7 +29,9 @@
 #include "engine/registry.h"
 #include "engine/engine.h"
 #include "lib/cfg.h"
+#include "lib/dockerfile.h"
 #include "lib/json.h"
+#include "lib/tarball.h"
 #include "relay/ticket.h"
 #include "res/containers.h"
 #include "res/owner.h"
@@ -42,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REF_MAX 512
 
@@ -167,9 +170,8 @@ split_tag(struct op *o, const char *field, const char *in, const char *tag, char
 	return B_OK;
 }
 
-/* The length of the caller's own prefix TAG starts with ("berth.alice.x/"), or 0. */
-static size_t
-own_cut(const struct op *o, const char *tag)
+size_t
+dd_own_cut(const struct op *o, const char *tag)
 {
 	const char *ns[OWN_NS_MAX];
 	size_t k = own_namespaces(o, ns, OWN_NS_MAX);
@@ -224,7 +226,7 @@ dd_image_resolve(struct op *o, const char *owner, const char *ref, char *out, si
 void
 dd_image_shown(const struct op *o, const char *dref, char *out, size_t n)
 {
-	snprintf(out, n, "%s", dref + own_cut(o, dref));
+	snprintf(out, n, "%s", dref + dd_own_cut(o, dref));
 }
 
 /* ---- visibility ----------------------------------------------------------- */
@@ -236,7 +238,7 @@ dd_image_shown(const struct op *o, const char *dref, char *out, size_t n)
 static int
 tag_shown(const struct op *o, const char *tag, int shared, char *out, size_t n)
 {
-	size_t cut = own_cut(o, tag);
+	size_t cut = dd_own_cut(o, tag);
 
 	if (cut || o->role == ROLE_ADMIN ||
 	    (!is_namespaced(tag) && (shared || pol_image_allowed(o->role, tag)))) {
@@ -276,9 +278,9 @@ shown_digests(const struct op *o, json_object *arr, int shared)
 		if (at == NULL)
 			continue;
 		snprintf(t, sizeof(t), "%.*s:latest", (int)(at - d), d);
-		if (own_cut(o, d) || o->role == ROLE_ADMIN ||
+		if (dd_own_cut(o, d) || o->role == ROLE_ADMIN ||
 		    (!is_namespaced(d) && tag_shown(o, t, shared, s, sizeof(s)))) {
-			snprintf(s, sizeof(s), "%s", d + own_cut(o, d));
+			snprintf(s, sizeof(s), "%s", d + dd_own_cut(o, d));
 			json_object_array_add(out, json_object_new_string(s));
 		}
 	}
@@ -356,7 +358,7 @@ img_find(struct op *o, const char *ref, json_object **img, char *dref, size_t n,
 	enum berr e = dd_image_resolve(o, NULL, ref, dref, n);
 
 	*img = NULL;
-	*own = e == B_OK && own_cut(o, dref) > 0;
+	*own = e == B_OK && dd_own_cut(o, dref) > 0;
 	if (e == B_OK)
 		e = eng_img_inspect(o, dref, img);
 	if (e == B_OK && !*own && !visible(o, *img, img_labels(*img))) {
@@ -509,7 +511,7 @@ shown_removed(const struct op *o, json_object *list)
 		json_object *it = json_object_array_get_idx(list, i);
 		const char *u = jx_str(it, "Untagged");
 		if (u) {
-			snprintf(s, sizeof(s), "%s", u + own_cut(o, u));
+			snprintf(s, sizeof(s), "%s", u + dd_own_cut(o, u));
 			jx_add_str(it, "Untagged", s);
 		}
 	}
@@ -527,7 +529,8 @@ check_whole(struct op *o, json_object *img, const char *ref)
 	size_t mine = 0, n = tags ? json_object_array_length(tags) : 0;
 
 	for (size_t i = 0; i < n; i++)
-		mine += own_cut(o, json_object_get_string(json_object_array_get_idx(tags, i))) > 0;
+		mine +=
+		    dd_own_cut(o, json_object_get_string(json_object_array_get_idx(tags, i))) > 0;
 	if (mine < n || (n == 0 && !built_by_caller(o, img_labels(img))))
 		return op_fail(o, B_FORBIDDEN, NULL,
 		               "image %.100s is not yours alone: remove only tags you made", ref);
@@ -788,6 +791,78 @@ spool_body(struct req *r, char *file, size_t n)
 	return B_OK;
 }
 
+/* One image a Dockerfile names (line LINE): one the caller may read, or the reason not. */
+static enum berr
+build_ref(struct req *r, const struct df_ref *ref)
+{
+	const char *what = ref->kind == DF_FROM ? "FROM" : "COPY --from";
+	char dref[DD_REF_MAX];
+	enum berr e;
+
+	if (r->op.role == ROLE_ADMIN)
+		return B_OK;
+	e = dd_image_resolve(&r->op, NULL, ref->ref, dref, sizeof(dref));
+	if (e == B_NOT_FOUND) {
+		op_clear(&r->op);
+		return op_fail_why(&r->op, B_NOT_FOUND, R_NO_IMAGE, "dockerfile",
+		                   "Dockerfile line %d: %s %.200s: No such image", ref->line, what,
+		                   ref->ref);
+	}
+	if (e != B_OK)
+		return e;
+	if (dd_own_cut(&r->op, dref) > 0)
+		return op_fail(
+		    &r->op, B_BAD_REQUEST, "dockerfile",
+		    "Dockerfile line %d: %s %.200s is one of your own tags, which a build "
+		    "cannot start from yet; push it to a registry of the allow-list, or "
+		    "build both in one Dockerfile (stages)",
+		    ref->line, what, ref->ref);
+	if (is_id(ref->ref) || !pol_image_allowed(r->op.role, ref->ref))
+		return op_fail(&r->op, B_FORBIDDEN, "dockerfile",
+		               "Dockerfile line %d: %s %.200s is not in the %s role's allow-list "
+		               "(berth.conf policy)",
+		               ref->line, what, ref->ref, role_name(r->op.role));
+	return B_OK;
+}
+
+/*
+ * What the build would fetch (lib/dockerfile.h): the Dockerfile read out
+ * of the spooled context FILE as dockerd will read it (DF, or dockerd's
+ * fallback "dockerfile"), scanned with the build's BUILDARGS, and every
+ * image it names checked as a pull or a create would be.
+ */
+static enum berr
+build_refs(struct req *r, const char *file, const char *df, json_object *buildargs)
+{
+	static struct df_scan s; /* 35 KiB; a worker serves one request at a time */
+	char *text = NULL, err[300];
+	size_t len = 0;
+	int fd = st_spool_open(file), rc;
+	enum berr e = B_OK;
+
+	if (fd < 0)
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot read the spooled context: %s",
+		               strerror(errno));
+	rc = tb_member(fd, df, DF_MAX_BYTES, &text, &len, err, sizeof(err));
+	if (rc == 1 && strcmp(df, "Dockerfile") == 0 && lseek(fd, 0, SEEK_SET) == 0)
+		rc = tb_member(fd, "dockerfile", DF_MAX_BYTES, &text, &len, err, sizeof(err));
+	close(fd);
+	if (rc == 1)
+		return op_fail(&r->op, B_BAD_REQUEST, "dockerfile",
+		               "the build context has no %.200s", df);
+	if (rc < 0)
+		return op_fail(&r->op, B_BAD_REQUEST, "dockerfile", "%s", err);
+	if (df_scan(text, len, buildargs, &s) != 0)
+		e = s.line ? op_fail(&r->op, B_BAD_REQUEST, "dockerfile", "Dockerfile line %d: %s",
+		                     s.line, s.err)
+		           : op_fail(&r->op, B_BAD_REQUEST, "dockerfile", "%s", s.err);
+	for (size_t i = 0; e == B_OK && i < s.nrefs; i++)
+		if (!s.refs[i].is_stage)
+			e = build_ref(r, &s.refs[i]);
+	free(text);
+	return e;
+}
+
 /*
  * POST /build: every query parameter checked (refused_params, networkmode,
  * the tags put in the caller's namespace, buildargs and labels JSON of
@@ -823,8 +898,10 @@ h_build(struct req *r)
 	b.quiet = rq_bool(r, "q");
 	b.rm = !rq_str(r, "rm") || rq_bool(r, "rm");
 	snprintf(r->op.audit_target, sizeof(r->op.audit_target), "build %s",
-	         b.ntags ? b.tags[0] + own_cut(&r->op, b.tags[0]) : "(untagged)");
+	         b.ntags ? b.tags[0] + dd_own_cut(&r->op, b.tags[0]) : "(untagged)");
 	if ((e = spool_body(r, file, sizeof(file))) != B_OK)
+		goto out;
+	if ((e = build_refs(r, file, b.dockerfile, b.buildargs)) != B_OK)
 		goto out;
 	tk = json_object_new_object();
 	jx_add_str(tk, "mode", "raw");

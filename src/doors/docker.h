@@ -79,6 +79,8 @@ int dd_filter_is(json_object *f, const char *key, const char *value);
 
 /* ---- images (dkimages.c) --------------------------------------------------- */
 
+#define DD_REF_MAX 640 /* a Docker image reference with a namespace prefix */
+
 /*
  * The Docker reference REF names for OWNER (NULL: the caller) into OUT:
  * OWNER's own tag of that name when there is one (dockerd's namespaced
@@ -89,6 +91,9 @@ int dd_filter_is(json_object *f, const char *key, const char *value);
  * another tenant's tag.  Only dockerd's failures are errors otherwise.
  */
 enum berr dd_image_resolve(struct op *o, const char *owner, const char *ref, char *out, size_t n);
+
+/* The length of the caller's own prefix TAG starts with ("berth.alice.x/"), or 0. */
+size_t dd_own_cut(const struct op *o, const char *tag);
 
 /* Docker reference DREF as O's caller sees it: their own namespace's prefix taken off. */
 void dd_image_shown(const struct op *o, const char *dref, char *out, size_t n);

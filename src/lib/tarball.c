@@ -52,6 +52,11 @@
 	X(archive_read_disk_set_standard_lookup)                                                   \
 	X(archive_read_free)                                                                       \
 	X(archive_read_next_header2)                                                               \
+	X(archive_read_new)                                                                        \
+	X(archive_read_open_fd)                                                                    \
+	X(archive_read_support_filter_all)                                                         \
+	X(archive_read_support_format_tar)                                                         \
+	X(archive_entry_size)                                                                      \
 	X(archive_write_close)                                                                     \
 	X(archive_write_data)                                                                      \
 	X(archive_write_free)                                                                      \
@@ -283,10 +288,17 @@ tb_free(struct tarball *t)
 
 /* ---- tb_make: the context is made in a child ------------------------------ */
 
+struct make_job {
+	tb_fill_fn fill;
+	void *arg;
+};
+
 /* The child: one status byte, then the tar ('0') or the reason ('1'). */
 static void
-make_child(int fd, tb_fill_fn fill, void *arg)
+make_child(int fd, void *job)
 {
+	tb_fill_fn fill = ((struct make_job *)job)->fill;
+	void *arg = ((struct make_job *)job)->arg;
 	struct tarball *t = tb_new();
 	char err[300] = "";
 	const char *data;
@@ -345,8 +357,14 @@ read_answer(int fd, char **buf, size_t *len)
 	}
 }
 
-int
-tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t n)
+/*
+ * Runs JOB(fd, ARG) in a child that answers on FD: one status byte, then
+ * its payload.  *STATUS gets the byte ('1': the payload is a reason, put
+ * in ERR), *DATA and *LEN the payload (malloc'd).  0, or -1 with ERR.
+ */
+static int
+run_child(void (*job)(int, void *), void *arg, int *st, char **data, size_t *len, char *err,
+          size_t n)
 {
 	int p[2], status = 0, rc = -1, rd, rerr;
 	char *buf = NULL;
@@ -369,7 +387,7 @@ tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t 
 	if (pid == 0) {
 		cov_child_start();
 		close(p[0]);
-		make_child(p[1], fill, arg);
+		job(p[1], arg);
 	}
 	close(p[1]);
 	rd = read_answer(p[0], &buf, &got);
@@ -381,21 +399,23 @@ tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t 
 		snprintf(err, n, "cannot read the build context: %s", strerror(rerr));
 		goto out;
 	}
-	if (got == 0 || (buf[0] != '0' && buf[0] != '1')) {
+	if (got == 0 || buf[0] < '0' || buf[0] > '2') {
 		snprintf(err, n, "the build context process ended without an answer (%s %d)",
 		         WIFSIGNALED(status) ? "signal" : "exit status",
 		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 		goto out;
 	}
+	*st = buf[0];
 	if (buf[0] == '1') {
 		snprintf(err, n, "%.*s", (int)(got - 1), buf + 1);
 		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(err, n, "the build context process failed after writing the tar");
+		snprintf(err, n, "the build context process failed after answering");
 		goto out;
 	}
 	memmove(buf, buf + 1, got - 1);
+	buf[got - 1] = '\0'; /* read_answer leaves room: the status byte */
 	*data = buf;
 	*len = got - 1;
 	buf = NULL;
@@ -403,4 +423,176 @@ tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t 
 out:
 	free(buf);
 	return rc;
+}
+
+int
+tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t n)
+{
+	struct make_job job = {fill, arg};
+	int st = 0;
+
+	return run_child(make_child, &job, &st, data, len, err, n);
+}
+
+/* ---- tb_member: one file of an uploaded context, read in a child --------- */
+
+#define TB_MAX_LINKS 4096 /* symlinks a context may hold before it is refused */
+
+/* PATH as dockerd's extraction cleans it, into OUT: "./a//b/../c" is "a/c"; -1 if it leaves. */
+static int
+clean_path(const char *path, char *out, size_t n)
+{
+	size_t k = 0;
+	const char *p = path;
+
+	out[0] = '\0';
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == 0 || (l == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (k == 0)
+				return -1;
+			while (k > 0 && out[k - 1] != '/')
+				k--;
+			if (k > 0)
+				k--;
+			out[k] = '\0';
+		} else {
+			if (k + l + 2 > n)
+				return -1;
+			if (k)
+				out[k++] = '/';
+			memcpy(out + k, p, l);
+			k += l;
+			out[k] = '\0';
+		}
+		p += l + (e != NULL);
+	}
+	return 0;
+}
+
+struct member_job {
+	int fd;
+	const char *name;
+	size_t max;
+};
+
+/* 1 when LINK (a symlink's cleaned path) is a directory NAME goes through, or NAME itself. */
+static int
+through(const char *link, const char *name)
+{
+	size_t l = strlen(link);
+
+	return strncmp(name, link, l) == 0 && (name[l] == '/' || name[l] == '\0');
+}
+
+static void
+member_child(int fd, void *arg)
+{
+	struct member_job *j = arg;
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	char want[1024], path[1024], err[300] = "", *data = NULL, **links = NULL;
+	size_t len = 0, nlinks = 0;
+	int found = 0, r;
+
+	if (la_load() != 0) {
+		snprintf(err, sizeof(err), "%s", la_err);
+		goto answer;
+	}
+	if (clean_path(j->name, want, sizeof(want)) != 0 || !want[0]) {
+		snprintf(err, sizeof(err), "%s is not a path inside the context", j->name);
+		goto answer;
+	}
+	a = la.archive_read_new();
+	e = la.archive_entry_new();
+	links = calloc(TB_MAX_LINKS, sizeof(*links));
+	if (!a || !e || !links || la.archive_read_support_filter_all(a) != ARCHIVE_OK ||
+	    la.archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    la.archive_read_open_fd(a, j->fd, 65536) != ARCHIVE_OK) {
+		snprintf(err, sizeof(err), "the build context is not a tar archive: %s",
+		         a ? la.archive_error_string(a) : "out of memory");
+		goto answer;
+	}
+	while ((r = la.archive_read_next_header2(a, e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *pn = la.archive_entry_pathname(e);
+		unsigned type = la.archive_entry_filetype(e);
+
+		if (pn == NULL || clean_path(pn, path, sizeof(path)) != 0)
+			continue; /* dockerd refuses those entries itself */
+		if (type == AE_IFLNK) {
+			if (nlinks == TB_MAX_LINKS) {
+				snprintf(err, sizeof(err),
+				         "the build context holds over %d symlinks", TB_MAX_LINKS);
+				goto answer;
+			}
+			links[nlinks++] = strdup(path);
+		}
+		if (strcmp(path, want) != 0)
+			continue;
+		free(data);
+		data = NULL;
+		len = 0;
+		found = 1;
+		if (type != AE_IFREG) {
+			found = -1; /* a link or a directory: not what it seems */
+			continue;
+		}
+		if ((size_t)la.archive_entry_size(e) > j->max) {
+			snprintf(err, sizeof(err), "%s is over %zu bytes", j->name, j->max);
+			goto answer;
+		}
+		len = (size_t)la.archive_entry_size(e);
+		data = malloc(len + 1);
+		if (data == NULL || la.archive_read_data(a, data, len) != (la_ssize_t)len) {
+			snprintf(err, sizeof(err), "cannot read %s from the build context",
+			         j->name);
+			goto answer;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		snprintf(err, sizeof(err), "the build context is not a whole tar archive: %s",
+		         la.archive_error_string(a));
+		goto answer;
+	}
+	for (size_t i = 0; i < nlinks; i++)
+		if (links[i] && through(links[i], want)) {
+			snprintf(err, sizeof(err),
+			         "%s is reached through a symlink in the build "
+			         "context; make it a file",
+			         j->name);
+			goto answer;
+		}
+	if (found < 0)
+		snprintf(err, sizeof(err), "%s in the build context is not a regular file",
+		         j->name);
+answer:
+	if (err[0])
+		(void)(st_write_all(fd, "1", 1) == 0 && st_write_all(fd, err, strlen(err)) == 0);
+	else if (!found)
+		(void)st_write_all(fd, "2", 1);
+	else
+		(void)(st_write_all(fd, "0", 1) == 0 && st_write_all(fd, data, len) == 0);
+	close(fd);
+	cov_exit(err[0] ? 1 : 0);
+}
+
+int
+tb_member(int fd, const char *name, size_t max, char **data, size_t *len, char *err, size_t n)
+{
+	struct member_job job = {fd, name, max};
+	int st = 0;
+
+	if (run_child(member_child, &job, &st, data, len, err, n) != 0)
+		return -1;
+	if (st == '2') {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+		return 1;
+	}
+	return 0;
 }

@@ -32,4 +32,15 @@ typedef int (*tb_fill_fn)(struct tarball *t, void *arg, char *err, size_t n);
  */
 int tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, size_t n);
 
+/*
+ * Reads member NAME (a relative path, "Dockerfile") of the tar archive on
+ * descriptor FD (plain or compressed, as dockerd takes a context) in a
+ * child, as dockerd's extraction would leave it: the last entry of that
+ * path wins, "./" and ".." taken as dockerd cleans them.  0 with *DATA
+ * (malloc'd, NUL-terminated) and *LEN; 1 when there is no such member; -1
+ * with a reason in ERR: over MAX bytes, not a regular file, reached through
+ * a symlink in the archive (dockerd would read another file), or not a tar.
+ */
+int tb_member(int fd, const char *name, size_t max, char **data, size_t *len, char *err, size_t n);
+
 #endif

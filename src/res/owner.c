@@ -157,6 +157,19 @@ own_dname(const char *owner, const char *name, char *out, size_t n)
 	snprintf(out, n, "%s.%s.%08x", name, s, hash_parts(parts));
 }
 
+int
+own_image_is(const char *owner, const char *image)
+{
+	char p[OWN_DNAME_MAX];
+	size_t n;
+
+	if (owner == NULL || image == NULL)
+		return 0;
+	own_dname(owner, "berth", p, sizeof(p));
+	n = strlen(p);
+	return strncmp(image, p, n) == 0 && image[n] == '/';
+}
+
 void
 own_swarm_name(const char *owner, const char *name, char *out, size_t n)
 {

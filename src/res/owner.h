@@ -74,6 +74,10 @@ const struct quota *own_quota(const char *owner, enum role role);
  */
 void own_dname(const char *owner, const char *name, char *out, size_t n);
 
+/* 1 when IMAGE is a tag in OWNER's image namespace ("berth.<slug>.<hash>/...", docs/docker-api.md).
+ */
+int own_image_is(const char *owner, const char *image);
+
 /*
  * The same for names Docker limits to [a-zA-Z0-9-] and 63 characters (Swarm
  * services): "<name>-<slug>-<hash>", hash over instance, owner and name.

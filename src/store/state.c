@@ -679,6 +679,19 @@ st_spool_take(const char *name, size_t *len)
 	return fd;
 }
 
+int
+st_spool_open(const char *name)
+{
+	char rel[96];
+
+	if (!spool_name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(rel, sizeof(rel), ST_SPOOL "/%s", name);
+	return st_open(rel, O_RDONLY, 0);
+}
+
 /*
  * Spool files live seconds (a ticket is void after TK_TTL_MS): one older
  * than a minute was left by a worker killed between writing it and handing

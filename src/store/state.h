@@ -110,6 +110,8 @@ int st_spool_put(const void *data, size_t len, char *name, size_t n);
 int st_spool_create(char *name, size_t n);
 int st_spool_finish(int fd, const char *name, int keep);
 int st_spool_take(const char *name, size_t *len);
+/* NAME opened for reading, left where it is (a worker reading what it spooled); or -1. */
+int st_spool_open(const char *name);
 void st_spool_del(const char *name);
 
 #endif

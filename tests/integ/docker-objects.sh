@@ -143,13 +143,38 @@ if group images; then
 		B image inspect "$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '/myapp:1$' | head -1)"
 	refused "bob cannot remove the shared test image" 'shared, not yours' B rmi berth-test/busybox:1
 	refused "bob cannot remove alice's image by id" "No such image|not yours" B rmi "$AID"
+	says "alice runs the image she built, by her own tag" '^own image$' \
+		A run --rm facade/bb:1 /bin/busybox echo own image
+	# What a Dockerfile makes dockerd fetch is checked before the build starts.
+	BOBS=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^berth\..*/facade/bb:1$' | while read -r t; do
+		[ "$(docker image inspect -f '{{.Id}}' "$t")" = "$BID" ] && echo "$t"; done | head -1)
+	mkdir -p "$T/ctx2"
+	# df_refused NAME PATTERN DOCKERFILE [BUILD OPTIONS...]: alice's build of it refused.
+	df_refused() {
+		printf "$3" >"$T/ctx2/Dockerfile"
+		refused "$1" "$2" A build "${@:4}" -t x:1 "$T/ctx2"
+	}
+	df_refused "FROM another tenant's tag: No such image, naming the line" \
+		'Dockerfile line 1: FROM .*No such image' "FROM $BOBS\n"
+	df_refused "COPY --from another tenant's tag: No such image" \
+		'line 2: COPY --from .*No such image' "FROM berth-test/busybox:1\nCOPY --from=$BOBS /bin/busybox /b\n"
+	df_refused "a build argument naming another tenant's tag: No such image" 'No such image' \
+		'ARG BASE=berth-test/busybox:1\nFROM $BASE\n' --build-arg "BASE=$BOBS"
+	df_refused "FROM outside the allow-list is refused" \
+		"FROM alpine:3 is not in the operator role's allow-list" 'FROM alpine:3\n'
+	df_refused "ADD from a URL is refused (dockerd would fetch it from the host)" 'ADD from a URL' \
+		'FROM berth-test/busybox:1\nADD http://127.0.0.1:1/x /x\n'
+	df_refused "FROM her own tag: not yet, saying so" 'one of your own tags' 'FROM facade/bb:1\n'
+	printf 'FROM scratch AS files\nCOPY busybox /bin/busybox\nFROM berth-test/busybox:1\nCOPY --from=files /bin/busybox /bin/bb2\n' >"$CTX/Dockerfile.stages"
+	says "a multi-stage build from stages and the allow-list builds" 'Successfully tagged staged:1$' \
+		A build -f "$CTX/Dockerfile.stages" -t staged:1 "$CTX"
 	refused "a build on the host network is refused naming the reason" 'network mode host is refused' \
 		A build --network host -t x:1 "$CTX"
 	refused "a cgroup parent is refused" 'cgroupparent is refused' A build --cgroup-parent /x -t x:1 "$CTX"
 	refused "a pull outside the allow-list is refused" "not in the operator role's allow-list" A pull alpine:3
 	refused "an allowed pull reaches dockerd, which answers its error" 'dockerd: .*registry|dockerd: ' \
 		A pull berth-test/busybox:9
-	says "alice removes her tags" 'Untagged: myapp:1' A rmi myapp:1 facade/bb:1
+	says "alice removes her tags" 'Untagged: myapp:1' A rmi myapp:1 facade/bb:1 staged:1
 	says "bob removes his" 'Untagged: facade/bb:1' B rmi facade/bb:1
 	check "no namespaced tag of this instance's users is left" test -z "$(docker images --filter "label=berth.instance=$INST" -q)"
 fi
