@@ -254,6 +254,9 @@ if group hooks; then
 	expect "a bare curl -X POST on the hook updates sec" 200 .image_id "$ID2"
 	check "sec runs on the new digest, a new container" \
 		test "$(image_of "$SEC")|$(id_of "$SEC")" != "$ID2|$SECID" -a "$(image_of "$SEC")" = "$ID2"
+	HRUN=$(dirname "$(grep -l "127.0.0.1:${URL##*:};" /tmp/berth-up.*/nginx.conf 2>/dev/null | head -1)")
+	check "nginx logged the hook's call without its token" \
+		bash -c 'grep -q "POST /hooks/<token>" "$2/nginx-access.log" && ! grep -qF "$1" "$2/nginx-access.log"' _ "$TOKEN" "$HRUN"
 	check "the hook is audited as oscar with the hook's id" \
 		bash -c 'curl -s -u alice:a "$1/audit?limit=50" | jq -e --arg h "$2" "[.entries[]|select(.hook==\$h and .user==\"oscar\" and (.action|test(\"hooks\")))]|length > 0" >/dev/null' _ "$API" "$HOOK"
 	req POST "$API/containers/sec/hooks" "" "${O[@]}"; keep
