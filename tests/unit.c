@@ -1942,6 +1942,29 @@ t_dockerfile(void)
 			printf("# got: %s\n", rc ? s.err : got);
 	}
 	json_object_put(ba);
+	{
+		static const char text[] =
+		    "ARG V=1\nFROM mine:1 AS a\nFROM x:1\nCOPY --chown=1 \\\n"
+		    "  --from=mine:2 /a /b\nFROM $V\n";
+		const char *to[DF_MAX_REFS] = {"berth.a.1/mine:1", NULL, "berth.a.1/mine:2"};
+		char *out = NULL;
+		size_t olen;
+		int rc = df_scan(text, strlen(text), NULL, &s);
+		CHECK(rc == 0 && df_rewrite(text, strlen(text), &s, to, &out, &olen) == 0 && out &&
+		          strcmp(out,
+		                 "ARG V=1\nFROM berth.a.1/mine:1 AS a\nFROM x:1\nCOPY --chown=1 "
+		                 "\\\n  --from=berth.a.1/mine:2 /a /b\nFROM $V\n") == 0,
+		      "dockerfile rewrite: FROM and a --from on a continuation line, nothing else");
+		free(out);
+		out = NULL;
+		const char *var[DF_MAX_REFS] = {NULL, NULL, NULL, "berth.a.1/one:1"};
+		rc = df_scan(text, strlen(text), NULL, &s);
+		CHECK(rc == 0 && df_rewrite(text, strlen(text), &s, var, &out, &olen) != 0 &&
+		          strstr(s.err, "not written out") && s.line == 6,
+		      "dockerfile rewrite: a reference through a variable is refused, naming its "
+		      "line");
+		free(out);
+	}
 }
 
 static void

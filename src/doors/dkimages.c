@@ -791,17 +791,21 @@ spool_body(struct req *r, char *file, size_t n)
 	return B_OK;
 }
 
-/* One image a Dockerfile names (line LINE): one the caller may read, or the reason not. */
+/*
+ * One image a Dockerfile names: one the caller may read, or the reason not.
+ * One of the caller's own tags comes back in DREF (what dockerd calls it),
+ * else DREF is "".
+ */
 static enum berr
-build_ref(struct req *r, const struct df_ref *ref)
+build_ref(struct req *r, const struct df_ref *ref, char *dref, size_t n)
 {
 	const char *what = ref->kind == DF_FROM ? "FROM" : "COPY --from";
-	char dref[DD_REF_MAX];
 	enum berr e;
 
+	dref[0] = '\0';
 	if (r->op.role == ROLE_ADMIN)
 		return B_OK;
-	e = dd_image_resolve(&r->op, NULL, ref->ref, dref, sizeof(dref));
+	e = dd_image_resolve(&r->op, NULL, ref->ref, dref, n);
 	if (e == B_NOT_FOUND) {
 		op_clear(&r->op);
 		return op_fail_why(&r->op, B_NOT_FOUND, R_NO_IMAGE, "dockerfile",
@@ -811,12 +815,8 @@ build_ref(struct req *r, const struct df_ref *ref)
 	if (e != B_OK)
 		return e;
 	if (dd_own_cut(&r->op, dref) > 0)
-		return op_fail(
-		    &r->op, B_BAD_REQUEST, "dockerfile",
-		    "Dockerfile line %d: %s %.200s is one of your own tags, which a build "
-		    "cannot start from yet; push it to a registry of the allow-list, or "
-		    "build both in one Dockerfile (stages)",
-		    ref->line, what, ref->ref);
+		return B_OK;
+	dref[0] = '\0';
 	if (is_id(ref->ref) || !pol_image_allowed(r->op.role, ref->ref))
 		return op_fail(&r->op, B_FORBIDDEN, "dockerfile",
 		               "Dockerfile line %d: %s %.200s is not in the %s role's allow-list "
@@ -826,17 +826,47 @@ build_ref(struct req *r, const struct df_ref *ref)
 }
 
 /*
+ * The context in spool FILE again, its Dockerfile DF now TEXT: a new spool
+ * file, whose name replaces FILE (N bytes), the old one removed.
+ */
+static enum berr
+build_respool(struct req *r, char *file, size_t n, const char *df, const char *text, size_t len)
+{
+	char nf[64], err[300];
+	int in = st_spool_open(file), out = in < 0 ? -1 : st_spool_create(nf, sizeof(nf)), rc;
+
+	if (in < 0 || out < 0) {
+		if (in >= 0)
+			close(in);
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot spool the build context: %s",
+		               strerror(errno));
+	}
+	rc = tb_replace(in, out, df, text, len, err, sizeof(err));
+	close(in);
+	if (st_spool_finish(out, nf, rc == 0) != 0 || rc != 0)
+		return op_fail(&r->op, B_INTERNAL, NULL, "cannot rewrite the build context: %s",
+		               rc ? err : strerror(errno));
+	st_spool_del(file);
+	snprintf(file, n, "%s", nf);
+	return B_OK;
+}
+
+/*
  * What the build would fetch (lib/dockerfile.h): the Dockerfile read out
  * of the spooled context FILE as dockerd will read it (DF, or dockerd's
  * fallback "dockerfile"), scanned with the build's BUILDARGS, and every
- * image it names checked as a pull or a create would be.
+ * image it names checked as a pull or a create would be.  The caller's
+ * own tags are written into the Dockerfile as dockerd knows them, in a
+ * copy of the context whose name replaces FILE (N bytes).
  */
 static enum berr
-build_refs(struct req *r, const char *file, const char *df, json_object *buildargs)
+build_refs(struct req *r, char *file, size_t n, const char *df, json_object *buildargs)
 {
-	static struct df_scan s; /* 35 KiB; a worker serves one request at a time */
-	char *text = NULL, err[300];
-	size_t len = 0;
+	static struct df_scan s; /* 70 KiB; a worker serves one request at a time */
+	static char own[DF_MAX_REFS][DD_REF_MAX];
+	const char *to[DF_MAX_REFS] = {0};
+	char *text = NULL, *re = NULL, err[300];
+	size_t len = 0, relen = 0, nown = 0;
 	int fd = st_spool_open(file), rc;
 	enum berr e = B_OK;
 
@@ -844,8 +874,10 @@ build_refs(struct req *r, const char *file, const char *df, json_object *buildar
 		return op_fail(&r->op, B_INTERNAL, NULL, "cannot read the spooled context: %s",
 		               strerror(errno));
 	rc = tb_member(fd, df, DF_MAX_BYTES, &text, &len, err, sizeof(err));
-	if (rc == 1 && strcmp(df, "Dockerfile") == 0 && lseek(fd, 0, SEEK_SET) == 0)
-		rc = tb_member(fd, "dockerfile", DF_MAX_BYTES, &text, &len, err, sizeof(err));
+	if (rc == 1 && strcmp(df, "Dockerfile") == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+		df = "dockerfile";
+		rc = tb_member(fd, df, DF_MAX_BYTES, &text, &len, err, sizeof(err));
+	}
 	close(fd);
 	if (rc == 1)
 		return op_fail(&r->op, B_BAD_REQUEST, "dockerfile",
@@ -856,9 +888,24 @@ build_refs(struct req *r, const char *file, const char *df, json_object *buildar
 		e = s.line ? op_fail(&r->op, B_BAD_REQUEST, "dockerfile", "Dockerfile line %d: %s",
 		                     s.line, s.err)
 		           : op_fail(&r->op, B_BAD_REQUEST, "dockerfile", "%s", s.err);
-	for (size_t i = 0; e == B_OK && i < s.nrefs; i++)
-		if (!s.refs[i].is_stage)
-			e = build_ref(r, &s.refs[i]);
+	for (size_t i = 0; e == B_OK && i < s.nrefs; i++) {
+		if (s.refs[i].is_stage)
+			continue;
+		e = build_ref(r, &s.refs[i], own[i], sizeof(own[i]));
+		if (e == B_OK && own[i][0])
+			to[i] = own[i], nown++;
+	}
+	if (e == B_OK && nown) {
+		if (df_rewrite(text, len, &s, to, &re, &relen) != 0)
+			e = op_fail(
+			    &r->op, B_BAD_REQUEST, "dockerfile",
+			    "Dockerfile line %d: %s: one of your own tags can be built on only "
+			    "when it is written out",
+			    s.line, s.err);
+		else
+			e = build_respool(r, file, n, df, re, relen);
+	}
+	free(re);
 	free(text);
 	return e;
 }
@@ -901,7 +948,7 @@ h_build(struct req *r)
 	         b.ntags ? b.tags[0] + dd_own_cut(&r->op, b.tags[0]) : "(untagged)");
 	if ((e = spool_body(r, file, sizeof(file))) != B_OK)
 		goto out;
-	if ((e = build_refs(r, file, b.dockerfile, b.buildargs)) != B_OK)
+	if ((e = build_refs(r, file, sizeof(file), b.dockerfile, b.buildargs)) != B_OK)
 		goto out;
 	tk = json_object_new_object();
 	jx_add_str(tk, "mode", "raw");
@@ -1026,7 +1073,53 @@ static const struct rt_route routes[] = {
 	}
 static const struct rt_param args[] = {IMG_ARG("i1"), IMG_ARG("i2"), IMG_ARG("i3"), {0}};
 
+/*
+ * berth-fcgi cleanup: the images this instance's door built (labelled
+ * berth.instance).  A few passes: an image another still builds on goes
+ * once its child has.
+ */
+static int
+img_cleanup(void)
+{
+	json_object *f = json_object_new_object(), *labels = json_object_new_array(), *list = NULL,
+	            *gone = NULL;
+	char lbl[160];
+	struct op o;
+	int failed = 1;
+
+	op_system(&o);
+	snprintf(lbl, sizeof(lbl), "%s=%s", LBL_INSTANCE, g_cfg->instance);
+	json_object_array_add(labels, json_object_new_string(lbl));
+	json_object_object_add(f, "label", labels);
+	for (int pass = 0; pass < 4 && failed; pass++) {
+		failed = 0;
+		if (eng_img_list(&o, f, &list) != B_OK) {
+			fprintf(stderr, "berth-fcgi: cannot list images: %s\n", o.msg);
+			failed = 1;
+			break;
+		}
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			const char *id = jx_str(json_object_array_get_idx(list, i), "Id");
+			if (id && eng_img_remove(&o, id, 1, 0, &gone) != B_OK) {
+				if (pass == 3)
+					fprintf(stderr, "berth-fcgi: cannot remove image %s: %s\n",
+					        id, o.msg);
+				op_clear(&o);
+				failed = 1;
+			}
+			json_object_put(gone);
+			gone = NULL;
+		}
+		json_object_put(list);
+		list = NULL;
+	}
+	json_object_put(f);
+	op_done(&o);
+	return failed ? -1 : 0;
+}
+
 const struct bmod mod_dd_images = {
+    .cleanup = img_cleanup,
     .name = "docker-images",
     .routes = routes,
     .args = args,

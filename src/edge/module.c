@@ -4,6 +4,7 @@
  * maintenance work.  The route table is derived in route.c.
  */
 #include "edge/module.h"
+#include "edge/route.h"
 #include "store/state.h"
 
 #include <string.h>
@@ -38,6 +39,11 @@ mod_cleanup(void)
 	while (n-- > 0)
 		if (berth_modules[n]->cleanup && berth_modules[n]->cleanup() != 0)
 			rc = -1;
+	/* Then the doors' (images a door built): what used them is gone by now. */
+	for (const struct rt_door *const *d = berth_doors; *d; d++)
+		for (const struct bmod *const *m = (*d)->modules; m && *m; m++)
+			if ((*m)->cleanup && (*m)->cleanup() != 0)
+				rc = -1;
 	return rc;
 }
 

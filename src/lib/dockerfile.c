@@ -32,7 +32,8 @@ struct scan {
 	struct meta metas[DF_MAX_ARGS];
 	size_t nmetas;
 	char stages[DF_MAX_STAGES][DF_NAME_MAX]; /* "" for a stage without AS */
-	int line;
+	int line;                                /* the instruction's first line */
+	int last;                                /* and its last */
 };
 
 static int
@@ -177,6 +178,7 @@ new_ref(struct scan *s, enum df_kind kind)
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->line = s->line;
+	r->last = s->last;
 	r->stage = s->out->stages - 1;
 	return r;
 }
@@ -255,6 +257,7 @@ from(struct scan *s, const char *args)
 	snprintf(s->stages[stage], sizeof(s->stages[stage]), "%s", name);
 	if ((r = new_ref(s, DF_FROM)) == NULL)
 		return -1;
+	memcpy(r->lit, img, sizeof(r->lit));
 	if (expand(s, img, r->ref) != 0)
 		return -1;
 	if (!r->ref[0])
@@ -334,6 +337,7 @@ copy_add(struct scan *s, const char *args, int add)
 		if (strlen(w + 7) >= sizeof(r->ref))
 			return fail(s, "--from: an image reference over %d bytes", DF_REF_MAX - 1);
 		memcpy(r->ref, w + 7, strlen(w + 7) + 1);
+		memcpy(r->lit, r->ref, sizeof(r->lit));
 		r->is_stage = earlier_stage(s, r->ref, s->out->stages - 1, 1);
 	}
 	return add ? add_sources(s, p) : 0;
@@ -448,6 +452,7 @@ df_scan(const char *text, size_t len, json_object *buildargs, struct df_scan *ou
 		{
 			int here = s.line;
 			s.line = start;
+			s.last = here;
 			if (instruction(&s, buf, 0) != 0)
 				goto out;
 			s.line = here;
@@ -455,6 +460,7 @@ df_scan(const char *text, size_t len, json_object *buildargs, struct df_scan *ou
 	}
 	if (k) {
 		buf[k] = '\0';
+		s.last = s.line;
 		s.line = start;
 		if (instruction(&s, buf, 0) != 0)
 			goto out;
@@ -469,4 +475,75 @@ out:
 	free(buf);
 	free_metas(&s);
 	return rc;
+}
+
+/* LIT's offset in the LEN bytes at LINE as a whole word (blank or '=' before, blank or the end
+ * after), or -1. */
+static long
+find_word(const char *line, size_t len, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	for (size_t i = 0; n && i + n <= len; i++) {
+		char before = i ? line[i - 1] : ' ', after = i + n < len ? line[i + n] : ' ';
+		if (memcmp(line + i, lit, n) == 0 &&
+		    (before == ' ' || before == '\t' || before == '=') &&
+		    (after == ' ' || after == '\t' || after == '\r'))
+			return (long)i;
+	}
+	return -1;
+}
+
+int
+df_rewrite(const char *text, size_t len, struct df_scan *s, const char *const *to, char **out,
+           size_t *outlen)
+{
+	size_t extra = 0, k = 0, i = 0;
+	char *o;
+	int line = 0;
+
+	for (size_t r = 0; r < s->nrefs; r++)
+		if (to[r])
+			extra += strlen(to[r]) + 1;
+	if ((o = malloc(len + extra + 1)) == NULL) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -1;
+	}
+	while (i < len) {
+		const char *l = text + i, *e = memchr(l, '\n', len - i);
+		size_t ll = e ? (size_t)(e - l) : len - i, done = 0;
+
+		line++;
+		for (size_t r = 0; r < s->nrefs; r++) {
+			struct df_ref *ref = &s->refs[r];
+			long at;
+			if (!to[r] || ref->line == 0 || ref->line > line || ref->last < line)
+				continue;
+			at = strchr(ref->lit, '$') ? -1 : find_word(l + done, ll - done, ref->lit);
+			if (at < 0 && line < ref->last)
+				continue; /* on a later line of the instruction */
+			if (at < 0) {
+				s->line = ref->line;
+				snprintf(s->err, sizeof(s->err),
+				         "%.150s is not written out on its line (a variable, or "
+				         "split by a continuation)",
+				         ref->lit);
+				free(o);
+				return -1;
+			}
+			memcpy(o + k, l + done, (size_t)at);
+			k += (size_t)at;
+			memcpy(o + k, to[r], strlen(to[r]));
+			k += strlen(to[r]);
+			done += (size_t)at + strlen(ref->lit);
+			ref->line = 0; /* rewritten */
+		}
+		memcpy(o + k, l + done, ll - done + (e != NULL));
+		k += ll - done + (e != NULL);
+		i += ll + (e != NULL);
+	}
+	o[k] = '\0';
+	*out = o;
+	*outlen = k;
+	return 0;
 }

@@ -35,7 +35,9 @@ struct df_ref {
 	int line;             /* where the instruction starts, 1-based */
 	int stage;            /* the stage it is in (0 is the first FROM's) */
 	int is_stage;         /* it names an earlier stage (by name or index), or scratch */
+	int last;             /* the instruction's last line (continuations) */
 	char ref[DF_REF_MAX]; /* as dockerd will read it, variables expanded */
+	char lit[DF_REF_MAX]; /* as written ("$BASE" for a variable) */
 };
 
 struct df_scan {
@@ -54,5 +56,15 @@ struct df_scan {
  * variable, more references than DF_MAX_REFS.
  */
 int df_scan(const char *text, size_t len, json_object *buildargs, struct df_scan *out);
+
+/*
+ * TEXT (LEN bytes, as scanned into S) with each reference I whose TO[I] is
+ * not NULL written as TO[I] instead, into *OUT (malloc'd, NUL-terminated)
+ * and *OUTLEN.  Only a reference written literally (no variable) on its
+ * instruction's lines can be rewritten: 0, or -1 naming it in S->err and
+ * S->line.
+ */
+int df_rewrite(const char *text, size_t len, struct df_scan *s, const char *const *to, char **out,
+               size_t *outlen);
 
 #endif

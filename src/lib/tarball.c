@@ -63,6 +63,7 @@
 	X(archive_write_header)                                                                    \
 	X(archive_write_new)                                                                       \
 	X(archive_write_open2)                                                                     \
+	X(archive_write_open_fd)                                                                   \
 	X(archive_write_set_bytes_in_last_block)                                                   \
 	X(archive_write_set_format_pax_restricted)
 
@@ -595,4 +596,102 @@ tb_member(int fd, const char *name, size_t max, char **data, size_t *len, char *
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- tb_replace: the context again, one file changed --------------------- */
+
+struct replace_job {
+	int in, out;
+	const char *name;
+	const char *data;
+	size_t len;
+};
+
+/* Copies the entry just read from A to W, its data in pieces; 0 or -1. */
+static int
+copy_entry(struct archive *a, struct archive *w, struct archive_entry *e)
+{
+	char buf[65536];
+	la_ssize_t r;
+
+	if (la.archive_write_header(w, e) != ARCHIVE_OK)
+		return -1;
+	while ((r = la.archive_read_data(a, buf, sizeof(buf))) > 0)
+		if (la.archive_write_data(w, buf, (size_t)r) != r)
+			return -1;
+	return r < 0 ? -1 : 0;
+}
+
+static void
+replace_child(int fd, void *arg)
+{
+	struct replace_job *j = arg;
+	struct archive *a = NULL, *w = NULL;
+	struct archive_entry *e = NULL;
+	char want[1024], path[1024], err[300] = "";
+	int r;
+
+	if (la_load() != 0) {
+		snprintf(err, sizeof(err), "%s", la_err);
+		goto answer;
+	}
+	a = la.archive_read_new();
+	w = la.archive_write_new();
+	e = la.archive_entry_new();
+	if (clean_path(j->name, want, sizeof(want)) != 0 || !a || !w || !e ||
+	    la.archive_read_support_filter_all(a) != ARCHIVE_OK ||
+	    la.archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    la.archive_read_open_fd(a, j->in, 65536) != ARCHIVE_OK ||
+	    la.archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
+	    la.archive_write_open_fd(w, j->out) != ARCHIVE_OK) {
+		snprintf(err, sizeof(err), "cannot rewrite the build context: %s",
+		         a ? la.archive_error_string(a) : "out of memory");
+		goto answer;
+	}
+	while ((r = la.archive_read_next_header2(a, e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *pn = la.archive_entry_pathname(e);
+		/* Every entry of that path goes; the new one is written last (last wins). */
+		if (pn && clean_path(pn, path, sizeof(path)) == 0 && strcmp(path, want) == 0)
+			continue;
+		if (copy_entry(a, w, e) != 0) {
+			snprintf(err, sizeof(err), "cannot copy %.200s: %s", pn ? pn : "an entry",
+			         la.archive_error_string(w));
+			goto answer;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		snprintf(err, sizeof(err), "the build context is not a whole tar archive");
+		goto answer;
+	}
+	la.archive_entry_free(e);
+	e = la.archive_entry_new();
+	la.archive_entry_copy_pathname(e, want);
+	la.archive_entry_set_size(e, (la_int64_t)j->len);
+	la.archive_entry_set_filetype(e, AE_IFREG);
+	la.archive_entry_set_perm(e, 0644);
+	la.archive_entry_set_mtime(e, 0, 0);
+	if (la.archive_write_header(w, e) != ARCHIVE_OK ||
+	    (j->len && la.archive_write_data(w, j->data, j->len) != (la_ssize_t)j->len) ||
+	    la.archive_write_close(w) != ARCHIVE_OK)
+		snprintf(err, sizeof(err), "cannot write the build context: %s",
+		         la.archive_error_string(w));
+answer:
+	if (err[0])
+		(void)(st_write_all(fd, "1", 1) == 0 && st_write_all(fd, err, strlen(err)) == 0);
+	else
+		(void)st_write_all(fd, "0", 1);
+	close(fd);
+	cov_exit(err[0] ? 1 : 0);
+}
+
+int
+tb_replace(int in, int out, const char *name, const char *data, size_t len, char *err, size_t n)
+{
+	struct replace_job job = {in, out, name, data, len};
+	char *answer = NULL;
+	size_t alen = 0;
+	int st = 0, rc = run_child(replace_child, &job, &st, &answer, &alen, err, n);
+
+	free(answer);
+	return rc;
 }

@@ -43,4 +43,13 @@ int tb_make(tb_fill_fn fill, void *arg, char **data, size_t *len, char *err, siz
  */
 int tb_member(int fd, const char *name, size_t max, char **data, size_t *len, char *err, size_t n);
 
+/*
+ * Writes the tar archive on descriptor IN (plain or compressed) to OUT as a
+ * plain tar with every entry of path NAME left out and one regular file
+ * NAME holding the LEN bytes at DATA added last, in a child.  0, or -1
+ * with a reason in ERR.
+ */
+int tb_replace(int in, int out, const char *name, const char *data, size_t len, char *err,
+               size_t n);
+
 #endif

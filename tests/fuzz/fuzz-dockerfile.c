@@ -8,6 +8,7 @@
 
 #include "../../src/lib/dockerfile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -38,6 +39,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (r->kind == DF_COPY_FROM && strchr(r->ref, '$'))
 				abort(); /* a variable in --from is refused, never passed */
+		}
+		/* Every reference rewritten: done, or refused with a reason. */
+		const char *to[DF_MAX_REFS];
+		char *out = NULL;
+		size_t olen = 0;
+		for (size_t i = 0; i < s.nrefs; i++)
+			to[i] = s.refs[i].is_stage ? NULL : "berth.x.00000000/r:1";
+		if (df_rewrite((const char *)data, size, &s, to, &out, &olen) == 0) {
+			if (out == NULL || strlen(out) != olen)
+				abort();
+			free(out);
+		} else if (s.err[0] == '\0') {
+			abort();
 		}
 	}
 	json_object_put(ba);

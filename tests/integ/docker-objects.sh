@@ -164,7 +164,12 @@ if group images; then
 		"FROM alpine:3 is not in the operator role's allow-list" 'FROM alpine:3\n'
 	df_refused "ADD from a URL is refused (dockerd would fetch it from the host)" 'ADD from a URL' \
 		'FROM berth-test/busybox:1\nADD http://127.0.0.1:1/x /x\n'
-	df_refused "FROM her own tag: not yet, saying so" 'one of your own tags' 'FROM facade/bb:1\n'
+	df_refused "FROM her own tag through a variable: refused, saying why" 'written out' \
+		'ARG B=facade/bb:1\nFROM $B\n'
+	printf 'FROM facade/bb:1\nLABEL layer=two\n' >"$T/ctx2/Dockerfile"
+	says "FROM her own tag builds (the Dockerfile names it as dockerd knows it)" \
+		'Successfully tagged onmine:1$' A build -t onmine:1 "$T/ctx2"
+	says "... and runs" '^on her own$' A run --rm onmine:1 /bin/busybox echo on her own
 	printf 'FROM scratch AS files\nCOPY busybox /bin/busybox\nFROM berth-test/busybox:1\nCOPY --from=files /bin/busybox /bin/bb2\n' >"$CTX/Dockerfile.stages"
 	says "a multi-stage build from stages and the allow-list builds" 'Successfully tagged staged:1$' \
 		A build -f "$CTX/Dockerfile.stages" -t staged:1 "$CTX"
@@ -176,7 +181,7 @@ if group images; then
 		A pull berth-test/busybox:9
 	says "alice removes her tags" 'Untagged: myapp:1' A rmi myapp:1 facade/bb:1 staged:1
 	says "bob removes his" 'Untagged: facade/bb:1' B rmi facade/bb:1
-	check "no namespaced tag of this instance's users is left" test -z "$(docker images --filter "label=berth.instance=$INST" -q)"
+	check "what she keeps (onmine:1) is all this instance holds" test "$(docker images --filter "label=berth.instance=$INST" -q | sort -u | wc -l)" = 1
 fi
 
 # --- raw requests refused by name ---------------------------------------------
@@ -214,5 +219,7 @@ if group events; then
 	check "bob's, filtered by type and event: his volume's destroy alone" test "$EVB" = "volume destroy bobvol"
 fi
 
+stop_berth "$PID_main"
+check "berth-up's exit removed the images its door built" test -z "$(docker images --filter "label=berth.instance=$INST" -q)"
 check "alice and bob left no volume or network behind" test -z "$(docker volume ls -q --filter "label=berth.instance=$INST" --filter label=berth.owner=alice)$(docker network ls -q --filter "label=berth.instance=$INST" --filter label=berth.name=back)"
 finish
