@@ -25,6 +25,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 
 int
@@ -987,9 +988,53 @@ vol_reconcile(int verbose)
 	return 0;
 }
 
+/*
+ * Anonymous volumes no container uses any more, made over ANON_SWEEP_AGE
+ * seconds ago: their container went without berth (dockerd's AutoRemove of
+ * docker run --rm, a docker rm on the host).  The age leaves alone one made
+ * for a create in progress: vol_place makes it right before dockerd's
+ * create (any pull came before), milliseconds.
+ */
+#define ANON_SWEEP_AGE 30
+
+static void
+anon_sweep(void)
+{
+	json_object *f = own_filter(NULL), *dangling = json_object_new_array(), *list = NULL;
+	time_t now = time(NULL);
+	struct op o;
+	int swept = 0;
+
+	op_system(&o);
+	json_object_array_add(dangling, json_object_new_string("true"));
+	json_object_object_add(f, "dangling", dangling);
+	if (eng_vol_list(&o, f, &list) == B_OK) {
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			json_object *v = json_object_array_get_idx(list, i);
+			const char *dn = jx_str(v, "Name"), *at = jx_str(v, "CreatedAt");
+			struct tm tm = {0};
+			if (!dn || !ct_label(v, LBL_ANONYMOUS) || !at ||
+			    !strptime(at, "%Y-%m-%dT%H:%M:%S", &tm) ||
+			    now - timegm(&tm) < ANON_SWEEP_AGE)
+				continue;
+			if (eng_vol_remove(&o, dn, 0) == B_OK) {
+				st_del(ST_VOLUMES, dn);
+				swept++;
+			}
+			op_clear(&o);
+		}
+	}
+	if (swept)
+		log_info("anonymous_volumes_swept count=%d", swept);
+	json_object_put(list);
+	json_object_put(f);
+	op_done(&o);
+}
+
 static int
 reconcile_quiet(void)
 {
+	anon_sweep();
 	return vol_reconcile(0);
 }
 

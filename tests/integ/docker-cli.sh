@@ -22,7 +22,7 @@ IMG=berth-test/busybox:1
 cat >"$T/berth.conf" <<CONF
 users = { root = "admin"; alice = "operator"; bob = "operator"; vic = "viewer"; };
 policy = {
-  operator = { images = [ "berth-test/*" ]; memory = "32m"; memory_max = "1g"; };
+  operator = { images = [ "berth-test/*" ]; memory = "32m"; memory_max = "1g"; volumes = true; };
   admin = { images = [ "*" ]; };
 };
 CONF
@@ -111,6 +111,8 @@ if group runrm; then
 	check "run --rm: the container is gone" test -z "$OUT"
 	dk alice run $IMG echo plain
 	check "run (attached, kept): its output ($RC)" has '^plain$'
+	dk alice run --rm -v /scratch $IMG true
+	check "run --rm -v /scratch: done ($RC: $OUT)" test "$RC" = 0
 	dk alice run --rm -t $IMG echo on a terminal
 	check "run -t (a terminal, no stdin): its output ($RC)" has 'on a terminal'
 	# -i: stdin is spliced over the 101 while it stays open (the end of a
@@ -255,4 +257,9 @@ if group api; then
 fi
 
 check "no container of this instance left" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
+if group runrm; then
+	# run --rm -v: dockerd removed the container, berth's periodic sweep its volume.
+	wait_for 60 sh -c "[ -z \"\$(docker volume ls -q --filter label=berth.instance=$INST --filter label=berth.anonymous=1)\" ]"
+	check "run --rm -v: its anonymous volume swept after" test -z "$(docker volume ls -q --filter "label=berth.instance=$INST" --filter label=berth.anonymous=1)"
+fi
 finish
