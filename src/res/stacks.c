@@ -1068,12 +1068,13 @@ h_logs(struct req *r)
 	struct eng_sink sk = {.sink = sink, .arg = &l};
 	json_object *rec = NULL, *list = NULL;
 	int ts = rq_bool(r, "timestamps");
-	enum berr e = find_record(s.o, s.name, &rec, s.owner, sizeof(s.owner));
+	enum berr e;
 
 	if (rq_bool(r, "follow"))
 		return op_fail(s.o, B_BAD_REQUEST, "follow",
 		               "a stack's merged logs do not follow yet: follow one container's "
 		               "(/api/v1/containers/{ref}/logs?follow=1)");
+	e = find_record(s.o, s.name, &rec, s.owner, sizeof(s.owner));
 	if (e == B_OK)
 		e = stack_containers(s.o, s.owner, s.name, NULL, &list);
 	for (size_t i = 0; e == B_OK && i < json_object_array_length(list); i++) {
