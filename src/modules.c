@@ -21,9 +21,9 @@
 /* Networks before containers: cleanup runs backwards, so containers go first. */
 const struct bmod *const berth_modules[] = {
     /* volumes and networks before containers: cleanup runs backwards, containers go first */
-    &mod_system,   &mod_volumes, &mod_networks,   &mod_containers, &mod_catalog, &mod_seed000,
-    &mod_services, &mod_seed004, &mod_jobs,       &mod_seed001,    &mod_events,  &mod_sessions,
-    &mod_stacks,   &mod_registries, NULL,
+    &mod_system,  &mod_volumes,  &mod_networks, &mod_containers, &mod_catalog,
+    &mod_seed000, &mod_services, &mod_seed004,  &mod_jobs,       &mod_seed001,
+    &mod_events,  &mod_sessions, &mod_stacks,   &mod_registries, NULL,
 };
 
 /* The doors with a listener of their own: nginx names one with BERTH_DOOR. */

@@ -211,6 +211,10 @@ fi
 if group docs; then
 	"$SRC_DIR/docs/gen-api.sh" "$BERTH_FCGI" >"$T/api.md" 2>&1
 	check "docs/api.md matches the route table (regenerate with docs/gen-api.sh)" diff -q "$T/api.md" "$SRC_DIR/docs/api.md"
+	# One style: every C file as .clang-format has it (clang-format -i to fix).
+	if command -v clang-format >/dev/null; then
+		check "the C sources are clang-formatted" bash -c 'cd "$1" && clang-format --dry-run -Werror src/*.c src/*.h src/*/*.c src/*/*.h tests/*.c tests/fuzz/*.c tests/fuzz/*.h 2>&1 | grep -m5 "error:" >&2; [ "${PIPESTATUS[0]}" = 0 ]' _ "$SRC_DIR"
+	fi
 fi
 
 # 9. Config errors fail at start with file:line.
