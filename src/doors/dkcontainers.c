@@ -660,7 +660,7 @@ h_attach(struct req *r)
 {
 	json_object *in, *tk;
 	const char *up = rq_param(r, "HTTP_UPGRADE");
-	int upgrade = up && strcasecmp(up, "tcp") == 0;
+	int upgrade = up && strcasecmp(up, "tcp") == 0, held;
 	struct eng_attach a = {.stdin_ = rq_bool(r, "stdin") && upgrade,
 	                       .stdout_ = rq_bool(r, "stdout"),
 	                       .stderr_ = rq_bool(r, "stderr"),
@@ -688,9 +688,10 @@ h_attach(struct req *r)
 	e = eng_ct_attach_ticket(&r->op, jx_str(in, "Id"), &a, tk);
 	json_object_put(in);
 	/* Without stdin the CLI half-closes at once: a held raw answer (relay/ticket.h TK_HELD). */
-	if (upgrade && !a.stdin_ && e == B_OK)
+	held = upgrade && !a.stdin_ && dd_takes_held(r);
+	if (held && e == B_OK)
 		jx_add_bool(tk, "held", 1);
-	if (!upgrade || !a.stdin_)
+	if (!upgrade || held)
 		return hand_raw(r, e, tk);
 	if (e != B_OK) {
 		json_object_put(tk);

@@ -222,10 +222,15 @@ h_exec_start(struct req *r)
 	 * The docker CLI asks for the upgrade; dockerode breaks on a 101 unasked.
 	 * Without stdin the CLI half-closes at once, which ends an upgraded
 	 * connection in nginx: that start gets a held raw answer instead, 200
-	 * with Connection: close, which the CLI reads raw (relay/ticket.h TK_HELD).
+	 * with Connection: close, which the CLI reads raw (relay/ticket.h
+	 * TK_HELD), where the client takes one (dd_takes_held).
 	 */
-	if (upgrade && !detach && in_) {
+	if (upgrade && !detach && (in_ || !dd_takes_held(r))) {
 		jx_add_str(tk, "mode", "tty");
+		/* No stdin, and a CLI that will not take the held 200: the 101 waits for the
+		 * output. */
+		if (!in_)
+			jx_add_bool(tk, "late_head", 1);
 		jx_add_str(tk, "exec", r->args[0]);
 		jx_add_str(tk, "target", r->op.audit_target);
 		jx_add_ref(tk, "command", jx_get(r->op.audit_extra, "command"));

@@ -57,6 +57,20 @@ dd_no_such(struct op *o, enum berr e, const char *what, const char *ref)
 	return op_fail(o, B_NOT_FOUND, NULL, "No such %s: %.64s", what, ref ? ref : "");
 }
 
+int
+dd_takes_held(struct req *r)
+{
+	const char *ua = rq_param(r, "HTTP_USER_AGENT");
+	static const char cli[] = "Docker-Client/";
+	char *end;
+	long major;
+
+	if (ua == NULL || strncmp(ua, cli, sizeof(cli) - 1) != 0)
+		return 0;
+	major = strtol(ua + sizeof(cli) - 1, &end, 10);
+	return end != ua + sizeof(cli) - 1 && *end == '.' && major > 0 && major < 25;
+}
+
 void
 dd_slash_name(const char *name, char *out, size_t n)
 {

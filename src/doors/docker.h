@@ -48,6 +48,14 @@ enum berr dd_no_such(struct op *o, enum berr e, const char *what, const char *re
 /* "/NAME": Docker's spelling of a container's name, from berth's. */
 void dd_slash_name(const char *name, char *out, size_t n);
 
+/*
+ * 1 when R's client takes a 200 with Connection: close as the answer to an
+ * upgrade it asked for, reading the stream as hijacked (relay/ticket.h
+ * TK_HELD): the docker CLI before 25, whose client still accepts that
+ * answer from pre-1.24 daemons.  Later CLIs insist on the 101.
+ */
+int dd_takes_held(struct req *r);
+
 /* ---- Docker's filters query parameter ------------------------------------ */
 
 #define DD_FILTERS_MAX 64 /* values in one filters parameter, all keys together */

@@ -34,6 +34,7 @@
 #define TTY_LOW      (16 * 1024)
 #define TTY_SIDE_MAX (64 * 1024) /* of a side answer (exec inspect) */
 #define TTY_HOLD_MS  100         /* after the 101, before the first output (see struct tty) */
+#define TTY_LATE_MS  30000       /* a late head's longest wait (struct tty late) */
 
 struct tty {
 	int ws;      /* 1: WebSocket frames; 0: raw bytes (Upgrade: tcp) */
@@ -57,6 +58,13 @@ struct tty {
 	 */
 	struct evbuffer *hold;
 	struct event *flow;
+	/*
+	 * The 101 itself held with the output (ticket late_head: an exec
+	 * without stdin for a docker CLI that half-closes at once and insists
+	 * on a 101, doors/dkexec.c): sent with the first flush, at the
+	 * process's end, TTY_HIGH bytes or TTY_LATE_MS, whichever comes first.
+	 */
+	int late;
 };
 
 static void
@@ -273,6 +281,11 @@ flow_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	t->hold = NULL;
+	if (t->late) {
+		t->late = 0;
+		rl_head(s, 101, "application/vnd.docker.raw-stream",
+		        "Upgrade: tcp\r\nConnection: Upgrade\r\n");
+	}
 	if (n && !s->closing) {
 		const char *p = (const char *)evbuffer_pullup(b, (ev_ssize_t)n);
 		if (t->ws)
@@ -297,14 +310,20 @@ tty_begin(struct stream *s, struct dkc *d)
 		    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
 		    acc);
 		rl_head(s, 101, NULL, extra);
+	} else if (jx_bool(s->tk, "late_head", 0)) {
+		t->late = 1;
 	} else {
 		rl_head(s, 101, "application/vnd.docker.raw-stream",
 		        "Upgrade: tcp\r\nConnection: Upgrade\r\n");
 	}
 	t->begun = 1;
 	t->hold = evbuffer_new();
-	if (t->hold)
+	if (t->hold && t->late)
+		event_add(t->flow, &(struct timeval){.tv_sec = TTY_LATE_MS / 1000});
+	else if (t->hold)
 		event_add(t->flow, &(struct timeval){.tv_usec = TTY_HOLD_MS * 1000});
+	else if (t->late)
+		flow_cb(-1, 0, s); /* no buffer for the hold: the head now */
 	t->dcb = evbuffer_add_cb(bufferevent_get_output(d->bev), dk_out_cb, s);
 	/* The size the caller opened with: an exec takes one only once it runs. */
 	if (jx_get(s->tk, "rows")) {

@@ -76,6 +76,15 @@ if group lifecycle; then
 	dk alice exec web sh -c 'echo out; echo err >&2; exit 3'
 	check "exec: exit code 3 ($RC: $(printf "%.300s" "$OUT"))" test "$RC" = 3
 	check "exec: stdout and stderr" sh -c "grep -q '^out$' '$T/out' && grep -q '^err$' '$T/out'"
+	# A docker CLI of 25 or later insists on the 101: its exec's 101 waits for the output.
+	NEWCLI=$(command -v /usr/local/bin/docker docker 2>/dev/null | while read -r c; do
+		v=$("$c" version --format '{{.Client.Version}}' 2>/dev/null); [ "${v%%.*}" -ge 25 ] 2>/dev/null && echo "$c" && break; done)
+	if [ -n "$NEWCLI" ]; then
+		DOCKER_CLI=$NEWCLI dk alice exec web sh -c 'echo new out; exit 3'
+		check "exec with a docker CLI >= 25 ($NEWCLI): output and exit code ($RC: $OUT)" sh -c "[ $RC = 3 ] && grep -q '^new out$' '$T/out'"
+	else
+		echo "# no docker CLI >= 25 here: its exec is not checked"
+	fi
 	(echo ping; sleep 5) | docker_as alice alice -- exec -i web sh -c 'read x; echo "pong $x"' >"$T/out" 2>&1
 	RC=$? OUT=$(cat "$T/out")
 	check "exec -i: stdin reaches it, its answer printed ($RC: $(printf '%.200s' "$OUT"))" has '^pong ping$'
@@ -223,11 +232,12 @@ if group api; then
 	check "exec start without Upgrade: 200 raw stream ($STATUS)" sh -c "[ $STATUS = 200 ] && printf '%s' \"\$1\" | grep -qi 'vnd.docker.raw-stream' && grep -q hi '$T/body'" _ "$HDRS"
 	dreq alice GET "/exec/$EID/json"
 	expect "exec inspect: its exit code" 200 '.ExitCode' 0
-	# attach_as NAME QUERY STATUS: a container NAME echoing NAME attached with the
-	# upgrade asked for, started once STATUS is in; the answer in $T/att.
+	# attach_as NAME QUERY STATUS [USER-AGENT]: a container NAME echoing NAME attached
+	# with the upgrade asked for, started once STATUS is in; the answer in $T/att.
 	attach_as() {
 		dreq alice POST "/containers/create?name=$1" '{"Image":"'$IMG'","Cmd":["echo","said '$1'"]}'
 		curl -s -i -N -u alice:alice -XPOST -H 'Connection: Upgrade' -H 'Upgrade: tcp' --max-time 40 \
+			-A "${4:-curl}" \
 			"$DOCKER_URL/containers/$1/attach?stream=1&stdout=1&stderr=1$2" >"$T/att" 2>&1 &
 		wait_for 30 grep -q "^HTTP/1.1 $3" "$T/att"
 		dreq alice POST "/containers/$1/start"
@@ -236,9 +246,12 @@ if group api; then
 	# The hijack itself: with stdin, 101, then the output, spliced both ways.
 	attach_as att "&stdin=1" 101
 	check "attach with stdin: 101 and the output spliced" sh -c "grep -q '^HTTP/1.1 101' '$T/att' && grep -qa 'said att' '$T/att'"
-	# Without stdin, the CLI half-closes at once: 200, close-delimited, the raw stream.
-	attach_as att2 "" 200
-	check "attach without stdin: 200, Connection: close, the output" sh -c "grep -qi '^Connection: close' '$T/att' && ! grep -qi '^Transfer-Encoding' '$T/att' && grep -qa 'said att2' '$T/att'"
+	# Without stdin, the CLI half-closes at once: to a CLI before 25, 200,
+	# close-delimited, the raw stream; to a later one (and anyone else) the 101.
+	attach_as att2 "" 200 "Docker-Client/20.10.24+dfsg1 (linux)"
+	check "attach without stdin, CLI 20.10: 200, Connection: close, the output" sh -c "grep -qi '^Connection: close' '$T/att' && ! grep -qi '^Transfer-Encoding' '$T/att' && grep -qa 'said att2' '$T/att'"
+	attach_as att3 "" 101 "Docker-Client/28.2.2 (linux)"
+	check "attach without stdin, CLI 28: the 101 it insists on, then the output" sh -c "grep -q '^HTTP/1.1 101' '$T/att' && grep -qa 'said att3' '$T/att'"
 	dreq bob POST "/containers/att/attach?stream=1&stdout=1"
 	expect "bob cannot attach to alice's" 404 '.message' 'No such container: att'
 	dreq alice POST "/containers/f2/wait?condition=bogus"
@@ -253,7 +266,7 @@ if group api; then
 	req GET "$URL/api/v1/audit?limit=1000" "" -u root:root
 	check "audit: the door's create, as alice, naming f1" test "$(jqb '[.entries[] | select(.user=="alice" and .action=="POST /containers/create" and .target=="f1" and .result=="ok")] | length')" = 1
 	check "audit: pause, naming f1" test "$(jqb '[.entries[] | select(.action=="POST /containers/{id}/pause" and .target=="f1")] | length')" = 1
-	dk alice rm -f f1 f2 att att2 "$NID"
+	dk alice rm -f f1 f2 att att2 att3 "$NID"
 fi
 
 check "no container of this instance left" test -z "$(docker ps -aq --filter "label=berth.instance=$INST")"
