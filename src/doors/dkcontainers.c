@@ -120,7 +120,6 @@ names_of(const char *name)
 	return a;
 }
 
-/* A /containers/json item as the caller sees it (changed in place). */
 /* KEY of O (an image reference) without the caller's namespace. */
 static void
 shown_image(const struct op *op, json_object *o, const char *key)
@@ -134,6 +133,7 @@ shown_image(const struct op *op, json_object *o, const char *key)
 	}
 }
 
+/* A /containers/json item as the caller sees it (changed in place). */
 static void
 show_item(const struct op *o, json_object *it)
 {
@@ -836,8 +836,8 @@ static const struct rt_route routes[] = {
     {"GET", "/containers/{id}/logs", h_logs, ROLE_VIEWER, RT_STREAM, NULL,
      "Logs as dockerd streams them (follow, tail, since, timestamps).", dd_logs_query},
     {"POST", "/containers/{id}/attach", h_attach, ROLE_VIEWER, RT_STREAM, NULL,
-     "Attach: with stdin, Upgrade: tcp is answered 101 and spliced both ways; without, "
-     "200 and the raw stream (Connection: close).",
+     "Attach: Upgrade: tcp is answered 101 and spliced both ways; without stdin, a docker "
+     "CLI before 25 gets 200 and the raw stream (Connection: close).",
      attach_q},
     {NULL, NULL, NULL, ROLE_NONE, 0, NULL, NULL, NULL},
 };

@@ -272,8 +272,8 @@ static const struct rt_route routes[] = {
      "Inspect an exec of one of the caller's containers (its exit code).", NULL},
     {"POST", "/exec/{id}/start", h_exec_start, ROLE_OPERATOR, RT_BODY | RT_MUT | RT_STREAM,
      &start_schema,
-     "Start: with stdin, Upgrade: tcp is answered 101 and spliced both ways; otherwise "
-     "200 and dockerd's raw stream (Connection: close).",
+     "Start: Upgrade: tcp is answered 101 and spliced both ways (without stdin, once the "
+     "output is in); a docker CLI before 25 without stdin gets 200 and the raw stream.",
      NULL},
     {"POST", "/exec/{id}/resize", h_exec_resize, ROLE_OPERATOR, RT_MUT, NULL,
      "Resize its terminal.", resize_q},
